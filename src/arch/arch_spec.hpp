@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+
+namespace dfsim {
+
+/// Bandwidth value meaning "unlimited" (transfers take zero cycles). Written "unlimited" in JSON.
+inline constexpr std::int64_t kUnlimited = 0;
+
+/// A slice of a storage level reserved for a set of tensors. Tensors in no partition of a level
+/// bypass that level.
+struct StoragePartition {
+  PerTensor<bool> tensors{};     ///< which tensors share this slice
+  std::int64_t capacityWords = 0;  ///< size of the slice, in words
+};
+
+/// The per-PE register file (scratchpad). No partitions, or capacity 0, means "no RF" (NLR).
+struct RfSpec {
+  std::vector<StoragePartition> partitions;
+};
+
+/// The global buffer shared by the array.
+struct GlbSpec {
+  std::vector<StoragePartition> partitions;
+  std::int64_t banks = 1;
+  std::int64_t readWordsPerCycle = kUnlimited;   ///< words read per cycle, all banks together
+  std::int64_t writeWordsPerCycle = kUnlimited;  ///< words written per cycle, all banks together
+  std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
+  bool doubleBuffered = true;  ///< prefetch the next tile while the array computes
+};
+
+/// The array network between GLB and PEs.
+struct NocSpec {
+  std::int64_t wordsPerCycle = kUnlimited;  ///< distinct words the buses carry per cycle
+  bool multicast = true;  ///< one GLB read may feed many PEs; if false, one read per PE
+  std::int64_t hopLatencyCycles = 0;  ///< cycles from the GLB to a PE
+};
+
+/// Off-chip memory.
+struct DramSpec {
+  std::int64_t bytesPerCycle = kUnlimited;  ///< bytes per core cycle
+  std::int64_t latencyCycles = 0;           ///< cycles from request to first data
+};
+
+/// A validated hardware description. All sizes are in words of `wordBits` bits unless the name
+/// says otherwise.
+struct ArchSpec {
+  std::string name;
+  std::int64_t rows = 1;  ///< PE array rows
+  std::int64_t cols = 1;  ///< PE array columns
+  RfSpec rf;
+  GlbSpec glb;
+  NocSpec noc;
+  DramSpec dram;
+  std::int64_t wordBits = 16;
+  double clockMhz = 200.0;
+
+  /// rows * cols.
+  std::int64_t peCount() const { return rows * cols; }
+  /// Whether level `l` (Glb or Rf) has a partition holding tensor `t`.
+  bool holds(Level l, Tensor t) const;
+  /// Capacity in words of the partition of level `l` holding `t` (0 if it bypasses).
+  std::int64_t capacityWords(Level l, Tensor t) const;
+  /// DRAM words per cycle (bytes per cycle / bytes per word, rounded down, at least 1);
+  /// kUnlimited if the DRAM bandwidth is unlimited.
+  std::int64_t dramWordsPerCycle() const;
+};
+
+}  // namespace dfsim

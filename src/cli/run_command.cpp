@@ -1,0 +1,310 @@
+#include "cli/run_command.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/options.hpp"
+#include "common/atomic_output.hpp"
+#include "common/errors.hpp"
+#include "dataflow/dataflow.hpp"
+#include "dataflow/default_mapper.hpp"
+#include "energy/energy_breakdown.hpp"
+#include "io/readers.hpp"
+#include "mapping/validate_mapping.hpp"
+#include "report/layer_stats.hpp"
+#include "report/layers_csv.hpp"
+#include "report/number_format.hpp"
+#include "report/stats_json.hpp"
+#include "report/table_printer.hpp"
+#include "sim/simulate_layer.hpp"
+
+namespace dfsim {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr std::size_t kNumDataflows = 6;
+
+/// What the command line asked for, parsed but not yet checked against the files.
+struct RunRequest {
+  std::string archPath;
+  std::string networkPath;
+  std::string energyPath = kDefaultEnergyPath;
+  std::optional<std::string> dataflow;  ///< absent when not given
+  std::vector<std::string> layers;
+  std::int64_t batch = 0;  ///< 0: as in the network file
+  std::vector<Override> overrides;
+  std::string outDir;  ///< empty: no files
+  bool check = false;
+  bool dumpConfig = false;
+  std::uint64_t seed = kDefaultSeed;
+  bool quiet = false;
+};
+
+/// One simulation to run: a layer under a dataflow with its validated mapping.
+struct Job {
+  const Layer* layer = nullptr;
+  Dataflow dataflow = Dataflow::WS;
+  Mapping mapping;
+};
+
+po::options_description runOptions() {
+  po::options_description d("Options", kUsageWidth, kUsageWidth / 2);
+  auto opt = d.add_options();
+  opt("help,h", "print this help and exit");
+  opt("arch", po::value<std::string>()->value_name("FILE"), "architecture file (JSON); required");
+  opt("network", po::value<std::string>()->value_name("FILE"), "network file (JSON); required");
+  opt("dataflow", po::value<std::string>()->value_name("NAME"),
+      "ws, os_a, os_b, os_c (os = os_a), nlr, rs, or all (the six in this order); required "
+      "unless --dump-config");
+  opt("layer", po::value<std::vector<std::string>>()->value_name("NAME"),
+      "simulate only this layer; repeatable; default all layers (results follow the network's "
+      "order)");
+  opt("batch", po::value<std::string>()->value_name("N"),
+      "batch size of every layer (default: as in the network file)");
+  const std::string energyHelp =
+      std::string("energy table (JSON), relative to the current directory; default: ") +
+      kDefaultEnergyPath;
+  opt("energy", po::value<std::string>()->value_name("FILE"), energyHelp.c_str());
+  opt("set", po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+      "override one config value before validation, e.g. arch.glb.read_words_per_cycle=8 or "
+      "network.layers.0.stride=2; the key starts with arch., network. or energy.; repeatable");
+  opt("out", po::value<std::string>()->value_name("DIR"),
+      "also write DIR/stats.json and DIR/layers.csv (DIR and parents created if missing; files "
+      "replaced together, only after a successful run)");
+  opt("check", "compare every output with a reference convolution (slower)");
+  opt("dump-config",
+      "print the resolved configs (after --set and --batch) as JSON on stdout and exit without "
+      "simulating");
+  const std::string seedHelp =
+      "seed of the pseudo-random weights and inputs; default " + std::to_string(kDefaultSeed);
+  opt("seed", po::value<std::string>()->value_name("S"), seedHelp.c_str());
+  opt("quiet,q", "no progress lines on stderr");
+  return d;
+}
+
+/// The allowed --dataflow values, for error messages.
+std::string dataflowChoices() {
+  std::string s;
+  for (std::size_t i = 0; i < kNumDataflows; ++i) {
+    s += dataflowName(static_cast<Dataflow>(i));
+    s += ", ";
+  }
+  return s + "all (os means os_a)";
+}
+
+std::vector<Dataflow> parseDataflows(const std::string& text) {
+  std::vector<Dataflow> out;
+  if (text == "all") {
+    for (std::size_t i = 0; i < kNumDataflows; ++i) out.push_back(static_cast<Dataflow>(i));
+    return out;
+  }
+  Dataflow d{};
+  if (!parseDataflow(text, d)) {
+    throw InputError("--dataflow " + text + ": unknown dataflow; expected one of " +
+                     dataflowChoices());
+  }
+  out.push_back(d);
+  return out;
+}
+
+/// 1. The command line alone: syntax, numbers, --set syntax. No file is opened.
+RunRequest parseRequest(const po::variables_map& vm) {
+  RunRequest r;
+  auto need = [&](const char* name) {
+    if (!vm.count(name)) {
+      throw InputError(std::string("run: missing --") + name + " (see 'dfsim run --help')");
+    }
+    return vm[name].as<std::string>();
+  };
+  r.dumpConfig = vm.count("dump-config") > 0;
+  r.archPath = need("arch");
+  r.networkPath = need("network");
+  if (vm.count("dataflow")) {
+    r.dataflow = vm["dataflow"].as<std::string>();
+  } else if (!r.dumpConfig) {
+    need("dataflow");
+  }
+  if (vm.count("energy")) r.energyPath = vm["energy"].as<std::string>();
+  if (vm.count("layer")) r.layers = vm["layer"].as<std::vector<std::string>>();
+  if (vm.count("batch")) r.batch = parsePositiveInt(vm["batch"].as<std::string>(), "--batch");
+  if (vm.count("set")) r.overrides = parseOverrides(vm["set"].as<std::vector<std::string>>());
+  if (vm.count("out")) {
+    r.outDir = vm["out"].as<std::string>();
+    if (r.outDir.empty()) throw InputError("--out: expected a folder name, got \"\"");
+  }
+  r.check = vm.count("check") > 0;
+  if (vm.count("seed")) r.seed = parseUnsignedInt(vm["seed"].as<std::string>(), "--seed");
+  r.quiet = vm.count("quiet") > 0;
+  return r;
+}
+
+/// The layers named by --layer, in network order; all layers when none is named. Throws
+/// InputError listing the network's layers when a name is not among them.
+std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std::string>& names,
+                                       const std::string& networkPath) {
+  for (const std::string& n : names) {
+    const bool found = std::any_of(net.layers.begin(), net.layers.end(),
+                                   [&](const Layer& l) { return l.name == n; });
+    if (!found) {
+      std::string all;
+      for (const Layer& l : net.layers) all += (all.empty() ? "" : ", ") + l.name;
+      throw InputError("--layer " + n + ": no such layer in " + networkPath +
+                       "; its layers are: " + all);
+    }
+  }
+  std::vector<const Layer*> out;
+  for (const Layer& l : net.layers) {
+    if (names.empty() || std::find(names.begin(), names.end(), l.name) != names.end()) {
+      out.push_back(&l);
+    }
+  }
+  return out;
+}
+
+/// The row of a layer the array does not compute (pooling): shapes only, zero counts.
+LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
+  LayerStats s;
+  s.layer = layer.name;
+  s.type = layer.type;
+  s.dataflow = "-";
+  s.batch = layer.N;
+  s.macs = layer.macs();
+  s.totalPes = arch.peCount();
+  return s;
+}
+
+LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable& table,
+                        const RunRequest& req) {
+  const Layer& layer = *job.layer;
+  const SimResult r = simulateLayer(layer, arch, job.mapping, SimOptions{req.seed, req.check});
+  LayerStats s;
+  s.layer = layer.name;
+  s.type = layer.type;
+  s.dataflow = dataflowName(job.dataflow);
+  s.batch = layer.N;
+  s.macs = layer.macs();
+  s.cycles = r.cycles;
+  s.activePes = r.activePes;
+  s.totalPes = arch.peCount();
+  const double capacity =
+      static_cast<double>(r.cycles.total.count()) * static_cast<double>(s.totalPes);
+  s.utilization = capacity > 0.0 ? static_cast<double>(s.macs) / capacity : 0.0;
+  s.counts = r.counts;
+  s.energy = computeEnergy(r.counts, r.cycles.total, table);
+  s.check = r.checked ? "passed" : "not run";
+  s.mapping = renderLoopNest(job.mapping);
+  return s;
+}
+
+}  // namespace
+
+std::string runUsage() {
+  std::ostringstream os;
+  os << "Usage: dfsim run --arch FILE --network FILE --dataflow NAME [options]\n"
+        "\n"
+        "Simulates each selected layer (in network order) under each selected dataflow with\n"
+        "the dataflow's default mapping, and prints a table of cycles, word accesses and\n"
+        "energy. Pooling layers are listed with dataflow \"-\" but not simulated.\n"
+        "Everything (files, --set, --layer, --batch, --out, every mapping) is checked before\n"
+        "the first simulation; on bad input dfsim exits with status 2 and writes nothing.\n"
+        "\n"
+     << runOptions();
+  return trimLineEnds(os.str());
+}
+
+int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const po::variables_map vm = parseCommandLine(args, runOptions(), "run");
+  if (vm.count("help")) {
+    out << runUsage();
+    return 0;
+  }
+
+  // 1. The command line alone.
+  const RunRequest req = parseRequest(vm);
+  std::vector<Dataflow> dataflows;
+  if (req.dataflow) dataflows = parseDataflows(*req.dataflow);
+
+  // 2. The files, with --set and --batch applied by the strict readers.
+  const ArchSpec arch = readArch(req.archPath, req.overrides);
+  const Network net = readNetwork(req.networkPath, req.overrides, req.batch);
+  const EnergyTable table = readEnergy(req.energyPath, req.overrides);
+  const std::vector<const Layer*> layers = selectLayers(net, req.layers, req.networkPath);
+
+  if (req.dumpConfig) {
+    const nlohmann::json config = {{"arch", archToJson(arch)},
+                                   {"network", networkToJson(net)},
+                                   {"energy", energyToJson(table)}};
+    out << config.dump(2) << '\n';
+    return 0;
+  }
+
+  // 3. The output folder, before hours of simulation rather than after.
+  OutputDir outDir(req.outDir);
+  if (!req.outDir.empty()) outDir.checkWritable();
+
+  // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here.
+  std::vector<Job> jobs;
+  for (const Layer* layer : layers) {
+    if (!layer->onArray()) continue;
+    for (Dataflow df : dataflows) {
+      Job job{layer, df, defaultMapping(*layer, arch, df)};
+      validateMapping(*layer, arch, job.mapping,
+                      std::string("default ") + dataflowName(df) + " mapping of " + layer->name);
+      jobs.push_back(std::move(job));
+    }
+  }
+
+  // 5. Simulate, in network order; a pooling layer is one row, whatever the dataflows.
+  RunStats run;
+  run.network = net.name;
+  run.arch = arch.name;
+  run.energyTable = table.name;
+  run.energyUnit = table.unit;
+  run.clockMhz = arch.clockMhz;
+  std::size_t done = 0;
+  auto nextJob = jobs.begin();
+  for (const Layer* layer : layers) {
+    if (!layer->onArray()) {
+      run.layers.push_back(poolRow(*layer, arch));
+      continue;
+    }
+    for (; nextJob != jobs.end() && nextJob->layer == layer; ++nextJob) {
+      const auto start = std::chrono::steady_clock::now();
+      run.layers.push_back(simulatedRow(*nextJob, arch, table, req));
+      ++done;
+      if (!req.quiet) {
+        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+        err << "dfsim: [" << done << "/" << jobs.size() << "] " << layer->name << " "
+            << dataflowName(nextJob->dataflow) << ": "
+            << withThousands(static_cast<std::int64_t>(run.layers.back().cycles.total.count()))
+            << " cycles, " << significant(wall.count(), 3) << " s wall" << std::endl;
+      }
+    }
+  }
+
+  // 6. Report; the files only after every simulation succeeded.
+  printRunTable(out, run);
+  out.flush();
+  if (!req.outDir.empty()) {
+    outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
+    outDir.stage("layers.csv", layersCsv(run));
+    outDir.commit();
+    if (!req.quiet) {
+      const std::filesystem::path dir(req.outDir);
+      err << "dfsim: wrote " << (dir / "stats.json").string() << " and "
+          << (dir / "layers.csv").string() << '\n';
+    }
+  }
+  return 0;
+}
+
+}  // namespace dfsim

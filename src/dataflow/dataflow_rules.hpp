@@ -1,0 +1,27 @@
+#pragma once
+
+#include <vector>
+
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+#include "dataflow/dataflow.hpp"
+
+namespace dfsim {
+
+/// A dataflow written as data (Timeloop-style constraints on a mapping): which dimensions may be
+/// spread over array rows and columns, which tensors the PE register file keeps, which dimensions
+/// the RF loops iterate (innermost first) and the loop orders above the array. One controller runs
+/// every dataflow; they differ only in these rules.
+struct DataflowRules {
+  std::vector<Dim> rowDims;        ///< spread over array rows, in priority order
+  std::vector<Dim> colDims;        ///< spread over array columns, in priority order
+  PerTensor<bool> rfKeeps{};       ///< tensors held in the RF (when the arch has room for them)
+  std::vector<Dim> rfInnerFirst;   ///< dims the RF loops may iterate, innermost first
+  std::vector<Dim> glbInnerFirst;  ///< dims grown inside the GLB tile, innermost first
+  std::vector<Dim> dramOuterFirst; ///< order of the DRAM loops, outermost first
+};
+
+/// The rules of `d` (README "Dataflows" explains each choice against ISCA 2016 §VI-A).
+DataflowRules rulesFor(Dataflow d);
+
+}  // namespace dfsim

@@ -1,0 +1,182 @@
+#include "dataflow/default_mapper.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "common/errors.hpp"
+#include "dataflow/dataflow_rules.hpp"
+#include "mapping/tile_math.hpp"
+
+namespace dfsim {
+
+namespace {
+
+/// Largest divisor of `n` that is at most `limit` and satisfies `ok`.
+template <typename Ok>
+std::int64_t largestDivisor(std::int64_t n, std::int64_t limit, Ok ok) {
+  for (std::int64_t f = std::min(n, limit); f > 1; --f) {
+    if (n % f == 0 && ok(f)) return f;
+  }
+  return 1;
+}
+
+struct Fit {
+  const Layer& layer;
+  const ArchSpec& arch;
+  PerTensor<bool> rfKeeps;
+  PerTensor<bool> glbKeeps;
+
+  bool fits(Level level, const DimExtents& ext) const {
+    const auto& parts = level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
+    const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
+    const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
+    for (const StoragePartition& p : parts) {
+      std::int64_t need = 0;
+      for (Tensor t : kAllTensors) {
+        if (p.tensors[t] && keeps[t]) need += copies * tileWords(layer, t, ext);
+      }
+      if (need > p.capacityWords) return false;
+    }
+    return true;
+  }
+};
+
+/// Spatial factors along one axis of `size` PEs, dims in priority order.
+std::vector<SpatialLoop> spread(const std::vector<Dim>& dims, Axis axis, std::int64_t size,
+                                DimExtents& remaining) {
+  std::vector<SpatialLoop> loops;
+  std::int64_t used = 1;
+  for (Dim d : dims) {
+    const std::int64_t f =
+        largestDivisor(remaining[idx(d)], size / used, [](std::int64_t) { return true; });
+    if (f > 1) {
+      loops.push_back({d, f, axis});
+      remaining[idx(d)] /= f;
+      used *= f;
+    }
+  }
+  return loops;
+}
+
+std::int64_t pesOf(const std::vector<SpatialLoop>& loops) {
+  std::int64_t p = 1;
+  for (const SpatialLoop& l : loops) p *= l.bound;
+  return p;
+}
+
+}  // namespace
+
+Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow) {
+  const DataflowRules rules = rulesFor(dataflow);
+  const std::string context =
+      std::string("default ") + dataflowName(dataflow) + " mapping of layer " + layer.name;
+  if (!layer.onArray()) throw InputError(context + ": the layer does not run on the PE array");
+  Mapping m;
+  for (Tensor t : kAllTensors) {
+    m.rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
+    m.glbKeeps[t] = arch.holds(Level::Glb, t);
+  }
+  const Fit fit{layer, arch, m.rfKeeps, m.glbKeeps};
+
+  DimExtents full;
+  for (Dim d : kAllDims) full[idx(d)] = layer.dim(d);
+
+  // 1. Spatial: the rule's dims over rows and columns; also try them on the other axes and keep
+  //    whichever uses more PEs (the first on a tie).
+  DimExtents remaining = full;
+  std::vector<SpatialLoop> spatial;
+  {
+    DimExtents r1 = full;
+    std::vector<SpatialLoop> a = spread(rules.rowDims, Axis::Rows, arch.rows, r1);
+    std::vector<SpatialLoop> ac = spread(rules.colDims, Axis::Cols, arch.cols, r1);
+    a.insert(a.end(), ac.begin(), ac.end());
+    DimExtents r2 = full;
+    std::vector<SpatialLoop> b = spread(rules.rowDims, Axis::Cols, arch.cols, r2);
+    std::vector<SpatialLoop> br = spread(rules.colDims, Axis::Rows, arch.rows, r2);
+    b.insert(b.begin(), br.begin(), br.end());
+    if (pesOf(b) > pesOf(a)) {
+      spatial = b;
+      remaining = r2;
+    } else {
+      spatial = a;
+      remaining = r1;
+    }
+  }
+
+  // 2. RF loops: grow the rule's dims, innermost first, while the RF tiles fit.
+  DimExtents rfExt;
+  rfExt.fill(1);
+  std::vector<Loop> rfInnerFirst;
+  for (Dim d : rules.rfInnerFirst) {
+    const std::int64_t f = largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
+      DimExtents e = rfExt;
+      e[idx(d)] *= x;
+      return fit.fits(Level::Rf, e);
+    });
+    if (f > 1) {
+      rfExt[idx(d)] *= f;
+      remaining[idx(d)] /= f;
+      rfInnerFirst.push_back({d, f});
+    }
+  }
+
+  // 3. The GLB must hold at least the array's tiles; if it cannot, shrink the RF loops (the
+  //    outermost first), then the spatial factors (largest first), until it does.
+  auto arrayExtents = [&]() { return withSpatial(spatial, rfExt); };
+  auto nextSmaller = [](std::int64_t b) {
+    return largestDivisor(b, b - 1, [](std::int64_t) { return true; });
+  };
+  while (!fit.fits(Level::Glb, arrayExtents())) {
+    if (!rfInnerFirst.empty()) {
+      Loop& l = rfInnerFirst.back();
+      const std::int64_t f = nextSmaller(l.bound);
+      remaining[idx(l.dim)] *= l.bound / f;
+      rfExt[idx(l.dim)] = rfExt[idx(l.dim)] / l.bound * f;
+      l.bound = f;
+      if (f == 1) rfInnerFirst.pop_back();
+      continue;
+    }
+    auto it = std::max_element(spatial.begin(), spatial.end(),
+                               [](const SpatialLoop& x, const SpatialLoop& y) {
+                                 return x.bound < y.bound;
+                               });
+    if (it != spatial.end() && it->bound > 1) {
+      const std::int64_t f = nextSmaller(it->bound);
+      remaining[idx(it->dim)] *= it->bound / f;
+      it->bound = f;
+      continue;
+    }
+    throw InputError(context + ": the global buffer cannot hold even one word of every tensor it "
+                               "keeps (check arch.glb sizes)");
+  }
+  spatial.erase(std::remove_if(spatial.begin(), spatial.end(),
+                               [](const SpatialLoop& l) { return l.bound == 1; }),
+                spatial.end());
+
+  // 4. GLB loops: grow the rule's dims, innermost first, while the GLB tiles fit.
+  DimExtents glbExt = arrayExtents();
+  std::vector<Loop> glbInnerFirst;
+  for (Dim d : rules.glbInnerFirst) {
+    const std::int64_t f = largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
+      DimExtents e = glbExt;
+      e[idx(d)] *= x;
+      return fit.fits(Level::Glb, e);
+    });
+    if (f > 1) {
+      glbExt[idx(d)] *= f;
+      remaining[idx(d)] /= f;
+      glbInnerFirst.push_back({d, f});
+    }
+  }
+
+  // 5. What is left iterates at the DRAM level.
+  for (Dim d : rules.dramOuterFirst) {
+    if (remaining[idx(d)] > 1) m.dramLoops.push_back({d, remaining[idx(d)]});
+  }
+  m.glbLoops.assign(glbInnerFirst.rbegin(), glbInnerFirst.rend());
+  m.spatialLoops = spatial;
+  m.rfLoops.assign(rfInnerFirst.rbegin(), rfInnerFirst.rend());
+  return m;
+}
+
+}  // namespace dfsim

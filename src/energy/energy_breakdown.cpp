@@ -1,0 +1,42 @@
+#include "energy/energy_breakdown.hpp"
+
+namespace dfsim {
+
+EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
+  mac += o.mac;
+  for (std::size_t l = 0; l < kNumLevels; ++l) perLevel[l] += o.perLevel[l];
+  for (Tensor t : kAllTensors) perTensor[t] += o.perTensor[t];
+  leakage += o.leakage;
+  total += o.total;
+  return *this;
+}
+
+EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table) {
+  struct Cost {
+    double read;
+    double write;
+  };
+  std::array<Cost, kNumLevels> cost{};
+  cost[idx(Level::Dram)] = {table.dramReadPerWord, table.dramWritePerWord};
+  cost[idx(Level::Glb)] = {table.glbReadPerWord, table.glbWritePerWord};
+  cost[idx(Level::Noc)] = {table.nocPerWord, table.nocPerWord};
+  cost[idx(Level::Rf)] = {table.rfReadPerWord, table.rfWritePerWord};
+
+  EnergyBreakdown e;
+  e.mac = static_cast<double>(counts.macs) * table.macPerOp;
+  for (Level l : kAllLevels) {
+    for (Tensor t : kAllTensors) {
+      const ReadWrite& rw = counts(l, t);
+      const double v = static_cast<double>(rw.reads) * cost[idx(l)].read +
+                       static_cast<double>(rw.writes) * cost[idx(l)].write;
+      e.perLevel[idx(l)] += v;
+      e.perTensor[t] += v;
+    }
+  }
+  e.leakage = static_cast<double>(cycles.count()) * table.leakagePerCycle;
+  e.total = e.mac + e.leakage;
+  for (double v : e.perLevel) e.total += v;
+  return e;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+
+#include "common/access_counts.hpp"
+#include "common/cycle.hpp"
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+#include "energy/energy_table.hpp"
+
+namespace dfsim {
+
+/// Energy of one run, in the unit of the table it was computed with.
+/// total = mac + sum(perLevel) + leakage = mac + sum(perTensor) + leakage.
+struct EnergyBreakdown {
+  double mac = 0.0;                               ///< the ALUs
+  std::array<double, kNumLevels> perLevel{};      ///< dram, glb, noc, rf (all tensors)
+  PerTensor<double> perTensor{};                  ///< weights, inputs, outputs (all levels)
+  double leakage = 0.0;                           ///< leakagePerCycle * cycles
+  double total = 0.0;
+
+  EnergyBreakdown& operator+=(const EnergyBreakdown& o);
+};
+
+/// Energy = counts x per-action cost (+ leakage x cycles). Pure: recomputable from a report's
+/// counts with another table.
+EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table);
+
+}  // namespace dfsim

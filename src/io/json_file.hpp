@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace dfsim {
+
+/// Reads and parses the JSON file `file`. `root` names the document ("arch", "network",
+/// "energy") and starts every JSON path in error messages. Strict: a key repeated within one
+/// object is an error (nlohmann would silently keep the last one).
+/// Throws InputError with one line:
+///   `<file>: cannot open`
+///   `<file>:<line>:<col>: JSON syntax error: <what the parser expected>` (1-based line and byte
+///   column of the byte where parsing stopped)
+///   `<file>: <json path>: duplicate key`
+nlohmann::json loadJsonFile(const std::string& file, const std::string& root);
+
+/// Parses JSON `text` as loadJsonFile does; `file` only names the source in error messages.
+nlohmann::json parseJsonText(const std::string& text, const std::string& file,
+                             const std::string& root);
+
+}  // namespace dfsim

@@ -1,0 +1,90 @@
+#include "mapping/analytic_model.hpp"
+
+#include "mapping/tile_math.hpp"
+
+namespace dfsim {
+
+namespace {
+
+std::vector<Loop> concat(std::initializer_list<const std::vector<Loop>*> parts) {
+  std::vector<Loop> all;
+  for (const auto* p : parts) all.insert(all.end(), p->begin(), p->end());
+  return all;
+}
+
+/// Counts at the boundary between the array (RF, or the one-word operand latch when the RF
+/// bypasses `t`) and its parent (GLB, or DRAM when the GLB bypasses `t`).
+void countArrayBoundary(const Layer& layer, const ArchSpec& arch, const Mapping& m, Tensor t,
+                        AccessCounts& c) {
+  const bool inRf = m.rfKeeps[t];
+  static const std::vector<Loop> kNone;
+  const std::vector<Loop> outer =
+      inRf ? concat({&m.dramLoops, &m.glbLoops}) : concat({&m.dramLoops, &m.glbLoops, &m.rfLoops});
+  const DimExtents inner = extentsOf(inRf ? m.rfLoops : kNone);
+  const std::int64_t perPe = tileWords(layer, t, inner);
+  const std::int64_t uni = tileWords(layer, t, withSpatial(m.spatialLoops, inner));
+  const std::int64_t pes = m.activePes();
+  const std::int64_t fills = tileVisits(t, outer);
+  const std::int64_t distinct = distinctTiles(t, outer);
+  const std::int64_t macs = layer.macs();
+  ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);
+  ReadWrite& noc = c(Level::Noc, t);
+  ReadWrite& rf = c(Level::Rf, t);
+
+  if (t != Tensor::Outputs) {
+    parent.reads += fills * (arch.noc.multicast ? uni : pes * perPe);
+    noc.reads += fills * pes * perPe;
+    if (inRf) {
+      rf.writes += fills * pes * perPe;
+      rf.reads += macs;
+    }
+    return;
+  }
+  // Outputs: a revisited tile first gets its partial sums back (one word per distinct output,
+  // to one PE of each reduction group); every visit ends with each PE sending its psums, which
+  // the array reduces to one write per distinct output.
+  const std::int64_t revisits = fills - distinct;
+  parent.reads += revisits * uni;
+  parent.writes += fills * uni;
+  noc.reads += revisits * uni;
+  noc.writes += fills * pes * perPe;
+  if (inRf) {
+    rf.reads += macs + fills * pes * perPe;
+    rf.writes += macs + revisits * uni;
+  }
+}
+
+/// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps.
+void countGlbBoundary(const Layer& layer, const Mapping& m, Tensor t, AccessCounts& c) {
+  const DimExtents inner =
+      withSpatial(m.spatialLoops, extentsOf(concat({&m.glbLoops, &m.rfLoops})));
+  const std::int64_t tile = tileWords(layer, t, inner);
+  const std::int64_t fills = tileVisits(t, m.dramLoops);
+  const std::int64_t distinct = distinctTiles(t, m.dramLoops);
+  ReadWrite& dram = c(Level::Dram, t);
+  ReadWrite& glb = c(Level::Glb, t);
+  if (t != Tensor::Outputs) {
+    dram.reads += fills * tile;
+    glb.writes += fills * tile;
+    return;
+  }
+  const std::int64_t revisits = fills - distinct;
+  dram.reads += revisits * tile;
+  glb.writes += revisits * tile;
+  glb.reads += fills * tile;
+  dram.writes += fills * tile;
+}
+
+}  // namespace
+
+AccessCounts analyticCounts(const Layer& layer, const ArchSpec& arch, const Mapping& m) {
+  AccessCounts c;
+  c.macs = layer.macs();
+  for (Tensor t : kAllTensors) {
+    countArrayBoundary(layer, arch, m, t, c);
+    if (m.glbKeeps[t]) countGlbBoundary(layer, m, t, c);
+  }
+  return c;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/access_counts.hpp"
+#include "common/cycle_breakdown.hpp"
+#include "energy/energy_breakdown.hpp"
+#include "workload/layer.hpp"
+
+namespace dfsim {
+
+/// Everything reported for one layer under one dataflow. A plain value; writers only format it.
+struct LayerStats {
+  std::string layer;       ///< layer name
+  LayerType type = LayerType::Conv;
+  std::string dataflow;    ///< "ws", "os_a", ...; "-" for layers not on the array (pooling)
+  std::int64_t batch = 1;
+  std::int64_t macs = 0;
+  CycleBreakdown cycles;
+  std::int64_t activePes = 0;  ///< PEs the mapping uses
+  std::int64_t totalPes = 0;   ///< PEs in the array
+  double utilization = 0.0;    ///< macs / (cycles.total * totalPes), in [0, 1]
+  AccessCounts counts;         ///< simulated word accesses
+  EnergyBreakdown energy;
+  std::string check = "not run";  ///< "passed" when --check compared every output
+  std::string mapping;            ///< loop-nest rendering of the mapping used
+};
+
+/// A whole run: the layers in order (one entry per layer x dataflow) and what produced them.
+struct RunStats {
+  std::string network;
+  std::string arch;
+  std::string energyTable;
+  std::string energyUnit;
+  double clockMhz = 0.0;
+  std::vector<LayerStats> layers;
+};
+
+/// Sum over the layers of one dataflow (pooling layers included with their zero counts).
+/// `activePes` of the total is the MAC-weighted mean; utilization is recomputed from the sums.
+LayerStats totalFor(const RunStats& run, const std::string& dataflow);
+
+}  // namespace dfsim

@@ -1,0 +1,99 @@
+#include "report/stats_json.hpp"
+
+#include <algorithm>
+
+namespace dfsim {
+
+namespace {
+
+using nlohmann::json;
+
+json cyclesJson(const CycleBreakdown& c) {
+  return {{"total", c.total.count()},
+          {"compute", c.compute.count()},
+          {"stall_dram", c.stallDram.count()},
+          {"stall_glb", c.stallGlb.count()},
+          {"stall_noc", c.stallNoc.count()}};
+}
+
+json accessesJson(const AccessCounts& counts) {
+  json a = {{"unit", "words"}};
+  for (Level l : kAllLevels) {
+    json level = json::object();
+    for (Tensor t : kAllTensors) {
+      const ReadWrite& rw = counts(l, t);
+      level[std::string(tensorName(t))] = {{"reads", rw.reads}, {"writes", rw.writes}};
+    }
+    a[std::string(levelName(l))] = std::move(level);
+  }
+  return a;
+}
+
+json energyJson(const EnergyBreakdown& e, const std::string& unit) {
+  json byLevel = json::object();
+  for (Level l : kAllLevels) byLevel[std::string(levelName(l))] = e.perLevel[idx(l)];
+  json byTensor = json::object();
+  for (Tensor t : kAllTensors) byTensor[std::string(tensorName(t))] = e.perTensor[t];
+  return {{"unit", unit},         {"total", e.total},    {"mac", e.mac},
+          {"leakage", e.leakage}, {"by_level", byLevel}, {"by_tensor", byTensor}};
+}
+
+json layerJson(const LayerStats& l, const std::string& unit) {
+  return {{"name", l.layer},
+          {"type", layerTypeName(l.type)},
+          {"dataflow", l.dataflow},
+          {"batch", l.batch},
+          {"macs", l.macs},
+          {"cycles", cyclesJson(l.cycles)},
+          {"active_pes", l.activePes},
+          {"total_pes", l.totalPes},
+          {"utilization", l.utilization},
+          {"accesses", accessesJson(l.counts)},
+          {"energy", energyJson(l.energy, unit)},
+          {"check", l.check},
+          {"mapping", l.mapping}};
+}
+
+json totalJson(const LayerStats& t, const std::string& unit) {
+  return {{"dataflow", t.dataflow},
+          {"batch", t.batch},
+          {"macs", t.macs},
+          {"cycles", cyclesJson(t.cycles)},
+          {"active_pes_mean", t.activePes},
+          {"total_pes", t.totalPes},
+          {"utilization", t.utilization},
+          {"accesses", accessesJson(t.counts)},
+          {"energy", energyJson(t.energy, unit)},
+          {"check", t.check}};
+}
+
+}  // namespace
+
+std::vector<std::string> dataflowsOf(const RunStats& run) {
+  std::vector<std::string> out;
+  for (const LayerStats& l : run.layers) {
+    if (l.dataflow == "-") continue;
+    if (std::find(out.begin(), out.end(), l.dataflow) == out.end()) out.push_back(l.dataflow);
+  }
+  return out;
+}
+
+nlohmann::json statsToJson(const RunStats& run) {
+  json j;
+  j["run"] = {{"dfsim_version", DFSIM_VERSION},
+              {"network", run.network},
+              {"arch", run.arch},
+              {"clock_mhz", run.clockMhz},
+              {"energy_table", {{"name", run.energyTable}, {"unit", run.energyUnit}}}};
+  json layers = json::array();
+  for (const LayerStats& l : run.layers) layers.push_back(layerJson(l, run.energyUnit));
+  j["layers"] = std::move(layers);
+  json totals = json::array();
+  for (const std::string& df : dataflowsOf(run)) {
+    totals.push_back(totalJson(totalFor(run, df), run.energyUnit));
+  }
+  j["totals"] = std::move(totals);
+  return j;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include <systemc>
+
+#include "arch/arch_spec.hpp"
+#include "common/access_counts.hpp"
+#include "common/per_tensor.hpp"
+#include "sim/bandwidth_port.hpp"
+#include "sim/pe_array.hpp"
+#include "sim/tile_buffer.hpp"
+
+namespace dfsim {
+
+/// The array network between a parent store (the GLB, or DRAM for a tensor the GLB bypasses) and
+/// the PEs. It moves real words: multicast fills (one parent read feeds every PE that needs the
+/// word when multicast is on), partial-sum returns to one PE of each reduction group, and psum
+/// drains that the array reduces to one parent write per distinct output. It counts words per
+/// tensor: NoC reads are deliveries to PEs, NoC writes are words sent by PEs. Timing: a port of
+/// `noc.wordsPerCycle` distinct words per cycle with the hop latency.
+class ArrayNoc : public sc_core::sc_module {
+ public:
+  ArrayNoc(const sc_core::sc_module_name& name, const ArchSpec& arch);
+
+  /// (index in a PE's RF block, offset in the parent from the PE's tile origin) of every word
+  /// a transfer moves per PE.
+  using Plan = std::vector<std::pair<std::int32_t, std::int64_t>>;
+  /// The plan moving every touched word of an RF tile of `rfShape` to/from a parent of
+  /// `parentShape`.
+  static Plan makePlan(const BoxShape& rfShape, const BoxShape& parentShape);
+  /// Sizes the marks for parents of up to `parentWords` words (allocation happens here, once).
+  void reserveParent(std::int64_t parentWords);
+
+  /// Fills every PE's RF tile of `t` (weights or inputs) from `parent`; `peBase[pe]` is the
+  /// parent index of PE pe's tile origin. Bumps parent reads, NoC reads and RF writes (a latch is not the RF: no RF count). Returns the
+  /// words the parent read (the distinct words when multicasting).
+  std::int64_t fill(Tensor t, const Plan& plan, const TileBuffer& parent, ReadWrite& parentCounts,
+                    PeArray& pes, const std::vector<std::int64_t>& peBase);
+  /// Starts a visit of the output tiles: each PE's psums start at zero, except that every word
+  /// the parent holds a partial sum for is returned to the first PE that needs it. Returns the
+  /// parent reads.
+  std::int64_t fillPartials(const Plan& plan, const TileBuffer& parent, ReadWrite& parentCounts,
+                            PeArray& pes, const std::vector<std::int64_t>& peBase);
+  /// Ends a visit of the output tiles: every PE sends its psums, the array adds those of the same
+  /// output, and the parent gets one write per distinct output. Returns the parent writes.
+  std::int64_t drain(const Plan& plan, TileBuffer& parent, ReadWrite& parentCounts, PeArray& pes,
+                     const std::vector<std::int64_t>& peBase);
+
+  /// Books `words` distinct words on the network at `now`; returns their arrival.
+  Cycle reserve(Cycle now, std::int64_t words) {
+    return port_.reserve(now, static_cast<std::uint64_t>(words));
+  }
+  /// Counts of tensor `t`.
+  ReadWrite& countsOf(Tensor t) { return counts_[t]; }
+  /// Words moved per tensor so far.
+  const PerTensor<ReadWrite>& counts() const { return counts_; }
+
+ private:
+  /// Starts a new round of "first time this word is seen" marks over a parent of `size` words.
+  void newRound(std::size_t size);
+  bool firstSeen(std::int64_t parentIndex) {
+    auto& s = stamp_[static_cast<std::size_t>(parentIndex)];
+    if (s == round_) return false;
+    s = round_;
+    return true;
+  }
+
+  bool multicast_;
+  BandwidthPort port_;
+  std::vector<std::uint32_t> stamp_;
+  std::uint32_t round_ = 0;
+  PerTensor<ReadWrite> counts_{};
+};
+
+}  // namespace dfsim

@@ -1,0 +1,328 @@
+#include "sim/controller.hpp"
+
+namespace dfsim {
+
+namespace {
+const ArrayNoc::Plan kLatchDrainPlan = {{0, 0}};
+
+bool relevantDiffer(Tensor t, const DimVector& a, const DimVector& b) {
+  for (Dim d : kAllDims) {
+    if (isRelevant(t, d) && a[idx(d)] != b[idx(d)]) return true;
+  }
+  return false;
+}
+
+AxisVector plus(const AxisVector& a, const AxisVector& b) {
+  AxisVector r{};
+  for (std::size_t k = 0; k < kAxes; ++k) r[k] = a[k] + b[k];
+  return r;
+}
+}  // namespace
+
+Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
+                       const ArchSpec& arch, const Mapping& mapping, const SimClock& clock,
+                       Dram& dram, GlobalBuffer& glb, ArrayNoc& noc, PeArray& pes)
+    : sc_core::sc_module(name),
+      layer_(layer),
+      arch_(arch),
+      mapping_(mapping),
+      clock_(clock),
+      dram_(dram),
+      glb_(glb),
+      noc_(noc),
+      pes_(pes),
+      plan_(NestPlan::make(layer, mapping)),
+      doubleBuffered_(arch.glb.doubleBuffered) {
+  const std::size_t iters = plan_.rfPoint.size();
+  const auto peCount = static_cast<std::size_t>(pes.pes());
+  for (const NestPlan::OuterLoop& l : plan_.outer) dramLoopCount_ += l.atDram ? 1 : 0;
+  index_.assign(plan_.outer.size(), 0);
+  prevIndex_ = index_;
+  for (Tensor t : kAllTensors) {
+    layout_[t] = TensorLayout::make(layer, t);
+    const TensorLayout& layout = layout_[t];
+    const BoxShape& dramShape = *dram.store(t).shape;
+    if (mapping.glbKeeps[t]) {
+      glbShape_[t] = BoxShape::make(layout, plan_.glbExtent);
+      glb.configure(t, &glbShape_[t], &dramShape,
+                    (t != Tensor::Outputs && doubleBuffered_) ? 2 : 1);
+    }
+    const BoxShape& parentShape = mapping.glbKeeps[t] ? glbShape_[t] : dramShape;
+    noc.reserveParent(parentShape.size);
+    macOffset_[t].assign(iters, 0);
+    if (mapping.rfKeeps[t]) {
+      rfShape_[t] = BoxShape::make(layout, plan_.rfExtent);
+      pes.configure(t, &rfShape_[t]);
+      rfPlan_[t] = ArrayNoc::makePlan(rfShape_[t], parentShape);
+      for (std::size_t k = 0; k < iters; ++k) {
+        macOffset_[t][k] =
+            static_cast<std::int32_t>(rfShape_[t].index(layout.axes(plan_.rfPoint[k])));
+      }
+    } else {
+      anyLatch_ = true;
+      pes.configure(t, nullptr);
+      latchPlan_[t].resize(iters);
+      latchChanges_[t].assign(iters, 0);
+      for (std::size_t k = 0; k < iters; ++k) {
+        latchPlan_[t][k] = {{0, parentShape.index(layout.axes(plan_.rfPoint[k]))}};
+        const DimVector& before = plan_.rfPoint[k == 0 ? iters - 1 : k - 1];
+        latchChanges_[t][k] = relevantDiffer(t, plan_.rfPoint[k], before) ? 1 : 0;
+      }
+    }
+    peAxes_[t].resize(peCount);
+    for (std::size_t pe = 0; pe < peCount; ++pe) peAxes_[t][pe] = layout.axes(plan_.peOffset[pe]);
+    peBase_[t].assign(peCount, 0);
+    latchIndex_[t].assign(peCount, 0);
+  }
+  pes.checkCapacity();
+  SC_THREAD(run);
+}
+
+void Controller::run() {
+  // 1. Step through the temporal loops above the array, odometer style.
+  std::int64_t steps = 1;
+  for (const NestPlan::OuterLoop& l : plan_.outer) steps *= l.bound;
+  now_ = clock_.now();
+  for (std::int64_t s = 0; s < steps; ++s) {
+    // 2. One array step: drain, GLB tiles, RF tiles, compute.
+    runStep(s == 0);
+    wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+    prevIndex_ = index_;
+    for (std::size_t i = plan_.outer.size(); i-- > 0;) {
+      if (++index_[i] < plan_.outer[i].bound) break;
+      index_[i] = 0;
+    }
+  }
+  // 3. Drain the last psums and write every output back.
+  drainOutputs();
+  if (mapping_.glbKeeps[Tensor::Outputs]) glb_.writeBack(0, now_);
+  // 4. The run ends when DRAM has taken the last write.
+  advanceTo(dram_.idleAt(), Cause::Dram);
+  wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+  cycles_.total = now_;
+  finished_ = true;
+}
+
+void Controller::runStep(bool first) {
+  for (Tensor t : kAllTensors) {
+    changedRf_[t] = first || keyChanged(t, false, index_, prevIndex_);
+    changedGlb_[t] = mapping_.glbKeeps[t] && (first || keyChanged(t, true, index_, prevIndex_));
+  }
+  if (!first && changedRf_[Tensor::Outputs]) drainOutputs();
+  updateGlbTiles(first);
+
+  // RF tiles of the tensors whose loop indices moved.
+  std::int64_t dramWords = 0;
+  std::int64_t glbWords = 0;
+  for (Tensor t : kAllTensors) {
+    if (!mapping_.rfKeeps[t] || !changedRf_[t]) continue;
+    computePeBases(t, index_);
+    const std::int64_t n =
+        t == Tensor::Outputs
+            ? noc_.fillPartials(rfPlan_[t], parentOf(t), parentCounts(t), pes_, peBase_[t])
+            : noc_.fill(t, rfPlan_[t], parentOf(t), parentCounts(t), pes_, peBase_[t]);
+    (mapping_.glbKeeps[t] ? glbWords : dramWords) += n;
+  }
+  const Cycle start = now_;
+  advanceToLatest(dram_.reserveWords(start, dramWords), glb_.reserveReads(start, glbWords),
+                  noc_.reserve(start, dramWords + glbWords));
+  computeStep();
+}
+
+void Controller::computeStep() {
+  const std::size_t iters = plan_.rfPoint.size();
+  const Cycle start = now_;
+  if (!anyLatch_) {
+    pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
+                 macOffset_[Tensor::Outputs], 0, iters);
+  } else {
+    // Operands that bypass the RF stream into the PEs' latches as the RF loops move them.
+    std::int64_t dramReads = 0;
+    std::int64_t glbReads = 0;
+    std::int64_t dramWrites = 0;
+    std::int64_t glbWrites = 0;
+    std::size_t chunk = 0;
+    for (Tensor t : kAllTensors) {
+      if (!mapping_.rfKeeps[t]) computePeBases(t, index_);
+    }
+    for (std::size_t k = 0; k < iters; ++k) {
+      bool anyNew = false;
+      PerTensor<bool> fresh{};
+      for (Tensor t : kAllTensors) {
+        if (mapping_.rfKeeps[t]) continue;
+        fresh[t] = k == 0 ? (changedRf_[t] || latchChanges_[t][0]) : latchChanges_[t][k] != 0;
+        anyNew = anyNew || fresh[t];
+      }
+      if (!anyNew) continue;
+      pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
+                   macOffset_[Tensor::Outputs], chunk, k);
+      chunk = k;
+      for (Tensor t : kAllTensors) {
+        if (!fresh[t]) continue;
+        const bool viaGlb = mapping_.glbKeeps[t];
+        if (t == Tensor::Outputs) {
+          // A psum leaves its latch when the output it belongs to changes (unless the step
+          // boundary already drained it).
+          if (!(k == 0 && changedRf_[t])) {
+            const std::int64_t w = noc_.drain(kLatchDrainPlan, parentOfMutable(t),
+                                              parentCounts(t), pes_, latchIndex_[t]);
+            (viaGlb ? glbWrites : dramWrites) += w;
+          }
+          const std::int64_t r = noc_.fillPartials(latchPlan_[t][k], parentOf(t),
+                                                   parentCounts(t), pes_, peBase_[t]);
+          (viaGlb ? glbReads : dramReads) += r;
+          const std::int64_t delta = latchPlan_[t][k][0].second;
+          for (std::size_t pe = 0; pe < latchIndex_[t].size(); ++pe) {
+            latchIndex_[t][pe] = peBase_[t][pe] + delta;
+          }
+        } else {
+          const std::int64_t r =
+              noc_.fill(t, latchPlan_[t][k], parentOf(t), parentCounts(t), pes_, peBase_[t]);
+          (viaGlb ? glbReads : dramReads) += r;
+        }
+      }
+    }
+    pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
+                 macOffset_[Tensor::Outputs], chunk, iters);
+    const Cycle dramDone = dram_.reserveWords(start, dramReads + dramWrites);
+    const Cycle glbDone = max(glb_.reserveReads(start, glbReads), glb_.reserveWrites(start, glbWrites));
+    const Cycle nocDone = noc_.reserve(start, dramReads + glbReads + dramWrites + glbWrites);
+    now_ = start + Cycle(iters);
+    cycles_.compute += Cycle(iters);
+    advanceToLatest(dramDone, glbDone, nocDone);
+    return;
+  }
+  now_ = start + Cycle(iters);
+  cycles_.compute += Cycle(iters);
+}
+
+void Controller::drainOutputs() {
+  const Tensor t = Tensor::Outputs;
+  std::int64_t n = 0;
+  if (mapping_.rfKeeps[t]) {
+    computePeBases(t, prevIndex_);
+    n = noc_.drain(rfPlan_[t], parentOfMutable(t), parentCounts(t), pes_, peBase_[t]);
+  } else {
+    n = noc_.drain(kLatchDrainPlan, parentOfMutable(t), parentCounts(t), pes_, latchIndex_[t]);
+  }
+  const bool viaGlb = mapping_.glbKeeps[t];
+  const Cycle start = now_;
+  advanceToLatest(viaGlb ? start : dram_.reserveWords(start, n),
+                  viaGlb ? glb_.reserveWrites(start, n) : start, noc_.reserve(start, n));
+}
+
+void Controller::updateGlbTiles(bool first) {
+  const Cycle start = now_;
+  Cycle ready = start;
+  const AxisVector zero{};
+  if (changedGlb_[Tensor::Outputs] && !first) glb_.writeBack(0, start);  // posted
+  for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+    if (!changedGlb_[t]) continue;
+    if (prefetched_[t]) {
+      glbSlot_[t] ^= 1;
+      prefetched_[t] = false;
+      ready = max(ready, prefetchReady_[t]);
+      continue;
+    }
+    glbSlot_[t] = (first || !doubleBuffered_) ? 0 : glbSlot_[t] ^ 1;
+    const AxisVector origin = plus(layout_[t].axes(originAt(true, index_)), zero);
+    ready = max(ready, glb_.fill(t, glbSlot_[t], origin, start));
+  }
+  if (changedGlb_[Tensor::Outputs]) {
+    const AxisVector origin = layout_[Tensor::Outputs].axes(originAt(true, index_));
+    ready = max(ready, glb_.fill(Tensor::Outputs, 0, origin, start));
+  }
+  advanceTo(ready, Cause::Dram);
+  const bool newDramIteration =
+      first || !std::equal(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
+                           prevIndex_.begin());
+  if (doubleBuffered_ && newDramIteration) prefetchNextGlbTiles();
+}
+
+void Controller::prefetchNextGlbTiles() {
+  std::vector<std::int64_t>& next = scratchIndex_;
+  next.assign(index_.size(), 0);
+  std::copy(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
+            next.begin());
+  bool wrapped = true;
+  for (std::size_t i = dramLoopCount_; i-- > 0;) {
+    if (++next[i] < plan_.outer[i].bound) {
+      wrapped = false;
+      break;
+    }
+    next[i] = 0;
+  }
+  if (wrapped) return;  // the last GLB tile: nothing to prefetch
+  for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+    if (!mapping_.glbKeeps[t] || !keyChanged(t, true, next, index_)) continue;
+    const AxisVector origin = layout_[t].axes(originAt(true, next));
+    prefetchReady_[t] = glb_.fill(t, glbSlot_[t] ^ 1, origin, now_);
+    prefetched_[t] = true;
+  }
+}
+
+void Controller::advanceTo(Cycle done, Cause cause) {
+  if (done <= now_) return;
+  const Cycle wait = done - now_;
+  switch (cause) {
+    case Cause::Dram:
+      cycles_.stallDram += wait;
+      break;
+    case Cause::Glb:
+      cycles_.stallGlb += wait;
+      break;
+    case Cause::Noc:
+      cycles_.stallNoc += wait;
+      break;
+  }
+  now_ = done;
+}
+
+void Controller::advanceToLatest(Cycle dramDone, Cycle glbDone, Cycle nocDone) {
+  const Cycle latest = max(dramDone, max(glbDone, nocDone));
+  const Cause cause =
+      latest == dramDone ? Cause::Dram : (latest == glbDone ? Cause::Glb : Cause::Noc);
+  advanceTo(latest, cause);
+}
+
+DimVector Controller::originAt(bool dramOnly, const std::vector<std::int64_t>& index) const {
+  DimVector o{};
+  for (std::size_t i = 0; i < plan_.outer.size(); ++i) {
+    const NestPlan::OuterLoop& l = plan_.outer[i];
+    if (dramOnly && !l.atDram) continue;
+    o[idx(l.dim)] += index[i] * l.weight;
+  }
+  return o;
+}
+
+bool Controller::keyChanged(Tensor t, bool dramOnly, const std::vector<std::int64_t>& a,
+                            const std::vector<std::int64_t>& b) const {
+  for (std::size_t i = 0; i < plan_.outer.size(); ++i) {
+    const NestPlan::OuterLoop& l = plan_.outer[i];
+    if (dramOnly && !l.atDram) continue;
+    if (isRelevant(t, l.dim) && a[i] != b[i]) return true;
+  }
+  return false;
+}
+
+void Controller::computePeBases(Tensor t, const std::vector<std::int64_t>& index) {
+  const TileBuffer& parent = parentOf(t);
+  const AxisVector stepOrigin = layout_[t].axes(originAt(false, index));
+  for (std::size_t pe = 0; pe < peBase_[t].size(); ++pe) {
+    peBase_[t][pe] = parent.indexOf(plus(stepOrigin, peAxes_[t][pe]));
+  }
+}
+
+const TileBuffer& Controller::parentOf(Tensor t) {
+  return mapping_.glbKeeps[t] ? glb_.slot(t, glbSlot_[t]) : dram_.store(t);
+}
+
+TileBuffer& Controller::parentOfMutable(Tensor t) {
+  return mapping_.glbKeeps[t] ? glb_.slot(t, glbSlot_[t]) : dram_.store(t);
+}
+
+ReadWrite& Controller::parentCounts(Tensor t) {
+  return mapping_.glbKeeps[t] ? glb_.countsOf(t) : dram_.countsOf(t);
+}
+
+}  // namespace dfsim

@@ -1,0 +1,108 @@
+#include "sim/simulate_layer.hpp"
+
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "common/errors.hpp"
+#include "sim/array_noc.hpp"
+#include "sim/controller.hpp"
+#include "sim/dram.hpp"
+#include "sim/global_buffer.hpp"
+#include "sim/pe_array.hpp"
+#include "sim/sim_clock.hpp"
+#include "workload/reference_conv.hpp"
+#include "workload/tensor_data.hpp"
+
+namespace dfsim {
+
+namespace {
+
+/// A fresh SystemC kernel for one run (as DRAMSys' tests do), so that runs never share state.
+class FreshKernel {
+ public:
+  FreshKernel() : context_(new sc_core::sc_simcontext()) {
+    sc_core::sc_curr_simcontext = context_;
+    sc_core::sc_default_global_context = context_;
+  }
+  FreshKernel(const FreshKernel&) = delete;
+  FreshKernel& operator=(const FreshKernel&) = delete;
+  ~FreshKernel() {
+    sc_core::sc_curr_simcontext = nullptr;
+    sc_core::sc_default_global_context = nullptr;
+    delete context_;
+  }
+
+ private:
+  sc_core::sc_simcontext* context_;
+};
+
+/// The blocks of one accelerator, wired: controller -> GLB -> (TLM) -> DRAM, NoC, PE array.
+struct Accelerator {
+  Accelerator(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
+              const SimClock& clock, std::vector<std::int32_t> weights,
+              std::vector<std::int32_t> inputs)
+      : dram("dram", arch, layer, clock, std::move(weights), std::move(inputs)),
+        glb("glb", arch, clock),
+        noc("noc", arch),
+        pes("pe_array", arch, mapping.activePes()),
+        controller("controller", layer, arch, mapping, clock, dram, glb, noc, pes) {
+    glb.dramSocket.bind(dram.socket);
+  }
+  Dram dram;
+  GlobalBuffer glb;
+  ArrayNoc noc;
+  PeArray pes;
+  Controller controller;
+};
+
+void checkOutputs(const Layer& layer, const TileBuffer& outputs,
+                  const std::vector<std::int32_t>& expected) {
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (!outputs.valid[i] || outputs.data[i] != expected[i]) {
+      throw InternalError("--check: layer " + layer.name + ": output word " + std::to_string(i) +
+                          (outputs.valid[i] ? " is " + std::to_string(outputs.data[i])
+                                            : std::string(" was never written")) +
+                          ", the reference convolution gives " + std::to_string(expected[i]));
+    }
+  }
+}
+
+}  // namespace
+
+SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
+                        const SimOptions& options) {
+  std::vector<std::int32_t> weights = makeWeights(layer, options.seed);
+  std::vector<std::int32_t> inputs = makeInputs(layer, options.seed);
+  std::vector<std::int32_t> expected;
+  if (options.check) expected = referenceConv(layer, weights, inputs);
+
+  FreshKernel kernel;
+  const SimClock clock(arch.clockMhz);
+  auto acc = std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
+                                           std::move(inputs));
+  sc_core::sc_start();
+  if (!acc->controller.finished()) {
+    throw InternalError("simulation of layer " + layer.name + " stopped before its end");
+  }
+
+  SimResult result;
+  result.cycles = acc->controller.cycles();
+  result.activePes = mapping.activePes();
+  for (Tensor t : kAllTensors) {
+    result.counts(Level::Dram, t) = acc->dram.counts()[t];
+    result.counts(Level::Glb, t) = acc->glb.counts()[t];
+    result.counts(Level::Noc, t) = acc->noc.counts()[t];
+    result.counts(Level::Rf, t) = acc->pes.counts()[t];
+  }
+  result.counts.macs = acc->pes.macs();
+  if (options.check) {
+    checkOutputs(layer, acc->dram.store(Tensor::Outputs), expected);
+    result.checked = true;
+  }
+  acc.reset();
+  return result;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+
+#include "arch/arch_spec.hpp"
+#include "common/access_counts.hpp"
+#include "common/cycle_breakdown.hpp"
+#include "mapping/mapping.hpp"
+#include "workload/layer.hpp"
+
+namespace dfsim {
+
+/// How to simulate one layer.
+struct SimOptions {
+  std::uint64_t seed = 1;  ///< seed of the pseudo-random weights and inputs
+  bool check = false;      ///< compare every output with the reference convolution
+};
+
+/// What one simulated layer produced.
+struct SimResult {
+  CycleBreakdown cycles;
+  AccessCounts counts;           ///< bumped by the modules as words moved
+  std::int64_t activePes = 0;
+  bool checked = false;          ///< true when --check compared every output and all matched
+};
+
+/// Elaborates the SystemC model for `arch`, runs `layer` under `mapping` to completion and
+/// returns cycles and counts. Contract: `mapping` passed validateMapping() for (layer, arch).
+/// Throws InternalError when `options.check` finds an output that differs from the reference
+/// convolution. Safe to call repeatedly in one process (each call uses a fresh sc_simcontext).
+SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
+                        const SimOptions& options);
+
+}  // namespace dfsim

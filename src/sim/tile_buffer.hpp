@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "sim/tile_box.hpp"
+
+namespace dfsim {
+
+/// The words of one tensor tile held by a storage level: its shape, where it sits in the tensor,
+/// the values over the bounding box, and (for outputs) which words hold a partial sum.
+struct TileBuffer {
+  const BoxShape* shape = nullptr;
+  AxisVector origin{};
+  std::vector<std::int32_t> data;
+  std::vector<std::uint8_t> valid;
+  bool holding = false;
+
+  /// Sizes the storage for `s` (allocation happens here, once per layer, never per cycle).
+  void reset(const BoxShape* s) {
+    shape = s;
+    data.assign(static_cast<std::size_t>(s->size), 0);
+    valid.assign(static_cast<std::size_t>(s->size), 0);
+    holding = false;
+  }
+  /// Index in this buffer of the absolute tensor coordinates `abs` (inside the box).
+  std::int64_t indexOf(const AxisVector& abs) const {
+    std::int64_t i = 0;
+    for (std::size_t k = 0; k < kAxes; ++k) i += (abs[k] - origin[k]) * shape->stride[k];
+    return i;
+  }
+};
+
+}  // namespace dfsim

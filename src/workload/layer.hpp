@@ -1,0 +1,64 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+
+namespace dfsim {
+
+/// What a layer computes.
+enum class LayerType : std::uint8_t { Conv, Fc, Pool };
+
+/// Name used in files and reports: "conv", "fc", "pool".
+const char* layerTypeName(LayerType t);
+
+/// One layer of a network, in the field's shape vocabulary. A plain value: construct with the
+/// make* helpers below, which derive the output size; `validate()` checks consistency.
+///
+/// Conventions: `C` and `M` are totals over all groups (as in PyTorch); the loop nest uses the
+/// per-group sizes `dim(Dim::C) = C / groups`, `dim(Dim::M) = M / groups`. `H` and `W` are the
+/// unpadded input size; the simulator stores and moves the ifmap with its zero padding, so input
+/// tiles are measured on the padded size `H + 2*padding`. An FC layer is a convolution whose filter
+/// covers the whole input (R = H, S = W, P = Q = 1). A pooling layer has no MACs on the PE array:
+/// it is reported (shapes) but not simulated.
+struct Layer {
+  std::string name;
+  LayerType type = LayerType::Conv;
+  std::int64_t N = 1;        ///< batch
+  std::int64_t M = 1;        ///< output channels (filters), all groups
+  std::int64_t C = 1;        ///< input channels, all groups
+  std::int64_t H = 1;        ///< input height, unpadded
+  std::int64_t W = 1;        ///< input width, unpadded
+  std::int64_t R = 1;        ///< filter (or pooling window) height
+  std::int64_t S = 1;        ///< filter (or pooling window) width
+  std::int64_t P = 1;        ///< output height
+  std::int64_t Q = 1;        ///< output width
+  std::int64_t stride = 1;   ///< U, same in both directions
+  std::int64_t padding = 0;  ///< zero rows/cols added on each side
+  std::int64_t groups = 1;   ///< G: C and M split into this many independent convolutions
+
+  /// Size of loop dimension `d` for the loop nest (per-group C and M).
+  std::int64_t dim(Dim d) const;
+  /// Padded input height H + 2*padding.
+  std::int64_t paddedH() const { return H + 2 * padding; }
+  /// Padded input width W + 2*padding.
+  std::int64_t paddedW() const { return W + 2 * padding; }
+  /// Multiply-accumulates for the whole layer (0 for pooling).
+  std::int64_t macs() const;
+  /// Number of weights (biases excluded; 0 for pooling).
+  std::int64_t weightCount() const;
+  /// Words of each tensor: weights, padded inputs, outputs.
+  PerTensor<std::int64_t> tensorWords() const;
+  /// Whether the PE array computes this layer (conv and fc).
+  bool onArray() const { return type != LayerType::Pool; }
+};
+
+/// Output size of a convolution/pooling along one axis: (in + 2*pad - k) / stride + 1.
+/// Returns 0 or less when the window does not fit.
+std::int64_t convOutputSize(std::int64_t in, std::int64_t k, std::int64_t stride,
+                            std::int64_t pad);
+
+}  // namespace dfsim

@@ -1,0 +1,260 @@
+// The dfsim executable, run as a user would: exit codes, stdout, stderr and files.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "io/readers.hpp"
+#include "workload/network.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Outcome {
+  int code = -1;  ///< exit status, or -1 when dfsim did not exit normally
+  std::string out;
+  std::string err;
+};
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A scratch folder for one test, removed at scope exit.
+struct Scratch {
+  fs::path path;
+  explicit Scratch(const std::string& tag) {
+    path = fs::temp_directory_path() /
+           ("dfsim_cli_test_" + tag + "_" + std::to_string(static_cast<long>(::getpid())));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+/// Runs `dfsim <args>` in the source tree (so that configs/ and models/ resolve) and captures
+/// its exit status, stdout and stderr. `args` is shell text: quote paths with spaces.
+Outcome runDfsim(const std::string& args) {
+  static int counter = 0;
+  const Scratch scratch("run" + std::to_string(counter++));
+  const fs::path out = scratch.path / "stdout";
+  const fs::path err = scratch.path / "stderr";
+  const std::string cmd = std::string("cd '") + DFSIM_SOURCE_DIR + "' && '" + DFSIM_BINARY + "' " +
+                          args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  Outcome o;
+  o.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
+  o.out = readFile(out);
+  o.err = readFile(err);
+  return o;
+}
+
+std::size_t lineCount(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+/// The shipped Eyeriss architecture, relative to the source tree.
+const std::string kArch = "configs/arch/eyeriss.json";
+
+}  // namespace
+
+TEST_CASE("dfsim --version, --help and subcommand help exit 0", "[cli]") {
+  const Outcome v = runDfsim("--version");
+  CHECK(v.code == 0);
+  CHECK(v.out == std::string("dfsim ") + DFSIM_VERSION + "\n");
+  CHECK(v.err.empty());  // no SystemC banner either
+
+  const Outcome h = runDfsim("--help");
+  CHECK(h.code == 0);
+  CHECK(contains(h.out, "Usage: dfsim <command>"));
+
+  const Outcome r = runDfsim("run --help");
+  CHECK(r.code == 0);
+  CHECK(contains(r.out, "Usage: dfsim run"));
+  CHECK(contains(r.out, "--dataflow"));
+
+  const Outcome s = runDfsim("summary --help");
+  CHECK(s.code == 0);
+  CHECK(contains(s.out, "Usage: dfsim summary"));
+}
+
+TEST_CASE("dfsim rejects unknown options and commands with exit 2 and one line", "[cli]") {
+  for (const char* args : {"--frobnicate", "run --frobnicate", "summary --frobnicate", "frobnicate",
+                           "", "run --arc x.json"}) {
+    INFO("args: " << args);
+    const Outcome o = runDfsim(args);
+    CHECK(o.code == 2);
+    CHECK(o.out.empty());
+    CHECK(lineCount(o.err) == 1);
+    CHECK(o.err.rfind("dfsim: error: ", 0) == 0);
+    CHECK(contains(o.err, "--help"));
+  }
+}
+
+TEST_CASE("dfsim summary prints AlexNet's weights and MACs", "[cli]") {
+  const Outcome o = runDfsim("summary --network models/alexnet.json");
+  INFO(o.err);
+  CHECK(o.code == 0);
+  CHECK(contains(o.out, "34,848"));
+  CHECK(contains(o.out, "105,415,200"));
+  CHECK(contains(o.out, "665,784,864"));
+  CHECK(contains(o.out, "724,406,816"));
+
+  const Outcome b = runDfsim("summary --network models/alexnet.json --batch 4");
+  CHECK(b.code == 0);
+  CHECK(contains(b.out, "421,660,800"));  // conv1 x 4
+
+  const Outcome bad = runDfsim("summary --network models/alexnet.json --batch 0");
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.err, "--batch"));
+}
+
+TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") {
+  SECTION("a missing --arch file is named") {
+    const Outcome o = runDfsim(
+        "run --arch configs/arch/no_such_arch.json --network models/alexnet.json --dataflow rs");
+    CHECK(o.code == 2);
+    CHECK(lineCount(o.err) == 1);
+    CHECK(contains(o.err, "no_such_arch.json"));
+  }
+
+  SECTION("a missing required option") {
+    const Outcome o = runDfsim("run --network models/alexnet.json --dataflow rs");
+    CHECK(o.code == 2);
+    CHECK(contains(o.err, "--arch"));
+  }
+
+  SECTION("an unknown dataflow lists the valid ones") {
+    const Outcome o =
+        runDfsim("run --arch " + kArch + " --network models/alexnet.json --dataflow xyz");
+    CHECK(o.code == 2);
+    CHECK(lineCount(o.err) == 1);
+    CHECK(contains(o.err, "xyz"));
+    CHECK(contains(o.err, "ws, os_a, os_b, os_c, nlr, rs, all"));
+  }
+
+  SECTION("bad numbers") {
+    const std::string base = "run --arch " + kArch + " --network models/alexnet.json ";
+    CHECK(runDfsim(base + "--dataflow rs --batch 0").code == 2);
+    CHECK(runDfsim(base + "--dataflow rs --batch=-3").code == 2);
+    CHECK(runDfsim(base + "--dataflow rs --seed x").code == 2);
+    CHECK(runDfsim(base + "--dataflow rs --set nonsense").code == 2);
+  }
+
+  SECTION("an unknown --layer lists the layers and creates no output folder") {
+    const Scratch scratch("badlayer");
+    const fs::path outDir = scratch.path / "results" / "sub";
+    const Outcome o = runDfsim("run --arch " + kArch +
+                               " --network models/alexnet.json --dataflow rs --layer conv1 "
+                               "--layer conv9 --out '" +
+                               outDir.string() + "'");
+    INFO(o.err);
+    CHECK(o.code == 2);
+    CHECK(lineCount(o.err) == 1);
+    CHECK(contains(o.err, "conv9"));
+    CHECK(contains(o.err, "conv1, "));
+    CHECK(o.out.empty());
+    CHECK_FALSE(fs::exists(scratch.path / "results"));
+  }
+
+  SECTION("--out under a file") {
+    const Scratch scratch("outfile");
+    const fs::path file = scratch.path / "plain";
+    std::ofstream(file) << "keep";
+    const Outcome o = runDfsim("run --arch " + kArch +
+                               " --network models/alexnet.json --dataflow rs --layer conv1 "
+                               "--out '" +
+                               (file / "sub").string() + "'");
+    CHECK(o.code == 2);
+    CHECK(contains(o.err, "cannot write"));
+    CHECK(o.out.empty());
+    CHECK(readFile(file) == "keep");
+  }
+}
+
+TEST_CASE("dfsim run --dump-config prints the resolved configs as JSON", "[cli]") {
+  const Outcome o =
+      runDfsim("run --arch " + kArch + " --network models/alexnet.json --batch 2 --dump-config");
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const nlohmann::json j = nlohmann::json::parse(o.out);
+  CHECK(j.contains("arch"));
+  CHECK(j.contains("network"));
+  CHECK(j.contains("energy"));
+}
+
+TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.csv", "[cli][slow]") {
+  const Scratch scratch("small");
+  // A small conv layer, written through the network writer so that the test follows the format.
+  dfsim::Network net;
+  net.name = "tiny";
+  dfsim::Layer conv;
+  conv.name = "c1";
+  conv.type = dfsim::LayerType::Conv;
+  conv.N = 1;
+  conv.C = 4;
+  conv.M = 8;
+  conv.H = conv.W = 8;
+  conv.R = conv.S = 3;
+  conv.P = conv.Q = 6;
+  dfsim::Layer pool = conv;
+  pool.name = "p1";
+  pool.type = dfsim::LayerType::Pool;
+  pool.C = pool.M = 8;
+  pool.H = pool.W = 6;
+  pool.R = pool.S = 2;
+  pool.stride = 2;
+  pool.P = pool.Q = 3;
+  net.layers = {conv, pool};
+  const fs::path netFile = scratch.path / "tiny.json";
+  std::ofstream(netFile) << dfsim::networkToJson(net).dump(2) << "\n";
+
+  const fs::path outDir = scratch.path / "r";
+  const std::string args = "run --arch " + kArch + " --network '" + netFile.string() +
+                           "' --dataflow all --check --quiet --out '" + outDir.string() + "'";
+  const Outcome o = runDfsim(args);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK(o.err.empty());
+  CHECK(contains(o.out, "TOTAL"));
+  CHECK(contains(o.out, "Per-dataflow summary"));
+
+  const nlohmann::json stats = nlohmann::json::parse(readFile(outDir / "stats.json"));
+  REQUIRE(stats["layers"].size() == 7);  // c1 under six dataflows, then p1
+  CHECK(stats["layers"][0]["dataflow"] == "ws");
+  CHECK(stats["layers"][5]["dataflow"] == "rs");
+  CHECK(stats["layers"][6]["dataflow"] == "-");
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(stats["layers"][i]["macs"] == 8 * 4 * 6 * 6 * 9);
+    CHECK(stats["layers"][i]["check"] == "passed");
+  }
+  CHECK(stats["totals"].size() == 6);
+  const std::string csv = readFile(outDir / "layers.csv");
+  CHECK(lineCount(csv) == 8);
+
+  // Same inputs, same bytes.
+  const std::string firstStats = readFile(outDir / "stats.json");
+  REQUIRE(runDfsim(args).code == 0);
+  CHECK(readFile(outDir / "stats.json") == firstStats);
+  CHECK(readFile(outDir / "layers.csv") == csv);
+}

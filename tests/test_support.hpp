@@ -1,0 +1,83 @@
+#pragma once
+// Small builders shared by the tests: layers and architectures made in code, so that the
+// simulator tests do not depend on the JSON readers.
+
+#include <string>
+
+#include "arch/arch_spec.hpp"
+#include "workload/layer.hpp"
+
+namespace dfsim::test {
+
+/// A conv layer; P and Q derived from the input size.
+inline Layer conv(const std::string& name, std::int64_t n, std::int64_t c, std::int64_t m,
+                  std::int64_t hw, std::int64_t rs, std::int64_t stride = 1,
+                  std::int64_t padding = 0, std::int64_t groups = 1) {
+  Layer l;
+  l.name = name;
+  l.type = LayerType::Conv;
+  l.N = n;
+  l.C = c;
+  l.M = m;
+  l.H = l.W = hw;
+  l.R = l.S = rs;
+  l.stride = stride;
+  l.padding = padding;
+  l.groups = groups;
+  l.P = l.Q = convOutputSize(hw, rs, stride, padding);
+  return l;
+}
+
+/// An FC layer as a convolution whose filter covers the input.
+inline Layer fc(const std::string& name, std::int64_t n, std::int64_t in, std::int64_t out) {
+  Layer l = conv(name, n, in, out, 1, 1);
+  l.type = LayerType::Fc;
+  return l;
+}
+
+inline StoragePartition partition(bool w, bool i, bool o, std::int64_t words) {
+  StoragePartition p;
+  p.tensors[Tensor::Weights] = w;
+  p.tensors[Tensor::Inputs] = i;
+  p.tensors[Tensor::Outputs] = o;
+  p.capacityWords = words;
+  return p;
+}
+
+/// A rows x cols array with a shared RF of `rfWords` (0: none) and a shared GLB of `glbWords`.
+/// `limited`: finite bandwidths and latencies; otherwise everything unlimited and instant.
+inline ArchSpec arch(std::int64_t rows, std::int64_t cols, std::int64_t rfWords,
+                     std::int64_t glbWords, bool limited) {
+  ArchSpec a;
+  a.name = "test";
+  a.rows = rows;
+  a.cols = cols;
+  if (rfWords > 0) a.rf.partitions.push_back(partition(true, true, true, rfWords));
+  a.glb.partitions.push_back(partition(true, true, true, glbWords));
+  if (limited) {
+    a.glb.readWordsPerCycle = 4;
+    a.glb.writeWordsPerCycle = 2;
+    a.glb.latencyCycles = 2;
+    a.noc.wordsPerCycle = 3;
+    a.noc.hopLatencyCycles = 1;
+    a.dram.bytesPerCycle = 4;
+    a.dram.latencyCycles = 10;
+  }
+  return a;
+}
+
+/// The Eyeriss chip's storage: RF 224/12/24 words, GLB 100 KiB inputs+outputs and 8 KiB weights.
+inline ArchSpec eyerissLike() {
+  ArchSpec a = arch(12, 14, 0, 0, true);
+  a.rf.partitions = {partition(true, false, false, 224), partition(false, true, false, 12),
+                     partition(false, false, true, 24)};
+  a.glb.partitions = {partition(false, true, true, 100 * 512), partition(true, false, false, 8 * 512)};
+  a.glb.readWordsPerCycle = 16;
+  a.glb.writeWordsPerCycle = 16;
+  a.noc.wordsPerCycle = 16;
+  a.dram.bytesPerCycle = 8;
+  a.dram.latencyCycles = 100;
+  return a;
+}
+
+}  // namespace dfsim::test
