@@ -41,18 +41,39 @@ struct Fit {
   }
 };
 
-/// Spatial factors along one axis of `size` PEs, dims in priority order.
+/// Spatial factors along one axis of `size` PEs over `dims`: the divisor choice that uses the
+/// most PEs (on a tie, the one that gives earlier dims the larger factors).
 std::vector<SpatialLoop> spread(const std::vector<Dim>& dims, Axis axis, std::int64_t size,
                                 DimExtents& remaining) {
+  std::vector<std::int64_t> best(dims.size(), 1);
+  std::int64_t bestUsed = 0;
+  std::vector<std::int64_t> choice(dims.size(), 1);
+  DimExtents left = remaining;
+  // Depth-first over the divisors of each dim in priority order, largest first.
+  auto search = [&](auto&& self, std::size_t i, std::int64_t used) -> void {
+    if (i == dims.size()) {
+      if (used > bestUsed) {
+        bestUsed = used;
+        best = choice;
+      }
+      return;
+    }
+    const std::int64_t n = left[idx(dims[i])];
+    for (std::int64_t f = std::min(n, size / used); f >= 1; --f) {
+      if (n % f != 0) continue;
+      choice[i] = f;
+      left[idx(dims[i])] /= f;
+      self(self, i + 1, used * f);
+      left[idx(dims[i])] *= f;
+    }
+    choice[i] = 1;
+  };
+  search(search, 0, 1);
   std::vector<SpatialLoop> loops;
-  std::int64_t used = 1;
-  for (Dim d : dims) {
-    const std::int64_t f =
-        largestDivisor(remaining[idx(d)], size / used, [](std::int64_t) { return true; });
-    if (f > 1) {
-      loops.push_back({d, f, axis});
-      remaining[idx(d)] /= f;
-      used *= f;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (best[i] > 1) {
+      loops.push_back({dims[i], best[i], axis});
+      remaining[idx(dims[i])] /= best[i];
     }
   }
   return loops;
