@@ -177,6 +177,15 @@ TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") 
     CHECK_FALSE(fs::exists(scratch.path / "results"));
   }
 
+  SECTION("an energy table for another word size") {
+    const Outcome o = runDfsim("run --arch " + kArch +
+                               " --network models/alexnet.json --dataflow rs "
+                               "--set energy.word_bits=8");
+    CHECK(o.code == 2);
+    CHECK(lineCount(o.err) == 1);
+    CHECK(contains(o.err, "energy.word_bits: expected 16"));
+  }
+
   SECTION("--out under a file") {
     const Scratch scratch("outfile");
     const fs::path file = scratch.path / "plain";

@@ -1,4 +1,5 @@
 // Writers of src/report and the atomic output folder of src/common.
+#include <unistd.h>  // ::getpid
 
 #include <algorithm>
 #include <filesystem>

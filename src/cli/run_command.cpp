@@ -238,6 +238,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   const Network net = readNetwork(req.networkPath, req.overrides, req.batch);
   const EnergyTable table = readEnergy(req.energyPath, req.overrides);
   const std::vector<const Layer*> layers = selectLayers(net, req.layers, req.networkPath);
+  if (table.wordBits != arch.wordBits) {
+    throw InputError(req.energyPath + ": energy.word_bits: expected " +
+                     std::to_string(arch.wordBits) + " (the word size of " + req.archPath +
+                     "), got " + std::to_string(table.wordBits));
+  }
 
   if (req.dumpConfig) {
     const nlohmann::json config = {{"arch", archToJson(arch)},
