@@ -6,14 +6,14 @@
 #include <cstdint>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "common/cycle.hpp"
-#include "sc_fresh_kernel.hpp"
 #include "sim/bandwidth_port.hpp"
 #include "sim/dram.hpp"
+#include "sim/fresh_kernel.hpp"
 #include "sim/sim_clock.hpp"
 #include "test_support.hpp"
 #include "workload/tensor_data.hpp"
@@ -22,7 +22,9 @@ using namespace dfsim;
 
 namespace {
 
-std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceilDiv(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 }  // namespace
 
@@ -32,9 +34,9 @@ TEST_CASE("BandwidthPort: an idle port completes at issue + ceil(B/W) + L, not a
     std::uint64_t units, perCycle, latency, issue;
   };
   const std::vector<Case> cases = {
-      {1, 1, 0, 0},  {1, 4, 0, 0},   {4, 4, 0, 0},  {5, 4, 0, 0},   {10, 4, 3, 5},
-      {12, 4, 3, 5}, {13, 4, 3, 5},  {7, 2, 1, 17}, {1, 8, 100, 1}, {64, 8, 100, 1000},
-      {65, 8, 100, 1000}, {3, 1, 2, 9},
+      {1, 1, 0, 0},   {1, 4, 0, 0},       {4, 4, 0, 0},       {5, 4, 0, 0},
+      {10, 4, 3, 5},  {12, 4, 3, 5},      {13, 4, 3, 5},      {7, 2, 1, 17},
+      {1, 8, 100, 1}, {64, 8, 100, 1000}, {65, 8, 100, 1000}, {3, 1, 2, 9},
   };
   for (const Case& c : cases) {
     INFO("B=" << c.units << " W=" << c.perCycle << " L=" << c.latency << " t=" << c.issue);
@@ -180,13 +182,14 @@ struct DramRun {
 /// Elaborates a Dram and a Reader in a fresh kernel and runs the reads of `words` input words.
 DramRun runDramReads(const ArchSpec& arch, const std::vector<std::int64_t>& words) {
   const Layer layer = test::conv("tiny", 1, 2, 2, 6, 3);
-  test::FreshKernel kernel;
+  FreshKernel kernel;
   const SimClock clock(arch.clockMhz);
   std::vector<Reader::Request> requests;
   std::uint64_t offset = 0;
   const std::uint64_t inputs = static_cast<std::uint64_t>(idx(Tensor::Inputs));
   for (std::int64_t w : words) {
-    requests.push_back({(inputs << Dram::kTensorShift) | (offset * 4), static_cast<unsigned>(w * 4)});
+    requests.push_back(
+        {(inputs << Dram::kTensorShift) | (offset * 4), static_cast<unsigned>(w * 4)});
     offset += static_cast<std::uint64_t>(w);
   }
   DramRun out;
@@ -232,11 +235,9 @@ TEST_CASE("DRAM target: one read of B bytes at time 0 completes at ceil(B'/W) + 
     const DramRun run = runDramReads(arch, {c.words});
     REQUIRE(run.completedAt.size() == 1);
     CHECK(run.status[0] == tlm::TLM_OK_RESPONSE);
-    const std::uint64_t bytes =
-        static_cast<std::uint64_t>(c.words * ((c.wordBits + 7) / 8));
-    const std::uint64_t expected =
-        ceilDiv(bytes, static_cast<std::uint64_t>(c.bytesPerCycle)) +
-        static_cast<std::uint64_t>(c.latency);
+    const std::uint64_t bytes = static_cast<std::uint64_t>(c.words * ((c.wordBits + 7) / 8));
+    const std::uint64_t expected = ceilDiv(bytes, static_cast<std::uint64_t>(c.bytesPerCycle)) +
+                                   static_cast<std::uint64_t>(c.latency);
     CHECK(run.completedAt[0].count() == expected);
     CHECK(run.completedAt[0].count() != expected - 1);
     // Functional: the words read are the DRAM's words, and each is counted once.

@@ -267,3 +267,63 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
   CHECK(readFile(outDir / "stats.json") == firstStats);
   CHECK(readFile(outDir / "layers.csv") == csv);
 }
+
+TEST_CASE("a mapping written by --out runs again with --mapping and gives identical stats",
+          "[cli]") {
+  const Scratch scratch("mapping");
+  const std::string first = (scratch.path / "first").string();
+  const std::string second = (scratch.path / "second").string();
+  const std::string base =
+      "run --arch configs/arch/tiny_4x4.json --network models/tiny_net.json --check -q ";
+  const Outcome a = runDfsim(base + "--dataflow rs --layer conv2 --out '" + first + "'");
+  REQUIRE(a.code == 0);
+  const fs::path saved = fs::path(first) / "mappings" / "conv2.rs.json";
+  REQUIRE(fs::exists(saved));
+  CHECK(fs::exists(fs::path(first) / "mappings" / "conv2.rs.txt"));
+  const Outcome b =
+      runDfsim(base + "--layer conv2 --mapping '" + saved.string() + "' --out '" + second + "'");
+  REQUIRE(b.code == 0);
+  const auto statsA = nlohmann::json::parse(readFile(fs::path(first) / "stats.json"));
+  const auto statsB = nlohmann::json::parse(readFile(fs::path(second) / "stats.json"));
+  REQUIRE(statsA["layers"].size() == 1);
+  REQUIRE(statsB["layers"].size() == 1);
+  // Everything but how the mapping was made ("default" first, "file" the second time).
+  auto rowA = statsA["layers"][0];
+  auto rowB = statsB["layers"][0];
+  CHECK(rowA["mapper"]["kind"] == "default");
+  CHECK(rowB["mapper"]["kind"] == "file");
+  rowA.erase("mapper");
+  rowB.erase("mapper");
+  CHECK(rowA == rowB);
+  CHECK(readFile(saved) == readFile(fs::path(second) / "mappings" / "conv2.rs.json"));
+}
+
+TEST_CASE("a bad mapping file is refused with exit 2 before simulating", "[cli]") {
+  const Scratch scratch("badmapping");
+  const fs::path file = scratch.path / "m.json";
+  const std::string base =
+      "run --arch configs/arch/tiny_4x4.json --network models/tiny_net.json --mapping '" +
+      file.string() + "'";
+  SECTION("an unknown dimension") {
+    std::ofstream(file) << R"({"layer": "conv1", "dram": [{"dim": "X", "bound": 2}],
+      "glb_keeps": ["weights"], "rf_keeps": []})";
+    const Outcome o = runDfsim(base);
+    CHECK(o.code == 2);
+    CHECK(lineCount(o.err) == 1);
+    CHECK(
+        contains(o.err, "mapping.dram[0].dim: expected one of N, G, M, C, P, Q, R, S, got \"X\""));
+  }
+  SECTION("loop bounds that do not multiply to the layer") {
+    std::ofstream(file) << R"({"layer": "conv1", "dram": [{"dim": "M", "bound": 3}],
+      "glb_keeps": ["weights", "inputs", "outputs"], "rf_keeps": []})";
+    const Outcome o = runDfsim(base);
+    CHECK(o.code == 2);
+    CHECK(contains(o.err, "loop bounds over N multiply to 1, expected 2 (the layer's N)"));
+  }
+  SECTION("a layer the network does not have") {
+    std::ofstream(file) << R"({"layer": "conv9", "glb_keeps": [], "rf_keeps": []})";
+    const Outcome o = runDfsim(base);
+    CHECK(o.code == 2);
+    CHECK(contains(o.err, "mapping.layer: expected a conv or fc layer"));
+  }
+}

@@ -176,7 +176,6 @@ TEST_CASE("the eyeriss preset matches the chip", "[io]") {
   CHECK(a.noc.hopLatencyCycles == 1);
   CHECK(a.dram.bytesPerCycle == 8);
   CHECK(a.dram.latencyCycles == 100);
-  CHECK(a.dramWordsPerCycle() == 4);
 }
 
 TEST_CASE("the tiny presets", "[io]") {
@@ -198,7 +197,6 @@ TEST_CASE("the tiny presets", "[io]") {
   CHECK(u.glb.writeWordsPerCycle == kUnlimited);
   CHECK(u.noc.wordsPerCycle == kUnlimited);
   CHECK(u.dram.bytesPerCycle == kUnlimited);
-  CHECK(u.dramWordsPerCycle() == kUnlimited);
   CHECK(u.glb.latencyCycles == 0);
   CHECK(u.noc.hopLatencyCycles == 0);
   CHECK(u.dram.latencyCycles == 0);

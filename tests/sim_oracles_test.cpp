@@ -16,18 +16,6 @@ using namespace dfsim;
 
 namespace {
 
-std::string describe(const AccessCounts& c) {
-  std::ostringstream os;
-  for (Level l : kAllLevels) {
-    for (Tensor t : kAllTensors) {
-      os << levelName(l) << "." << tensorName(t) << " r=" << c(l, t).reads
-         << " w=" << c(l, t).writes << "\n";
-    }
-  }
-  os << "macs=" << c.macs << "\n";
-  return os.str();
-}
-
 std::vector<Layer> tinyLayers() {
   return {
       test::conv("plain", 1, 3, 4, 6, 3),
@@ -43,8 +31,8 @@ std::vector<Layer> tinyLayers() {
 }
 
 std::vector<Dataflow> allDataflows() {
-  return {Dataflow::WS, Dataflow::OS_A, Dataflow::OS_B, Dataflow::OS_C, Dataflow::NLR,
-          Dataflow::RS};
+  return {Dataflow::WS,   Dataflow::OS_A, Dataflow::OS_B,
+          Dataflow::OS_C, Dataflow::NLR,  Dataflow::RS};
 }
 
 void checkThreeWays(const Layer& layer, const ArchSpec& arch, Dataflow df, bool exactBound) {
@@ -58,15 +46,28 @@ void checkThreeWays(const Layer& layer, const ArchSpec& arch, Dataflow df, bool 
   const SimResult r = simulateLayer(layer, arch, m, opt);
   CHECK(r.checked);
   const AccessCounts expected = analyticCounts(layer, arch, m);
-  INFO("simulated:\n" << describe(r.counts) << "analytic:\n" << describe(expected));
+  INFO("simulated:\n" << test::describe(r.counts) << "analytic:\n" << test::describe(expected));
   CHECK(r.counts == expected);
   CHECK(r.counts.macs == layer.macs());
   const std::uint64_t bound =
       static_cast<std::uint64_t>((layer.macs() + m.activePes() - 1) / m.activePes());
   CHECK(r.cycles.total.count() >= bound);
-  CHECK(r.cycles.total == r.cycles.compute + r.cycles.stallDram + r.cycles.stallGlb +
-                              r.cycles.stallNoc);
+  CHECK(r.cycles.total ==
+        r.cycles.compute + r.cycles.stallDram + r.cycles.stallGlb + r.cycles.stallNoc);
   if (exactBound) CHECK(r.cycles.total.count() == bound);
+
+  // Oracle 4: the fast mode (no values, replayed counts) gives the same counts and cycles.
+  SimOptions fastOpt;
+  fastOpt.functional = false;
+  const SimResult f = simulateLayer(layer, arch, m, fastOpt);
+  INFO("fast:\n" << test::describe(f.counts));
+  CHECK(f.counts == r.counts);
+  CHECK(f.cycles.total == r.cycles.total);
+  CHECK(f.cycles.compute == r.cycles.compute);
+  CHECK(f.cycles.stallDram == r.cycles.stallDram);
+  CHECK(f.cycles.stallGlb == r.cycles.stallGlb);
+  CHECK(f.cycles.stallNoc == r.cycles.stallNoc);
+  CHECK_FALSE(f.checked);
 }
 
 }  // namespace
@@ -94,8 +95,7 @@ TEST_CASE("every dataflow on Eyeriss-like partitioned storage", "[sim][oracle]")
   }
 }
 
-TEST_CASE("a GLB that is not double buffered and tiny tiles that spill to DRAM",
-          "[sim][oracle]") {
+TEST_CASE("a GLB that is not double buffered and tiny tiles that spill to DRAM", "[sim][oracle]") {
   ArchSpec arch = test::arch(2, 3, 4, 64, true);
   arch.glb.doubleBuffered = false;
   for (Dataflow df : allDataflows()) {

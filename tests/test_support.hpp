@@ -2,9 +2,11 @@
 // Small builders shared by the tests: layers and architectures made in code, so that the
 // simulator tests do not depend on the JSON readers.
 
+#include <sstream>
 #include <string>
 
 #include "arch/arch_spec.hpp"
+#include "common/access_counts.hpp"
 #include "workload/layer.hpp"
 
 namespace dfsim::test {
@@ -71,13 +73,27 @@ inline ArchSpec eyerissLike() {
   ArchSpec a = arch(12, 14, 0, 0, true);
   a.rf.partitions = {partition(true, false, false, 224), partition(false, true, false, 12),
                      partition(false, false, true, 24)};
-  a.glb.partitions = {partition(false, true, true, 100 * 512), partition(true, false, false, 8 * 512)};
+  a.glb.partitions = {partition(false, true, true, 100 * 512),
+                      partition(true, false, false, 8 * 512)};
   a.glb.readWordsPerCycle = 16;
   a.glb.writeWordsPerCycle = 16;
   a.noc.wordsPerCycle = 16;
   a.dram.bytesPerCycle = 8;
   a.dram.latencyCycles = 100;
   return a;
+}
+
+/// Counts as text, one level x tensor per line, for failure messages.
+inline std::string describe(const AccessCounts& c) {
+  std::ostringstream os;
+  for (Level l : kAllLevels) {
+    for (Tensor t : kAllTensors) {
+      os << levelName(l) << "." << tensorName(t) << " r=" << c(l, t).reads
+         << " w=" << c(l, t).writes << "\n";
+    }
+  }
+  os << "macs=" << c.macs << "\n";
+  return os.str();
 }
 
 }  // namespace dfsim::test

@@ -8,7 +8,9 @@ const std::vector<StoragePartition>& partitionsOf(const ArchSpec& a, Level l) {
 }
 }  // namespace
 
-bool ArchSpec::holds(Level l, Tensor t) const { return capacityWords(l, t) > 0; }
+bool ArchSpec::holds(Level l, Tensor t) const {
+  return capacityWords(l, t) > 0;
+}
 
 std::int64_t ArchSpec::capacityWords(Level l, Tensor t) const {
   if (l != Level::Rf && l != Level::Glb) return 0;
@@ -16,13 +18,6 @@ std::int64_t ArchSpec::capacityWords(Level l, Tensor t) const {
     if (p.tensors[t]) return p.capacityWords;
   }
   return 0;
-}
-
-std::int64_t ArchSpec::dramWordsPerCycle() const {
-  if (dram.bytesPerCycle == kUnlimited) return kUnlimited;
-  const std::int64_t bytesPerWord = (wordBits + 7) / 8;
-  const std::int64_t w = dram.bytesPerCycle / bytesPerWord;
-  return w < 1 ? 1 : w;
 }
 
 }  // namespace dfsim

@@ -15,7 +15,7 @@ inline constexpr std::int64_t kUnlimited = 0;
 /// A slice of a storage level reserved for a set of tensors. Tensors in no partition of a level
 /// bypass that level.
 struct StoragePartition {
-  PerTensor<bool> tensors{};     ///< which tensors share this slice
+  PerTensor<bool> tensors{};       ///< which tensors share this slice
   std::int64_t capacityWords = 0;  ///< size of the slice, in words
 };
 
@@ -37,7 +37,7 @@ struct GlbSpec {
 /// The array network between GLB and PEs.
 struct NocSpec {
   std::int64_t wordsPerCycle = kUnlimited;  ///< distinct words the buses carry per cycle
-  bool multicast = true;  ///< one GLB read may feed many PEs; if false, one read per PE
+  bool multicast = true;              ///< one GLB read may feed many PEs; if false, one read per PE
   std::int64_t hopLatencyCycles = 0;  ///< cycles from the GLB to a PE
 };
 
@@ -66,9 +66,6 @@ struct ArchSpec {
   bool holds(Level l, Tensor t) const;
   /// Capacity in words of the partition of level `l` holding `t` (0 if it bypasses).
   std::int64_t capacityWords(Level l, Tensor t) const;
-  /// DRAM words per cycle (bytes per cycle / bytes per word, rounded down, at least 1);
-  /// kUnlimited if the DRAM bandwidth is unlimited.
-  std::int64_t dramWordsPerCycle() const;
 };
 
 }  // namespace dfsim

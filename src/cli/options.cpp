@@ -13,9 +13,14 @@ po::variables_map parseCommandLine(const std::vector<std::string>& args,
                                    const std::string& command) {
   // Prefix guessing ("--arc" for "--arch") would let a typo change meaning as options are added.
   const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  // No positional arguments: without an (empty) description of them, Boost would silently drop
+  // a stray word such as the file in `--dataflow rs extra.json`.
+  const po::positional_options_description noPositional;
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(args).options(desc).style(style).run(), vm);
+    po::store(
+        po::command_line_parser(args).options(desc).positional(noPositional).style(style).run(),
+        vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw InputError(command + ": " + e.what() + " (see 'dfsim " + command + " --help')");

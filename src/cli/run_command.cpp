@@ -15,8 +15,11 @@
 #include "common/errors.hpp"
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "dataflow/mapper_search.hpp"
 #include "energy/energy_breakdown.hpp"
+#include "io/mapping_io.hpp"
 #include "io/readers.hpp"
+#include "mapping/tile_math.hpp"
 #include "mapping/validate_mapping.hpp"
 #include "report/layer_stats.hpp"
 #include "report/layers_csv.hpp"
@@ -33,12 +36,23 @@ namespace {
 
 constexpr std::size_t kNumDataflows = 6;
 
+/// Largest tensor storage (tensorStorageBytes) of one simulation: 4 GiB. The simulator holds
+/// every word of a layer in memory; a run above this is refused before the first simulation
+/// rather than failing (or swapping) hours into it. Documented in README.md.
+constexpr std::int64_t kMaxTensorStorageBytes = std::int64_t{4} << 30;
+constexpr const char* kMaxTensorStorageText = "4 GiB";
+constexpr std::int64_t kBytesPerStoredWord = 4;  ///< every word is simulated as an int32
+
 /// What the command line asked for, parsed but not yet checked against the files.
 struct RunRequest {
   std::string archPath;
   std::string networkPath;
   std::string energyPath = kDefaultEnergyPath;
-  std::optional<std::string> dataflow;  ///< absent when not given
+  std::optional<std::string> dataflow;    ///< absent when not given
+  std::vector<std::string> mappingPaths;  ///< --mapping files
+  bool search = false;                    ///< search mappings instead of the default mapper
+  bool fast = false;                      ///< count and time without computing values
+  Objective objective = Objective::Energy;
   std::vector<std::string> layers;
   std::int64_t batch = 0;  ///< 0: as in the network file
   std::vector<Override> overrides;
@@ -49,11 +63,14 @@ struct RunRequest {
   bool quiet = false;
 };
 
-/// One simulation to run: a layer under a dataflow with its validated mapping.
+/// One simulation to run: a layer under a dataflow (or a mapping file's label) with its
+/// validated mapping.
 struct Job {
   const Layer* layer = nullptr;
-  Dataflow dataflow = Dataflow::WS;
+  std::string label;
   Mapping mapping;
+  std::string mapper = "default";  ///< how the mapping was made
+  SearchStats search;
 };
 
 po::options_description runOptions() {
@@ -64,7 +81,10 @@ po::options_description runOptions() {
   opt("network", po::value<std::string>()->value_name("FILE"), "network file (JSON); required");
   opt("dataflow", po::value<std::string>()->value_name("NAME"),
       "ws, os_a, os_b, os_c (os = os_a), nlr, rs, or all (the six in this order); required "
-      "unless --dump-config");
+      "unless --dump-config or --mapping");
+  opt("mapping", po::value<std::vector<std::string>>()->value_name("FILE"),
+      "also run the mapping in FILE (JSON, as written to DIR/mappings/ by --out) on the layer "
+      "it names, labelled with its \"dataflow\"; repeatable; --layer does not filter these");
   opt("layer", po::value<std::vector<std::string>>()->value_name("NAME"),
       "simulate only this layer; repeatable; default all layers (results follow the network's "
       "order)");
@@ -80,7 +100,16 @@ po::options_description runOptions() {
   opt("out", po::value<std::string>()->value_name("DIR"),
       "also write DIR/stats.json and DIR/layers.csv (DIR and parents created if missing; files "
       "replaced together, only after a successful run)");
+  opt("search",
+      "search each dataflow's legal mappings for the best one under --objective (scored with "
+      "the analytic model), instead of the default mapping; the winner is simulated");
+  opt("objective", po::value<std::string>()->value_name("NAME"),
+      "what --search minimises: energy (default), cycles or edp (energy x cycles); implies "
+      "--search");
   opt("check", "compare every output with a reference convolution (slower)");
+  opt("fast",
+      "count and time without computing values (no --check): repeated transfers replay the "
+      "counts of the first of their kind; counts and cycles equal the functional run's");
   opt("dump-config",
       "print the resolved configs (after --set and --batch) as JSON on stdout and exit without "
       "simulating");
@@ -128,9 +157,10 @@ RunRequest parseRequest(const po::variables_map& vm) {
   r.dumpConfig = vm.count("dump-config") > 0;
   r.archPath = need("arch");
   r.networkPath = need("network");
+  if (vm.count("mapping")) r.mappingPaths = vm["mapping"].as<std::vector<std::string>>();
   if (vm.count("dataflow")) {
     r.dataflow = vm["dataflow"].as<std::string>();
-  } else if (!r.dumpConfig) {
+  } else if (!r.dumpConfig && r.mappingPaths.empty()) {
     need("dataflow");
   }
   if (vm.count("energy")) r.energyPath = vm["energy"].as<std::string>();
@@ -142,6 +172,17 @@ RunRequest parseRequest(const po::variables_map& vm) {
     if (r.outDir.empty()) throw InputError("--out: expected a folder name, got \"\"");
   }
   r.check = vm.count("check") > 0;
+  r.fast = vm.count("fast") > 0;
+  if (r.fast && r.check) {
+    throw InputError("--fast skips the values that --check compares: use one or the other");
+  }
+  r.search = vm.count("search") > 0 || vm.count("objective") > 0;
+  if (vm.count("objective")) {
+    const std::string o = vm["objective"].as<std::string>();
+    if (!parseObjective(o, r.objective)) {
+      throw InputError("--objective " + o + ": expected energy, cycles or edp");
+    }
+  }
   if (vm.count("seed")) r.seed = parseUnsignedInt(vm["seed"].as<std::string>(), "--seed");
   r.quiet = vm.count("quiet") > 0;
   return r;
@@ -170,6 +211,44 @@ std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std
   return out;
 }
 
+/// `name` made safe as a file name: characters other than letters, digits, '_', '-' and '.'
+/// become '_'.
+std::string fileSafe(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) c = '_';
+  }
+  return out == "." || out == ".." ? "_" : out;
+}
+
+/// Bytes the simulator needs to hold `layer`'s data: the full weight, padded input and output
+/// tensors and, under a `mapping`, one RF tile per active PE for each tensor the RF keeps; every
+/// word an int32. Counts are at most 2^40 (the readers' limit) and PEs 2^16: no overflow.
+std::int64_t tensorStorageBytes(const Layer& layer, const Mapping* mapping) {
+  std::int64_t words = 0;
+  for (Tensor t : kAllTensors) {
+    words += layer.tensorWords()[t];
+    if (mapping != nullptr && mapping->rfKeeps[t]) {
+      words += mapping->activePes() * tileWords(layer, t, extentsOf(mapping->rfLoops));
+    }
+  }
+  return words * kBytesPerStoredWord;
+}
+
+/// Throws InputError when simulating `layer` (under `mapping`, when given) would need more than
+/// kMaxTensorStorageBytes.
+void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunRequest& req) {
+  const std::int64_t bytes = tensorStorageBytes(layer, mapping);
+  if (bytes <= kMaxTensorStorageBytes) return;
+  throw InputError(req.networkPath + ": layer " + layer.name + " needs " + withThousands(bytes) +
+                   " bytes of tensor storage (" +
+                   (mapping != nullptr ? "weights, padded inputs, outputs and RF tiles"
+                                       : "weights, padded inputs and outputs") +
+                   " as 32-bit words); the simulator's limit is " + kMaxTensorStorageText);
+}
+
 /// The row of a layer the array does not compute (pooling): shapes only, zero counts.
 LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   LayerStats s;
@@ -185,11 +264,12 @@ LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
 LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable& table,
                         const RunRequest& req) {
   const Layer& layer = *job.layer;
-  const SimResult r = simulateLayer(layer, arch, job.mapping, SimOptions{req.seed, req.check});
+  const SimResult r =
+      simulateLayer(layer, arch, job.mapping, SimOptions{req.seed, req.check, !req.fast});
   LayerStats s;
   s.layer = layer.name;
   s.type = layer.type;
-  s.dataflow = dataflowName(job.dataflow);
+  s.dataflow = job.label;
   s.batch = layer.N;
   s.macs = layer.macs();
   s.cycles = r.cycles;
@@ -200,8 +280,11 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.utilization = capacity > 0.0 ? static_cast<double>(s.macs) / capacity : 0.0;
   s.counts = r.counts;
   s.energy = computeEnergy(r.counts, r.cycles.total, table);
-  s.check = r.checked ? "passed" : "not run";
+  s.check = r.checked ? "passed" : (req.fast ? "skipped (--fast)" : "not run");
   s.mapping = renderLoopNest(job.mapping);
+  s.mapper = job.mapper;
+  s.searchTried = job.search.tried;
+  s.searchValid = job.search.valid;
   return s;
 }
 
@@ -256,17 +339,58 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   OutputDir outDir(req.outDir);
   if (!req.outDir.empty()) outDir.checkWritable();
 
-  // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here.
-  std::vector<Job> jobs;
+  // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here, and so does
+  //    a mapping file that does not fit its layer. So does a layer too big to hold in memory:
+  //    its tensors alone are checked first, as the default mapper's search grows with the
+  //    layer's dimensions.
   for (const Layer* layer : layers) {
-    if (!layer->onArray()) continue;
-    for (Dataflow df : dataflows) {
-      Job job{layer, df, defaultMapping(*layer, arch, df)};
-      validateMapping(*layer, arch, job.mapping,
-                      std::string("default ") + dataflowName(df) + " mapping of " + layer->name);
-      jobs.push_back(std::move(job));
+    if (layer->onArray()) checkTensorStorage(*layer, nullptr, req);
+  }
+  std::vector<MappingFile> mappingFiles;
+  for (const std::string& path : req.mappingPaths) {
+    MappingFile f = readMappingFile(path);
+    const auto it = std::find_if(net.layers.begin(), net.layers.end(),
+                                 [&](const Layer& l) { return l.name == f.layer; });
+    if (it == net.layers.end() || !it->onArray()) {
+      throw InputError(path + ": mapping.layer: expected a conv or fc layer of " + req.networkPath +
+                       ", got \"" + f.layer + "\"");
+    }
+    validateMapping(*it, arch, f.mapping, path);
+    mappingFiles.push_back(std::move(f));
+  }
+  std::vector<Job> jobs;
+  for (const Layer& layer : net.layers) {
+    if (!layer.onArray()) continue;
+    if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
+      for (Dataflow df : dataflows) {
+        Job job{&layer, dataflowName(df), {}, "default", {}};
+        if (req.search) {
+          const auto start = std::chrono::steady_clock::now();
+          SearchResult found =
+              searchMapping(layer, arch, df, table, SearchOptions{req.objective, false});
+          job.mapping = std::move(found.mapping);
+          job.mapper = std::string("search:") + objectiveName(req.objective);
+          job.search = found.stats;
+          if (!req.quiet) {
+            const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+            err << "dfsim: search " << layer.name << " " << dataflowName(df) << ": "
+                << withThousands(found.stats.tried) << " candidates, "
+                << withThousands(found.stats.valid) << " valid, " << significant(wall.count(), 3)
+                << " s wall" << std::endl;
+          }
+        } else {
+          job.mapping = defaultMapping(layer, arch, df);
+        }
+        validateMapping(layer, arch, job.mapping,
+                        job.mapper + " " + dataflowName(df) + " mapping of " + layer.name);
+        jobs.push_back(std::move(job));
+      }
+    }
+    for (const MappingFile& f : mappingFiles) {
+      if (f.layer == layer.name) jobs.push_back(Job{&layer, f.label, f.mapping, "file", {}});
     }
   }
+  for (const Job& job : jobs) checkTensorStorage(*job.layer, &job.mapping, req);
 
   // 5. Simulate, in network order; a pooling layer is one row, whatever the dataflows.
   RunStats run;
@@ -277,9 +401,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   run.clockMhz = arch.clockMhz;
   std::size_t done = 0;
   auto nextJob = jobs.begin();
-  for (const Layer* layer : layers) {
+  for (const Layer& l : net.layers) {
+    const Layer* layer = &l;
+    const bool selected = std::find(layers.begin(), layers.end(), layer) != layers.end();
     if (!layer->onArray()) {
-      run.layers.push_back(poolRow(*layer, arch));
+      if (selected) run.layers.push_back(poolRow(*layer, arch));
       continue;
     }
     for (; nextJob != jobs.end() && nextJob->layer == layer; ++nextJob) {
@@ -289,7 +415,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       if (!req.quiet) {
         const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
         err << "dfsim: [" << done << "/" << jobs.size() << "] " << layer->name << " "
-            << dataflowName(nextJob->dataflow) << ": "
+            << nextJob->label << ": "
             << withThousands(static_cast<std::int64_t>(run.layers.back().cycles.total.count()))
             << " cycles, " << significant(wall.count(), 3) << " s wall" << std::endl;
       }
@@ -302,11 +428,17 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!req.outDir.empty()) {
     outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
     outDir.stage("layers.csv", layersCsv(run));
+    for (const Job& job : jobs) {
+      const std::string base = "mappings/" + fileSafe(job.layer->name + "." + job.label);
+      outDir.stage(base + ".json",
+                   mappingToJson(job.mapping, job.layer->name, job.label).dump(2) + "\n");
+      outDir.stage(base + ".txt", renderLoopNest(job.mapping));
+    }
     outDir.commit();
     if (!req.quiet) {
       const std::filesystem::path dir(req.outDir);
-      err << "dfsim: wrote " << (dir / "stats.json").string() << " and "
-          << (dir / "layers.csv").string() << '\n';
+      err << "dfsim: wrote " << (dir / "stats.json").string() << ", "
+          << (dir / "layers.csv").string() << " and " << (dir / "mappings").string() << "/\n";
     }
   }
   return 0;

@@ -90,8 +90,15 @@ void OutputDir::fail(const std::string& reason) const {
 }
 
 void OutputDir::stage(const std::string& relativeName, std::string contents) {
-  if (relativeName.empty() || relativeName == "." || relativeName == ".." ||
-      relativeName.find('/') != std::string::npos) {
+  // Plain names, or one level of subfolder ("mappings/conv1.rs.json"); never "." or "..".
+  const std::size_t slash = relativeName.find('/');
+  const std::string sub = slash == std::string::npos ? "" : relativeName.substr(0, slash);
+  const std::string leaf =
+      slash == std::string::npos ? relativeName : relativeName.substr(slash + 1);
+  auto bad = [](const std::string& part) {
+    return part.empty() || part == "." || part == ".." || part.find('/') != std::string::npos;
+  };
+  if (bad(leaf) || (slash != std::string::npos && bad(sub))) {
     throw InternalError("OutputDir::stage: invalid file name '" + relativeName + "'");
   }
   for (auto& f : files_) {
@@ -145,8 +152,14 @@ void OutputDir::commit() const {
     if (ec) fail(ec.message());
   }
 
-  // 2. No destination may be a folder: a rename over it would fail half way through.
+  // 2. Subfolders of staged names; no destination may be a folder: a rename over it would
+  //    fail half way through.
   for (const auto& f : files_) {
+    const fs::path sub = (dir / f.first).parent_path();
+    if (!fs::exists(sub, ec)) {
+      fs::create_directories(sub, ec);
+      if (ec) fail(f.first + ": " + ec.message());
+    }
     if (fs::is_directory(dir / f.first, ec)) fail(f.first + " is a folder");
   }
 
@@ -154,7 +167,8 @@ void OutputDir::commit() const {
   TempFiles temps;
   std::vector<fs::path> tempPaths;
   for (const auto& f : files_) {
-    const fs::path tmp = dir / tempName(f.first);
+    const fs::path name(f.first);
+    const fs::path tmp = dir / name.parent_path() / tempName(name.filename().string());
     temps.add(tmp);
     tempPaths.push_back(tmp);
     const int err = writeFileDurably(tmp, f.second);

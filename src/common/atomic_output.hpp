@@ -27,7 +27,8 @@ class OutputDir {
   explicit OutputDir(std::string dir, std::string label = "--out");
 
   /// Records `contents` to be written as `dir/relativeName`. `relativeName` is a plain file name
-  /// (no '/', not "." or ".."); staging the same name twice replaces the first contents.
+  /// or `subfolder/name` (one level; no "." or ".." parts); staging the same name twice
+  /// replaces the first contents.
   /// Throws InternalError on an invalid name.
   void stage(const std::string& relativeName, std::string contents);
 

@@ -8,7 +8,9 @@ namespace {
 constexpr std::array<const char*, 6> kNames = {"ws", "os_a", "os_b", "os_c", "nlr", "rs"};
 }
 
-const char* dataflowName(Dataflow d) { return kNames[static_cast<std::size_t>(d)]; }
+const char* dataflowName(Dataflow d) {
+  return kNames[static_cast<std::size_t>(d)];
+}
 
 bool parseDataflow(std::string_view s, Dataflow& out) {
   if (s == "os") {

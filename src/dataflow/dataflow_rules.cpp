@@ -13,8 +13,8 @@ PerTensor<bool> keep(bool weights, bool inputs, bool outputs) {
 
 // Above the array every dataflow finishes an output's reduction before moving on (C, R, S
 // innermost), so outputs leave the GLB complete; the mapper of issue 5 searches other orders.
-const std::vector<Dim> kDramOrder = {Dim::N, Dim::G, Dim::M, Dim::P, Dim::Q,
-                                     Dim::C, Dim::R, Dim::S};
+const std::vector<Dim> kDramOrder = {Dim::N, Dim::G, Dim::M, Dim::P,
+                                     Dim::Q, Dim::C, Dim::R, Dim::S};
 }  // namespace
 
 DataflowRules rulesFor(Dataflow d) {
@@ -57,12 +57,13 @@ DataflowRules rulesFor(Dataflow d) {
       r.glbInnerFirst = {D::S, D::R, D::C, D::M, D::N, D::Q, D::P, D::G};
       break;
     case Dataflow::NLR:
-      // No RF and no temporal loop inside a PE: every operand of every MAC comes from the GLB;
-      // ifmaps multicast along rows, weights unicast, psums reduced across the array.
+      // No RF: every operand of every MAC comes from the GLB (the loops inside a PE only
+      // sequence its MACs; nothing is kept between them); ifmaps multicast along rows, weights
+      // unicast, psums reduced across the array.
       r.rowDims = {D::C, D::S, D::R};
       r.colDims = {D::M};
       r.rfKeeps = keep(false, false, false);
-      r.rfInnerFirst = {};
+      r.rfInnerFirst = {D::Q, D::P, D::N};
       r.glbInnerFirst = {D::Q, D::P, D::N, D::S, D::R, D::C, D::M, D::G};
       break;
     case Dataflow::RS:
@@ -71,6 +72,8 @@ DataflowRules rulesFor(Dataflow d) {
       // convolutions with a filter row, an ifmap window and a psum row in its RF.
       r.rowDims = {D::R, D::C};
       r.colDims = {D::P, D::M, D::N};
+      r.fullySpread = {D::R};
+      r.fixedAxes = true;
       r.rfKeeps = keep(true, true, true);
       r.rfInnerFirst = {D::S, D::Q, D::M, D::C};
       r.glbInnerFirst = {D::C, D::S, D::R, D::Q, D::M, D::P, D::N, D::G};

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "dataflow/capacity_fit.hpp"
 #include "dataflow/dataflow_rules.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -20,31 +21,10 @@ std::int64_t largestDivisor(std::int64_t n, std::int64_t limit, Ok ok) {
   return 1;
 }
 
-struct Fit {
-  const Layer& layer;
-  const ArchSpec& arch;
-  PerTensor<bool> rfKeeps;
-  PerTensor<bool> glbKeeps;
-
-  bool fits(Level level, const DimExtents& ext) const {
-    const auto& parts = level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
-    const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
-    const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
-    for (const StoragePartition& p : parts) {
-      std::int64_t need = 0;
-      for (Tensor t : kAllTensors) {
-        if (p.tensors[t] && keeps[t]) need += copies * tileWords(layer, t, ext);
-      }
-      if (need > p.capacityWords) return false;
-    }
-    return true;
-  }
-};
-
 /// Spatial factors along one axis of `size` PEs over `dims`: the divisor choice that uses the
 /// most PEs (on a tie, the one that gives earlier dims the larger factors).
 std::vector<SpatialLoop> spread(const std::vector<Dim>& dims, Axis axis, std::int64_t size,
-                                DimExtents& remaining) {
+                                DimExtents& remaining, const std::vector<Dim>& fullySpread) {
   std::vector<std::int64_t> best(dims.size(), 1);
   std::int64_t bestUsed = 0;
   std::vector<std::int64_t> choice(dims.size(), 1);
@@ -59,8 +39,11 @@ std::vector<SpatialLoop> spread(const std::vector<Dim>& dims, Axis axis, std::in
       return;
     }
     const std::int64_t n = left[idx(dims[i])];
+    const bool forced =
+        std::find(fullySpread.begin(), fullySpread.end(), dims[i]) != fullySpread.end();
+    const std::int64_t largest = largestDivisor(n, size / used, [](std::int64_t) { return true; });
     for (std::int64_t f = std::min(n, size / used); f >= 1; --f) {
-      if (n % f != 0) continue;
+      if (n % f != 0 || (forced && f != largest)) continue;
       choice[i] = f;
       left[idx(dims[i])] /= f;
       self(self, i + 1, used * f);
@@ -97,7 +80,7 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
     m.rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
     m.glbKeeps[t] = arch.holds(Level::Glb, t);
   }
-  const Fit fit{layer, arch, m.rfKeeps, m.glbKeeps};
+  const CapacityFit fit{layer, arch, m.rfKeeps, m.glbKeeps};
 
   DimExtents full;
   for (Dim d : kAllDims) full[idx(d)] = layer.dim(d);
@@ -108,14 +91,20 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
   std::vector<SpatialLoop> spatial;
   {
     DimExtents r1 = full;
-    std::vector<SpatialLoop> a = spread(rules.rowDims, Axis::Rows, arch.rows, r1);
-    std::vector<SpatialLoop> ac = spread(rules.colDims, Axis::Cols, arch.cols, r1);
-    a.insert(a.end(), ac.begin(), ac.end());
+    std::vector<SpatialLoop> a =
+        spread(rules.rowDims, Axis::Rows, arch.rows, r1, rules.fullySpread);
+    for (const SpatialLoop& l :
+         spread(rules.colDims, Axis::Cols, arch.cols, r1, rules.fullySpread)) {
+      a.push_back(l);
+    }
     DimExtents r2 = full;
-    std::vector<SpatialLoop> b = spread(rules.rowDims, Axis::Cols, arch.cols, r2);
-    std::vector<SpatialLoop> br = spread(rules.colDims, Axis::Rows, arch.rows, r2);
-    b.insert(b.begin(), br.begin(), br.end());
-    if (pesOf(b) > pesOf(a)) {
+    std::vector<SpatialLoop> b =
+        spread(rules.colDims, Axis::Rows, arch.rows, r2, rules.fullySpread);
+    for (const SpatialLoop& l :
+         spread(rules.rowDims, Axis::Cols, arch.cols, r2, rules.fullySpread)) {
+      b.push_back(l);
+    }
+    if (!rules.fixedAxes && pesOf(b) > pesOf(a)) {
       spatial = b;
       remaining = r2;
     } else {
@@ -129,11 +118,12 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
   rfExt.fill(1);
   std::vector<Loop> rfInnerFirst;
   for (Dim d : rules.rfInnerFirst) {
-    const std::int64_t f = largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
-      DimExtents e = rfExt;
-      e[idx(d)] *= x;
-      return fit.fits(Level::Rf, e);
-    });
+    const std::int64_t f =
+        largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
+          DimExtents e = rfExt;
+          e[idx(d)] *= x;
+          return fit.fits(Level::Rf, e);
+        });
     if (f > 1) {
       rfExt[idx(d)] *= f;
       remaining[idx(d)] /= f;
@@ -157,18 +147,18 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
       if (f == 1) rfInnerFirst.pop_back();
       continue;
     }
-    auto it = std::max_element(spatial.begin(), spatial.end(),
-                               [](const SpatialLoop& x, const SpatialLoop& y) {
-                                 return x.bound < y.bound;
-                               });
+    auto it = std::max_element(
+        spatial.begin(), spatial.end(),
+        [](const SpatialLoop& x, const SpatialLoop& y) { return x.bound < y.bound; });
     if (it != spatial.end() && it->bound > 1) {
       const std::int64_t f = nextSmaller(it->bound);
       remaining[idx(it->dim)] *= it->bound / f;
       it->bound = f;
       continue;
     }
-    throw InputError(context + ": the global buffer cannot hold even one word of every tensor it "
-                               "keeps (check arch.glb sizes)");
+    throw InputError(context +
+                     ": the global buffer cannot hold even one word of every tensor it "
+                     "keeps (check arch.glb sizes)");
   }
   spatial.erase(std::remove_if(spatial.begin(), spatial.end(),
                                [](const SpatialLoop& l) { return l.bound == 1; }),
@@ -178,11 +168,12 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
   DimExtents glbExt = arrayExtents();
   std::vector<Loop> glbInnerFirst;
   for (Dim d : rules.glbInnerFirst) {
-    const std::int64_t f = largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
-      DimExtents e = glbExt;
-      e[idx(d)] *= x;
-      return fit.fits(Level::Glb, e);
-    });
+    const std::int64_t f =
+        largestDivisor(remaining[idx(d)], remaining[idx(d)], [&](std::int64_t x) {
+          DimExtents e = glbExt;
+          e[idx(d)] *= x;
+          return fit.fits(Level::Glb, e);
+        });
     if (f > 1) {
       glbExt[idx(d)] *= f;
       remaining[idx(d)] /= f;

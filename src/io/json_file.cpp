@@ -68,16 +68,69 @@ std::pair<std::size_t, std::size_t> lineColumn(const std::string& text, std::siz
   return {line, pos - lineStart + 1};
 }
 
+/// Thrown by the parser callback when a container opens deeper than kMaxJsonDepth.
+struct TooDeep {};
+
+/// 1-based offset of the first '[' or '{' outside strings nested deeper than kMaxJsonDepth
+/// (text.size() if none). Only called once the parser has accepted the text up to there, so a
+/// plain scan of brackets and strings is exact.
+std::size_t tooDeepOffset(const std::string& text) {
+  std::size_t depth = 0;
+  bool inString = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (inString) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        inString = false;
+      }
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i + 1;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return text.size();
+}
+
+/// A SAX handler that accepts everything and records where the parser reports an error. The
+/// DOM parser throws some errors (a number too large for a double) without their position.
+struct ErrorOffset {
+  std::size_t offset = 0;
+  bool null() { return true; }
+  bool boolean(bool /*v*/) { return true; }
+  bool number_integer(json::number_integer_t /*v*/) { return true; }
+  bool number_unsigned(json::number_unsigned_t /*v*/) { return true; }
+  bool number_float(json::number_float_t /*v*/, const json::string_t& /*text*/) { return true; }
+  bool string(json::string_t& /*v*/) { return true; }
+  bool binary(json::binary_t& /*v*/) { return true; }
+  bool start_object(std::size_t /*n*/) { return true; }
+  bool key(json::string_t& /*v*/) { return true; }
+  bool end_object() { return true; }
+  bool start_array(std::size_t /*n*/) { return true; }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t position, const std::string& /*token*/,
+                   const json::exception& /*e*/) {
+    offset = position;
+    return false;
+  }
+};
+
 }  // namespace
 
 json parseJsonText(const std::string& text, const std::string& file, const std::string& root) {
   std::vector<Frame> frames;
   // Tracks the open containers; throws on a repeated key. Returning true keeps every value.
-  const json::parser_callback_t track = [&](int /*depth*/, json::parse_event_t event,
-                                            json& parsed) {
+  const json::parser_callback_t track = [&](int depth, json::parse_event_t event, json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
+        // `depth` counts the containers around this one. Deeper documents are refused: reading,
+        // copying and printing a JSON value recurse once per level.
+        if (static_cast<std::size_t>(depth) >= kMaxJsonDepth) throw TooDeep{};
         if (!frames.empty() && !frames.back().isObject) ++frames.back().elements;
         frames.push_back(Frame{event == json::parse_event_t::object_start, {}, {}, 0});
         break;
@@ -99,13 +152,24 @@ json parseJsonText(const std::string& text, const std::string& file, const std::
     }
     return true;
   };
+  const auto fail = [&](std::size_t byte, const std::string& what) {
+    const auto [line, col] = lineColumn(text, byte);
+    throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + what);
+  };
   try {
     return json::parse(text, track);
   } catch (const json::parse_error& e) {
-    const auto [line, col] = lineColumn(text, e.byte);
-    throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                     ": JSON syntax error: " + parserMessage(e.what()));
+    fail(e.byte, "JSON syntax error: " + parserMessage(e.what()));
+  } catch (const json::exception& e) {
+    // A number out of the range of a double: find its position with a SAX parse.
+    ErrorOffset at;
+    json::sax_parse(text, &at);
+    fail(at.offset, "JSON syntax error: " + parserMessage(e.what()));
+  } catch (const TooDeep&) {
+    fail(tooDeepOffset(text),
+         "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
+  return json();  // not reached: fail() throws
 }
 
 json loadJsonFile(const std::string& file, const std::string& root) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/errors.hpp"
+#include "io/json_file.hpp"
 #include "io/strict_object.hpp"
 
 namespace dfsim {
@@ -60,10 +61,30 @@ std::string keysOf(const json& obj) {
   return out.empty() ? "(none)" : out;
 }
 
-/// The override's value: JSON when it parses, else the raw text as a string.
-json overrideValue(const std::string& text) {
-  json v = json::parse(text, nullptr, /*allow_exceptions=*/false);
+/// The override's value: JSON when it parses, else the raw text as a string. `head` starts the
+/// message of a value nested deeper than kMaxJsonDepth (see loadJsonFile).
+json overrideValue(const std::string& text, const std::string& head) {
+  const json::parser_callback_t limitDepth = [&](int depth, json::parse_event_t event, json&) {
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && static_cast<std::size_t>(depth) >= kMaxJsonDepth) {
+      throw InputError(head + "expected a value nested at most " + std::to_string(kMaxJsonDepth) +
+                       " levels deep");
+    }
+    return true;
+  };
+  json v = json::parse(text, limitDepth, /*allow_exceptions=*/false);
   return v.is_discarded() ? json(text) : v;
+}
+
+/// Whether `text` is valid UTF-8 (a JSON string holding it can be printed).
+bool isUtf8(const std::string& text) {
+  try {
+    (void)json(text).dump();
+  } catch (const json::type_error&) {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -72,6 +93,8 @@ Override parseOverride(const std::string& text) {
   const std::string head = "--set " + text + ": expected key.path=value";
   const std::size_t eq = text.find('=');
   if (eq == std::string::npos) throw InputError(head + ", got no '='");
+  // A raw value becomes a JSON string, and the results are written as JSON: it must be UTF-8.
+  if (!isUtf8(text)) throw InputError(head + " in UTF-8, got other bytes");
   Override o{text.substr(0, eq), text.substr(eq + 1)};
   const std::vector<std::string> parts = splitPath(o.path);
   bool known = false;
@@ -91,7 +114,7 @@ void applyOverrides(json& doc, const std::string& document,
     const std::vector<std::string> parts = splitPath(o.path);
     if (parts.front() != document || parts.size() < 2) continue;
     const std::string head = "--set " + o.path + "=" + o.value + ": ";
-    const json value = overrideValue(o.value);
+    const json value = overrideValue(o.value, head);
 
     // Walk to the parent of the last component; every step but the last must exist.
     json* node = &doc;

@@ -24,7 +24,15 @@ void countArrayBoundary(const Layer& layer, const ArchSpec& arch, const Mapping&
   const std::int64_t perPe = tileWords(layer, t, inner);
   const std::int64_t uni = tileWords(layer, t, withSpatial(m.spatialLoops, inner));
   const std::int64_t pes = m.activePes();
-  const std::int64_t fills = tileVisits(t, outer);
+  // A tensor the RF keeps is refetched when a relevant outer loop moves; one it bypasses has no
+  // storage in the PE and is delivered for every MAC (the operand latch is a pipeline register,
+  // not a place to reuse from).
+  std::int64_t fills = 1;
+  if (inRf) {
+    fills = tileVisits(t, outer);
+  } else {
+    for (const Loop& l : outer) fills *= l.bound;
+  }
   const std::int64_t distinct = distinctTiles(t, outer);
   const std::int64_t macs = layer.macs();
   ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);

@@ -51,7 +51,11 @@ json layerJson(const LayerStats& l, const std::string& unit) {
           {"accesses", accessesJson(l.counts)},
           {"energy", energyJson(l.energy, unit)},
           {"check", l.check},
-          {"mapping", l.mapping}};
+          {"mapping", l.mapping},
+          {"mapper",
+           {{"kind", l.mapper},
+            {"tried", l.searchTried},
+            {"scored", l.searchValid}}}};
 }
 
 json totalJson(const LayerStats& t, const std::string& unit) {

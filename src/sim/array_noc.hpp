@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -21,9 +22,18 @@ namespace dfsim {
 /// drains that the array reduces to one parent write per distinct output. It counts words per
 /// tensor: NoC reads are deliveries to PEs, NoC writes are words sent by PEs. Timing: a port of
 /// `noc.wordsPerCycle` distinct words per cycle with the hop latency.
+///
+/// Fast mode (`functional` false): the first transfer of each kind (tensor x RF tile or latch x
+/// fill, partial return or drain) runs as above and records what it counted; later transfers of
+/// that kind count the same without moving values, and a drain only marks which parent words now
+/// hold partial sums. Tiles are uniform under a perfectly factorised mapping, so the counts are
+/// the same as in functional mode (a test checks it on every dataflow).
 class ArrayNoc : public sc_core::sc_module {
  public:
-  ArrayNoc(const sc_core::sc_module_name& name, const ArchSpec& arch);
+  /// Where a transfer goes in the PE: the RF tile, or the one-word operand latch.
+  enum class Route : std::uint8_t { RfTile, Latch };
+
+  ArrayNoc(const sc_core::sc_module_name& name, const ArchSpec& arch, bool functional);
 
   /// (index in a PE's RF block, offset in the parent from the PE's tile origin) of every word
   /// a transfer moves per PE.
@@ -34,20 +44,36 @@ class ArrayNoc : public sc_core::sc_module {
   /// Sizes the marks for parents of up to `parentWords` words (allocation happens here, once).
   void reserveParent(std::int64_t parentWords);
 
-  /// Fills every PE's RF tile of `t` (weights or inputs) from `parent`; `peBase[pe]` is the
-  /// parent index of PE pe's tile origin. Bumps parent reads, NoC reads and RF writes (a latch is not the RF: no RF count). Returns the
-  /// words the parent read (the distinct words when multicasting).
-  std::int64_t fill(Tensor t, const Plan& plan, const TileBuffer& parent, ReadWrite& parentCounts,
-                    PeArray& pes, const std::vector<std::int64_t>& peBase);
+  /// Fills every PE's RF tile or latch of `t` (weights or inputs) from `parent`; `peBase[pe]` is
+  /// the parent index of PE pe's tile origin. Bumps parent reads, NoC reads and RF writes (a
+  /// latch is not the RF: no RF count). Returns the words the parent read (the distinct words
+  /// when multicasting).
+  std::int64_t fill(Tensor t, Route route, const Plan& plan, const TileBuffer& parent,
+                    ReadWrite& parentCounts, PeArray& pes, const std::vector<std::int64_t>& peBase);
+  /// Fast mode, once `replaysAll(t, route)`: counts `times` fills of `t` like the first one.
+  /// Returns the parent reads.
+  std::int64_t replayFills(Tensor t, Route route, std::int64_t times, std::int64_t wordsPerPe,
+                           ReadWrite& parentCounts, PeArray& pes);
   /// Starts a visit of the output tiles: each PE's psums start at zero, except that every word
   /// the parent holds a partial sum for is returned to the first PE that needs it. Returns the
   /// parent reads.
-  std::int64_t fillPartials(const Plan& plan, const TileBuffer& parent, ReadWrite& parentCounts,
-                            PeArray& pes, const std::vector<std::int64_t>& peBase);
+  std::int64_t fillPartials(Route route, const Plan& plan, const TileBuffer& parent,
+                            ReadWrite& parentCounts, PeArray& pes,
+                            const std::vector<std::int64_t>& peBase);
   /// Ends a visit of the output tiles: every PE sends its psums, the array adds those of the same
   /// output, and the parent gets one write per distinct output. Returns the parent writes.
-  std::int64_t drain(const Plan& plan, TileBuffer& parent, ReadWrite& parentCounts, PeArray& pes,
-                     const std::vector<std::int64_t>& peBase);
+  std::int64_t drain(Route route, const Plan& plan, TileBuffer& parent, ReadWrite& parentCounts,
+                     PeArray& pes, const std::vector<std::int64_t>& peBase);
+
+  /// Whether psum drains on `route` are replayed (fast mode, after the first): only PE 0's
+  /// parent index is then read.
+  bool replaysDrains(Route route) const { return replays(Tensor::Outputs, route, kDrain); }
+  /// Whether every transfer of `t` on `route` is replayed (fast mode, each kind seen once):
+  /// then only PE 0's parent index is read.
+  bool replaysAll(Tensor t, Route route) const {
+    return t == Tensor::Outputs ? replays(t, route, kPartials) && replays(t, route, kDrain)
+                                : replays(t, route, kFill);
+  }
 
   /// Books `words` distinct words on the network at `now`; returns their arrival.
   Cycle reserve(Cycle now, std::int64_t words) {
@@ -59,6 +85,19 @@ class ArrayNoc : public sc_core::sc_module {
   const PerTensor<ReadWrite>& counts() const { return counts_; }
 
  private:
+  /// What the first transfer of a kind counted, for fast mode.
+  struct Memo {
+    bool known = false;
+    std::int64_t parentWords = 0;  ///< parent reads (fill) or distinct words (partials, drain)
+    /// Distinct parent offsets a drain writes, relative to PE 0's first word.
+    std::vector<std::int64_t> distinctOffsets;
+  };
+  enum Op : std::size_t { kFill, kPartials, kDrain, kOps };
+  Memo& memo(Tensor t, Route r, Op op) { return memo_[idx(t)][static_cast<std::size_t>(r)][op]; }
+
+  bool replays(Tensor t, Route r, Op op) const {
+    return !functional_ && memo_[idx(t)][static_cast<std::size_t>(r)][op].known;
+  }
   /// Starts a new round of "first time this word is seen" marks over a parent of `size` words.
   void newRound(std::size_t size);
   bool firstSeen(std::int64_t parentIndex) {
@@ -69,10 +108,12 @@ class ArrayNoc : public sc_core::sc_module {
   }
 
   bool multicast_;
+  bool functional_;
   BandwidthPort port_;
   std::vector<std::uint32_t> stamp_;
   std::uint32_t round_ = 0;
   PerTensor<ReadWrite> counts_{};
+  std::array<std::array<std::array<Memo, kOps>, 2>, kNumTensors> memo_{};
 };
 
 }  // namespace dfsim

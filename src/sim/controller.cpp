@@ -5,13 +5,6 @@ namespace dfsim {
 namespace {
 const ArrayNoc::Plan kLatchDrainPlan = {{0, 0}};
 
-bool relevantDiffer(Tensor t, const DimVector& a, const DimVector& b) {
-  for (Dim d : kAllDims) {
-    if (isRelevant(t, d) && a[idx(d)] != b[idx(d)]) return true;
-  }
-  return false;
-}
-
 AxisVector plus(const AxisVector& a, const AxisVector& b) {
   AxisVector r{};
   for (std::size_t k = 0; k < kAxes; ++k) r[k] = a[k] + b[k];
@@ -62,11 +55,8 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
       anyLatch_ = true;
       pes.configure(t, nullptr);
       latchPlan_[t].resize(iters);
-      latchChanges_[t].assign(iters, 0);
       for (std::size_t k = 0; k < iters; ++k) {
         latchPlan_[t][k] = {{0, parentShape.index(layout.axes(plan_.rfPoint[k]))}};
-        const DimVector& before = plan_.rfPoint[k == 0 ? iters - 1 : k - 1];
-        latchChanges_[t][k] = relevantDiffer(t, plan_.rfPoint[k], before) ? 1 : 0;
       }
     }
     peAxes_[t].resize(peCount);
@@ -86,7 +76,10 @@ void Controller::run() {
   for (std::int64_t s = 0; s < steps; ++s) {
     // 2. One array step: drain, GLB tiles, RF tiles, compute.
     runStep(s == 0);
-    wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+    // Loosely timed with temporal decoupling: the blocks this thread drives are passive and
+    // DRAM is reached through b_transport with an annotated delay, so SystemC time need only
+    // catch up with the controller's local time once per quantum.
+    if (now_ - clock_.now() >= kQuantum) wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
     prevIndex_ = index_;
     for (std::size_t i = plan_.outer.size(); i-- > 0;) {
       if (++index_[i] < plan_.outer[i].bound) break;
@@ -117,10 +110,11 @@ void Controller::runStep(bool first) {
   for (Tensor t : kAllTensors) {
     if (!mapping_.rfKeeps[t] || !changedRf_[t]) continue;
     computePeBases(t, index_);
-    const std::int64_t n =
-        t == Tensor::Outputs
-            ? noc_.fillPartials(rfPlan_[t], parentOf(t), parentCounts(t), pes_, peBase_[t])
-            : noc_.fill(t, rfPlan_[t], parentOf(t), parentCounts(t), pes_, peBase_[t]);
+    const std::int64_t n = t == Tensor::Outputs
+                               ? noc_.fillPartials(ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
+                                                   parentCounts(t), pes_, peBase_[t])
+                               : noc_.fill(t, ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
+                                           parentCounts(t), pes_, peBase_[t]);
     (mapping_.glbKeeps[t] ? glbWords : dramWords) += n;
   }
   const Cycle start = now_;
@@ -141,51 +135,58 @@ void Controller::computeStep() {
     std::int64_t glbReads = 0;
     std::int64_t dramWrites = 0;
     std::int64_t glbWrites = 0;
-    std::size_t chunk = 0;
     for (Tensor t : kAllTensors) {
       if (!mapping_.rfKeeps[t]) computePeBases(t, index_);
     }
-    for (std::size_t k = 0; k < iters; ++k) {
-      bool anyNew = false;
-      PerTensor<bool> fresh{};
+    // Fast mode with only weights or inputs latched, each kind already seen: the step's
+    // deliveries are `iters` repeats of the first, counted at once.
+    bool bulk = mapping_.rfKeeps[Tensor::Outputs];
+    for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+      bulk = bulk && (mapping_.rfKeeps[t] || noc_.replaysAll(t, ArrayNoc::Route::Latch));
+    }
+    if (bulk) {
+      for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+        if (mapping_.rfKeeps[t]) continue;
+        const std::int64_t r = noc_.replayFills(
+            t, ArrayNoc::Route::Latch, static_cast<std::int64_t>(iters), 1, parentCounts(t), pes_);
+        (mapping_.glbKeeps[t] ? glbReads : dramReads) += r;
+      }
+      pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
+                   macOffset_[Tensor::Outputs], 0, iters);
+    }
+    // A latch holds an operand for one MAC only: every iteration brings new ones.
+    for (std::size_t k = 0; !bulk && k < iters; ++k) {
       for (Tensor t : kAllTensors) {
         if (mapping_.rfKeeps[t]) continue;
-        fresh[t] = k == 0 ? (changedRf_[t] || latchChanges_[t][0]) : latchChanges_[t][k] != 0;
-        anyNew = anyNew || fresh[t];
-      }
-      if (!anyNew) continue;
-      pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
-                   macOffset_[Tensor::Outputs], chunk, k);
-      chunk = k;
-      for (Tensor t : kAllTensors) {
-        if (!fresh[t]) continue;
         const bool viaGlb = mapping_.glbKeeps[t];
         if (t == Tensor::Outputs) {
-          // A psum leaves its latch when the output it belongs to changes (unless the step
-          // boundary already drained it).
+          // The previous MAC's psum leaves its latch (unless the step boundary drained it).
           if (!(k == 0 && changedRf_[t])) {
-            const std::int64_t w = noc_.drain(kLatchDrainPlan, parentOfMutable(t),
-                                              parentCounts(t), pes_, latchIndex_[t]);
+            const std::int64_t w =
+                noc_.drain(ArrayNoc::Route::Latch, kLatchDrainPlan, parentOfMutable(t),
+                           parentCounts(t), pes_, latchIndex_[t]);
             (viaGlb ? glbWrites : dramWrites) += w;
           }
-          const std::int64_t r = noc_.fillPartials(latchPlan_[t][k], parentOf(t),
-                                                   parentCounts(t), pes_, peBase_[t]);
+          const std::int64_t r = noc_.fillPartials(ArrayNoc::Route::Latch, latchPlan_[t][k],
+                                                   parentOf(t), parentCounts(t), pes_, peBase_[t]);
           (viaGlb ? glbReads : dramReads) += r;
+          // Where each latch's psum goes back to (fast mode needs only PE 0's).
           const std::int64_t delta = latchPlan_[t][k][0].second;
-          for (std::size_t pe = 0; pe < latchIndex_[t].size(); ++pe) {
-            latchIndex_[t][pe] = peBase_[t][pe] + delta;
-          }
+          const std::size_t track =
+              noc_.replaysDrains(ArrayNoc::Route::Latch) ? 1 : latchIndex_[t].size();
+          for (std::size_t pe = 0; pe < track; ++pe) latchIndex_[t][pe] = peBase_[t][pe] + delta;
         } else {
-          const std::int64_t r =
-              noc_.fill(t, latchPlan_[t][k], parentOf(t), parentCounts(t), pes_, peBase_[t]);
+          const std::int64_t r = noc_.fill(t, ArrayNoc::Route::Latch, latchPlan_[t][k], parentOf(t),
+                                           parentCounts(t), pes_, peBase_[t]);
           (viaGlb ? glbReads : dramReads) += r;
         }
       }
+      pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
+                   macOffset_[Tensor::Outputs], k, k + 1);
     }
-    pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
-                 macOffset_[Tensor::Outputs], chunk, iters);
     const Cycle dramDone = dram_.reserveWords(start, dramReads + dramWrites);
-    const Cycle glbDone = max(glb_.reserveReads(start, glbReads), glb_.reserveWrites(start, glbWrites));
+    const Cycle glbDone =
+        max(glb_.reserveReads(start, glbReads), glb_.reserveWrites(start, glbWrites));
     const Cycle nocDone = noc_.reserve(start, dramReads + glbReads + dramWrites + glbWrites);
     now_ = start + Cycle(iters);
     cycles_.compute += Cycle(iters);
@@ -201,9 +202,11 @@ void Controller::drainOutputs() {
   std::int64_t n = 0;
   if (mapping_.rfKeeps[t]) {
     computePeBases(t, prevIndex_);
-    n = noc_.drain(rfPlan_[t], parentOfMutable(t), parentCounts(t), pes_, peBase_[t]);
+    n = noc_.drain(ArrayNoc::Route::RfTile, rfPlan_[t], parentOfMutable(t), parentCounts(t), pes_,
+                   peBase_[t]);
   } else {
-    n = noc_.drain(kLatchDrainPlan, parentOfMutable(t), parentCounts(t), pes_, latchIndex_[t]);
+    n = noc_.drain(ArrayNoc::Route::Latch, kLatchDrainPlan, parentOfMutable(t), parentCounts(t),
+                   pes_, latchIndex_[t]);
   }
   const bool viaGlb = mapping_.glbKeeps[t];
   const Cycle start = now_;
@@ -234,8 +237,9 @@ void Controller::updateGlbTiles(bool first) {
   }
   advanceTo(ready, Cause::Dram);
   const bool newDramIteration =
-      first || !std::equal(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
-                           prevIndex_.begin());
+      first ||
+      !std::equal(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
+                  prevIndex_.begin());
   if (doubleBuffered_ && newDramIteration) prefetchNextGlbTiles();
 }
 
@@ -308,7 +312,10 @@ bool Controller::keyChanged(Tensor t, bool dramOnly, const std::vector<std::int6
 void Controller::computePeBases(Tensor t, const std::vector<std::int64_t>& index) {
   const TileBuffer& parent = parentOf(t);
   const AxisVector stepOrigin = layout_[t].axes(originAt(false, index));
-  for (std::size_t pe = 0; pe < peBase_[t].size(); ++pe) {
+  const ArrayNoc::Route route =
+      mapping_.rfKeeps[t] ? ArrayNoc::Route::RfTile : ArrayNoc::Route::Latch;
+  const std::size_t pes = noc_.replaysAll(t, route) ? 1 : peBase_[t].size();
+  for (std::size_t pe = 0; pe < pes; ++pe) {
     peBase_[t][pe] = parent.indexOf(plus(stepOrigin, peAxes_[t][pe]));
   }
 }

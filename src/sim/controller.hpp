@@ -28,7 +28,8 @@ class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
 
-  /// Prepares every block for `layer` under `mapping` (all allocation happens here).
+  /// Prepares every block for `layer` under `mapping` (all allocation happens here). Whether
+  /// values move (functional or fast mode) is the blocks' business.
   Controller(const sc_core::sc_module_name& name, const Layer& layer, const ArchSpec& arch,
              const Mapping& mapping, const SimClock& clock, Dram& dram, GlobalBuffer& glb,
              ArrayNoc& noc, PeArray& pes);
@@ -40,6 +41,8 @@ class Controller : public sc_core::sc_module {
 
  private:
   enum class Cause { Dram, Glb, Noc };
+  /// Cycles the controller may run ahead of SystemC time before it synchronises.
+  static constexpr Cycle kQuantum = Cycle(100000);
 
   /// The process: 1. step through the loops; 2. per step drain, refill GLB and RF tiles,
   /// compute; 3. drain and write everything back; 4. wait for DRAM to finish.
@@ -76,20 +79,19 @@ class Controller : public sc_core::sc_module {
   PerTensor<TensorLayout> layout_;
   PerTensor<BoxShape> glbShape_;
   PerTensor<BoxShape> rfShape_;
-  PerTensor<ArrayNoc::Plan> rfPlan_;                    ///< RF tile transfers
-  PerTensor<std::vector<ArrayNoc::Plan>> latchPlan_;    ///< per RF iteration, latched operands
-  PerTensor<std::vector<std::uint8_t>> latchChanges_;   ///< per RF iteration: new operand?
-  PerTensor<std::vector<std::int32_t>> macOffset_;      ///< per RF iteration, RF block offset
-  PerTensor<std::vector<std::int64_t>> peBase_;         ///< per PE, parent index of its tile
-  PerTensor<std::vector<AxisVector>> peAxes_;           ///< per PE, axis offset of its tile
-  PerTensor<std::vector<std::int64_t>> latchIndex_;     ///< per PE, parent index of its psum latch
-  PerTensor<bool> changedRf_{};                         ///< this step moved the RF tile
-  PerTensor<bool> changedGlb_{};                        ///< this step moved the GLB tile
+  PerTensor<ArrayNoc::Plan> rfPlan_;                  ///< RF tile transfers
+  PerTensor<std::vector<ArrayNoc::Plan>> latchPlan_;  ///< per RF iteration, latched operands
+  PerTensor<std::vector<std::int32_t>> macOffset_;    ///< per RF iteration, RF block offset
+  PerTensor<std::vector<std::int64_t>> peBase_;       ///< per PE, parent index of its tile
+  PerTensor<std::vector<AxisVector>> peAxes_;         ///< per PE, axis offset of its tile
+  PerTensor<std::vector<std::int64_t>> latchIndex_;   ///< per PE, parent index of its psum latch
+  PerTensor<bool> changedRf_{};                       ///< this step moved the RF tile
+  PerTensor<bool> changedGlb_{};                      ///< this step moved the GLB tile
   std::vector<std::int64_t> scratchIndex_;
-  PerTensor<int> glbSlot_{};                            ///< slot in use per tensor
-  PerTensor<bool> prefetched_{};                        ///< other slot holds the next tile
+  PerTensor<int> glbSlot_{};      ///< slot in use per tensor
+  PerTensor<bool> prefetched_{};  ///< other slot holds the next tile
   PerTensor<Cycle> prefetchReady_{};
-  std::vector<std::int64_t> index_;                     ///< current outer loop indices
+  std::vector<std::int64_t> index_;  ///< current outer loop indices
   std::vector<std::int64_t> prevIndex_;
   std::size_t dramLoopCount_ = 0;
   bool doubleBuffered_ = false;

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"

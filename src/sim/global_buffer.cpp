@@ -128,7 +128,8 @@ Cycle GlobalBuffer::writeBack(int i, Cycle now) {
       const auto n = static_cast<std::int64_t>(runEnd - j + 1);
       for (std::int64_t w = 0; w < n; ++w) {
         local[kAxes - 1] = inner[j] + w;
-        staging_[static_cast<std::size_t>(w)] = buf.data[static_cast<std::size_t>(shape.index(local))];
+        staging_[static_cast<std::size_t>(w)] =
+            buf.data[static_cast<std::size_t>(shape.index(local))];
       }
       AxisVector a{};
       for (std::size_t k = 0; k < kAxes; ++k) a[k] = buf.origin[k] + o[k];

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
@@ -57,8 +57,8 @@ class GlobalBuffer : public sc_core::sc_module {
 
  private:
   /// One DRAM burst of `words` words at DRAM word index `dramIndex` of `t`.
-  Cycle burst(Tensor t, bool write, std::int64_t dramIndex, std::int32_t* data,
-              std::int64_t words, Cycle now);
+  Cycle burst(Tensor t, bool write, std::int64_t dramIndex, std::int32_t* data, std::int64_t words,
+              Cycle now);
   void checkCapacity() const;
 
   const ArchSpec& arch_;

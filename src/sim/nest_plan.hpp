@@ -20,14 +20,14 @@ struct NestPlan {
     std::int64_t weight = 1;  ///< how far one step of this loop moves its dimension
     bool atDram = false;      ///< a DRAM loop (changes the GLB tile) or a GLB loop
   };
-  std::vector<OuterLoop> outer;         ///< DRAM loops then GLB loops, outermost first
-  std::vector<DimVector> peOffset;      ///< per active PE: dimension offset from spatial loops
-  std::vector<std::int64_t> peRow;      ///< per active PE: physical row
-  std::vector<std::int64_t> peCol;      ///< per active PE: physical column
-  std::vector<DimVector> rfPoint;       ///< per RF iteration, in order: local dimension offsets
-  DimVector rfExtent{};                 ///< extents of the RF loops
-  DimVector arrayExtent{};              ///< extents of the spatial and RF loops
-  DimVector glbExtent{};                ///< extents of the GLB, spatial and RF loops
+  std::vector<OuterLoop> outer;     ///< DRAM loops then GLB loops, outermost first
+  std::vector<DimVector> peOffset;  ///< per active PE: dimension offset from spatial loops
+  std::vector<std::int64_t> peRow;  ///< per active PE: physical row
+  std::vector<std::int64_t> peCol;  ///< per active PE: physical column
+  std::vector<DimVector> rfPoint;   ///< per RF iteration, in order: local dimension offsets
+  DimVector rfExtent{};             ///< extents of the RF loops
+  DimVector arrayExtent{};          ///< extents of the spatial and RF loops
+  DimVector glbExtent{};            ///< extents of the GLB, spatial and RF loops
 
   /// Unrolls `m` (a validated mapping of `layer`).
   static NestPlan make(const Layer& layer, const Mapping& m);

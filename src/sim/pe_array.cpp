@@ -6,9 +6,9 @@
 
 namespace dfsim {
 
-PeArray::PeArray(const sc_core::sc_module_name& name, const ArchSpec& arch,
-                 std::int64_t activePes)
-    : sc_core::sc_module(name), arch_(arch), pes_(activePes) {}
+PeArray::PeArray(const sc_core::sc_module_name& name, const ArchSpec& arch, std::int64_t activePes,
+                 bool functional)
+    : sc_core::sc_module(name), arch_(arch), pes_(activePes), functional_(functional) {}
 
 void PeArray::configure(Tensor t, const BoxShape* shape) {
   keeps_[t] = shape != nullptr;
@@ -36,9 +36,8 @@ void PeArray::checkCapacity() const {
 }
 
 void PeArray::compute(const std::vector<std::int32_t>& wOff, const std::vector<std::int32_t>& inOff,
-                      const std::vector<std::int32_t>& outOff, std::size_t begin,
-                      std::size_t end) {
-  for (std::int64_t pe = 0; pe < pes_; ++pe) {
+                      const std::vector<std::int32_t>& outOff, std::size_t begin, std::size_t end) {
+  for (std::int64_t pe = 0; functional_ && pe < pes_; ++pe) {
     const std::int32_t* w = rf(Tensor::Weights, pe);
     const std::int32_t* in = rf(Tensor::Inputs, pe);
     std::int32_t* out = rf(Tensor::Outputs, pe);

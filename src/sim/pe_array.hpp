@@ -18,8 +18,10 @@ namespace dfsim {
 /// (InternalError) RF tiles larger than the arch's partitions.
 class PeArray : public sc_core::sc_module {
  public:
-  /// An array of `activePes` working PEs for `arch`.
-  PeArray(const sc_core::sc_module_name& name, const ArchSpec& arch, std::int64_t activePes);
+  /// An array of `activePes` working PEs for `arch`. `functional` false: MACs are counted, not
+  /// computed (fast mode).
+  PeArray(const sc_core::sc_module_name& name, const ArchSpec& arch, std::int64_t activePes,
+          bool functional);
 
   /// Gives tensor `t` an RF tile of shape `shape` in every PE (nullptr: `t` bypasses the RF and
   /// lives in a one-word operand latch per PE).
@@ -52,6 +54,7 @@ class PeArray : public sc_core::sc_module {
  private:
   const ArchSpec& arch_;
   std::int64_t pes_;
+  bool functional_;
   PerTensor<std::vector<std::int32_t>> rf_;
   PerTensor<std::int64_t> blockWords_{};
   PerTensor<bool> keeps_{};

@@ -9,6 +9,7 @@
 #include "sim/array_noc.hpp"
 #include "sim/controller.hpp"
 #include "sim/dram.hpp"
+#include "sim/fresh_kernel.hpp"
 #include "sim/global_buffer.hpp"
 #include "sim/pe_array.hpp"
 #include "sim/sim_clock.hpp"
@@ -19,34 +20,15 @@ namespace dfsim {
 
 namespace {
 
-/// A fresh SystemC kernel for one run (as DRAMSys' tests do), so that runs never share state.
-class FreshKernel {
- public:
-  FreshKernel() : context_(new sc_core::sc_simcontext()) {
-    sc_core::sc_curr_simcontext = context_;
-    sc_core::sc_default_global_context = context_;
-  }
-  FreshKernel(const FreshKernel&) = delete;
-  FreshKernel& operator=(const FreshKernel&) = delete;
-  ~FreshKernel() {
-    sc_core::sc_curr_simcontext = nullptr;
-    sc_core::sc_default_global_context = nullptr;
-    delete context_;
-  }
-
- private:
-  sc_core::sc_simcontext* context_;
-};
-
 /// The blocks of one accelerator, wired: controller -> GLB -> (TLM) -> DRAM, NoC, PE array.
 struct Accelerator {
   Accelerator(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
               const SimClock& clock, std::vector<std::int32_t> weights,
-              std::vector<std::int32_t> inputs)
+              std::vector<std::int32_t> inputs, bool functional)
       : dram("dram", arch, layer, clock, std::move(weights), std::move(inputs)),
         glb("glb", arch, clock),
-        noc("noc", arch),
-        pes("pe_array", arch, mapping.activePes()),
+        noc("noc", arch, functional),
+        pes("pe_array", arch, mapping.activePes(), functional),
         controller("controller", layer, arch, mapping, clock, dram, glb, noc, pes) {
     glb.dramSocket.bind(dram.socket);
   }
@@ -73,15 +55,26 @@ void checkOutputs(const Layer& layer, const TileBuffer& outputs,
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
-  std::vector<std::int32_t> weights = makeWeights(layer, options.seed);
-  std::vector<std::int32_t> inputs = makeInputs(layer, options.seed);
+  if (options.check && !options.functional) {
+    throw InternalError("simulateLayer: a check needs the functional simulation");
+  }
+  // Fast mode moves no values: the tensors are all zero.
+  const PerTensor<std::int64_t> words = layer.tensorWords();
+  std::vector<std::int32_t> weights =
+      options.functional
+          ? makeWeights(layer, options.seed)
+          : std::vector<std::int32_t>(static_cast<std::size_t>(words[Tensor::Weights]));
+  std::vector<std::int32_t> inputs =
+      options.functional
+          ? makeInputs(layer, options.seed)
+          : std::vector<std::int32_t>(static_cast<std::size_t>(words[Tensor::Inputs]));
   std::vector<std::int32_t> expected;
   if (options.check) expected = referenceConv(layer, weights, inputs);
 
   FreshKernel kernel;
   const SimClock clock(arch.clockMhz);
   auto acc = std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
-                                           std::move(inputs));
+                                           std::move(inputs), options.functional);
   sc_core::sc_start();
   if (!acc->controller.finished()) {
     throw InternalError("simulation of layer " + layer.name + " stopped before its end");

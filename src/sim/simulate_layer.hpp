@@ -14,14 +14,17 @@ namespace dfsim {
 struct SimOptions {
   std::uint64_t seed = 1;  ///< seed of the pseudo-random weights and inputs
   bool check = false;      ///< compare every output with the reference convolution
+  /// false (fast mode): count and time without computing values; the counts and cycles are
+  /// those of the functional run (a test checks it), and `check` must be false.
+  bool functional = true;
 };
 
 /// What one simulated layer produced.
 struct SimResult {
   CycleBreakdown cycles;
-  AccessCounts counts;           ///< bumped by the modules as words moved
+  AccessCounts counts;  ///< bumped by the modules as words moved
   std::int64_t activePes = 0;
-  bool checked = false;          ///< true when --check compared every output and all matched
+  bool checked = false;  ///< true when --check compared every output and all matched
 };
 
 /// Elaborates the SystemC model for `arch`, runs `layer` under `mapping` to completion and

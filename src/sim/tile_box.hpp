@@ -37,9 +37,9 @@ struct TensorLayout {
 struct BoxShape {
   AxisVector extent{};
   AxisVector stride{};
-  std::int64_t size = 0;                       ///< words in the bounding box
+  std::int64_t size = 0;                                 ///< words in the bounding box
   std::array<std::vector<std::int64_t>, kAxes> touched;  ///< touched offsets per axis, ascending
-  std::int64_t touchedWords = 0;               ///< product of the touched counts
+  std::int64_t touchedWords = 0;                         ///< product of the touched counts
 
   /// The tile of `layout` spanned by loop extents `ext` (per dimension).
   static BoxShape make(const TensorLayout& layout, const DimVector& ext);

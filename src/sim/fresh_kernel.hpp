@@ -1,13 +1,12 @@
 #pragma once
-// A fresh SystemC kernel for one test case (the pattern of src/sim/simulate_layer.cpp, after
-// DRAMSys' tests/util/SystemCTest.h): a test case that elaborates modules creates one of these
-// first, builds its modules, runs sc_start() and destroys the modules before the kernel.
 
 #include <systemc>
 
-namespace dfsim::test {
+namespace dfsim {
 
-/// Installs a new sc_simcontext for its lifetime; modules must be destroyed before it.
+/// A fresh SystemC kernel for one run or one test case (as DRAMSys' tests/util/SystemCTest.h
+/// does), so that runs never share state. Contract: create it before elaborating any module and
+/// destroy every module before it.
 class FreshKernel {
  public:
   FreshKernel() : context_(new sc_core::sc_simcontext()) {
@@ -26,4 +25,4 @@ class FreshKernel {
   sc_core::sc_simcontext* context_;
 };
 
-}  // namespace dfsim::test
+}  // namespace dfsim

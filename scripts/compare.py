@@ -1,0 +1,755 @@
+"""The ISCA 2016 dataflow energy comparison on AlexNet: runs, tables and charts.
+
+Runs dfsim on every (dataflow, layer group, batch) of the setup of Chen, Emer and Sze,
+"Eyeriss: A Spatial Architecture for Energy-Efficient Dataflow for Convolutional Neural
+Networks", ISCA 2016 (shared/reference/eyeriss.md section 4): the six dataflows ws, os_a, os_b,
+os_c, nlr and rs, each on its own equal-area preset configs/arch/isca16/<dataflow>.json, the
+normalized energy table, CONV layers at batch 1, 16 and 64 and FC layers at batch 16, 64 and
+256, each layer's mapping searched for minimum energy. One dfsim process per (dataflow, group,
+batch); batch-1 runs add --check (outputs against the reference convolution), larger batches
+add --fast (same counts and cycles, no values).
+
+Writes to --out (default results/compare), each file under a temporary name first and all of
+them renamed together at the end, so a failed job leaves earlier results untouched:
+  energy_by_level.csv  energy per MAC by level (ALU, RF, NoC, GLB, DRAM) and normalized to RS
+  energy_by_type.csv   energy per MAC by data type (weights, ifmaps, psums; ALU apart)
+  metrics.csv          DRAM accesses per MAC, cycles, active PEs, utilisation, EDP, check
+  rs_layers.csv        RS layer by layer (batch 16, or the group's smallest batch)
+  summary.json         all of the above, the setup, the winners and every dfsim command
+  *.png                stacked-bar charts (matplotlib, Agg backend)
+  raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv and mappings
+and prints one table per group and batch on stdout (progress goes to stderr). Every output
+is deterministic: the same inputs and dfsim give byte-identical files.
+
+Run from anywhere with Debian's interpreter: /usr/bin/python3 scripts/compare.py [options].
+Default paths are relative to the repository root, paths given on the command line to the
+current directory.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+DATAFLOWS = ["ws", "os_a", "os_b", "os_c", "nlr", "rs"]
+REFERENCE_DATAFLOW = "rs"
+GROUPS = ["CONV", "FC"]
+GROUP_LAYER_TYPE = {"CONV": "conv", "FC": "fc"}
+FULL_BATCHES = {"CONV": [1, 16, 64], "FC": [16, 64, 256]}
+QUICK_BATCHES = {"CONV": [1], "FC": [16]}
+# Without --fast a run computes every value; beyond batch 16 that is too slow to be useful.
+MAX_BATCH_WITHOUT_FAST = 16
+# rs_layers.csv and its chart use this batch (Fig. 10 of the paper), else the group's smallest.
+RS_LAYERS_BATCH = 16
+OBJECTIVE = "energy"
+
+# (key, label, colour): one fixed colour per level and per data type across every chart.
+LEVELS = [
+    ("alu", "ALU (MAC)", "#7f7f7f"),
+    ("rf", "RF", "#2ca02c"),
+    ("noc", "NoC (array)", "#ff7f0e"),
+    ("glb", "GLB", "#1f77b4"),
+    ("dram", "DRAM", "#d62728"),
+    ("leakage", "leakage", "#9467bd"),
+]
+TYPES = [
+    ("alu", "ALU (MAC)", "#7f7f7f"),
+    ("weights", "weights", "#8c564b"),
+    ("inputs", "ifmaps (inputs)", "#17becf"),
+    ("outputs", "psums (outputs)", "#bcbd22"),
+]
+DATAFLOW_COLORS = {"ws": "#1f77b4", "os_a": "#ff7f0e", "os_b": "#2ca02c", "os_c": "#9467bd",
+                   "nlr": "#8c564b", "rs": "#d62728"}
+
+CHARTS = {
+    "level": {"CONV": "energy_by_level_conv.png", "FC": "energy_by_level_fc.png"},
+    "type": {"CONV": "energy_by_type_conv.png", "FC": "energy_by_type_fc.png"},
+    "normalized": "energy_normalized_to_rs.png",
+    "rs_layers": "rs_layers.png",
+}
+
+
+class JobError(Exception):
+    """A dfsim run failed or its results are unusable; the message says which and why."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Paths and the run plan
+
+def display_path(path):
+    """A path as recorded in outputs: relative to the repository root when inside it."""
+    path = os.path.abspath(path)
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def user_path(value, default):
+    """An option's path: the default is relative to the root, a given one to the cwd."""
+    return os.path.abspath(value) if value is not None else os.path.join(ROOT, default)
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise JobError(f"{display_path(path)}: {e}") from e
+
+
+def group_layers(network_path, only):
+    """{group: [layer names]} in network order; only: names to keep (all when empty)."""
+    net = read_json(network_path)
+    layers = net.get("layers", [])
+    names = {l.get("name") for l in layers}
+    missing = [n for n in only if n not in names]
+    if missing:
+        raise JobError(f"{display_path(network_path)}: no layer named {', '.join(missing)}")
+    out = {}
+    for group in GROUPS:
+        picked = [l["name"] for l in layers if l.get("type") == GROUP_LAYER_TYPE[group]
+                  and (not only or l["name"] in only)]
+        if picked:
+            out[group] = picked
+    if not out:
+        raise JobError(f"{display_path(network_path)}: no conv or fc layer selected")
+    return out, net.get("name", os.path.basename(network_path))
+
+
+def dfsim_has_fast(dfsim):
+    try:
+        proc = subprocess.run([dfsim, "run", "--help"], capture_output=True, text=True,
+                              timeout=60, env=child_env())
+    except OSError as e:
+        raise JobError(f"cannot run {dfsim}: {e}") from e
+    if proc.returncode != 0:
+        raise JobError(f"{dfsim} run --help failed (exit {proc.returncode}): "
+                       f"{proc.stderr.strip()}")
+    return "--fast" in proc.stdout
+
+
+def child_env():
+    return dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+
+
+class Run:
+    """One dfsim process: a dataflow on one layer group at one batch."""
+
+    def __init__(self, dataflow, group, batch, layers, arch, check, fast):
+        self.dataflow, self.group, self.batch = dataflow, group, batch
+        self.layers, self.arch, self.check, self.fast = layers, arch, check, fast
+        self.name = f"{dataflow}-{group.lower()}-b{batch}"
+        self.cmd = None
+        self.wall_s = None
+
+    def command(self, dfsim, network, energy, raw_dir):
+        cmd = [dfsim, "run", "--arch", display_path(self.arch), "--network", network,
+               "--energy", energy,
+               "--dataflow", self.dataflow]
+        for layer in self.layers:
+            cmd += ["--layer", layer]
+        cmd += ["--batch", str(self.batch), "--search", "--objective", OBJECTIVE]
+        if self.check:
+            cmd.append("--check")
+        if self.fast:
+            cmd.append("--fast")
+        cmd += ["--out", os.path.join(raw_dir, self.name), "-q"]
+        return cmd
+
+
+def plan_runs(args, layers_by_group, arch_for, has_fast):
+    """The runs of the job, largest first (a better finish on few cores), and skipped points."""
+    runs, skipped = [], []
+    batches = QUICK_BATCHES if args.quick else FULL_BATCHES
+    if args.conv_batches:
+        batches = dict(batches, CONV=args.conv_batches)
+    if args.fc_batches:
+        batches = dict(batches, FC=args.fc_batches)
+    for group, layers in layers_by_group.items():
+        for batch in batches[group]:
+            check = batch == 1
+            fast = not check and has_fast
+            if not check and not has_fast and batch > MAX_BATCH_WITHOUT_FAST:
+                skipped.append({"group": group, "batch": batch,
+                                "reason": f"this dfsim has no --fast, and batch {batch} > "
+                                          f"{MAX_BATCH_WITHOUT_FAST} is too slow without it"})
+                continue
+            for df in DATAFLOWS:
+                runs.append(Run(df, group, batch, layers, arch_for(df), check, fast))
+    order = {df: i for i, df in enumerate(DATAFLOWS)}
+    runs.sort(key=lambda r: (-r.batch, GROUPS.index(r.group), order[r.dataflow]))
+    return runs, skipped, batches
+
+
+# ----------------------------------------------------------------------------------------------
+# Running
+
+def execute(runs, jobs, dfsim, exe, network, energy, raw_dir):
+    """Runs every dfsim process, `jobs` at a time; the first failure stops the job.
+
+    Each run's recorded command names `dfsim`; the process runs `exe`, a copy of it taken at
+    the start, so that a rebuild during the job cannot mix two binaries in one comparison.
+    """
+    for r in runs:
+        r.cmd = r.command(dfsim, network, energy, raw_dir)
+    lock = threading.Lock()
+    stop = threading.Event()
+    procs = {}
+    failures = []
+    done = [0]
+
+    def work(run):
+        if stop.is_set():
+            return
+        start = time.monotonic()
+        proc = subprocess.Popen([exe] + run.cmd[1:], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=child_env())
+        with lock:
+            procs[run.name] = proc
+        _, err = proc.communicate()
+        with lock:
+            del procs[run.name]
+        run.wall_s = time.monotonic() - start
+        if proc.returncode != 0:
+            with lock:
+                if not stop.is_set():
+                    failures.append((run, proc.returncode, err))
+                    stop.set()
+                    for other in procs.values():
+                        other.terminate()
+            return
+        with lock:
+            done[0] += 1
+            mode = "checked" if run.check else ("fast" if run.fast else "full values")
+            print(f"[{done[0]:{len(str(len(runs)))}d}/{len(runs)}] {run.dataflow:5} "
+                  f"{run.group:4} batch {run.batch:<4} {run.wall_s:7.1f} s  ({mode})",
+                  file=sys.stderr, flush=True)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            for future in [pool.submit(work, r) for r in runs]:
+                future.result()
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): stop our own children before the pool waits.
+            stop.set()
+            with lock:
+                for proc in procs.values():
+                    proc.terminate()
+            raise
+    if failures:
+        run, code, err = failures[0]
+        raise JobError(f"run {run.name} failed (exit {code}): "
+                       f"{' '.join(display_path(a) if os.sep in a else a for a in run.cmd)}\n"
+                       f"{err.rstrip()}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Collecting
+
+def load_run(run, raw_dir):
+    """Sums a finished run's layers: energy by level and type, counts, cycles, PEs, checks."""
+    stats = read_json(os.path.join(raw_dir, run.name, "stats.json"))
+    layers = [l for l in stats["layers"] if l.get("dataflow") == run.dataflow]
+    names = [l["name"] for l in layers]
+    if names != run.layers:
+        raise JobError(f"run {run.name}: stats.json has layers {names}, expected {run.layers}")
+    per_layer = [layer_record(l) for l in layers]
+    total = {"macs": 0, "cycles": 0, "dram_accesses": 0, "dram_psum_reads": 0,
+             "active_pe_macs": 0,
+             "energy": {k: 0.0 for k in ["total", "alu", "rf", "noc", "glb", "dram", "leakage",
+                                         "weights", "inputs", "outputs"]}}
+    for rec in per_layer:
+        total["macs"] += rec["macs"]
+        total["cycles"] += rec["cycles"]
+        total["dram_accesses"] += rec["dram_accesses"]
+        total["dram_psum_reads"] += rec["dram_psum_reads"]
+        total["active_pe_macs"] += rec["macs"] * rec["active_pes"]
+        for k in total["energy"]:
+            total["energy"][k] += rec["energy"][k]
+    total["accesses"] = {
+        level: {t: {op: sum(int(l["accesses"][level][t][op]) for l in layers)
+                    for op in ("reads", "writes")}
+                for t in ("weights", "inputs", "outputs")}
+        for level in ("dram", "glb", "noc", "rf")}
+    total["total_pes"] = per_layer[0]["total_pes"]
+    total["checks"] = sorted({rec["check"] for rec in per_layer})
+    total["layers"] = per_layer
+    total["run"] = stats["run"]
+    return total
+
+
+def layer_record(layer):
+    e = layer["energy"]
+    energy = {"total": float(e["total"]), "alu": float(e["mac"]),
+              "leakage": float(e.get("leakage", 0.0))}
+    for level in ["rf", "noc", "glb", "dram"]:
+        energy[level] = float(e["by_level"].get(level, 0.0))
+    for tensor in ["weights", "inputs", "outputs"]:
+        energy[tensor] = float(e["by_tensor"].get(tensor, 0.0))
+    levels_sum = sum(energy[k] for k in ["alu", "rf", "noc", "glb", "dram", "leakage"])
+    types_sum = energy["alu"] + energy["leakage"] + sum(
+        energy[t] for t in ["weights", "inputs", "outputs"])
+    for what, value in [("levels", levels_sum), ("data types", types_sum)]:
+        if abs(value - energy["total"]) > 1e-6 * max(1.0, abs(energy["total"])):
+            raise JobError(f"layer {layer['name']} ({layer['dataflow']}): energy by {what} sums "
+                           f"to {value}, not to the total {energy['total']}")
+    dram = layer["accesses"]["dram"]
+    dram_accesses = sum(dram[t]["reads"] + dram[t]["writes"]
+                        for t in ["weights", "inputs", "outputs"])
+    # Partial sums brought back from DRAM: the paper assumes none (ofmap writes only).
+    dram_psum_reads = int(dram["outputs"]["reads"])
+    return {"name": layer["name"], "type": layer["type"], "macs": int(layer["macs"]),
+            "cycles": int(layer["cycles"]["total"]), "active_pes": int(layer["active_pes"]),
+            "total_pes": int(layer["total_pes"]), "dram_accesses": int(dram_accesses),
+            "dram_psum_reads": dram_psum_reads,
+            "check": layer.get("check", "not run"), "energy": energy}
+
+
+def check_label(checks):
+    if checks == ["passed"]:
+        return "passed"
+    if all(c.startswith("skipped") for c in checks):
+        return "not run (--fast)"
+    return "; ".join(checks)
+
+
+def r6(x):
+    """Rounded for the tables (and summary.json): six decimals, deterministic."""
+    return float(f"{x:.6f}")
+
+
+def build_tables(runs, results, layers_by_group, batches, leakage_used):
+    level_keys = [k for k, _, _ in LEVELS if k != "leakage" or leakage_used]
+    type_keys = [k for k, _, _ in TYPES] + (["leakage"] if leakage_used else [])
+    points = [(g, b) for g in GROUPS if g in layers_by_group for b in batches[g]
+              if (g, b) in {(r.group, r.batch) for r in runs}]
+    by_level, by_type, metrics, winners, accesses = [], [], [], [], []
+    for group, batch in points:
+        ref = results[(REFERENCE_DATAFLOW, group, batch)]
+        ref_total_pm = ref["energy"]["total"] / ref["macs"]
+        totals = []
+        for df in DATAFLOWS:
+            res = results[(df, group, batch)]
+            macs = res["macs"]
+            e = res["energy"]
+            base = {"group": group, "batch": batch, "dataflow": df, "macs": macs,
+                    "energy_total": e["total"]}
+            row = dict(base)
+            for k in level_keys + ["total"]:
+                row[f"{k}_per_mac"] = r6(e[k] / macs)
+            for k in level_keys + ["total"]:
+                row[f"{k}_vs_rs"] = r6(e[k] / macs / ref_total_pm)
+            by_level.append(row)
+            row = dict(base)
+            for k in type_keys + ["total"]:
+                row[f"{k}_per_mac"] = r6(e[k] / macs)
+            for k in type_keys + ["total"]:
+                row[f"{k}_vs_rs"] = r6(e[k] / macs / ref_total_pm)
+            by_type.append(row)
+            cycles = res["cycles"]
+            metrics.append({
+                "group": group, "batch": batch, "dataflow": df, "macs": macs,
+                "dram_accesses": res["dram_accesses"],
+                "dram_accesses_per_mac": r6(res["dram_accesses"] / macs),
+                "dram_psum_reads": res["dram_psum_reads"],
+                "cycles": cycles,
+                "active_pes_mean": r6(res["active_pe_macs"] / macs),
+                "total_pes": res["total_pes"],
+                "utilization": r6(macs / (cycles * res["total_pes"])),
+                "energy_total": e["total"],
+                "edp": e["total"] * cycles,
+                "functional_check": check_label(res["checks"]),
+            })
+            accesses.append({"group": group, "batch": batch, "dataflow": df, "macs": macs,
+                             "unit": "words", **res["accesses"]})
+            totals.append((e["total"] / macs, DATAFLOWS.index(df), df))
+        totals.sort()
+        (best_pm, _, best), (second_pm, _, second) = totals[0], totals[1]
+        winners.append({"group": group, "batch": batch, "best": best,
+                        "best_total_per_mac": r6(best_pm), "second": second,
+                        "second_total_per_mac": r6(second_pm),
+                        "ratio_second_to_best": r6(second_pm / best_pm),
+                        "total_vs_rs": {df: r6(t / ref_total_pm) for t, _, df in
+                                         sorted(totals, key=lambda x: x[1])}})
+    rs_layers = []
+    rs_batches = {}
+    for group in GROUPS:
+        group_batches = [b for g, b in points if g == group]
+        if not group_batches:
+            continue
+        batch = RS_LAYERS_BATCH if RS_LAYERS_BATCH in group_batches else min(group_batches)
+        rs_batches[group] = batch
+        for rec in results[(REFERENCE_DATAFLOW, group, batch)]["layers"]:
+            e, macs = rec["energy"], rec["macs"]
+            row = {"group": group, "layer": rec["name"], "batch": batch, "macs": macs,
+                   "energy_total": e["total"]}
+            for k in level_keys + ["total"]:
+                row[f"{k}_per_mac"] = r6(e[k] / macs)
+            for k in [t for t in type_keys if t not in ("alu", "leakage")]:
+                row[f"{k}_per_mac"] = r6(e[k] / macs)
+            row["cycles"] = rec["cycles"]
+            row["active_pes"] = rec["active_pes"]
+            row["functional_check"] = check_label([rec["check"]])
+            rs_layers.append(row)
+    return {"points": points, "energy_by_level": by_level, "energy_by_type": by_type,
+            "metrics": metrics, "rs_layers": rs_layers, "rs_layers_batch": rs_batches,
+            "winners": winners, "accesses": accesses, "level_keys": level_keys,
+            "type_keys": type_keys}
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing
+
+def fmt(value):
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def csv_text(rows):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(rows[0].keys()))
+    for row in rows:
+        writer.writerow([fmt(v) for v in row.values()])
+    return buf.getvalue()
+
+
+def energy_ylabel(unit):
+    return ("energy per MAC (x MAC energy)" if unit == "MAC-energy"
+            else f"energy per MAC ({unit})")
+
+
+def draw_charts(tables, tmp_dir, unit, network_name):
+    """Writes the PNGs into tmp_dir; returns {chart key: file name} of those written."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "dfsim"})
+    written = {}
+    meta = {"Software": None}
+
+    def save(fig, name):
+        fig.savefig(os.path.join(tmp_dir, name), dpi=110, metadata=meta)
+        plt.close(fig)
+
+    level_rows = {(r["group"], r["batch"], r["dataflow"]): r for r in tables["energy_by_level"]}
+    type_rows = {(r["group"], r["batch"], r["dataflow"]): r for r in tables["energy_by_type"]}
+    for kind, rows, parts in [("level", level_rows, LEVELS), ("type", type_rows, TYPES)]:
+        keys = tables["level_keys"] if kind == "level" else tables["type_keys"]
+        parts = [p for p in parts if p[0] in keys]
+        if kind == "type" and "leakage" in keys:
+            parts.append(LEVELS[-1])
+        for group in GROUPS:
+            batches = [b for g, b in tables["points"] if g == group]
+            if not batches:
+                continue
+            fig, axes = plt.subplots(1, len(batches),
+                                     figsize=(max(7.0, 4.2 * len(batches) + 1.6), 4.4),
+                                     squeeze=False)
+            for ax, batch in zip(axes[0], batches):
+                bottom = [0.0] * len(DATAFLOWS)
+                for key, label, colour in parts:
+                    vals = [rows[(group, batch, df)][f"{key}_per_mac"] for df in DATAFLOWS]
+                    ax.bar(DATAFLOWS, vals, bottom=bottom, color=colour, label=label,
+                           edgecolor="white", linewidth=0.5)
+                    bottom = [b + v for b, v in zip(bottom, vals)]
+                for i, total in enumerate(bottom):
+                    ax.annotate(f"{total:.2f}", (i, total), ha="center", va="bottom",
+                                fontsize=8, xytext=(0, 2), textcoords="offset points")
+                ax.set_ylim(0, max(bottom) * 1.12)
+                ax.set_title(f"{group} layers, batch {batch}")
+                ax.set_xlabel("dataflow")
+                ax.set_ylabel(energy_ylabel(unit))
+                ax.grid(axis="y", alpha=0.3)
+                ax.set_axisbelow(True)
+            handles, labels = axes[0][0].get_legend_handles_labels()
+            split = "level" if kind == "level" else "data type"
+            fig.legend(handles[::-1], labels[::-1], loc="center right", title=split,
+                       frameon=False)
+            fig.suptitle(f"{network_name}, {group} layers: energy per MAC by {split}")
+            fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_figwidth(), 1))
+            name = CHARTS[kind][group]
+            save(fig, name)
+            written[f"energy_by_{kind}_{group.lower()}"] = name
+
+    # Totals normalized to RS: one panel per group, bars per dataflow grouped by batch.
+    groups = [g for g in GROUPS if any(gg == g for gg, _ in tables["points"])]
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.6 * len(groups) + 0.4, 4.4),
+                             squeeze=False)
+    width = 0.8 / len(DATAFLOWS)
+    for ax, group in zip(axes[0], groups):
+        batches = [b for g, b in tables["points"] if g == group]
+        top = 0.0
+        for j, df in enumerate(DATAFLOWS):
+            xs = [i + (j - (len(DATAFLOWS) - 1) / 2) * width for i in range(len(batches))]
+            vals = [level_rows[(group, b, df)]["total_vs_rs"] for b in batches]
+            top = max(top, *vals)
+            ax.bar(xs, vals, width, color=DATAFLOW_COLORS[df], label=df)
+            for x, v in zip(xs, vals):
+                ax.annotate(f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=6,
+                            rotation=90, xytext=(0, 2), textcoords="offset points")
+        ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+        ax.set_xticks(range(len(batches)))
+        ax.set_xticklabels([f"batch {b}" for b in batches])
+        ax.set_ylim(0, top * 1.18)
+        ax.set_ylabel("energy per MAC / RS's (RS = 1)")
+        ax.set_title(f"{group} layers: total energy normalized to RS")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", title="dataflow", frameon=False)
+    fig.tight_layout(rect=(0, 0, 1 - 1.0 / fig.get_figwidth(), 1))
+    save(fig, CHARTS["normalized"])
+    written["normalized_to_rs"] = CHARTS["normalized"]
+
+    # RS layer by layer, stacked by level.
+    rs_groups = [g for g in GROUPS if g in tables["rs_layers_batch"]]
+    fig, axes = plt.subplots(1, len(rs_groups), figsize=(5.0 * len(rs_groups) + 0.6, 4.4),
+                             squeeze=False)
+    parts = [p for p in LEVELS if p[0] in tables["level_keys"]]
+    for ax, group in zip(axes[0], rs_groups):
+        rows = [r for r in tables["rs_layers"] if r["group"] == group]
+        names = [r["layer"] for r in rows]
+        bottom = [0.0] * len(rows)
+        for key, label, colour in parts:
+            vals = [r[f"{key}_per_mac"] for r in rows]
+            ax.bar(names, vals, bottom=bottom, color=colour, label=label, edgecolor="white",
+                   linewidth=0.5)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+        for i, total in enumerate(bottom):
+            ax.annotate(f"{total:.2f}", (i, total), ha="center", va="bottom", fontsize=8,
+                        xytext=(0, 2), textcoords="offset points")
+        ax.set_ylim(0, max(bottom) * 1.12)
+        ax.set_title(f"RS, {group} layers, batch {tables['rs_layers_batch'][group]}")
+        ax.set_xlabel("layer")
+        ax.set_ylabel(energy_ylabel(unit))
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="center right", title="level", frameon=False)
+    fig.suptitle(f"{network_name}: RS energy per MAC per layer, by level")
+    fig.tight_layout(rect=(0, 0, 1 - 1.3 / fig.get_figwidth(), 1))
+    save(fig, CHARTS["rs_layers"])
+    written["rs_layers"] = CHARTS["rs_layers"]
+    return written
+
+
+def stdout_tables(tables, unit):
+    metrics = {(r["group"], r["batch"], r["dataflow"]): r for r in tables["metrics"]}
+    level = {(r["group"], r["batch"], r["dataflow"]): r for r in tables["energy_by_level"]}
+    winners = {(w["group"], w["batch"]): w for w in tables["winners"]}
+    out = []
+    head = (f"{'dataflow':8}  {'energy/MAC':>10}  {'vs RS':>6}  {'DRAM acc/MAC':>12}  "
+            f"{'cycles':>14}  {'active PEs':>10}  check")
+    for group, batch in tables["points"]:
+        out.append(f"{group} layers, batch {batch} (energy in {unit} per MAC)")
+        out.append(head)
+        out.append("-" * len(head))
+        for df in DATAFLOWS:
+            m, l = metrics[(group, batch, df)], level[(group, batch, df)]
+            out.append(f"{df:8}  {l['total_per_mac']:10.3f}  {l['total_vs_rs']:6.2f}  "
+                       f"{m['dram_accesses_per_mac']:12.4f}  {m['cycles']:14,d}  "
+                       f"{m['active_pes_mean']:10.1f}  {m['functional_check']}")
+        w = winners[(group, batch)]
+        out.append(f"wins: {w['best']}, {w['ratio_second_to_best']:.2f}x less energy than the "
+                   f"second best ({w['second']})")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_outputs(out_dir, tmp_dir, raw_tmp, files):
+    """Renames every temporary output into out_dir (raw/ replaced whole) as the last step."""
+    raw_final = os.path.join(out_dir, "raw")
+    if os.path.isdir(raw_final):
+        shutil.rmtree(raw_final)
+    os.replace(raw_tmp, raw_final)
+    for name in files:
+        os.replace(os.path.join(tmp_dir, name), os.path.join(out_dir, name))
+
+
+# ----------------------------------------------------------------------------------------------
+
+def batch_list(text):
+    try:
+        return sorted({int(x) for x in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}")
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="compare", description="The ISCA 2016 dataflow energy comparison on AlexNet: "
+        "runs dfsim for six dataflows x layer groups x batches and writes tables and charts.",
+        epilog="Default paths are relative to the repository root.")
+    ap.add_argument("--out", help="output folder (default results/compare)")
+    ap.add_argument("--dfsim", help="dfsim executable (default build/dfsim)")
+    ap.add_argument("--quick", action="store_true",
+                    help="CONV at batch 1 and FC at batch 16 only (for tests)")
+    ap.add_argument("--jobs", type=int, default=2, help="dfsim processes at a time (default 2)")
+    ap.add_argument("--network", help="network file (default models/alexnet.json)")
+    ap.add_argument("--layer", dest="layers", action="append", default=[], metavar="NAME",
+                    help="simulate only this layer (repeatable); groups follow the layer type")
+    ap.add_argument("--arch-dir", help="folder of presets <dataflow>.json "
+                    "(default configs/arch/isca16)")
+    ap.add_argument("--arch", help="one architecture file for every dataflow instead of "
+                    "--arch-dir (e.g. a tiny arch for tests)")
+    ap.add_argument("--energy", help="energy table (default "
+                    "configs/energy/isca16_normalized.json)")
+    ap.add_argument("--conv-batches", type=batch_list,
+                    help="comma-separated CONV batches (default 1,16,64; --quick: 1)")
+    ap.add_argument("--fc-batches", type=batch_list,
+                    help="comma-separated FC batches (default 16,64,256; --quick: 16)")
+    args = ap.parse_args(argv)
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    for b in (args.conv_batches or []) + (args.fc_batches or []):
+        if b < 1:
+            ap.error("batches must be at least 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out_dir = user_path(args.out, "results/compare")
+    dfsim = user_path(args.dfsim, "build/dfsim")
+    network = user_path(args.network, "models/alexnet.json")
+    energy = user_path(args.energy, "configs/energy/isca16_normalized.json")
+    arch_dir = user_path(args.arch_dir, "configs/arch/isca16")
+    single_arch = os.path.abspath(args.arch) if args.arch else None
+
+    def arch_for(df):
+        return single_arch or os.path.join(arch_dir, f"{df}.json")
+
+    missing = [arch_for(df) for df in DATAFLOWS if not os.path.isfile(arch_for(df))]
+    for path in [network, energy] + sorted(set(missing)):
+        if not os.path.isfile(path):
+            raise JobError(f"{display_path(path)}: no such file")
+    if not os.access(dfsim, os.X_OK):
+        raise JobError(f"{display_path(dfsim)}: not an executable (build it with "
+                       f"cmake --build build --target dfsim, or pass --dfsim)")
+
+    layers_by_group, network_name = group_layers(network, args.layers)
+    energy_table = read_json(energy)
+    unit = energy_table.get("unit", "")
+    leakage_used = float(energy_table.get("leakage_per_cycle", 0) or 0) != 0.0
+    has_fast = dfsim_has_fast(dfsim)
+    runs, skipped, batches = plan_runs(args, layers_by_group, arch_for, has_fast)
+    if not has_fast:
+        print(f"compare: {display_path(dfsim)} has no --fast: batches > 1 run with full "
+              f"values, and batches > {MAX_BATCH_WITHOUT_FAST} are skipped", file=sys.stderr)
+    for s in skipped:
+        print(f"compare: skipping {s['group']} batch {s['batch']}: {s['reason']}",
+              file=sys.stderr)
+    if not runs:
+        raise JobError("nothing to run")
+    groups_run = {r.group for r in runs}
+    layers_by_group = {g: l for g, l in layers_by_group.items() if g in groups_run}
+
+    os.makedirs(out_dir, exist_ok=True)
+    tmp_dir = os.path.join(out_dir, f".compare-tmp-{os.getpid()}")
+    raw_tmp = os.path.join(tmp_dir, "raw")
+    os.makedirs(raw_tmp)
+    try:
+        print(f"compare: {len(runs)} dfsim runs, {args.jobs} at a time", file=sys.stderr,
+              flush=True)
+        start = time.monotonic()
+        # dfsim runs from the root with paths as recorded in summary.json.
+        rel = display_path
+        exe = os.path.join(tmp_dir, "dfsim")
+        shutil.copy2(dfsim, exe)
+        execute(runs, args.jobs, rel(dfsim), exe, rel(network), rel(energy), raw_tmp)
+        results = {}
+        for r in runs:
+            results[(r.dataflow, r.group, r.batch)] = load_run(r, raw_tmp)
+        tables = build_tables(runs, results, layers_by_group, batches, leakage_used)
+        charts = draw_charts(tables, tmp_dir, unit, network_name)
+
+        first = results[(runs[0].dataflow, runs[0].group, runs[0].batch)]["run"]
+        summary = {
+            "generated_by": "scripts/compare.py",
+            "setup": {
+                "reference": "Chen, Emer, Sze, ISCA 2016 (shared/reference/eyeriss.md, §4)",
+                "network": display_path(network), "network_name": network_name,
+                "arch": {df: display_path(arch_for(df)) for df in DATAFLOWS},
+                "arch_names": {df: results[(df, runs[0].group, runs[0].batch)]["run"]["arch"]
+                               for df in DATAFLOWS},
+                "energy_table": display_path(energy),
+                "energy_table_name": first["energy_table"]["name"],
+                "energy_unit": unit,
+                "dfsim_version": first["dfsim_version"],
+                "search": True, "objective": OBJECTIVE,
+                "dataflows": DATAFLOWS, "reference_dataflow": REFERENCE_DATAFLOW,
+                "layers": layers_by_group,
+                "batches": {g: [b for gg, b in tables["points"] if gg == g]
+                            for g in layers_by_group},
+                "quick": args.quick,
+                "check": "batch 1 runs compare every output with the reference convolution",
+                "fast_available": has_fast,
+                "skipped": skipped,
+            },
+            "winners": tables["winners"],
+            "energy_by_level": tables["energy_by_level"],
+            "energy_by_type": tables["energy_by_type"],
+            "metrics": tables["metrics"],
+            "rs_layers": tables["rs_layers"],
+            "rs_layers_batch": tables["rs_layers_batch"],
+            "accesses": tables["accesses"],
+            "charts": charts,
+            "runs": [{"dataflow": r.dataflow, "group": r.group, "batch": r.batch,
+                      "layers": r.layers, "raw": f"raw/{r.name}",
+                      "checked": r.check, "fast": r.fast,
+                      "functional_check": check_label(results[(r.dataflow, r.group,
+                                                               r.batch)]["checks"]),
+                      "command": " ".join(r.cmd).replace(raw_tmp, display_path(out_dir)
+                                                         + "/raw")}
+                     for r in sorted(runs, key=lambda r: (GROUPS.index(r.group), r.batch,
+                                                          DATAFLOWS.index(r.dataflow)))],
+        }
+        files = ["energy_by_level.csv", "energy_by_type.csv", "metrics.csv", "rs_layers.csv",
+                 "summary.json"] + sorted(charts.values())
+        texts = {
+            "energy_by_level.csv": csv_text(tables["energy_by_level"]),
+            "energy_by_type.csv": csv_text(tables["energy_by_type"]),
+            "metrics.csv": csv_text(tables["metrics"]),
+            "rs_layers.csv": csv_text(tables["rs_layers"]),
+            "summary.json": json.dumps(summary, indent=2) + "\n",
+        }
+        for name, text in texts.items():
+            with open(os.path.join(tmp_dir, name), "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        write_outputs(out_dir, tmp_dir, raw_tmp, files)
+        print(stdout_tables(tables, unit))
+        print(f"compare: {len(runs)} runs in {time.monotonic() - start:.0f} s; results in "
+              f"{display_path(out_dir)}", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return 0
+
+
+def _terminate(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sys.exit(main())
+    except JobError as e:
+        print(f"compare: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("compare: interrupted", file=sys.stderr)
+        sys.exit(130)

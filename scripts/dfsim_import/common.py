@@ -1,0 +1,225 @@
+"""Shared pieces of the importers: the error type, the one-line error exit, layer builders that
+check their own arithmetic, and the deterministic network-JSON writer.
+
+Every importer turns some foreign description into dfsim's network format (src/io/README.md,
+"Network file"). The builders here emit exactly the keys that format allows, in a fixed order
+(the order of models/alexnet.json), and refuse shapes the format cannot express, so that a file
+we write is one `dfsim summary --network` reads.
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+
+class InputError(Exception):
+    """Bad input: `where` names the file (or option) and `what` says what was expected."""
+
+    def __init__(self, where, what):
+        super().__init__(f"{where}: {what}")
+        self.where = str(where)
+        self.what = str(what)
+
+
+def run_main(prog, main, argv=None):
+    """Runs `main(argv)`; an InputError becomes one line `prog: error: where: what` and exit 2.
+
+    argparse already exits 2 with `prog: error: ...` for bad options, so every kind of bad input
+    ends the same way.
+    """
+    try:
+        main(argv)
+    except InputError as e:
+        line = f"{prog}: error: {e.where}: {e.what}"
+        sys.stderr.write(" ".join(line.split("\n")) + "\n")
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(1)
+
+
+# --- arithmetic shared with src/workload/layer.cpp ---------------------------------------------
+
+def conv_output_size(size, window, stride, padding):
+    """Output size along one axis: floor((size + 2*padding - window) / stride) + 1."""
+    return (size + 2 * padding - window) // stride + 1
+
+
+def smallest_input(out, window, stride, padding):
+    """The smallest input that gives `out` outputs (the rule dfsim's reader uses for P -> H)."""
+    return (out - 1) * stride + window - 2 * padding
+
+
+# --- layer builders ----------------------------------------------------------------------------
+
+def _check_positive(where, layer_name, **values):
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InputError(where, f"layer '{layer_name}': expected {key} to be a positive "
+                                    f"integer, got {value!r}")
+
+
+def conv_layer(where, name, C, M, H, W, R, S, stride=1, padding=0, groups=1, N=None, notes=None):
+    """A conv layer dict with P and Q derived (and therefore checked by dfsim's reader).
+
+    `where` names the source for error messages. C and M are totals over groups.
+    """
+    _check_positive(where, name, C=C, M=M, H=H, W=W, R=R, S=S, stride=stride, groups=groups)
+    if not isinstance(padding, int) or padding < 0:
+        raise InputError(where, f"layer '{name}': expected padding >= 0, got {padding!r}")
+    if C % groups or M % groups:
+        raise InputError(where, f"layer '{name}': groups={groups} does not divide C={C} and M={M}")
+    if R > H + 2 * padding or S > W + 2 * padding:
+        raise InputError(where, f"layer '{name}': a {R}x{S} filter does not fit the input "
+                                f"{H}x{W} with padding {padding}")
+    layer = {"name": name, "type": "conv"}
+    if N is not None:
+        layer["N"] = N
+    layer.update({
+        "C": C, "M": M, "H": H, "W": W,
+        "P": conv_output_size(H, R, stride, padding), "Q": conv_output_size(W, S, stride, padding),
+        "R": R, "S": S, "stride": stride, "padding": padding, "groups": groups,
+    })
+    if notes:
+        layer["notes"] = notes
+    return layer
+
+
+def fc_layer(where, name, in_features, out_features, in_shape=None, N=None, notes=None):
+    """An fc layer dict; `in_shape` [C, H, W] (product = in_features) is kept when H*W > 1."""
+    _check_positive(where, name, in_features=in_features, out_features=out_features)
+    layer = {"name": name, "type": "fc"}
+    if N is not None:
+        layer["N"] = N
+    layer.update({"in_features": in_features, "out_features": out_features})
+    if in_shape is not None:
+        c, h, w = in_shape
+        if c * h * w != in_features:
+            raise InputError(where, f"layer '{name}': in_shape {list(in_shape)} does not multiply "
+                                    f"to in_features={in_features}")
+        if h * w > 1:
+            layer["in_shape"] = [c, h, w]
+    if notes:
+        layer["notes"] = notes
+    return layer
+
+
+def pool_layer(where, name, C, H, W, R, S, stride, padding=0, N=None, notes=None):
+    """A pool layer dict with its input shape explicit (not inherited from the layer before)."""
+    _check_positive(where, name, C=C, H=H, W=W, R=R, S=S, stride=stride)
+    if R > H + 2 * padding or S > W + 2 * padding:
+        raise InputError(where, f"layer '{name}': a {R}x{S} pooling window does not fit the input "
+                                f"{H}x{W} with padding {padding}")
+    layer = {"name": name, "type": "pool"}
+    if N is not None:
+        layer["N"] = N
+    layer.update({"C": C, "H": H, "W": W, "R": R, "S": S, "stride": stride, "padding": padding})
+    if notes:
+        layer["notes"] = notes
+    return layer
+
+
+def unify_stride(where, name, sizes, windows, strides, paddings, outs):
+    """One (stride, padding) pair for both axes that gives the outputs `outs`, or an InputError.
+
+    dfsim has one stride and one padding per layer. A layer whose two axes differ can still be
+    written exactly when one of the pairs gives both outputs (an axis whose output is 1 often does
+    not care about its stride).
+    """
+    for stride in dict.fromkeys(strides):
+        for padding in dict.fromkeys(paddings):
+            if all(conv_output_size(s, k, stride, padding) == o and k <= s + 2 * padding
+                   for s, k, o in zip(sizes, windows, outs)):
+                return stride, padding
+    if strides[0] != strides[1]:
+        raise InputError(where, f"layer '{name}': stride {tuple(strides)} differs between height "
+                                "and width; dfsim has one stride for both axes")
+    if paddings[0] != paddings[1]:
+        raise InputError(where, f"layer '{name}': padding {tuple(paddings)} differs between "
+                                "height and width; dfsim pads all sides equally")
+    raise InputError(where, f"layer '{name}': output {outs[0]}x{outs[1]} does not follow from "
+                            f"input {sizes[0]}x{sizes[1]}, window {windows[0]}x{windows[1]}, "
+                            f"stride {strides[0]} and padding {paddings[0]}")
+
+
+def unique_name(name, used):
+    """`name`, or `name#2`, `name#3`... if already in `used`; records the result in `used`."""
+    base = name or "layer"
+    candidate, k = base, 1
+    while candidate in used:
+        k += 1
+        candidate = f"{base}#{k}"
+    used.add(candidate)
+    return candidate
+
+
+# --- output -------------------------------------------------------------------------------------
+
+def network_document(name, layers, batch=1, notes=None):
+    """The network as an ordered dict: name, notes, batch, layers."""
+    doc = {"name": name}
+    if notes:
+        doc["notes"] = notes
+    doc["batch"] = batch
+    doc["layers"] = layers
+    return doc
+
+
+def network_json(doc):
+    """Network JSON text: 2-space indent, one layer per line, keys in fixed order, final newline."""
+    head = {k: v for k, v in doc.items() if k != "layers"}
+    lines = ["{"]
+    for key, value in head.items():
+        lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
+    lines.append('  "layers": [')
+    rows = [f"    {json.dumps(layer)}" for layer in doc["layers"]]
+    lines.append(",\n".join(rows))
+    lines.append("  ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_text(text, path=None):
+    """Writes `text` to `path` atomically (temp file then rename), or to stdout when no path."""
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def parse_positive_int(text, where, what):
+    """An int >= 1 from `text`, else an InputError naming `where`."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise InputError(where, f"expected {what} (a positive integer), got {str(text).strip()!r}")
+    if value < 1:
+        raise InputError(where, f"expected {what} (a positive integer), got {value}")
+    return value
+
+
+def parse_shape(text, option="--input"):
+    """`1x3x224x224` -> [1, 3, 224, 224] (2 to 4 positive integers)."""
+    parts = text.lower().split("x")
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        dims = []
+    if not 2 <= len(dims) <= 4 or any(d < 1 for d in dims):
+        raise InputError(f"{option} {text}", "expected an input shape NxCxHxW (or NxF for a "
+                                             "network of linear layers) of positive integers, "
+                                             "like 1x3x224x224")
+    return dims

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "arch/arch_spec.hpp"
+#include "common/per_tensor.hpp"
+#include "mapping/tile_math.hpp"
+#include "workload/layer.hpp"
+
+namespace dfsim {
+
+/// Whether tiles of given loop extents fit a level's partitions: the RF once, the GLB twice over
+/// when it is double buffered. The mappers' capacity test (validateMapping applies the same
+/// rule to a finished mapping).
+struct CapacityFit {
+  const Layer& layer;
+  const ArchSpec& arch;
+  PerTensor<bool> rfKeeps;
+  PerTensor<bool> glbKeeps;
+
+  /// Whether the tiles spanned by `ext` fit `level` (Rf or Glb).
+  bool fits(Level level, const DimExtents& ext) const {
+    const auto& parts = level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
+    const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
+    const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
+    for (const StoragePartition& p : parts) {
+      std::int64_t need = 0;
+      for (Tensor t : kAllTensors) {
+        if (p.tensors[t] && keeps[t]) need += copies * tileWords(layer, t, ext);
+      }
+      if (need > p.capacityWords) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace dfsim

@@ -1,0 +1,383 @@
+#include "dataflow/mapper_search.hpp"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "dataflow/capacity_fit.hpp"
+#include "dataflow/dataflow_rules.hpp"
+#include "dataflow/default_mapper.hpp"
+#include "energy/energy_breakdown.hpp"
+#include "mapping/analytic_model.hpp"
+#include "mapping/tile_math.hpp"
+
+namespace dfsim {
+
+namespace {
+
+// How many of the most PE-hungry spatial choices, RF choices per spatial choice and
+// (spatial, RF) finalists get the full GLB enumeration; and a cap on GLB choices per finalist.
+constexpr std::size_t kMaxSpatial = 12;
+constexpr std::size_t kMaxRfPerSpatial = 400;
+constexpr std::size_t kFinalists = 8;
+constexpr std::size_t kMaxGlbChoices = 4000;
+
+/// Loop orders tried above the GLB (outermost first): finish outputs (C R S innermost), keep
+/// weights (N P Q innermost), keep inputs (M innermost).
+const std::vector<std::vector<Dim>> kDramOrders = {
+    {Dim::N, Dim::G, Dim::M, Dim::P, Dim::Q, Dim::C, Dim::R, Dim::S},
+    {Dim::G, Dim::M, Dim::C, Dim::R, Dim::S, Dim::N, Dim::P, Dim::Q},
+    {Dim::N, Dim::G, Dim::C, Dim::P, Dim::Q, Dim::R, Dim::S, Dim::M}};
+
+std::vector<std::int64_t> divisorsUpTo(std::int64_t n, std::int64_t limit) {
+  std::vector<std::int64_t> d;
+  for (std::int64_t f = 1; f <= n && f <= limit; ++f) {
+    if (n % f == 0) d.push_back(f);
+  }
+  return d;
+}
+
+/// Every way to give `dims` factors of `remaining` with a product <= `size` (one axis).
+void axisChoices(const std::vector<Dim>& dims, std::int64_t size, Axis axis,
+                 const DimExtents& remaining, const std::vector<Dim>& fullySpread,
+                 std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>>& out) {
+  std::vector<SpatialLoop> loops;
+  DimExtents left = remaining;
+  auto dfs = [&](auto&& self, std::size_t i, std::int64_t used) -> void {
+    if (i == dims.size()) {
+      out.emplace_back(loops, left);
+      return;
+    }
+    const Dim d = dims[i];
+    const std::vector<std::int64_t> divs = divisorsUpTo(left[idx(d)], size / used);
+    const bool forced = std::find(fullySpread.begin(), fullySpread.end(), d) != fullySpread.end();
+    for (std::int64_t f : divs) {
+      if (forced && f != divs.back()) continue;
+      if (f > 1) loops.push_back({d, f, axis});
+      left[idx(d)] /= f;
+      self(self, i + 1, used * f);
+      left[idx(d)] *= f;
+      if (f > 1) loops.pop_back();
+    }
+  };
+  dfs(dfs, 0, 1);
+}
+
+struct SpatialChoice {
+  std::vector<SpatialLoop> loops;
+  DimExtents remaining;
+  std::int64_t pes = 1;
+};
+
+std::vector<SpatialChoice> spatialChoices(const DataflowRules& rules, const ArchSpec& arch,
+                                          const DimExtents& full) {
+  std::vector<SpatialChoice> all;
+  for (int swap = 0; swap < (rules.fixedAxes ? 1 : 2); ++swap) {
+    const Axis first = swap ? Axis::Cols : Axis::Rows;
+    const Axis second = swap ? Axis::Rows : Axis::Cols;
+    const std::int64_t firstSize = swap ? arch.cols : arch.rows;
+    const std::int64_t secondSize = swap ? arch.rows : arch.cols;
+    std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>> a;
+    axisChoices(rules.rowDims, firstSize, first, full, rules.fullySpread, a);
+    for (const auto& [rowLoops, rowLeft] : a) {
+      std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>> b;
+      axisChoices(rules.colDims, secondSize, second, rowLeft, rules.fullySpread, b);
+      for (const auto& [colLoops, left] : b) {
+        SpatialChoice c;
+        c.loops.reserve(rowLoops.size() + colLoops.size());
+        for (const SpatialLoop& l : rowLoops) c.loops.push_back(l);
+        for (const SpatialLoop& l : colLoops) c.loops.push_back(l);
+        c.remaining = left;
+        for (const SpatialLoop& l : c.loops) c.pes *= l.bound;
+        all.push_back(std::move(c));
+      }
+    }
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const SpatialChoice& x, const SpatialChoice& y) { return x.pes > y.pes; });
+  const std::int64_t best = all.empty() ? 1 : all.front().pes;
+  std::vector<SpatialChoice> kept;
+  for (SpatialChoice& c : all) {
+    if (kept.size() == kMaxSpatial || 2 * c.pes < best) break;
+    kept.push_back(std::move(c));
+  }
+  return kept;
+}
+
+struct Scored {
+  Mapping mapping;
+  double energy = 0.0;
+  double cycles = 0.0;
+  double score = 0.0;
+  bool valid = false;
+};
+
+class Searcher {
+ public:
+  Searcher(const Layer& layer, const ArchSpec& arch, const DataflowRules& rules,
+           const EnergyTable& table, const SearchOptions& options, PerTensor<bool> rfKeeps,
+           PerTensor<bool> glbKeeps)
+      : layer_(layer),
+        arch_(arch),
+        rules_(rules),
+        table_(table),
+        options_(options),
+        fit_{layer, arch, rfKeeps, glbKeeps} {}
+
+  /// RF factor choices for the rule's RF dims, each fitting the RF.
+  std::vector<std::pair<std::vector<Loop>, DimExtents>> rfChoices(const DimExtents& remaining) {
+    std::vector<std::pair<std::vector<Loop>, DimExtents>> out;
+    std::vector<Loop> innerFirst;
+    DimExtents ext;
+    ext.fill(1);
+    DimExtents left = remaining;
+    auto dfs = [&](auto&& self, std::size_t i) -> void {
+      if (out.size() == kMaxRfPerSpatial) return;
+      if (i == rules_.rfInnerFirst.size()) {
+        out.emplace_back(std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left);
+        return;
+      }
+      const Dim d = rules_.rfInnerFirst[i];
+      const std::int64_t n = left[idx(d)];
+      for (std::int64_t f : divisorsUpTo(n, n)) {
+        ext[idx(d)] *= f;
+        if (fit_.fits(Level::Rf, ext)) {
+          if (f > 1) innerFirst.push_back({d, f});
+          left[idx(d)] /= f;
+          self(self, i + 1);
+          left[idx(d)] *= f;
+          if (f > 1) innerFirst.pop_back();
+        }
+        ext[idx(d)] /= f;
+      }
+    };
+    dfs(dfs, 0);
+    return out;
+  }
+
+  /// Scores every DRAM order for one full choice of spatial, RF and GLB loops.
+  void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
+                   const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
+    for (const std::vector<Dim>& order : kDramOrders) {
+      Mapping m;
+      m.rfKeeps = fit_.rfKeeps;
+      m.glbKeeps = fit_.glbKeeps;
+      m.spatialLoops = spatial;
+      m.rfLoops = rf;
+      m.glbLoops = glb;
+      for (Dim d : order) {
+        if (left[idx(d)] > 1) m.dramLoops.push_back({d, left[idx(d)]});
+      }
+      consider(std::move(m), best);
+    }
+  }
+
+  /// The GLB loops (outermost first) grown greedily as the default mapper does.
+  std::pair<std::vector<Loop>, DimExtents> greedyGlb(const DimExtents& arrayExt,
+                                                     DimExtents left) const {
+    DimExtents ext = arrayExt;
+    std::vector<Loop> innerFirst;
+    for (Dim d : rules_.glbInnerFirst) {
+      const std::vector<std::int64_t> divs = divisorsUpTo(left[idx(d)], left[idx(d)]);
+      for (auto it = divs.rbegin(); it != divs.rend(); ++it) {
+        DimExtents e = ext;
+        e[idx(d)] *= *it;
+        if (*it == 1 || fit_.fits(Level::Glb, e)) {
+          if (*it > 1) innerFirst.push_back({d, *it});
+          ext = e;
+          left[idx(d)] /= *it;
+          break;
+        }
+      }
+    }
+    return {std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left};
+  }
+
+  /// Every GLB factor choice over the rule's GLB dims that fits (capped), outermost first.
+  void allGlb(const DimExtents& arrayExt, const DimExtents& remaining,
+              const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf, Scored& best) {
+    std::vector<Loop> innerFirst;
+    DimExtents ext = arrayExt;
+    DimExtents left = remaining;
+    std::size_t choices = 0;
+    auto dfs = [&](auto&& self, std::size_t i) -> void {
+      if (!options_.exhaustive && choices == kMaxGlbChoices) return;
+      if (i == rules_.glbInnerFirst.size()) {
+        ++choices;
+        scoreOrders(spatial, rf, std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left,
+                    best);
+        return;
+      }
+      const Dim d = rules_.glbInnerFirst[i];
+      const std::int64_t n = left[idx(d)];
+      for (std::int64_t f : divisorsUpTo(n, n)) {
+        ext[idx(d)] *= f;
+        if (f == 1 || fit_.fits(Level::Glb, ext)) {
+          if (f > 1) innerFirst.push_back({d, f});
+          left[idx(d)] /= f;
+          self(self, i + 1);
+          left[idx(d)] *= f;
+          if (f > 1) innerFirst.pop_back();
+        }
+        ext[idx(d)] /= f;
+      }
+    };
+    dfs(dfs, 0);
+  }
+
+  /// Scores `m` and keeps it in `best` when it wins.
+  void consider(Mapping m, Scored& best) {
+    ++stats_.tried;
+    const AccessCounts counts = analyticCounts(layer_, arch_, m);
+    const double cycles = estimateCycles(layer_, arch_, m, counts);
+    const double energy =
+        computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
+    ++stats_.valid;
+    double score = energy;
+    if (options_.objective == Objective::Cycles) score = cycles;
+    if (options_.objective == Objective::Edp) score = energy * cycles;
+    if (!best.valid || score < best.score || (score == best.score && cycles < best.cycles)) {
+      best.mapping = std::move(m);
+      best.energy = energy;
+      best.cycles = cycles;
+      best.score = score;
+      best.valid = true;
+    }
+  }
+
+  const CapacityFit& fit() const { return fit_; }
+  const SearchStats& stats() const { return stats_; }
+
+ private:
+  const Layer& layer_;
+  const ArchSpec& arch_;
+  const DataflowRules& rules_;
+  const EnergyTable& table_;
+  const SearchOptions& options_;
+  CapacityFit fit_;
+  SearchStats stats_;
+};
+
+}  // namespace
+
+const char* objectiveName(Objective o) {
+  switch (o) {
+    case Objective::Energy:
+      return "energy";
+    case Objective::Cycles:
+      return "cycles";
+    case Objective::Edp:
+      return "edp";
+  }
+  return "?";
+}
+
+bool parseObjective(std::string_view s, Objective& out) {
+  for (Objective o : {Objective::Energy, Objective::Cycles, Objective::Edp}) {
+    if (s == objectiveName(o)) {
+      out = o;
+      return true;
+    }
+  }
+  return false;
+}
+
+double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
+                      const AccessCounts& c) {
+  (void)layer;
+  auto at = [&](std::int64_t words, std::int64_t perCycle) {
+    return perCycle == kUnlimited ? 0.0
+                                  : static_cast<double>(words) / static_cast<double>(perCycle);
+  };
+  std::int64_t dram = 0;
+  std::int64_t glbReads = 0;
+  std::int64_t glbWrites = 0;
+  std::int64_t nocWords = 0;
+  for (Tensor t : kAllTensors) {
+    dram += c(Level::Dram, t).reads + c(Level::Dram, t).writes;
+    glbReads += c(Level::Glb, t).reads;
+    glbWrites += c(Level::Glb, t).writes;
+    nocWords += c(Level::Glb, t).reads + c(Level::Glb, t).writes;
+  }
+  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
+  const double compute = static_cast<double>(m.arraySteps() * m.rfIterations());
+  const double dramCycles = at(dram * bytesPerWord, arch.dram.bytesPerCycle);
+  const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
+                                    at(glbWrites, arch.glb.writeWordsPerCycle));
+  const double nocCycles = at(nocWords, arch.noc.wordsPerCycle);
+  return std::max({compute, dramCycles, glbCycles, nocCycles}) +
+         static_cast<double>(arch.dram.latencyCycles);
+}
+
+SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,
+                           const EnergyTable& table, const SearchOptions& options) {
+  const DataflowRules rules = rulesFor(dataflow);
+  PerTensor<bool> rfKeeps;
+  PerTensor<bool> glbKeeps;
+  for (Tensor t : kAllTensors) {
+    rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
+    glbKeeps[t] = arch.holds(Level::Glb, t);
+  }
+  Searcher searcher(layer, arch, rules, table, options, rfKeeps, glbKeeps);
+  DimExtents full;
+  for (Dim d : kAllDims) full[idx(d)] = layer.dim(d);
+
+  // 1. Stage A: every (spatial, RF) choice with greedy GLB loops, every DRAM order.
+  struct Pair {
+    std::vector<SpatialLoop> spatial;
+    std::vector<Loop> rf;
+    DimExtents arrayExt;
+    DimExtents left;
+    Scored best;
+  };
+  std::vector<Pair> pairs;
+  for (const SpatialChoice& sc : spatialChoices(rules, arch, full)) {
+    for (auto& [rf, left] : searcher.rfChoices(sc.remaining)) {
+      const DimExtents arrayExt = withSpatial(sc.loops, extentsOf(rf));
+      if (!searcher.fit().fits(Level::Glb, arrayExt)) continue;
+      Pair p{sc.loops, rf, arrayExt, left, {}};
+      const auto [glb, glbLeft] = searcher.greedyGlb(arrayExt, left);
+      searcher.scoreOrders(sc.loops, rf, glb, glbLeft, p.best);
+      pairs.push_back(std::move(p));
+    }
+  }
+  if (pairs.empty()) {
+    // Nothing fits unshrunk: the default mapper knows how to shrink (or says why it cannot).
+    SearchResult r;
+    r.mapping = defaultMapping(layer, arch, dataflow);
+    const AccessCounts counts = analyticCounts(layer, arch, r.mapping);
+    r.cycles = estimateCycles(layer, arch, r.mapping, counts);
+    r.energy = computeEnergy(counts, Cycle(static_cast<std::uint64_t>(r.cycles)), table).total;
+    r.stats = searcher.stats();
+    ++r.stats.tried;
+    ++r.stats.valid;
+    return r;
+  }
+
+  // 2. Stage B: the best (spatial, RF) pairs get every GLB choice.
+  std::vector<std::size_t> order(pairs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return pairs[a].best.score < pairs[b].best.score;
+  });
+  Scored best;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    Pair& p = pairs[order[i]];
+    if (!best.valid || p.best.score < best.score ||
+        (p.best.score == best.score && p.best.cycles < best.cycles)) {
+      best = p.best;
+    }
+    if (options.exhaustive || i < kFinalists) {
+      searcher.allGlb(p.arrayExt, p.left, p.spatial, p.rf, best);
+    }
+  }
+  SearchResult r;
+  r.mapping = std::move(best.mapping);
+  r.energy = best.energy;
+  r.cycles = best.cycles;
+  r.stats = searcher.stats();
+  return r;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "arch/arch_spec.hpp"
+#include "common/access_counts.hpp"
+#include "dataflow/dataflow.hpp"
+#include "energy/energy_table.hpp"
+#include "mapping/mapping.hpp"
+#include "workload/layer.hpp"
+
+namespace dfsim {
+
+/// What the mapper minimises.
+enum class Objective : std::uint8_t { Energy, Cycles, Edp };
+/// "energy", "cycles" or "edp".
+const char* objectiveName(Objective o);
+/// Parses an objective name; false when unknown.
+bool parseObjective(std::string_view s, Objective& out);
+
+/// How hard to search.
+struct SearchOptions {
+  Objective objective = Objective::Energy;
+  /// Every (spatial, RF) choice gets the full GLB-factor x DRAM-order enumeration instead of
+  /// only the most promising few (for tests on tiny layers: the search then covers its whole
+  /// space).
+  bool exhaustive = false;
+};
+
+/// What a search looked at. Deterministic (no wall time: the CLI measures that).
+struct SearchStats {
+  std::int64_t tried = 0;  ///< candidate mappings built
+  std::int64_t valid = 0;  ///< of which fit every capacity and were scored
+};
+
+/// The winner of a search and its analytic scores.
+struct SearchResult {
+  Mapping mapping;
+  double energy = 0.0;  ///< analytic energy, in the table's unit
+  double cycles = 0.0;  ///< analytic cycle estimate (estimateCycles)
+  SearchStats stats;
+};
+
+/// A cycle estimate from a mapping's analytic counts: the largest of the compute cycles
+/// (array steps x RF iterations) and the cycles DRAM, GLB and NoC need for their words at their
+/// bandwidths, plus the DRAM latency. Used to rank mappings; the simulator gives the real count.
+double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
+                      const AccessCounts& counts);
+
+/// Searches the mappings `dataflow`'s rules allow on `arch` for the one with the smallest
+/// objective, scoring each with the analytic model (README "Mapper search" describes the space
+/// and the pruning). Deterministic: same inputs, same mapping. Ties go to fewer cycles, then to
+/// the first found. Throws InputError when no mapping fits (as defaultMapping does).
+SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,
+                           const EnergyTable& table, const SearchOptions& options);
+
+}  // namespace dfsim

@@ -1,0 +1,12 @@
+// libFuzzer harness: any bytes as a network file. The bytes are parsed (parseJsonText) and given
+// to networkFromJson, and read again from a file by readNetwork; see fuzz_support.hpp for the
+// contract.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_support.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  dfsim::fuzz::checkDocument(dfsim::fuzz::networkFormat(), dfsim::fuzz::bytes(data, size), {});
+  return 0;
+}

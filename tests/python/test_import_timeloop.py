@@ -1,0 +1,132 @@
+"""scripts/import_timeloop: Timeloop problem files made here (the v0.4 `instance:` form and the
+older flat form), AlexNet's figures, a simulated layer, and malformed files (exit 2, one line on
+stderr)."""
+
+import os
+import unittest
+
+from dfsim_test_support import ImporterTest, in_process, script, summary
+
+from dfsim_import import timeloop_import
+
+PROG = "import_timeloop"
+
+SHAPE = """\
+  shape:
+    name: CNN-Layer
+    dimensions: [C, M, R, S, N, P, Q]
+    coefficients:
+    - {name: Wstride, default: 1}
+    - {name: Hstride, default: 1}
+"""
+
+
+def layer_yaml(**dims):
+    body = "".join(f"    {k}: {v}\n" for k, v in dims.items())
+    return "problem:\n" + SHAPE + "  instance:\n" + body
+
+
+# AlexNet as in the Timeloop/Accelergy exercises' layer_shapes (no padding: P, Q given).
+ALEXNET = {
+    "AlexNet_layer1.yaml": layer_yaml(C=3, M=96, R=11, S=11, N=1, P=55, Q=55, Hstride=4,
+                                      Wstride=4, Hdilation=1, Wdilation=1),
+    "AlexNet_layer2.yaml": layer_yaml(C=48, M=128, G=2, R=5, S=5, N=1, P=27, Q=27),
+    "AlexNet_layer3.yaml": layer_yaml(C=256, M=384, R=3, S=3, N=1, P=13, Q=13),
+    # the older flat form, dimensions directly under `problem:`
+    "AlexNet_layer6.yaml": "problem:\n  shape: cnn-layer\n  C: 256\n  M: 4096\n  R: 6\n"
+                           "  S: 6\n  N: 1\n  P: 1\n  Q: 1\n",
+    "AlexNet_layer10.yaml": layer_yaml(C=8, M=16, R=3, S=3, N=1, P=6, Q=6),
+}
+
+
+class TimeloopImportTest(ImporterTest):
+    def library(self):
+        for name, text in ALEXNET.items():
+            self.write(os.path.join("alexnet", name), text)
+        return os.path.join(self.tmp, "alexnet")
+
+    def convert(self, *argv):
+        out = os.path.join(self.tmp, "out.json")
+        code, stdout, err = in_process(timeloop_import.main, [*argv, "-o", out], PROG)
+        self.assertEqual((code, stdout, err), (0, "", ""))
+        with open(out) as f:
+            return out, self.assertDeterministicJson(f.read())
+
+    def test_alexnet_directory(self):
+        out, doc = self.convert(self.library())
+        self.assertEqual(doc["name"], "AlexNet")
+        # natural order: layer10 after layer6
+        self.assertEqual([l["name"] for l in doc["layers"]],
+                         ["AlexNet_layer1", "AlexNet_layer2", "AlexNet_layer3", "AlexNet_layer6",
+                          "AlexNet_layer10"])
+        l1, l2, l3, l6, _ = doc["layers"]
+        self.assertEqual((l1["H"], l1["P"], l1["stride"], l1["padding"]), (227, 55, 4, 0))
+        self.assertEqual((l2["C"], l2["M"], l2["groups"], l2["H"]), (96, 256, 2, 31))
+        self.assertEqual(l6, {"name": "AlexNet_layer6", "type": "fc", "in_features": 9216,
+                              "out_features": 4096, "in_shape": [256, 6, 6]})
+        t = summary(out)
+        # ISCA 2016 Table II: CONV1 105,415,200, CONV2 223,948,800, CONV3 149,520,384,
+        # FC1 37,748,736; plus the small layer 6*6*9*8*16.
+        self.assertEqual(t["all"][1], 105_415_200 + 223_948_800 + 149_520_384 + 37_748_736
+                         + 6 * 6 * 9 * 8 * 16)
+        self.assertEqual(t["fc"], (37_748_736, 37_748_736))
+        stats = self.assertSimulates(out, "AlexNet_layer10")
+        self.assertEqual(stats["layers"][0]["macs"], 6 * 6 * 9 * 8 * 16)
+
+    def test_files_batch_and_depthwise(self):
+        a = self.write("conv_a.yaml", layer_yaml(C=4, M=8, R=3, S=3, N=4, P=6, Q=6, Hstride=2,
+                                                 Wstride=2))
+        b = self.write("conv_b.yaml", "problem:\n  shape: {name: Depthwise-CNN-Layer}\n"
+                                      "  instance: {C: 8, R: 3, S: 3, N: 2, P: 4, Q: 4}\n")
+        out, doc = self.convert(a, b, "--name", "pair")
+        self.assertEqual(doc["name"], "pair")
+        self.assertEqual(doc["batch"], 4)
+        first, second = doc["layers"]
+        self.assertEqual((first["H"], first["stride"]), (13, 2))
+        self.assertEqual((second["N"], second["groups"], second["C"], second["M"]), (2, 8, 8, 8))
+        self.assertEqual(summary(out)["all"][1], 4 * 36 * 9 * 4 * 8 + 2 * 16 * 9 * 8)
+
+    def test_command_line(self):
+        proc = script("import_timeloop", self.library())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(len(self.assertDeterministicJson(proc.stdout)["layers"]), 5)
+        self.assertEqual(script("import_timeloop", "--help").returncode, 0)
+
+    def test_malformed_files(self):
+        cases = [
+            ("syntax.yaml", "problem:\n  instance: {C: 3, M: [\n", ["YAML syntax error"]),
+            ("noproblem.yaml", "architecture: {}\n", ["expected a Timeloop problem"]),
+            ("missing.yaml", layer_yaml(M=8, R=3, S=3, P=4, Q=4),
+             ["problem.instance.C: missing required dimension"]),
+            ("unknown.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, K=2),
+             ["problem.instance.K: unknown dimension; valid: C, G, Hdilation"]),
+            ("negative.yaml", layer_yaml(C=3, M=-8, R=3, S=3, P=4, Q=4),
+             ["problem.instance.M: expected a positive integer, got -8"]),
+            ("float.yaml", layer_yaml(C=3, M=8.5, R=3, S=3, P=4, Q=4),
+             ["problem.instance.M: expected a positive integer, got 8.5"]),
+            ("dilated.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hdilation=2),
+             ["dilation (Hdilation 2, Wdilation 1) is not supported"]),
+            ("strides.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hstride=2, Wstride=1),
+             ["Hstride 2 and Wstride 1 differ"]),
+            ("sparse.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4) +
+             "    densities: {Inputs: 0.5}\n", ["densities: sparse densities are not modelled"]),
+            ("list.yaml", "problem:\n  instance: [1, 2]\n",
+             ["problem.instance: expected a mapping of dimensions"]),
+        ]
+        for name, text, what in cases:
+            with self.subTest(name=name):
+                path = self.write(name, text)
+                code, out, err = in_process(timeloop_import.main, [path], PROG)
+                self.assertEqual(out, "")
+                self.assertBadInput(code, err, PROG, path, *what)
+        empty = os.path.join(self.tmp, "emptydir")
+        os.makedirs(empty)
+        code, _, err = in_process(timeloop_import.main, [empty], PROG)
+        self.assertBadInput(code, err, PROG, empty, "directory has no .yaml files")
+        missing = os.path.join(self.tmp, "nope.yaml")
+        proc = script("import_timeloop", missing)
+        self.assertBadProcess(proc, PROG, missing, "cannot open")
+
+
+if __name__ == "__main__":
+    unittest.main()
