@@ -20,7 +20,9 @@ class Cycle {
   }
   friend constexpr Cycle operator+(Cycle a, Cycle b) { return Cycle(a.n_ + b.n_); }
   /// Saturating difference: never wraps below zero.
-  friend constexpr Cycle operator-(Cycle a, Cycle b) { return Cycle(a.n_ > b.n_ ? a.n_ - b.n_ : 0); }
+  friend constexpr Cycle operator-(Cycle a, Cycle b) {
+    return Cycle(a.n_ > b.n_ ? a.n_ - b.n_ : 0);
+  }
   friend constexpr bool operator==(Cycle a, Cycle b) { return a.n_ == b.n_; }
   friend constexpr bool operator!=(Cycle a, Cycle b) { return a.n_ != b.n_; }
   friend constexpr bool operator<(Cycle a, Cycle b) { return a.n_ < b.n_; }

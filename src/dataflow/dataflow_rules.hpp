@@ -13,12 +13,12 @@ namespace dfsim {
 /// the RF loops iterate (innermost first) and the loop orders above the array. One controller runs
 /// every dataflow; they differ only in these rules.
 struct DataflowRules {
-  std::vector<Dim> rowDims;         ///< spread over array rows, in priority order
-  std::vector<Dim> colDims;         ///< spread over array columns, in priority order
+  std::vector<Dim> rowDims;  ///< spread over array rows, in priority order
+  std::vector<Dim> colDims;  ///< spread over array columns, in priority order
   /// Dims that take the largest factor their axis can hold (RS: the filter rows R, so that
   /// psums accumulate vertically); the others are free.
   std::vector<Dim> fullySpread;
-  bool fixedAxes = false;  ///< rows and columns may not swap roles
+  bool fixedAxes = false;           ///< rows and columns may not swap roles
   PerTensor<bool> rfKeeps{};        ///< tensors held in the RF (when the arch has room for them)
   std::vector<Dim> rfInnerFirst;    ///< dims the RF loops may iterate, innermost first
   std::vector<Dim> glbInnerFirst;   ///< dims grown inside the GLB tile, innermost first

@@ -13,10 +13,10 @@ namespace dfsim {
 /// Energy of one run, in the unit of the table it was computed with.
 /// total = mac + sum(perLevel) + leakage = mac + sum(perTensor) + leakage.
 struct EnergyBreakdown {
-  double mac = 0.0;                               ///< the ALUs
-  std::array<double, kNumLevels> perLevel{};      ///< dram, glb, noc, rf (all tensors)
-  PerTensor<double> perTensor{};                  ///< weights, inputs, outputs (all levels)
-  double leakage = 0.0;                           ///< leakagePerCycle * cycles
+  double mac = 0.0;                           ///< the ALUs
+  std::array<double, kNumLevels> perLevel{};  ///< dram, glb, noc, rf (all tensors)
+  PerTensor<double> perTensor{};              ///< weights, inputs, outputs (all levels)
+  double leakage = 0.0;                       ///< leakagePerCycle * cycles
   double total = 0.0;
 
   EnergyBreakdown& operator+=(const EnergyBreakdown& o);

@@ -21,11 +21,19 @@ std::int64_t Mapping::spatialExtent(Axis axis) const {
   return p;
 }
 
-std::int64_t Mapping::activePes() const { return product(spatialLoops); }
-std::int64_t Mapping::rfIterations() const { return product(rfLoops); }
-std::int64_t Mapping::arraySteps() const { return product(dramLoops) * product(glbLoops); }
+std::int64_t Mapping::activePes() const {
+  return product(spatialLoops);
+}
+std::int64_t Mapping::rfIterations() const {
+  return product(rfLoops);
+}
+std::int64_t Mapping::arraySteps() const {
+  return product(dramLoops) * product(glbLoops);
+}
 
-const char* axisName(Axis a) { return a == Axis::Rows ? "rows" : "cols"; }
+const char* axisName(Axis a) {
+  return a == Axis::Rows ? "rows" : "cols";
+}
 
 std::string renderLoopNest(const Mapping& m) {
   std::ostringstream os;

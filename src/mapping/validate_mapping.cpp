@@ -24,9 +24,9 @@ void checkCapacity(const Layer& layer, const ArchSpec& arch, const Mapping& m, L
   const std::vector<StoragePartition>& parts =
       level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
   const PerTensor<bool>& keeps = level == Level::Rf ? m.rfKeeps : m.glbKeeps;
-  const DimExtents inner = level == Level::Rf ? extentsOf(m.rfLoops)
-                                              : withSpatial(m.spatialLoops,
-                                                            extentsOf(concat(m.glbLoops, m.rfLoops)));
+  const DimExtents inner =
+      level == Level::Rf ? extentsOf(m.rfLoops)
+                         : withSpatial(m.spatialLoops, extentsOf(concat(m.glbLoops, m.rfLoops)));
   const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
   for (const StoragePartition& p : parts) {
     std::int64_t need = 0;
@@ -38,8 +38,9 @@ void checkCapacity(const Layer& layer, const ArchSpec& arch, const Mapping& m, L
     }
     if (need > p.capacityWords) {
       fail(context, std::string(levelName(level)) + " tile of " + who + " needs " +
-                        std::to_string(need) + " words" + (copies == 2 ? " (double buffered)" : "") +
-                        " but its partition holds " + std::to_string(p.capacityWords));
+                        std::to_string(need) + " words" +
+                        (copies == 2 ? " (double buffered)" : "") + " but its partition holds " +
+                        std::to_string(p.capacityWords));
     }
   }
 }
@@ -53,8 +54,8 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
   product.fill(1);
   auto add = [&](Dim d, std::int64_t bound, const char* where) {
     if (bound < 1) {
-      fail(context, std::string(where) + " loop over " + std::string(dimName(d)) +
-                        " has bound " + std::to_string(bound) + ", expected >= 1");
+      fail(context, std::string(where) + " loop over " + std::string(dimName(d)) + " has bound " +
+                        std::to_string(bound) + ", expected >= 1");
     }
     product[idx(d)] *= bound;
   };
@@ -66,8 +67,8 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
     if (product[idx(d)] != layer.dim(d)) {
       fail(context, "loop bounds over " + std::string(dimName(d)) + " multiply to " +
                         std::to_string(product[idx(d)]) + ", expected " +
-                        std::to_string(layer.dim(d)) + " (the layer's " +
-                        std::string(dimName(d)) + ")");
+                        std::to_string(layer.dim(d)) + " (the layer's " + std::string(dimName(d)) +
+                        ")");
     }
   }
   if (m.spatialExtent(Axis::Rows) > arch.rows) {

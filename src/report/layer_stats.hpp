@@ -13,9 +13,9 @@ namespace dfsim {
 
 /// Everything reported for one layer under one dataflow. A plain value; writers only format it.
 struct LayerStats {
-  std::string layer;       ///< layer name
+  std::string layer;  ///< layer name
   LayerType type = LayerType::Conv;
-  std::string dataflow;    ///< "ws", "os_a", ...; "-" for layers not on the array (pooling)
+  std::string dataflow;  ///< "ws", "os_a", ...; "-" for layers not on the array (pooling)
   std::int64_t batch = 1;
   std::int64_t macs = 0;
   CycleBreakdown cycles;
@@ -24,8 +24,8 @@ struct LayerStats {
   double utilization = 0.0;    ///< macs / (cycles.total * totalPes), in [0, 1]
   AccessCounts counts;         ///< simulated word accesses
   EnergyBreakdown energy;
-  std::string check = "not run";  ///< "passed" when --check compared every output
-  std::string mapping;            ///< loop-nest rendering of the mapping used
+  std::string check = "not run";   ///< "passed" when --check compared every output
+  std::string mapping;             ///< loop-nest rendering of the mapping used
   std::string mapper = "default";  ///< "default", "search:<objective>" or "file"
   std::int64_t searchTried = 0;    ///< candidate mappings the search built (0: no search)
   std::int64_t searchValid = 0;    ///< of which fit and were scored

@@ -58,7 +58,6 @@ struct Layer {
 
 /// Output size of a convolution/pooling along one axis: (in + 2*pad - k) / stride + 1.
 /// Returns 0 or less when the window does not fit.
-std::int64_t convOutputSize(std::int64_t in, std::int64_t k, std::int64_t stride,
-                            std::int64_t pad);
+std::int64_t convOutputSize(std::int64_t in, std::int64_t k, std::int64_t stride, std::int64_t pad);
 
 }  // namespace dfsim

@@ -4,7 +4,8 @@
 
 namespace dfsim {
 
-std::vector<std::int32_t> referenceConv(const Layer& layer, const std::vector<std::int32_t>& weights,
+std::vector<std::int32_t> referenceConv(const Layer& layer,
+                                        const std::vector<std::int32_t>& weights,
                                         const std::vector<std::int32_t>& inputs) {
   const std::int64_t mPerGroup = layer.dim(Dim::M);
   const std::int64_t cPerGroup = layer.dim(Dim::C);
