@@ -20,44 +20,19 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A fresh folder for one case, removed at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "dfsim-bad-input-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Every file under `dir` (relative name -> bytes), to compare a folder before and after.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     const std::string rel = fs::relative(e.path(), dir).string();
-    files[rel] = e.is_regular_file() ? readFile(e.path()) : std::string("(folder)");
+    files[rel] = e.is_regular_file() ? dfsim::test::readFile(e.path()) : std::string("(folder)");
   }
   return files;
 }
@@ -91,8 +66,8 @@ Outcome runDfsim(const std::string& args, const fs::path& scratch) {
   const int status = std::system(cmd.c_str());
   Outcome o;
   o.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-  o.out = readFile(out);
-  o.err = readFile(err);
+  o.out = dfsim::test::readFile(out);
+  o.err = dfsim::test::readFile(err);
   return o;
 }
 
@@ -502,7 +477,7 @@ std::vector<BadInput> commandLineCases() {
 /// Runs one case in a fresh folder and checks status, stderr, stdout and the --out folder.
 /// A `run` without --out gets one: a new folder (`fresh`), or one holding earlier results.
 void check(const BadInput& c, bool fresh) {
-  const TempDir tmp;
+  const dfsim::test::TempDir tmp("bad-input");
   const std::string dir = tmp.path().string();
   std::ofstream(tmp.path() / "arch.json") << baseArch().dump(2);
   std::ofstream(tmp.path() / "net.json") << baseNetwork().dump(2);
@@ -531,7 +506,7 @@ void check(const BadInput& c, bool fresh) {
     args += " --out '" + (fresh ? (freshOut / "sub").string() : previous.string()) + "'";
   }
 
-  const TempDir scratch;
+  const dfsim::test::TempDir scratch("bad-input");
   const Outcome o = runDfsim(args, scratch.path());
   INFO("case: " << c.what << "\nargs: " << args);
   CHECK(o.code == 2);
@@ -540,7 +515,8 @@ void check(const BadInput& c, bool fresh) {
   CHECK_FALSE(fs::exists(freshOut));
   CHECK(snapshot(previous) == before);
   for (const auto& [name, text] : c.files) {
-    if (text.rfind(link, 0) != 0) CHECK(readFile(tmp.path() / name) == text);  // inputs intact
+    if (text.rfind(link, 0) != 0)
+      CHECK(dfsim::test::readFile(tmp.path() / name) == text);  // inputs intact
   }
 }
 
@@ -560,7 +536,7 @@ TEST_CASE("bad command lines exit 2 with one exact line", "[cli][bad-input]") {
 }
 
 TEST_CASE("a layer too big for memory is refused before simulating", "[cli][bad-input]") {
-  const TempDir tmp;
+  const dfsim::test::TempDir tmp("bad-input");
   const std::string dir = tmp.path().string();
   std::ofstream(tmp.path() / "arch.json") << baseArch().dump(2);
   std::ofstream(tmp.path() / "energy.json") << baseEnergy().dump(2);
@@ -570,7 +546,7 @@ TEST_CASE("a layer too big for memory is refused before simulating", "[cli][bad-
       R"({"name": "big", "type": "conv", "C": 1024, "M": 1024, "H": 1024, "W": 1024, "R": 1,
           "S": 1})"));
   std::ofstream(tmp.path() / "net.json") << net.dump(2);
-  const TempDir scratch;
+  const dfsim::test::TempDir scratch("bad-input");
 
   const Outcome o = runDfsim(expand(runArgs("--out {dir}/results"), dir), scratch.path());
   CHECK(o.code == 2);

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/readers.hpp"
+#include "temp_dir.hpp"
 #include "workload/network.hpp"
 
 namespace fs = std::filesystem;
@@ -26,42 +27,20 @@ struct Outcome {
   std::string err;
 };
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A scratch folder for one test, removed at scope exit.
-struct Scratch {
-  fs::path path;
-  explicit Scratch(const std::string& tag) {
-    path = fs::temp_directory_path() /
-           ("dfsim_cli_test_" + tag + "_" + std::to_string(static_cast<long>(::getpid())));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 /// Runs `dfsim <args>` in the source tree (so that configs/ and models/ resolve) and captures
 /// its exit status, stdout and stderr. `args` is shell text: quote paths with spaces.
 Outcome runDfsim(const std::string& args) {
   static int counter = 0;
-  const Scratch scratch("run" + std::to_string(counter++));
-  const fs::path out = scratch.path / "stdout";
-  const fs::path err = scratch.path / "stderr";
+  const dfsim::test::TempDir scratch("run" + std::to_string(counter++));
+  const fs::path out = scratch.path() / "stdout";
+  const fs::path err = scratch.path() / "stderr";
   const std::string cmd = std::string("cd '") + DFSIM_SOURCE_DIR + "' && '" + DFSIM_BINARY + "' " +
                           args + " >'" + out.string() + "' 2>'" + err.string() + "'";
   const int status = std::system(cmd.c_str());
   Outcome o;
   o.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-  o.out = readFile(out);
-  o.err = readFile(err);
+  o.out = dfsim::test::readFile(out);
+  o.err = dfsim::test::readFile(err);
   return o;
 }
 
@@ -162,8 +141,8 @@ TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") 
   }
 
   SECTION("an unknown --layer lists the layers and creates no output folder") {
-    const Scratch scratch("badlayer");
-    const fs::path outDir = scratch.path / "results" / "sub";
+    const dfsim::test::TempDir scratch("badlayer");
+    const fs::path outDir = scratch.path() / "results" / "sub";
     const Outcome o = runDfsim("run --arch " + kArch +
                                " --network models/alexnet.json --dataflow rs --layer conv1 "
                                "--layer conv9 --out '" +
@@ -174,7 +153,7 @@ TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") 
     CHECK(contains(o.err, "conv9"));
     CHECK(contains(o.err, "conv1, "));
     CHECK(o.out.empty());
-    CHECK_FALSE(fs::exists(scratch.path / "results"));
+    CHECK_FALSE(fs::exists(scratch.path() / "results"));
   }
 
   SECTION("an energy table for another word size") {
@@ -187,8 +166,8 @@ TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") 
   }
 
   SECTION("--out under a file") {
-    const Scratch scratch("outfile");
-    const fs::path file = scratch.path / "plain";
+    const dfsim::test::TempDir scratch("outfile");
+    const fs::path file = scratch.path() / "plain";
     std::ofstream(file) << "keep";
     const Outcome o = runDfsim("run --arch " + kArch +
                                " --network models/alexnet.json --dataflow rs --layer conv1 "
@@ -197,7 +176,7 @@ TEST_CASE("dfsim run reports bad input with exit 2 before simulating", "[cli]") 
     CHECK(o.code == 2);
     CHECK(contains(o.err, "cannot write"));
     CHECK(o.out.empty());
-    CHECK(readFile(file) == "keep");
+    CHECK(dfsim::test::readFile(file) == "keep");
   }
 }
 
@@ -213,7 +192,7 @@ TEST_CASE("dfsim run --dump-config prints the resolved configs as JSON", "[cli]"
 }
 
 TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.csv", "[cli][slow]") {
-  const Scratch scratch("small");
+  const dfsim::test::TempDir scratch("small");
   // A small conv layer, written through the network writer so that the test follows the format.
   dfsim::Network net;
   net.name = "tiny";
@@ -235,10 +214,10 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
   pool.stride = 2;
   pool.P = pool.Q = 3;
   net.layers = {conv, pool};
-  const fs::path netFile = scratch.path / "tiny.json";
+  const fs::path netFile = scratch.path() / "tiny.json";
   std::ofstream(netFile) << dfsim::networkToJson(net).dump(2) << "\n";
 
-  const fs::path outDir = scratch.path / "r";
+  const fs::path outDir = scratch.path() / "r";
   const std::string args = "run --arch " + kArch + " --network '" + netFile.string() +
                            "' --dataflow all --check --quiet --out '" + outDir.string() + "'";
   const Outcome o = runDfsim(args);
@@ -248,7 +227,7 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
   CHECK(contains(o.out, "TOTAL"));
   CHECK(contains(o.out, "Per-dataflow summary"));
 
-  const nlohmann::json stats = nlohmann::json::parse(readFile(outDir / "stats.json"));
+  const nlohmann::json stats = nlohmann::json::parse(dfsim::test::readFile(outDir / "stats.json"));
   REQUIRE(stats["layers"].size() == 7);  // c1 under six dataflows, then p1
   CHECK(stats["layers"][0]["dataflow"] == "ws");
   CHECK(stats["layers"][5]["dataflow"] == "rs");
@@ -258,21 +237,21 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
     CHECK(stats["layers"][i]["check"] == "passed");
   }
   CHECK(stats["totals"].size() == 6);
-  const std::string csv = readFile(outDir / "layers.csv");
+  const std::string csv = dfsim::test::readFile(outDir / "layers.csv");
   CHECK(lineCount(csv) == 8);
 
   // Same inputs, same bytes.
-  const std::string firstStats = readFile(outDir / "stats.json");
+  const std::string firstStats = dfsim::test::readFile(outDir / "stats.json");
   REQUIRE(runDfsim(args).code == 0);
-  CHECK(readFile(outDir / "stats.json") == firstStats);
-  CHECK(readFile(outDir / "layers.csv") == csv);
+  CHECK(dfsim::test::readFile(outDir / "stats.json") == firstStats);
+  CHECK(dfsim::test::readFile(outDir / "layers.csv") == csv);
 }
 
 TEST_CASE("a mapping written by --out runs again with --mapping and gives identical stats",
           "[cli]") {
-  const Scratch scratch("mapping");
-  const std::string first = (scratch.path / "first").string();
-  const std::string second = (scratch.path / "second").string();
+  const dfsim::test::TempDir scratch("mapping");
+  const std::string first = (scratch.path() / "first").string();
+  const std::string second = (scratch.path() / "second").string();
   const std::string base =
       "run --arch configs/arch/tiny_4x4.json --network models/tiny_net.json --check -q ";
   const Outcome a = runDfsim(base + "--dataflow rs --layer conv2 --out '" + first + "'");
@@ -283,8 +262,8 @@ TEST_CASE("a mapping written by --out runs again with --mapping and gives identi
   const Outcome b =
       runDfsim(base + "--layer conv2 --mapping '" + saved.string() + "' --out '" + second + "'");
   REQUIRE(b.code == 0);
-  const auto statsA = nlohmann::json::parse(readFile(fs::path(first) / "stats.json"));
-  const auto statsB = nlohmann::json::parse(readFile(fs::path(second) / "stats.json"));
+  const auto statsA = nlohmann::json::parse(dfsim::test::readFile(fs::path(first) / "stats.json"));
+  const auto statsB = nlohmann::json::parse(dfsim::test::readFile(fs::path(second) / "stats.json"));
   REQUIRE(statsA["layers"].size() == 1);
   REQUIRE(statsB["layers"].size() == 1);
   // Everything but how the mapping was made ("default" first, "file" the second time).
@@ -295,12 +274,13 @@ TEST_CASE("a mapping written by --out runs again with --mapping and gives identi
   rowA.erase("mapper");
   rowB.erase("mapper");
   CHECK(rowA == rowB);
-  CHECK(readFile(saved) == readFile(fs::path(second) / "mappings" / "conv2.rs.json"));
+  CHECK(dfsim::test::readFile(saved) ==
+        dfsim::test::readFile(fs::path(second) / "mappings" / "conv2.rs.json"));
 }
 
 TEST_CASE("a bad mapping file is refused with exit 2 before simulating", "[cli]") {
-  const Scratch scratch("badmapping");
-  const fs::path file = scratch.path / "m.json";
+  const dfsim::test::TempDir scratch("badmapping");
+  const fs::path file = scratch.path() / "m.json";
   const std::string base =
       "run --arch configs/arch/tiny_4x4.json --network models/tiny_net.json --mapping '" +
       file.string() + "'";

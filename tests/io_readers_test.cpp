@@ -15,6 +15,8 @@
 #include "io/overrides.hpp"
 #include "io/readers.hpp"
 
+#include "temp_dir.hpp"
+
 #ifndef DFSIM_SOURCE_DIR
 #error "DFSIM_SOURCE_DIR must name the source tree (set by CMake)"
 #endif
@@ -31,33 +33,13 @@ std::string sourcePath(const std::string& rel) {
 }
 
 /// A fresh directory for one test's input files, removed when the test ends.
-class TempDir {
+class TempDir : public dfsim::test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "dfsim-io-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  /// Writes `text` to `name` in the directory; returns its path.
-  std::string writeText(const std::string& name, const std::string& text) const {
-    const std::string path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
-  /// Writes `doc` as indented JSON.
+  TempDir() : dfsim::test::TempDir("io-test") {}
+  /// Writes `doc` as indented JSON; returns its path.
   std::string write(const std::string& name, const json& doc) const {
     return writeText(name, doc.dump(2));
   }
-
- private:
-  fs::path dir_;
 };
 
 /// The InputError message `f` throws, or "(no error)".

@@ -19,6 +19,7 @@
 #include "report/stats_json.hpp"
 #include "report/summary_table.hpp"
 #include "report/table_printer.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace dfsim;
@@ -107,34 +108,6 @@ std::vector<std::string> splitCommas(const std::string& s) {
   }
   return out;
 }
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void writeFile(const fs::path& p, const std::string& s) {
-  std::ofstream out(p, std::ios::binary);
-  out << s;
-}
-
-/// A fresh, empty scratch folder, removed at scope exit.
-struct ScratchDir {
-  fs::path path;
-  explicit ScratchDir(const std::string& tag) {
-    path = fs::temp_directory_path() /
-           ("dfsim_report_test_" + tag + "_" + std::to_string(static_cast<long>(::getpid())));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-};
 
 std::vector<std::string> entriesOf(const fs::path& dir) {
   std::vector<std::string> names;
@@ -468,18 +441,18 @@ TEST_CASE("identical input gives byte-identical output", "[report]") {
 }
 
 TEST_CASE("OutputDir commits all staged files together", "[report]") {
-  ScratchDir scratch("commit");
-  const fs::path target = scratch.path / "a" / "b" / "results";
+  dfsim::test::TempDir scratch("commit");
+  const fs::path target = scratch.path() / "a" / "b" / "results";
 
   OutputDir out(target.string());
   out.checkWritable();
-  CHECK_FALSE(fs::exists(scratch.path / "a"));  // the probe leaves nothing behind
+  CHECK_FALSE(fs::exists(scratch.path() / "a"));  // the probe leaves nothing behind
   out.stage("stats.json", "{}\n");
   out.stage("layers.csv", "layer\n");
   CHECK_FALSE(fs::exists(target));  // staging touches nothing
   out.commit();
-  CHECK(readFile(target / "stats.json") == "{}\n");
-  CHECK(readFile(target / "layers.csv") == "layer\n");
+  CHECK(dfsim::test::readFile(target / "stats.json") == "{}\n");
+  CHECK(dfsim::test::readFile(target / "layers.csv") == "layer\n");
   CHECK(entriesOf(target) == std::vector<std::string>{"layers.csv", "stats.json"});
 
   SECTION("a second commit replaces the files") {
@@ -487,8 +460,8 @@ TEST_CASE("OutputDir commits all staged files together", "[report]") {
     again.stage("stats.json", "{\"v\": 2}\n");
     again.stage("layers.csv", "layer\nx\n");
     again.commit();
-    CHECK(readFile(target / "stats.json") == "{\"v\": 2}\n");
-    CHECK(readFile(target / "layers.csv") == "layer\nx\n");
+    CHECK(dfsim::test::readFile(target / "stats.json") == "{\"v\": 2}\n");
+    CHECK(dfsim::test::readFile(target / "layers.csv") == "layer\nx\n");
     CHECK(entriesOf(target).size() == 2);
   }
 
@@ -497,7 +470,7 @@ TEST_CASE("OutputDir commits all staged files together", "[report]") {
     again.stage("stats.json", "1");
     again.stage("stats.json", "2");
     again.commit();
-    CHECK(readFile(target / "stats.json") == "2");
+    CHECK(dfsim::test::readFile(target / "stats.json") == "2");
   }
 
   SECTION("a file name with a folder part is a bug") {
@@ -508,11 +481,11 @@ TEST_CASE("OutputDir commits all staged files together", "[report]") {
 }
 
 TEST_CASE("a failing OutputDir commit leaves old results and no temporaries", "[report]") {
-  ScratchDir scratch("fail");
-  const fs::path target = scratch.path / "results";
+  dfsim::test::TempDir scratch("fail");
+  const fs::path target = scratch.path() / "results";
   fs::create_directories(target);
-  writeFile(target / "stats.json", "old stats\n");
-  writeFile(target / "layers.csv", "old csv\n");
+  dfsim::test::writeFile(target / "stats.json", "old stats\n");
+  dfsim::test::writeFile(target / "layers.csv", "old csv\n");
   const std::vector<std::string> before = entriesOf(target);
 
   SECTION("a file fails half way: the first temporary is removed") {
@@ -520,7 +493,7 @@ TEST_CASE("a failing OutputDir commit leaves old results and no temporaries", "[
     out.stage("stats.json", "new stats\n");
     out.stage(std::string(250, 'x'), "too long a name\n");  // its temporary exceeds NAME_MAX
     CHECK_THROWS_AS(out.commit(), InputError);
-    CHECK(readFile(target / "stats.json") == "old stats\n");
+    CHECK(dfsim::test::readFile(target / "stats.json") == "old stats\n");
     CHECK(entriesOf(target) == before);
   }
 
@@ -530,19 +503,19 @@ TEST_CASE("a failing OutputDir commit leaves old results and no temporaries", "[
     out.stage("stats.json", "new stats\n");
     out.stage("layers.csv.d", "x\n");
     CHECK_THROWS_WITH(out.commit(), Catch::Contains("cannot write"));
-    CHECK(readFile(target / "stats.json") == "old stats\n");
+    CHECK(dfsim::test::readFile(target / "stats.json") == "old stats\n");
     CHECK(entriesOf(target).size() == before.size() + 1);
   }
 
   SECTION("the target is a file") {
-    const fs::path file = scratch.path / "plain";
-    writeFile(file, "keep me");
+    const fs::path file = scratch.path() / "plain";
+    dfsim::test::writeFile(file, "keep me");
     OutputDir out(file.string());
     out.stage("stats.json", "new\n");
     CHECK_THROWS_WITH(out.checkWritable(),
                       Catch::StartsWith("--out " + file.string() + ": cannot write: "));
     CHECK_THROWS_AS(out.commit(), InputError);
-    CHECK(readFile(file) == "keep me");
+    CHECK(dfsim::test::readFile(file) == "keep me");
     OutputDir below((file / "sub").string());
     CHECK_THROWS_AS(below.checkWritable(), InputError);
   }

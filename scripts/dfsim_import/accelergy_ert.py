@@ -17,31 +17,14 @@ import os
 import re
 
 from .accelergy_map import DEFAULT_RULES, KEYS, leaf, parse_access_words, parse_map
-from .common import InputError, run_main, write_text
+from .common import InputError, load_yaml, run_main, write_text
 
 PROG = "import_accelergy_ert"
 
 
-def _yaml(where):
-    try:
-        import yaml
-    except ImportError as e:  # pragma: no cover
-        raise InputError(where, f"cannot import yaml ({e}); install Debian's python3-yaml")
-    return yaml
-
-
 def load_ert(path):
     """{component name: {action name: [(arguments dict or None, energy)]}} from an ERT file."""
-    yaml = _yaml(path)
-    try:
-        with open(path) as f:
-            doc = yaml.safe_load(f)
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
-        raise InputError(path, f"{at}YAML syntax error: {getattr(e, 'problem', None) or e}")
+    doc = load_yaml(path)
     what = ("an Accelergy ERT: 'ERT: {version, tables: [{name, actions: [{name, arguments, "
             "energy}]}]}'")
     if not isinstance(doc, dict) or not isinstance(doc.get("ERT"), dict):

@@ -223,3 +223,21 @@ def parse_shape(text, option="--input"):
                                              "network of linear layers) of positive integers, "
                                              "like 1x3x224x224")
     return dims
+
+
+def load_yaml(path):
+    """The YAML document in `path` (Debian's python3-yaml); InputError when the module is
+    missing, the file cannot be opened or it is not YAML (with line:column)."""
+    try:
+        import yaml
+    except ImportError as e:  # pragma: no cover
+        raise InputError(path, f"cannot import yaml ({e}); install Debian's python3-yaml")
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except OSError as e:
+        raise InputError(path, f"cannot open ({e.strerror})")
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
+        raise InputError(path, f"{at}YAML syntax error: {getattr(e, 'problem', None) or e}")

@@ -25,19 +25,11 @@ import argparse
 import os
 import re
 
-from .common import (InputError, conv_layer, fc_layer, network_document, network_json,
-                     run_main, unique_name, write_text)
+from .common import (InputError, conv_layer, fc_layer, load_yaml, network_document,
+                     network_json, run_main, unique_name, write_text)
 
 PROG = "import_timeloop"
 DIMS = ["C", "M", "R", "S", "N", "P", "Q", "G", "Hstride", "Wstride", "Hdilation", "Wdilation"]
-
-
-def _yaml(where):
-    try:
-        import yaml
-    except ImportError as e:  # pragma: no cover
-        raise InputError(where, f"cannot import yaml ({e}); install Debian's python3-yaml")
-    return yaml
 
 
 def _natural(s):
@@ -61,16 +53,7 @@ def expand(paths):
 
 def read_layer(path):
     """(name, dims, shape name) from one problem file."""
-    yaml = _yaml(path)
-    try:
-        with open(path) as f:
-            doc = yaml.safe_load(f)
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f"{mark.line + 1}:{mark.column + 1}: " if mark else ""
-        raise InputError(path, f"{at}YAML syntax error: {getattr(e, 'problem', None) or e}")
+    doc = load_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("problem"), dict):
         raise InputError(path, "expected a Timeloop problem: a mapping with a 'problem' key "
                                "holding 'instance' (C, M, R, S, N, P, Q, Hstride, Wstride...)")
