@@ -4,12 +4,6 @@ namespace dfsim {
 
 namespace {
 const ArrayNoc::Plan kLatchDrainPlan = {{0, 0}};
-
-AxisVector plus(const AxisVector& a, const AxisVector& b) {
-  AxisVector r{};
-  for (std::size_t k = 0; k < kAxes; ++k) r[k] = a[k] + b[k];
-  return r;
-}
 }  // namespace
 
 Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
@@ -30,7 +24,6 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
   const auto peCount = static_cast<std::size_t>(pes.pes());
   for (const NestPlan::OuterLoop& l : plan_.outer) dramLoopCount_ += l.atDram ? 1 : 0;
   index_.assign(plan_.outer.size(), 0);
-  prevIndex_ = index_;
   for (Tensor t : kAllTensors) {
     layout_[t] = TensorLayout::make(layer, t);
     const TensorLayout& layout = layout_[t];
@@ -65,7 +58,54 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
     latchIndex_[t].assign(peCount, 0);
   }
   pes.checkCapacity();
+  precomputeStepTables();
   SC_THREAD(run);
+}
+
+void Controller::precomputeStepTables() {
+  const std::size_t loops = plan_.outer.size();
+  rfChangeAt_.assign(loops, PerTensor<bool>{});
+  glbChangeAt_.assign(loops, PerTensor<bool>{});
+  for (std::size_t c = 0; c < loops; ++c) {
+    for (std::size_t i = c; i < loops; ++i) {
+      const NestPlan::OuterLoop& l = plan_.outer[i];
+      // Loop c moved by one; every loop inside it wrapped from bound - 1 to 0.
+      if (i != c && l.bound <= 1) continue;
+      for (Tensor t : kAllTensors) {
+        if (!isRelevant(t, l.dim)) continue;
+        rfChangeAt_[c][t] = true;
+        if (l.atDram && mapping_.glbKeeps[t]) glbChangeAt_[c][t] = true;
+      }
+    }
+  }
+  for (Tensor t : kAllTensors) {
+    const BoxShape& parentShape = *parentOf(t).shape;
+    const auto axisStep = [&](const DimVector& dims) {
+      const AxisVector a = layout_[t].axes(dims);
+      std::int64_t step = 0;
+      for (std::size_t k = 0; k < kAxes; ++k) step += a[k] * parentShape.stride[k];
+      return step;
+    };
+    // Moving loop c by one and wrapping the loops inside it (c == loops: wrapping them all).
+    carryDelta_[t].assign(loops + 1, 0);
+    for (std::size_t c = loops + 1; c-- > 0;) {
+      std::int64_t wrap = 0;
+      for (std::size_t i = c + 1; i < loops; ++i) {
+        DimVector unit{};
+        unit[idx(plan_.outer[i].dim)] = plan_.outer[i].weight;
+        wrap += (plan_.outer[i].bound - 1) * axisStep(unit);
+      }
+      DimVector unit{};
+      if (c < loops) unit[idx(plan_.outer[c].dim)] = plan_.outer[c].weight;
+      carryDelta_[t][c] = (c < loops ? axisStep(unit) : 0) - wrap;
+    }
+    peIndexOffset_[t].assign(peAxes_[t].size(), 0);
+    for (std::size_t pe = 0; pe < peAxes_[t].size(); ++pe) {
+      for (std::size_t k = 0; k < kAxes; ++k) {
+        peIndexOffset_[t][pe] += peAxes_[t][pe][k] * parentShape.stride[k];
+      }
+    }
+  }
 }
 
 void Controller::run() {
@@ -73,20 +113,28 @@ void Controller::run() {
   std::int64_t steps = 1;
   for (const NestPlan::OuterLoop& l : plan_.outer) steps *= l.bound;
   now_ = clock_.now();
+  syncedAt_ = now_;
   for (std::int64_t s = 0; s < steps; ++s) {
     // 2. One array step: drain, GLB tiles, RF tiles, compute.
     runStep(s == 0);
     // Loosely timed with temporal decoupling: the blocks this thread drives are passive and
     // DRAM is reached through b_transport with an annotated delay, so SystemC time need only
     // catch up with the controller's local time once per quantum.
-    if (now_ - clock_.now() >= kQuantum) wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
-    prevIndex_ = index_;
+    if (now_ - syncedAt_ >= kQuantum) {
+      wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+      syncedAt_ = clock_.now();
+    }
+    carry_ = plan_.outer.size();  // every loop wrapped, unless one below moves
     for (std::size_t i = plan_.outer.size(); i-- > 0;) {
-      if (++index_[i] < plan_.outer[i].bound) break;
+      if (++index_[i] < plan_.outer[i].bound) {
+        carry_ = i;
+        break;
+      }
       index_[i] = 0;
     }
+    for (Tensor t : kAllTensors) stepBase_[t] += carryDelta_[t][carry_];
   }
-  // 3. Drain the last psums and write every output back.
+  // 3. Drain the last psums and write every output back (carry_ says every loop wrapped).
   drainOutputs();
   if (mapping_.glbKeeps[Tensor::Outputs]) glb_.writeBack(0, now_);
   // 4. The run ends when DRAM has taken the last write.
@@ -98,8 +146,8 @@ void Controller::run() {
 
 void Controller::runStep(bool first) {
   for (Tensor t : kAllTensors) {
-    changedRf_[t] = first || keyChanged(t, false, index_, prevIndex_);
-    changedGlb_[t] = mapping_.glbKeeps[t] && (first || keyChanged(t, true, index_, prevIndex_));
+    changedRf_[t] = first || rfChangeAt_[carry_][t];
+    changedGlb_[t] = mapping_.glbKeeps[t] && (first || glbChangeAt_[carry_][t]);
   }
   if (!first && changedRf_[Tensor::Outputs]) drainOutputs();
   updateGlbTiles(first);
@@ -109,7 +157,7 @@ void Controller::runStep(bool first) {
   std::int64_t glbWords = 0;
   for (Tensor t : kAllTensors) {
     if (!mapping_.rfKeeps[t] || !changedRf_[t]) continue;
-    computePeBases(t, index_);
+    computePeBases(t, stepBase_[t]);
     const std::int64_t n = t == Tensor::Outputs
                                ? noc_.fillPartials(ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
                                                    parentCounts(t), pes_, peBase_[t])
@@ -135,9 +183,6 @@ void Controller::computeStep() {
     std::int64_t glbReads = 0;
     std::int64_t dramWrites = 0;
     std::int64_t glbWrites = 0;
-    for (Tensor t : kAllTensors) {
-      if (!mapping_.rfKeeps[t]) computePeBases(t, index_);
-    }
     // Fast mode with only weights or inputs latched, each kind already seen: the step's
     // deliveries are `iters` repeats of the first, counted at once.
     bool bulk = mapping_.rfKeeps[Tensor::Outputs];
@@ -153,6 +198,9 @@ void Controller::computeStep() {
       }
       pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
                    macOffset_[Tensor::Outputs], 0, iters);
+    }
+    for (Tensor t : kAllTensors) {
+      if (!bulk && !mapping_.rfKeeps[t]) computePeBases(t, stepBase_[t]);
     }
     // A latch holds an operand for one MAC only: every iteration brings new ones.
     for (std::size_t k = 0; !bulk && k < iters; ++k) {
@@ -201,7 +249,7 @@ void Controller::drainOutputs() {
   const Tensor t = Tensor::Outputs;
   std::int64_t n = 0;
   if (mapping_.rfKeeps[t]) {
-    computePeBases(t, prevIndex_);
+    computePeBases(t, stepBase_[t] - carryDelta_[t][carry_]);  // the previous step's psums
     n = noc_.drain(ArrayNoc::Route::RfTile, rfPlan_[t], parentOfMutable(t), parentCounts(t), pes_,
                    peBase_[t]);
   } else {
@@ -215,9 +263,9 @@ void Controller::drainOutputs() {
 }
 
 void Controller::updateGlbTiles(bool first) {
+  if (!first && carry_ >= dramLoopCount_) return;  // only GLB loops moved: same GLB tiles
   const Cycle start = now_;
   Cycle ready = start;
-  const AxisVector zero{};
   if (changedGlb_[Tensor::Outputs] && !first) glb_.writeBack(0, start);  // posted
   for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
     if (!changedGlb_[t]) continue;
@@ -228,7 +276,7 @@ void Controller::updateGlbTiles(bool first) {
       continue;
     }
     glbSlot_[t] = (first || !doubleBuffered_) ? 0 : glbSlot_[t] ^ 1;
-    const AxisVector origin = plus(layout_[t].axes(originAt(true, index_)), zero);
+    const AxisVector origin = layout_[t].axes(originAt(true, index_));
     ready = max(ready, glb_.fill(t, glbSlot_[t], origin, start));
   }
   if (changedGlb_[Tensor::Outputs]) {
@@ -236,10 +284,7 @@ void Controller::updateGlbTiles(bool first) {
     ready = max(ready, glb_.fill(Tensor::Outputs, 0, origin, start));
   }
   advanceTo(ready, Cause::Dram);
-  const bool newDramIteration =
-      first ||
-      !std::equal(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
-                  prevIndex_.begin());
+  const bool newDramIteration = first || carry_ < dramLoopCount_;
   if (doubleBuffered_ && newDramIteration) prefetchNextGlbTiles();
 }
 
@@ -309,15 +354,15 @@ bool Controller::keyChanged(Tensor t, bool dramOnly, const std::vector<std::int6
   return false;
 }
 
-void Controller::computePeBases(Tensor t, const std::vector<std::int64_t>& index) {
+void Controller::computePeBases(Tensor t, std::int64_t stepBase) {
+  // parent.indexOf(axes(stepOrigin) + peAxes[pe]), expanded: every term is linear.
   const TileBuffer& parent = parentOf(t);
-  const AxisVector stepOrigin = layout_[t].axes(originAt(false, index));
+  std::int64_t base = stepBase;
+  for (std::size_t k = 0; k < kAxes; ++k) base -= parent.origin[k] * parent.shape->stride[k];
   const ArrayNoc::Route route =
       mapping_.rfKeeps[t] ? ArrayNoc::Route::RfTile : ArrayNoc::Route::Latch;
   const std::size_t pes = noc_.replaysAll(t, route) ? 1 : peBase_[t].size();
-  for (std::size_t pe = 0; pe < pes; ++pe) {
-    peBase_[t][pe] = parent.indexOf(plus(stepOrigin, peAxes_[t][pe]));
-  }
+  for (std::size_t pe = 0; pe < pes; ++pe) peBase_[t][pe] = base + peIndexOffset_[t][pe];
 }
 
 const TileBuffer& Controller::parentOf(Tensor t) {

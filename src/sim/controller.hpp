@@ -61,8 +61,11 @@ class Controller : public sc_core::sc_module {
   DimVector originAt(bool dramOnly, const std::vector<std::int64_t>& index) const;
   bool keyChanged(Tensor t, bool dramOnly, const std::vector<std::int64_t>& now,
                   const std::vector<std::int64_t>& before) const;
-  /// Parent index of every PE's tile origin of `t` for the outer loop indices `index`.
-  void computePeBases(Tensor t, const std::vector<std::int64_t>& index);
+  /// Parent index of every PE's tile origin of `t` for a step whose loop indices contribute
+  /// `stepBase` (see stepBase_).
+  void computePeBases(Tensor t, std::int64_t stepBase);
+  /// Fills rfChangeAt_, glbChangeAt_ and the linear parent-index tables (constructor only).
+  void precomputeStepTables();
   const TileBuffer& parentOf(Tensor t);
   TileBuffer& parentOfMutable(Tensor t);
   ReadWrite& parentCounts(Tensor t);
@@ -85,18 +88,31 @@ class Controller : public sc_core::sc_module {
   PerTensor<std::vector<std::int64_t>> peBase_;       ///< per PE, parent index of its tile
   PerTensor<std::vector<AxisVector>> peAxes_;         ///< per PE, axis offset of its tile
   PerTensor<std::vector<std::int64_t>> latchIndex_;   ///< per PE, parent index of its psum latch
-  PerTensor<bool> changedRf_{};                       ///< this step moved the RF tile
-  PerTensor<bool> changedGlb_{};                      ///< this step moved the GLB tile
+  /// Per carry position c (the loop the odometer incremented, the loops inside it wrapped to
+  /// 0): whether tensor t's RF tile (rfChangeAt_) or GLB tile (glbChangeAt_) moved. The same
+  /// answer as comparing the loop indices the tile depends on, computed once.
+  std::vector<PerTensor<bool>> rfChangeAt_;
+  std::vector<PerTensor<bool>> glbChangeAt_;
+  /// The parent index of a PE's tile origin of t is linear in the outer loop indices:
+  /// stepBase_[t] (their part, kept up to date as the odometer moves), minus the parent tile's
+  /// origin, plus the PE's own offset (peIndexOffset_). carryDelta_[t][c] is how stepBase_[t]
+  /// moves when loop c moves by one and the loops inside it wrap (c == loop count: all wrap).
+  PerTensor<std::int64_t> stepBase_{};
+  PerTensor<std::vector<std::int64_t>> carryDelta_;
+  PerTensor<std::vector<std::int64_t>> peIndexOffset_;
+  std::size_t carry_ = 0;         ///< carry position of the last increment
+  PerTensor<bool> changedRf_{};   ///< this step moved the RF tile
+  PerTensor<bool> changedGlb_{};  ///< this step moved the GLB tile
   std::vector<std::int64_t> scratchIndex_;
   PerTensor<int> glbSlot_{};      ///< slot in use per tensor
   PerTensor<bool> prefetched_{};  ///< other slot holds the next tile
   PerTensor<Cycle> prefetchReady_{};
   std::vector<std::int64_t> index_;  ///< current outer loop indices
-  std::vector<std::int64_t> prevIndex_;
   std::size_t dramLoopCount_ = 0;
   bool doubleBuffered_ = false;
   bool anyLatch_ = false;
   Cycle now_;
+  Cycle syncedAt_;  ///< SystemC time (in cycles) at the last synchronisation
   CycleBreakdown cycles_;
   bool finished_ = false;
 };

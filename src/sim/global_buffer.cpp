@@ -29,7 +29,7 @@ void GlobalBuffer::configure(Tensor t, const BoxShape* shape, const BoxShape* dr
 
 Cycle GlobalBuffer::burst(Tensor t, bool write, std::int64_t dramIndex, std::int32_t* data,
                           std::int64_t words, Cycle now) {
-  tlm::tlm_generic_payload trans;
+  tlm::tlm_generic_payload& trans = trans_;
   trans.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   trans.set_address((static_cast<std::uint64_t>(idx(t)) << Dram::kTensorShift) |
                     static_cast<std::uint64_t>(dramIndex * 4));

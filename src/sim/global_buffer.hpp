@@ -70,6 +70,7 @@ class GlobalBuffer : public sc_core::sc_module {
   PerTensor<const BoxShape*> dramShape_{};
   std::vector<std::uint8_t> dramHoldsOutput_;  ///< output words written back to DRAM
   std::vector<std::int32_t> staging_;          ///< burst staging (sized once)
+  tlm::tlm_generic_payload trans_;             ///< reused by every burst (no allocation per burst)
   PerTensor<ReadWrite> counts_{};
 };
 
