@@ -16,10 +16,11 @@ them renamed together at the end, so a failed job leaves earlier results untouch
   metrics.csv          DRAM accesses per MAC, cycles, active PEs, utilisation, EDP, check
   rs_layers.csv        RS layer by layer (batch 16, or the group's smallest batch)
   summary.json         all of the above, the setup, the winners and every dfsim command
+  timing.json          wall seconds of the job and of each run (search, simulation, process)
   *.png                stacked-bar charts (matplotlib, Agg backend)
-  raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv and mappings
+  raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv, timing.json, mappings
 and prints one table per group and batch on stdout (progress goes to stderr). Every output
-is deterministic: the same inputs and dfsim give byte-identical files.
+but timing.json is deterministic: the same inputs and dfsim give byte-identical files.
 
 Run from anywhere with Debian's interpreter: /usr/bin/python3 scripts/compare.py [options].
 Default paths are relative to the repository root, paths given on the command line to the
@@ -284,7 +285,26 @@ def load_run(run, raw_dir):
     total["checks"] = sorted({rec["check"] for rec in per_layer})
     total["layers"] = per_layer
     total["run"] = stats["run"]
+    total["search"], total["timing"] = search_record(
+        layers, os.path.join(raw_dir, run.name, "timing.json"))
     return total
+
+
+def search_record(layers, timing_path):
+    """Mapping-search statistics of a run: (candidates tried and scored, from stats.json;
+    wall seconds of search and simulation and simulated cycles per second, from the run's
+    timing.json, None where a dfsim without timing.json left them out)."""
+    rec = {"tried": sum(int(l.get("mapper", {}).get("tried", 0)) for l in layers),
+           "scored": sum(int(l.get("mapper", {}).get("scored", 0)) for l in layers)}
+    timing = {"search_seconds": None, "simulate_seconds": None, "cycles_per_second": None}
+    if os.path.exists(timing_path):
+        raw = read_json(timing_path)
+        timing["search_seconds"] = float(raw["search_seconds"])
+        timing["simulate_seconds"] = float(raw["simulate_seconds"])
+        cycles = sum(int(j["simulated_cycles"]) for j in raw["jobs"])
+        if timing["simulate_seconds"] > 0:
+            timing["cycles_per_second"] = cycles / timing["simulate_seconds"]
+    return rec, timing
 
 
 def layer_record(layer):
@@ -711,6 +731,7 @@ def main(argv=None):
             "runs": [{"dataflow": r.dataflow, "group": r.group, "batch": r.batch,
                       "layers": r.layers, "raw": f"raw/{r.name}",
                       "checked": r.check, "fast": r.fast,
+                      "search": results[(r.dataflow, r.group, r.batch)]["search"],
                       "functional_check": check_label(results[(r.dataflow, r.group,
                                                                r.batch)]["checks"]),
                       "command": " ".join(r.cmd).replace(raw_tmp, display_path(out_dir)
@@ -719,13 +740,15 @@ def main(argv=None):
                                                           DATAFLOWS.index(r.dataflow)))],
         }
         files = ["energy_by_level.csv", "energy_by_type.csv", "metrics.csv", "rs_layers.csv",
-                 "summary.json"] + sorted(charts.values())
+                 "summary.json", "timing.json"] + sorted(charts.values())
         texts = {
             "energy_by_level.csv": csv_text(tables["energy_by_level"]),
             "energy_by_type.csv": csv_text(tables["energy_by_type"]),
             "metrics.csv": csv_text(tables["metrics"]),
             "rs_layers.csv": csv_text(tables["rs_layers"]),
             "summary.json": json.dumps(summary, indent=2) + "\n",
+            "timing.json": json.dumps(timing_summary(runs, results, time.monotonic() - start),
+                                      indent=2) + "\n",
         }
         for name, text in texts.items():
             with open(os.path.join(tmp_dir, name), "w", encoding="utf-8", newline="\n") as f:
@@ -737,6 +760,16 @@ def main(argv=None):
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return 0
+
+
+def timing_summary(runs, results, total_seconds):
+    """timing.json: wall-clock seconds of the job and of each run (process, mapping search,
+    simulation) and simulated cycles per second. Kept out of summary.json, which is the same
+    bytes on every re-run."""
+    return {"total_seconds": round(total_seconds, 3),
+            "runs": [dict({"name": r.name, "process_seconds": round(r.wall_s, 3)},
+                          **results[(r.dataflow, r.group, r.batch)]["timing"])
+                     for r in runs]}
 
 
 def _terminate(signum, _frame):

@@ -813,6 +813,8 @@ def build_report(d, summary_rel, charts, img_rel):
     out.append(f"{len(summary_runs(d))} dfsim processes, run from the repository root by "
                f"`scripts/compare`; raw results in `raw/` next to `summary.json`.")
     out.append("")
+    out += run_table(summary_runs(d))
+    out.append("")
     out.append("```sh")
     for r in summary_runs(d):
         out.append(r["command"])
@@ -823,6 +825,19 @@ def build_report(d, summary_rel, charts, img_rel):
 
 def summary_runs(d):
     return d.s["runs"]
+
+
+def run_table(runs):
+    """Per run: what the mapping search looked at (its wall times are in timing.json)."""
+    lines = ["Mapping search per run: the candidate mappings built and scored with the analytic "
+             "model (deterministic). The wall times of each search and simulation are in "
+             "`timing.json` next to `summary.json`.", "",
+             "| run | candidates tried | scored | check |", "|---|---|---|---|"]
+    for r in runs:
+        srch = r.get("search") or {}
+        lines.append(f"| {r['dataflow']} {r['group']} b{r['batch']} | {srch.get('tried', 0):,} | "
+                     f"{srch.get('scored', 0):,} | {r['functional_check']} |")
+    return lines
 
 
 def preset_table(s):

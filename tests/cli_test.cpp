@@ -240,6 +240,17 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
   const std::string csv = dfsim::test::readFile(outDir / "layers.csv");
   CHECK(lineCount(csv) == 8);
 
+  // Wall times go to timing.json, one entry per simulated layer x dataflow, never to stats.json.
+  const nlohmann::json timing =
+      nlohmann::json::parse(dfsim::test::readFile(outDir / "timing.json"));
+  REQUIRE(timing["jobs"].size() == 6);
+  CHECK(timing["jobs"][0]["layer"] == "c1");
+  CHECK(timing["jobs"][5]["dataflow"] == "rs");
+  CHECK(timing["jobs"][0]["mapper"] == "default");
+  CHECK(timing["jobs"][0]["search"]["tried"] == 0);
+  CHECK(timing["jobs"][0]["simulated_cycles"] == stats["layers"][0]["cycles"]["total"]);
+  CHECK(timing["simulate_seconds"].get<double>() > 0.0);
+
   // Same inputs, same bytes.
   const std::string firstStats = dfsim::test::readFile(outDir / "stats.json");
   REQUIRE(runDfsim(args).code == 0);
@@ -306,4 +317,30 @@ TEST_CASE("a bad mapping file is refused with exit 2 before simulating", "[cli]"
     CHECK(o.code == 2);
     CHECK(contains(o.err, "mapping.layer: expected a conv or fc layer"));
   }
+}
+
+TEST_CASE("dfsim run --search reports what it tried in stats.json and its time in timing.json",
+          "[cli]") {
+  const dfsim::test::TempDir scratch("search");
+  const fs::path outDir = scratch.path() / "r";
+  const Outcome o = runDfsim(
+      "run --arch configs/arch/tiny_4x4.json --network models/tiny_net.json --layer conv2 "
+      "--dataflow ws --objective edp --check -q --out '" +
+      outDir.string() + "'");
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const nlohmann::json stats = nlohmann::json::parse(dfsim::test::readFile(outDir / "stats.json"));
+  REQUIRE(stats["layers"].size() == 1);
+  const nlohmann::json& mapper = stats["layers"][0]["mapper"];
+  CHECK(mapper["kind"] == "search:edp");
+  CHECK(mapper["tried"].get<std::int64_t>() >= mapper["scored"].get<std::int64_t>());
+  CHECK(mapper["scored"].get<std::int64_t>() > 0);
+  CHECK(stats["layers"][0]["check"] == "passed");
+  const nlohmann::json timing =
+      nlohmann::json::parse(dfsim::test::readFile(outDir / "timing.json"));
+  REQUIRE(timing["jobs"].size() == 1);
+  CHECK(timing["jobs"][0]["mapper"] == "search:edp");
+  CHECK(timing["jobs"][0]["search"]["tried"] == mapper["tried"]);
+  CHECK(timing["jobs"][0]["search"]["valid"] == mapper["scored"]);
+  CHECK(timing["jobs"][0]["search"]["seconds"].get<double>() > 0.0);
 }

@@ -26,6 +26,7 @@
 #include "report/number_format.hpp"
 #include "report/stats_json.hpp"
 #include "report/table_printer.hpp"
+#include "report/timing_json.hpp"
 #include "sim/simulate_layer.hpp"
 
 namespace dfsim {
@@ -71,6 +72,7 @@ struct Job {
   Mapping mapping;
   std::string mapper = "default";  ///< how the mapping was made
   SearchStats search;
+  double searchSeconds = 0.0;  ///< wall time of the search
 };
 
 po::options_description runOptions() {
@@ -371,8 +373,9 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
           job.mapping = std::move(found.mapping);
           job.mapper = std::string("search:") + objectiveName(req.objective);
           job.search = found.stats;
+          const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+          job.searchSeconds = wall.count();
           if (!req.quiet) {
-            const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
             err << "dfsim: search " << layer.name << " " << dataflowName(df) << ": "
                 << withThousands(found.stats.tried) << " candidates, "
                 << withThousands(found.stats.valid) << " valid, " << significant(wall.count(), 3)
@@ -400,6 +403,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   run.energyUnit = table.unit;
   run.clockMhz = arch.clockMhz;
   std::size_t done = 0;
+  std::vector<JobTiming> timings;
   auto nextJob = jobs.begin();
   for (const Layer& l : net.layers) {
     const Layer* layer = &l;
@@ -412,8 +416,12 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       const auto start = std::chrono::steady_clock::now();
       run.layers.push_back(simulatedRow(*nextJob, arch, table, req));
       ++done;
+      const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+      const Job& job = *nextJob;
+      timings.push_back(JobTiming{
+          layer->name, job.label, job.mapper, job.search.tried, job.search.valid, job.searchSeconds,
+          wall.count(), static_cast<std::int64_t>(run.layers.back().cycles.total.count())});
       if (!req.quiet) {
-        const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
         err << "dfsim: [" << done << "/" << jobs.size() << "] " << layer->name << " "
             << nextJob->label << ": "
             << withThousands(static_cast<std::int64_t>(run.layers.back().cycles.total.count()))
@@ -428,6 +436,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!req.outDir.empty()) {
     outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
     outDir.stage("layers.csv", layersCsv(run));
+    outDir.stage("timing.json", timingToJson(timings).dump(2) + "\n");
     for (const Job& job : jobs) {
       const std::string base = "mappings/" + fileSafe(job.layer->name + "." + job.label);
       outDir.stage(base + ".json",
@@ -438,7 +447,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!req.quiet) {
       const std::filesystem::path dir(req.outDir);
       err << "dfsim: wrote " << (dir / "stats.json").string() << ", "
-          << (dir / "layers.csv").string() << " and " << (dir / "mappings").string() << "/\n";
+          << (dir / "layers.csv").string() << ", " << (dir / "timing.json").string() << " and "
+          << (dir / "mappings").string() << "/\n";
     }
   }
   return 0;
