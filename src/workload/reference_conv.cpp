@@ -9,6 +9,7 @@ std::vector<std::int32_t> referenceConv(const Layer& layer,
                                         const std::vector<std::int32_t>& inputs) {
   const std::int64_t mPerGroup = layer.dim(Dim::M);
   const std::int64_t cPerGroup = layer.dim(Dim::C);
+  const std::int64_t paddedW = layer.paddedW();
   std::vector<std::int32_t> out(static_cast<std::size_t>(layer.tensorWords()[Tensor::Outputs]), 0);
   for (std::int64_t n = 0; n < layer.N; ++n) {
     for (std::int64_t g = 0; g < layer.groups; ++g) {
@@ -17,12 +18,15 @@ std::vector<std::int32_t> referenceConv(const Layer& layer,
           for (std::int64_t q = 0; q < layer.Q; ++q) {
             std::int32_t acc = 0;
             for (std::int64_t c = 0; c < cPerGroup; ++c) {
+              // Filter rows and input rows are row-major: (r, s) and (h, w) step by S and by the
+              // padded width.
+              const std::int64_t w0 = weightIndex(layer, g, m, c, 0, 0);
+              const std::int64_t i0 =
+                  inputIndex(layer, n, g, c, p * layer.stride, q * layer.stride);
               for (std::int64_t r = 0; r < layer.R; ++r) {
                 for (std::int64_t s = 0; s < layer.S; ++s) {
-                  const std::int64_t h = p * layer.stride + r;
-                  const std::int64_t w = q * layer.stride + s;
-                  acc += weights[static_cast<std::size_t>(weightIndex(layer, g, m, c, r, s))] *
-                         inputs[static_cast<std::size_t>(inputIndex(layer, n, g, c, h, w))];
+                  acc += weights[static_cast<std::size_t>(w0 + r * layer.S + s)] *
+                         inputs[static_cast<std::size_t>(i0 + r * paddedW + s)];
                 }
               }
             }
