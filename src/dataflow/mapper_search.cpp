@@ -16,11 +16,14 @@ namespace dfsim {
 
 namespace {
 
-// How many of the most PE-hungry spatial choices, RF choices per spatial choice and
-// (spatial, RF) finalists get the full GLB enumeration; and a cap on GLB choices per finalist.
+// How many of the most PE-hungry spatial choices and RF choices per spatial choice are kept;
+// how many (spatial, RF) finalists at least get the full GLB enumeration, and how many
+// candidates stage B may score before it stops taking further pairs (in their stage-A order);
+// and a cap on GLB choices per finalist.
 constexpr std::size_t kMaxSpatial = 12;
 constexpr std::size_t kMaxRfPerSpatial = 400;
 constexpr std::size_t kFinalists = 8;
+constexpr std::int64_t kStageBBudget = 200000;
 constexpr std::size_t kMaxGlbChoices = 4000;
 
 /// Loop orders tried above the GLB (outermost first): finish outputs (C R S innermost), keep
@@ -362,13 +365,15 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
     return pairs[a].best.score < pairs[b].best.score;
   });
   Scored best;
+  const std::int64_t triedInStageA = searcher.stats().tried;
   for (std::size_t i = 0; i < order.size(); ++i) {
     Pair& p = pairs[order[i]];
     if (!best.valid || p.best.score < best.score ||
         (p.best.score == best.score && p.best.cycles < best.cycles)) {
       best = p.best;
     }
-    if (options.exhaustive || i < kFinalists) {
+    const bool withinBudget = searcher.stats().tried - triedInStageA < kStageBBudget;
+    if (options.exhaustive || i < kFinalists || withinBudget) {
       searcher.allGlb(p.arrayExt, p.left, p.spatial, p.rf, best);
     }
   }

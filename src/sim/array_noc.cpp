@@ -120,8 +120,10 @@ std::int64_t ArrayNoc::drain(Route route, const Plan& plan, TileBuffer& parent,
   const std::int64_t origin = peBase[0] + plan.front().second;
   std::int64_t written = 0;
   if (!functional_ && m.known) {
-    for (std::int64_t off : m.distinctOffsets)
+    for (std::int64_t off : m.distinctOffsets) {
       parent.valid[static_cast<std::size_t>(origin + off)] = 1;
+      logMark(origin + off);
+    }
     written = static_cast<std::int64_t>(m.distinctOffsets.size());
   } else {
     newRound(parent.data.size());
@@ -134,6 +136,7 @@ std::int64_t ArrayNoc::drain(Route route, const Plan& plan, TileBuffer& parent,
         if (firstSeen(static_cast<std::int64_t>(pi))) {
           parent.data[pi] = src[local];
           parent.valid[pi] = 1;
+          logMark(static_cast<std::int64_t>(pi));
           ++written;
           if (!functional_) m.distinctOffsets.push_back(static_cast<std::int64_t>(pi) - origin);
         } else {

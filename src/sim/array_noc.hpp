@@ -75,6 +75,34 @@ class ArrayNoc : public sc_core::sc_module {
                                 : replays(t, route, kFill);
   }
 
+  /// The network port's backlog at `now` (BandwidthPort::backlogUnits).
+  std::uint64_t backlog(Cycle now) const { return port_.backlogUnits(now); }
+  /// Moves the port's backlog at `from` to `to` (BandwidthPort::carryBacklog).
+  void carryBacklog(Cycle from, Cycle to) { port_.carryBacklog(from, to); }
+
+  /// The mark log (fast mode, for skipping ahead): while on, every parent index a drain marks
+  /// as holding a partial sum is appended, up to `capacity` entries (reserved here, once);
+  /// entries beyond it are only counted in marksDropped().
+  void startMarkLog(std::size_t capacity) {
+    markLog_.reserve(capacity);
+    markLogOn_ = true;
+  }
+  /// The parent indices marked since the last clearMarkLog(), in order.
+  const std::vector<std::int64_t>& markLog() const { return markLog_; }
+  /// Marks dropped because the log was full, ever (compare two readings).
+  std::uint64_t marksDropped() const { return marksDropped_; }
+  /// Empties the log (its capacity stays).
+  void clearMarkLog() { markLog_.clear(); }
+  /// Appends `parentIndex` to the log as a drain would (for marks made on the drains' behalf).
+  void logMark(std::int64_t parentIndex) {
+    if (!markLogOn_) return;
+    if (markLog_.size() < markLog_.capacity()) {
+      markLog_.push_back(parentIndex);
+    } else {
+      ++marksDropped_;
+    }
+  }
+
   /// Books `words` distinct words on the network at `now`; returns their arrival.
   Cycle reserve(Cycle now, std::int64_t words) {
     return port_.reserve(now, static_cast<std::uint64_t>(words));
@@ -114,6 +142,9 @@ class ArrayNoc : public sc_core::sc_module {
   std::uint32_t round_ = 0;
   PerTensor<ReadWrite> counts_{};
   std::array<std::array<std::array<Memo, kOps>, 2>, kNumTensors> memo_{};
+  std::vector<std::int64_t> markLog_;
+  bool markLogOn_ = false;
+  std::uint64_t marksDropped_ = 0;
 };
 
 }  // namespace dfsim

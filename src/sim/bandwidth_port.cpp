@@ -15,6 +15,17 @@ Cycle BandwidthPort::reserve(Cycle now, std::uint64_t units) {
   return Cycle(endCycle + latency_);
 }
 
+std::uint64_t BandwidthPort::backlogUnits(Cycle now) const {
+  const std::uint64_t nowUnits = now.count() * perCycle_;
+  return busyUntilUnits_ > nowUnits ? busyUntilUnits_ - nowUnits : 0;
+}
+
+void BandwidthPort::carryBacklog(Cycle from, Cycle to) {
+  if (busyUntilUnits_ > from.count() * perCycle_) {
+    busyUntilUnits_ += (to.count() - from.count()) * perCycle_;
+  }
+}
+
 Cycle BandwidthPort::freeAt() const {
   if (perCycle_ == 0) return Cycle(lastEndCycle_);
   return Cycle((busyUntilUnits_ + perCycle_ - 1) / perCycle_);

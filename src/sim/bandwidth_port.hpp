@@ -26,6 +26,13 @@ class BandwidthPort {
   Cycle reserve(Cycle now, std::uint64_t units);
   /// The first cycle at which the channel has no transfer in flight on its wires.
   Cycle freeAt() const;
+  /// Work still queued at cycle `now`, in units of 1/unitsPerCycle cycle (0 when the channel is
+  /// idle by then, or has unlimited bandwidth). Two channels with the same backlog at their
+  /// `now` serve the same later traffic identically, shifted in time.
+  std::uint64_t backlogUnits(Cycle now) const;
+  /// For skipping ahead in time: a channel busy at `from` keeps the same backlog at `to`
+  /// (`to` >= `from`); an idle one is left as it is (it is idle at `to` as well).
+  void carryBacklog(Cycle from, Cycle to);
 
  private:
   std::uint64_t perCycle_ = 0;

@@ -8,7 +8,7 @@ const ArrayNoc::Plan kLatchDrainPlan = {{0, 0}};
 
 Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
                        const ArchSpec& arch, const Mapping& mapping, const SimClock& clock,
-                       Dram& dram, GlobalBuffer& glb, ArrayNoc& noc, PeArray& pes)
+                       Dram& dram, GlobalBuffer& glb, ArrayNoc& noc, PeArray& pes, bool skipRepeats)
     : sc_core::sc_module(name),
       layer_(layer),
       arch_(arch),
@@ -20,6 +20,7 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
       pes_(pes),
       plan_(NestPlan::make(layer, mapping)),
       doubleBuffered_(arch.glb.doubleBuffered) {
+  skipRepeats_ = skipRepeats;
   const std::size_t iters = plan_.rfPoint.size();
   const auto peCount = static_cast<std::size_t>(pes.pes());
   for (const NestPlan::OuterLoop& l : plan_.outer) dramLoopCount_ += l.atDram ? 1 : 0;
@@ -59,6 +60,15 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
   }
   pes.checkCapacity();
   precomputeStepTables();
+  trackers_.assign(plan_.outer.size(), LoopTracker{});
+  firstTracked_ = plan_.outer.size();
+  for (std::size_t i = plan_.outer.size(); skipRepeats_ && i-- > dramLoopCount_;) {
+    if (plan_.outer[i].bound < 4) continue;  // skipping starts at the fourth iteration
+    trackers_[i].tracked = true;
+    firstTracked_ = i;
+  }
+  // Marks of one iteration of the outermost tracked loop, up to 8 MiB of indices.
+  if (firstTracked_ < plan_.outer.size()) noc.startMarkLog(std::size_t{1} << 20);
   SC_THREAD(run);
 }
 
@@ -99,6 +109,12 @@ void Controller::precomputeStepTables() {
       if (c < loops) unit[idx(plan_.outer[c].dim)] = plan_.outer[c].weight;
       carryDelta_[t][c] = (c < loops ? axisStep(unit) : 0) - wrap;
     }
+    loopStride_[t].assign(loops, 0);
+    for (std::size_t i = 0; i < loops; ++i) {
+      DimVector unit{};
+      unit[idx(plan_.outer[i].dim)] = plan_.outer[i].weight;
+      loopStride_[t][i] = axisStep(unit);
+    }
     peIndexOffset_[t].assign(peAxes_[t].size(), 0);
     for (std::size_t pe = 0; pe < peAxes_[t].size(); ++pe) {
       for (std::size_t k = 0; k < kAxes; ++k) {
@@ -110,13 +126,11 @@ void Controller::precomputeStepTables() {
 
 void Controller::run() {
   // 1. Step through the temporal loops above the array, odometer style.
-  std::int64_t steps = 1;
-  for (const NestPlan::OuterLoop& l : plan_.outer) steps *= l.bound;
   now_ = clock_.now();
   syncedAt_ = now_;
-  for (std::int64_t s = 0; s < steps; ++s) {
-    // 2. One array step: drain, GLB tiles, RF tiles, compute.
-    runStep(s == 0);
+  for (bool first = true;; first = false) {
+    // 2. One array step: drain, GLB tiles, RF tiles, compute (unless skipped over).
+    if (first || !skipRepeats_ || !skipAhead()) runStep(first);
     // Loosely timed with temporal decoupling: the blocks this thread drives are passive and
     // DRAM is reached through b_transport with an annotated delay, so SystemC time need only
     // catch up with the controller's local time once per quantum.
@@ -133,6 +147,7 @@ void Controller::run() {
       index_[i] = 0;
     }
     for (Tensor t : kAllTensors) stepBase_[t] += carryDelta_[t][carry_];
+    if (carry_ == plan_.outer.size()) break;  // every loop wrapped: the nest is done
   }
   // 3. Drain the last psums and write every output back (carry_ says every loop wrapped).
   drainOutputs();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -29,15 +30,19 @@ class Controller : public sc_core::sc_module {
   SC_HAS_PROCESS(Controller);
 
   /// Prepares every block for `layer` under `mapping` (all allocation happens here). Whether
-  /// values move (functional or fast mode) is the blocks' business.
+  /// values move (functional or fast mode) is the blocks' business. `skipRepeats` (fast mode
+  /// only: no values may need moving) lets the controller skip ahead over iterations of a GLB
+  /// loop once they repeat exactly (see skipAhead()).
   Controller(const sc_core::sc_module_name& name, const Layer& layer, const ArchSpec& arch,
              const Mapping& mapping, const SimClock& clock, Dram& dram, GlobalBuffer& glb,
-             ArrayNoc& noc, PeArray& pes);
+             ArrayNoc& noc, PeArray& pes, bool skipRepeats = false);
 
   /// Cycles of the finished run, split by cause.
   const CycleBreakdown& cycles() const { return cycles_; }
   /// Whether the run reached its end.
   bool finished() const { return finished_; }
+  /// Array steps that skipping ahead applied at once instead of running (0 unless skipRepeats).
+  std::int64_t stepsSkipped() const { return stepsSkipped_; }
 
  private:
   enum class Cause { Dram, Glb, Noc };
@@ -66,6 +71,37 @@ class Controller : public sc_core::sc_module {
   void computePeBases(Tensor t, std::int64_t stepBase);
   /// Fills rfChangeAt_, glbChangeAt_ and the linear parent-index tables (constructor only).
   void precomputeStepTables();
+
+  // Skipping ahead (controller_skip.cpp). Counters a step changes, flattened: reads and writes
+  // per tensor at DRAM, GLB, NoC and RF, MACs, the four cycle counts and the local time.
+  static constexpr std::size_t kCounters = 4 * kNumTensors * 2 + 1 + 4 + 1;
+  /// Relative timing state: DRAM bus and completion, GLB read and write, NoC, and the
+  /// prefetches of weights and inputs, each as a backlog from now_.
+  static constexpr std::size_t kBacklogs = 2 + 2 + 1 + 2;
+  struct Snapshot {
+    std::array<std::int64_t, kCounters> counters{};
+    std::array<std::uint64_t, kBacklogs> backlog{};
+  };
+  /// Per GLB loop: the start of its current iteration and what the previous one changed.
+  struct LoopTracker {
+    bool tracked = false;    ///< a GLB loop with a bound of at least 4
+    bool haveStart = false;  ///< `start` is the start of the current iteration
+    bool haveDelta = false;  ///< `delta` is the change over the previous iteration (not the first)
+    Snapshot start;
+    std::array<std::int64_t, kCounters> delta{};
+    std::size_t logStart = 0;  ///< mark-log size at `start`
+    std::uint64_t droppedAtStart = 0;
+  };
+  /// Called before every step but the first: at the start of an iteration of loop carry_, when
+  /// the last two iterations changed every counter alike and left the same relative timing
+  /// state, the remaining iterations of that loop would too; they are then applied at once
+  /// (counters times their number, time moved on, psum marks replayed) and the odometer moved
+  /// to the loop's last step. Returns whether it skipped (the current step then is not run).
+  bool skipAhead();
+  void takeSnapshot(Snapshot& s) const;
+  /// Applies `times` iterations of loop `loop` that each change the counters by `delta`.
+  void applySkip(std::size_t loop, std::int64_t times,
+                 const std::array<std::int64_t, kCounters>& delta);
   const TileBuffer& parentOf(Tensor t);
   TileBuffer& parentOfMutable(Tensor t);
   ReadWrite& parentCounts(Tensor t);
@@ -100,6 +136,13 @@ class Controller : public sc_core::sc_module {
   PerTensor<std::int64_t> stepBase_{};
   PerTensor<std::vector<std::int64_t>> carryDelta_;
   PerTensor<std::vector<std::int64_t>> peIndexOffset_;
+  /// loopStride_[t][i]: how stepBase_[t] moves when loop i alone moves by one.
+  PerTensor<std::vector<std::int64_t>> loopStride_;
+  bool skipRepeats_ = false;
+  std::vector<LoopTracker> trackers_;  ///< per outer loop
+  std::size_t firstTracked_ = 0;       ///< outermost tracked loop (loop count: none)
+  Snapshot scratchSnapshot_;
+  std::int64_t stepsSkipped_ = 0;
   std::size_t carry_ = 0;         ///< carry position of the last increment
   PerTensor<bool> changedRf_{};   ///< this step moved the RF tile
   PerTensor<bool> changedGlb_{};  ///< this step moved the GLB tile

@@ -47,6 +47,16 @@ class Dram : public sc_core::sc_module {
   Cycle reserveWords(Cycle now, std::int64_t words);
   /// The cycle at which every booked transfer has completed.
   Cycle idleAt() const { return lastCompletion_; }
+  /// The data bus's backlog at `now` (BandwidthPort::backlogUnits) and the cycles from `now`
+  /// to idleAt() (0 when past): equal values mean equal futures for equal traffic.
+  std::array<std::uint64_t, 2> backlog(Cycle now) const {
+    return {bus_.backlogUnits(now), (lastCompletion_ - now).count()};
+  }
+  /// Moves the backlog at `from` to `to` (skipping ahead; see BandwidthPort::carryBacklog).
+  void carryBacklog(Cycle from, Cycle to) {
+    bus_.carryBacklog(from, to);
+    if (lastCompletion_ > from) lastCompletion_ += to - from;
+  }
 
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);

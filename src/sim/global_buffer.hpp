@@ -55,6 +55,16 @@ class GlobalBuffer : public sc_core::sc_module {
     return writePort_.reserve(now, static_cast<std::uint64_t>(words));
   }
 
+  /// The read and write ports' backlogs at `now` (BandwidthPort::backlogUnits).
+  std::array<std::uint64_t, 2> backlog(Cycle now) const {
+    return {readPort_.backlogUnits(now), writePort_.backlogUnits(now)};
+  }
+  /// Moves the ports' backlogs at `from` to `to` (BandwidthPort::carryBacklog).
+  void carryBacklog(Cycle from, Cycle to) {
+    readPort_.carryBacklog(from, to);
+    writePort_.carryBacklog(from, to);
+  }
+
  private:
   /// One DRAM burst of `words` words at DRAM word index `dramIndex` of `t`.
   Cycle burst(Tensor t, bool write, std::int64_t dramIndex, std::int32_t* data, std::int64_t words,

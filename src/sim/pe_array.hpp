@@ -38,6 +38,9 @@ class PeArray : public sc_core::sc_module {
   const PerTensor<ReadWrite>& counts() const { return counts_; }
   /// MACs performed so far.
   std::int64_t macs() const { return macs_; }
+  /// Counts `n` MACs whose accesses the caller counts itself (the controller skipping ahead
+  /// over repeated steps in fast mode).
+  void countMacs(std::int64_t n) { macs_ += n; }
   /// Active PEs.
   std::int64_t pes() const { return pes_; }
 

@@ -24,12 +24,13 @@ namespace {
 struct Accelerator {
   Accelerator(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
               const SimClock& clock, std::vector<std::int32_t> weights,
-              std::vector<std::int32_t> inputs, bool functional)
+              std::vector<std::int32_t> inputs, bool functional, bool skipRepeats)
       : dram("dram", arch, layer, clock, std::move(weights), std::move(inputs)),
         glb("glb", arch, clock),
         noc("noc", arch, functional),
         pes("pe_array", arch, mapping.activePes(), functional),
-        controller("controller", layer, arch, mapping, clock, dram, glb, noc, pes) {
+        controller("controller", layer, arch, mapping, clock, dram, glb, noc, pes,
+                   !functional && skipRepeats) {
     glb.dramSocket.bind(dram.socket);
   }
   Dram dram;
@@ -73,8 +74,9 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
 
   FreshKernel kernel;
   const SimClock clock(arch.clockMhz);
-  auto acc = std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
-                                           std::move(inputs), options.functional);
+  auto acc =
+      std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
+                                    std::move(inputs), options.functional, options.skipRepeats);
   sc_core::sc_start();
   if (!acc->controller.finished()) {
     throw InternalError("simulation of layer " + layer.name + " stopped before its end");
@@ -90,6 +92,7 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
     result.counts(Level::Rf, t) = acc->pes.counts()[t];
   }
   result.counts.macs = acc->pes.macs();
+  result.stepsSkipped = acc->controller.stepsSkipped();
   if (options.check) {
     checkOutputs(layer, acc->dram.store(Tensor::Outputs), expected);
     result.checked = true;

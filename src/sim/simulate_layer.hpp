@@ -17,6 +17,10 @@ struct SimOptions {
   /// false (fast mode): count and time without computing values; the counts and cycles are
   /// those of the functional run (a test checks it), and `check` must be false.
   bool functional = true;
+  /// Fast mode only: skip ahead over iterations of a GLB loop once they repeat exactly
+  /// (Controller::skipAhead); the counts and cycles are those of stepping through them (a test
+  /// checks it). false steps through every array step.
+  bool skipRepeats = true;
 };
 
 /// What one simulated layer produced.
@@ -24,7 +28,8 @@ struct SimResult {
   CycleBreakdown cycles;
   AccessCounts counts;  ///< bumped by the modules as words moved
   std::int64_t activePes = 0;
-  bool checked = false;  ///< true when --check compared every output and all matched
+  bool checked = false;           ///< true when --check compared every output and all matched
+  std::int64_t stepsSkipped = 0;  ///< array steps applied at once by skipping ahead (fast mode)
 };
 
 /// Elaborates the SystemC model for `arch`, runs `layer` under `mapping` to completion and

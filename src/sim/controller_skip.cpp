@@ -1,0 +1,148 @@
+// Skipping ahead in fast mode: once the iterations of a GLB loop repeat exactly, the rest of
+// them are applied at once instead of stepped through.
+//
+// Why this is exact. Inside one GLB tile (only GLB loops move) an iteration of GLB loop c is
+// the same sequence of steps as the one before: the same tiles change at the same steps, moving
+// the same numbers of words (fast mode replays them), and a psum tile finds partial sums in
+// its parent exactly when the tile was visited before, which depends on the loop indices that
+// do not index outputs: the same for every iteration of c after the first. What can still
+// differ is timing, and a step's timing depends only on the ports' backlogs relative to the
+// controller's time. So when two consecutive iterations (not the first) changed every counter
+// alike and the second started from the same relative timing state as the first, every later
+// iteration of the sweep does the same, and they can be applied at once: counters times their
+// number, time moved on with every port's backlog carried along, and the parent indices the
+// drains marked as holding partial sums replayed at each iteration's offset.
+#include <algorithm>
+#include <string>
+
+#include "common/errors.hpp"
+#include "sim/controller.hpp"
+
+namespace dfsim {
+
+void Controller::takeSnapshot(Snapshot& s) const {
+  std::size_t k = 0;
+  for (Tensor t : kAllTensors) {
+    for (const ReadWrite* rw :
+         {&dram_.counts()[t], &glb_.counts()[t], &noc_.counts()[t], &pes_.counts()[t]}) {
+      s.counters[k++] = rw->reads;
+      s.counters[k++] = rw->writes;
+    }
+  }
+  s.counters[k++] = pes_.macs();
+  for (Cycle c : {cycles_.compute, cycles_.stallDram, cycles_.stallGlb, cycles_.stallNoc, now_}) {
+    s.counters[k++] = static_cast<std::int64_t>(c.count());
+  }
+  const std::array<std::uint64_t, 2> dram = dram_.backlog(now_);
+  const std::array<std::uint64_t, 2> glb = glb_.backlog(now_);
+  s.backlog = {dram[0],
+               dram[1],
+               glb[0],
+               glb[1],
+               noc_.backlog(now_),
+               prefetched_[Tensor::Weights] ? (prefetchReady_[Tensor::Weights] - now_).count() : 0,
+               prefetched_[Tensor::Inputs] ? (prefetchReady_[Tensor::Inputs] - now_).count() : 0};
+}
+
+bool Controller::skipAhead() {
+  const std::size_t c = carry_;
+  const std::size_t loops = plan_.outer.size();
+  // A step that moves a loop outside every tracked one starts every window afresh.
+  if (c < firstTracked_) noc_.clearMarkLog();
+  const std::size_t from = std::max(c, firstTracked_);
+  if (from >= loops) return false;
+  Snapshot& now = scratchSnapshot_;
+  takeSnapshot(now);
+  LoopTracker& tc = trackers_[c];
+  if (c >= firstTracked_ && tc.tracked && tc.haveStart) {
+    std::array<std::int64_t, kCounters> delta{};
+    for (std::size_t k = 0; k < kCounters; ++k) delta[k] = now.counters[k] - tc.start.counters[k];
+    const bool marksKept =
+        loopStride_[Tensor::Outputs][c] == 0 || noc_.marksDropped() == tc.droppedAtStart;
+    if (tc.haveDelta && delta == tc.delta && now.backlog == tc.start.backlog && marksKept) {
+      applySkip(c, plan_.outer[c].bound - index_[c], delta);
+      return true;
+    }
+    tc.delta = delta;
+    tc.haveDelta = index_[c] >= 2;  // the iteration just ended was not the sweep's first
+  }
+  for (std::size_t j = from; j < loops; ++j) {
+    LoopTracker& t = trackers_[j];
+    if (!t.tracked) continue;
+    t.start = now;
+    t.haveStart = true;
+    if (j != c) t.haveDelta = false;  // a new sweep of loop j begins
+    t.logStart = noc_.markLog().size();
+    t.droppedAtStart = noc_.marksDropped();
+  }
+  return false;
+}
+
+void Controller::applySkip(std::size_t loop, std::int64_t times,
+                           const std::array<std::int64_t, kCounters>& delta) {
+  // 1. Counters: `times` iterations like the last one.
+  std::size_t k = 0;
+  for (Tensor t : kAllTensors) {
+    for (ReadWrite* rw :
+         {&dram_.countsOf(t), &glb_.countsOf(t), &noc_.countsOf(t), &pes_.countsOf(t)}) {
+      rw->reads += times * delta[k++];
+      rw->writes += times * delta[k++];
+    }
+  }
+  pes_.countMacs(times * delta[k++]);
+  for (Cycle* c : {&cycles_.compute, &cycles_.stallDram, &cycles_.stallGlb, &cycles_.stallNoc}) {
+    *c += Cycle(static_cast<std::uint64_t>(times * delta[k++]));
+  }
+  // 2. Time: every port keeps its backlog relative to the controller.
+  const Cycle before = now_;
+  now_ += Cycle(static_cast<std::uint64_t>(times * delta[k]));
+  dram_.carryBacklog(before, now_);
+  glb_.carryBacklog(before, now_);
+  noc_.carryBacklog(before, now_);
+  // 3. Psum marks: each skipped iteration marks what the last one did, one loop step further.
+  const std::int64_t stride = loopStride_[Tensor::Outputs][loop];
+  if (stride != 0) {
+    TileBuffer& parent = parentOfMutable(Tensor::Outputs);
+    const std::vector<std::int64_t>& log = noc_.markLog();
+    const std::size_t begin = trackers_[loop].logStart;
+    const std::size_t end = log.size();
+    const auto size = static_cast<std::int64_t>(parent.valid.size());
+    for (std::int64_t i = 1; i <= times; ++i) {
+      for (std::size_t e = begin; e < end; ++e) {
+        const std::int64_t at = log[e] + i * stride;
+        if (at < 0 || at >= size) {
+          throw InternalError("skipping ahead: psum mark " + std::to_string(at) +
+                              " outside its parent of " + std::to_string(size) + " words");
+        }
+        parent.valid[static_cast<std::size_t>(at)] = 1;
+        noc_.logMark(at);
+      }
+    }
+  }
+  std::int64_t stepsPerIteration = 1;
+  for (std::size_t j = loop + 1; j < plan_.outer.size(); ++j)
+    stepsPerIteration *= plan_.outer[j].bound;
+  stepsSkipped_ += times * stepsPerIteration;
+  // 4. The odometer stands on the loop's last step, as if it had just run.
+  for (std::size_t j = loop; j < plan_.outer.size(); ++j) {
+    index_[j] = plan_.outer[j].bound - 1;
+    trackers_[j].haveStart = false;
+    trackers_[j].haveDelta = false;
+  }
+  for (Tensor t : kAllTensors) {
+    stepBase_[t] = 0;
+    for (std::size_t i = 0; i < index_.size(); ++i) stepBase_[t] += index_[i] * loopStride_[t][i];
+  }
+  // A psum that bypasses the RF is still in its latch after that step: the next drain sends it
+  // from where the step's last RF iteration left it.
+  const Tensor out = Tensor::Outputs;
+  if (!mapping_.rfKeeps[out]) {
+    computePeBases(out, stepBase_[out]);
+    const std::int64_t last = latchPlan_[out].back()[0].second;
+    const std::size_t track =
+        noc_.replaysDrains(ArrayNoc::Route::Latch) ? 1 : latchIndex_[out].size();
+    for (std::size_t pe = 0; pe < track; ++pe) latchIndex_[out][pe] = peBase_[out][pe] + last;
+  }
+}
+
+}  // namespace dfsim
