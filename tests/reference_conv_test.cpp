@@ -5,23 +5,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "test_support.hpp"
 #include "workload/layer.hpp"
 #include "workload/reference_conv.hpp"
 
 namespace {
 
+/// A square layer of `c` input and `m` output channels, no padding.
 dfsim::Layer conv(std::int64_t c, std::int64_t m, std::int64_t hw, std::int64_t rs,
                   std::int64_t stride, std::int64_t groups) {
-  dfsim::Layer l;
-  l.name = "hand";
-  l.C = c;
-  l.M = m;
-  l.H = l.W = hw;
-  l.R = l.S = rs;
-  l.stride = stride;
-  l.groups = groups;
-  l.P = l.Q = (hw - rs) / stride + 1;
-  return l;
+  return dfsim::test::conv("hand", 1, c, m, hw, rs, stride, 0, groups);
 }
 
 }  // namespace
@@ -57,9 +50,8 @@ TEST_CASE("referenceConv: two groups see only their own channels", "[reference]"
 TEST_CASE("referenceConv: padded inputs are read in their padded layout", "[reference]") {
   // 1x1 input 4 with padding 1 is the 3x3 padded image 0 0 0 / 0 4 0 / 0 0 0; a 3x3 filter of
   // 1..9 gives one output, 4 * 5 (the centre tap).
-  dfsim::Layer l = conv(1, 1, 1, 3, 1, 1);
-  l.padding = 1;
-  l.P = l.Q = 1;
+  const dfsim::Layer l = dfsim::test::conv("hand", 1, 1, 1, 1, 3, 1, 1);
+  REQUIRE(l.P == 1);
   const std::vector<std::int32_t> in = {0, 0, 0, 0, 4, 0, 0, 0, 0};
   const std::vector<std::int32_t> w = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   CHECK(dfsim::referenceConv(l, w, in) == std::vector<std::int32_t>{20});

@@ -7,6 +7,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
+#include "common/cycle_breakdown.hpp"
 #include "workload/layer.hpp"
 
 namespace dfsim::test {
@@ -81,6 +82,15 @@ inline ArchSpec eyerissLike() {
   a.dram.bytesPerCycle = 8;
   a.dram.latencyCycles = 100;
   return a;
+}
+
+/// Cycles as text (total and each cause), for comparisons with readable failures.
+inline std::string describe(const CycleBreakdown& c) {
+  std::ostringstream os;
+  os << "total=" << c.total.count() << " compute=" << c.compute.count()
+     << " stall_dram=" << c.stallDram.count() << " stall_glb=" << c.stallGlb.count()
+     << " stall_noc=" << c.stallNoc.count();
+  return os.str();
 }
 
 /// Counts as text, one level x tensor per line, for failure messages.
