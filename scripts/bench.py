@@ -1,12 +1,11 @@
 """Per-layer wall time, simulated cycles per second and peak memory of dfsim runs.
 
 Each layer x dataflow runs in its own process so that its peak memory (max RSS, from
-getrusage of the finished child) and its wall time are its own.
+wait4 of the finished child) and its wall time are its own.
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,18 +20,24 @@ def layer_names(network_path):
     return [l["name"] for l in net["layers"] if l.get("type") in ("conv", "fc")]
 
 
-def run_one(dfsim, root, arch, network, dataflow, layer, batch, out_dir):
-    cmd = [dfsim, "run", "--arch", arch, "--network", network, "--dataflow", dataflow,
-           "--layer", layer, "--check", "--quiet", "--out", out_dir]
-    if batch:
-        cmd += ["--batch", str(batch)]
+def run_one(dfsim, root, args, dataflow, layer, out_dir):
+    """Runs one dfsim process; returns (exit code, stderr, wall seconds, its own peak RSS KiB)."""
+    cmd = [dfsim, "run", "--arch", args.arch, "--network", args.network, "--dataflow", dataflow,
+           "--layer", layer, "--fast" if args.fast else "--check", "--quiet", "--out", out_dir]
+    if args.batch:
+        cmd += ["--batch", str(args.batch)]
+    if args.search:
+        cmd.append("--search")
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
-    _, err = proc.communicate()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    # wait4 reaps this child and gives its own resource usage (ru_maxrss in KiB).
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
-    # ru_maxrss of RUSAGE_CHILDREN is the largest child so far; wait4 gives this child's own.
-    return proc.returncode, err.decode(), wall
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, err.decode(), wall, usage.ru_maxrss
 
 
 def main():
@@ -43,6 +48,10 @@ def main():
     ap.add_argument("--network", default="models/alexnet.json")
     ap.add_argument("--dataflow", default="all")
     ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--fast", action="store_true",
+                    help="run in --fast mode (counts and cycles, no values) instead of --check")
+    ap.add_argument("--search", action="store_true",
+                    help="searched mappings (--search) instead of the default ones")
     args = ap.parse_args()
     dataflows = DATAFLOWS if args.dataflow == "all" else [args.dataflow]
     layers = layer_names(os.path.join(args.root, args.network))
@@ -56,19 +65,14 @@ def main():
         for df in dataflows:
             for layer in layers:
                 out_dir = os.path.join(tmp, f"{df}-{layer}")
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                code, err, wall = run_one(args.dfsim, args.root, args.arch, args.network, df,
-                                          layer, args.batch, out_dir)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                code, err, wall, rss_kib = run_one(args.dfsim, args.root, args, df, layer,
+                                                   out_dir)
                 if code != 0:
                     print(f"{df:8} {layer:8} FAILED (exit {code}): {err.strip()}")
                     sys.exit(1)
                 with open(os.path.join(out_dir, "stats.json"), encoding="utf-8") as f:
                     stats = json.load(f)
                 cycles = sum(l["cycles"]["total"] for l in stats["layers"])
-                # Peak RSS of this child: RUSAGE_CHILDREN reports the maximum over all children,
-                # so it only grows; it is exact whenever this child set a new maximum.
-                rss_kib = max(after.ru_maxrss, before.ru_maxrss)
                 peak_kib = max(peak_kib, rss_kib)
                 total_wall += wall
                 total_cycles += cycles
