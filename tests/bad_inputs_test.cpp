@@ -372,8 +372,17 @@ std::vector<BadInput> commandLineCases() {
       {"an unknown dataflow",
        {},
        "run --arch {dir}/arch.json " + net + " --dataflow xyz",
-       "--dataflow xyz: unknown dataflow; expected one of ws, os_a, os_b, os_c, nlr, rs, all (os "
-       "means os_a)"},
+       "--dataflow xyz: unknown dataflow \"xyz\"; expected one of ws, os_a, os_b, os_c, nlr, rs, "
+       "all (os means os_a), or a comma-separated list of them"},
+      {"an unknown dataflow in a list",
+       {},
+       "run --arch {dir}/arch.json " + net + " --dataflow ws,,rs",
+       "--dataflow ws,,rs: unknown dataflow \"\"; expected one of ws, os_a, os_b, os_c, nlr, rs, "
+       "all (os means os_a), or a comma-separated list of them"},
+      {"a dataflow named twice",
+       {},
+       "run --arch {dir}/arch.json " + net + " --dataflow rs,ws,os_a,rs",
+       "--dataflow rs,ws,os_a,rs: rs is named twice"},
       {"an unknown --layer",
        {},
        runArgs("--layer c9"),

@@ -344,3 +344,23 @@ TEST_CASE("dfsim run --search reports what it tried in stats.json and its time i
   CHECK(timing["jobs"][0]["search"]["valid"] == mapper["scored"]);
   CHECK(timing["jobs"][0]["search"]["seconds"].get<double>() > 0.0);
 }
+
+TEST_CASE("dfsim run --dataflow takes a list; --out writes the resolved configs to config.json",
+          "[cli]") {
+  const dfsim::test::TempDir scratch("list");
+  const fs::path outDir = scratch.path() / "r";
+  const std::string base =
+      "run --arch configs/arch/tiny_4x4.json --network models/tiny_conv.json "
+      "--set arch.dram.latency_cycles=7 ";
+  const Outcome o = runDfsim(base + "--dataflow rs,ws --fast -q --out '" + outDir.string() + "'");
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const nlohmann::json stats = nlohmann::json::parse(dfsim::test::readFile(outDir / "stats.json"));
+  REQUIRE(stats["layers"].size() == 2);
+  CHECK(stats["layers"][0]["dataflow"] == "rs");  // in the order given
+  CHECK(stats["layers"][1]["dataflow"] == "ws");
+  const Outcome dump = runDfsim(base + "--dump-config");
+  REQUIRE(dump.code == 0);
+  CHECK(dfsim::test::readFile(outDir / "config.json") == dump.out);
+  CHECK(nlohmann::json::parse(dump.out)["arch"]["dram"]["latency_cycles"] == 7);
+}

@@ -82,8 +82,9 @@ po::options_description runOptions() {
   opt("arch", po::value<std::string>()->value_name("FILE"), "architecture file (JSON); required");
   opt("network", po::value<std::string>()->value_name("FILE"), "network file (JSON); required");
   opt("dataflow", po::value<std::string>()->value_name("NAME"),
-      "ws, os_a, os_b, os_c (os = os_a), nlr, rs, or all (the six in this order); required "
-      "unless --dump-config or --mapping");
+      "ws, os_a, os_b, os_c (os = os_a), nlr, rs, a comma-separated list of them (e.g. "
+      "ws,rs: run in that order), or all (the six in this order); required unless "
+      "--dump-config or --mapping");
   opt("mapping", po::value<std::vector<std::string>>()->value_name("FILE"),
       "also run the mapping in FILE (JSON, as written to DIR/mappings/ by --out) on the layer "
       "it names, labelled with its \"dataflow\"; repeatable; --layer does not filter these");
@@ -100,8 +101,10 @@ po::options_description runOptions() {
       "override one config value before validation, e.g. arch.glb.read_words_per_cycle=8 or "
       "network.layers.0.stride=2; the key starts with arch., network. or energy.; repeatable");
   opt("out", po::value<std::string>()->value_name("DIR"),
-      "also write DIR/stats.json and DIR/layers.csv (DIR and parents created if missing; files "
-      "replaced together, only after a successful run)");
+      "also write DIR/stats.json, DIR/layers.csv, DIR/timing.json (wall times), "
+      "DIR/config.json (the resolved configs, as --dump-config prints them) and "
+      "DIR/mappings/ (DIR and parents created if missing; files replaced together, only after "
+      "a successful run)");
   opt("search",
       "search each dataflow's legal mappings for the best one under --objective (scored with "
       "the analytic model), instead of the default mapping; the winner is simulated");
@@ -138,13 +141,24 @@ std::vector<Dataflow> parseDataflows(const std::string& text) {
     for (std::size_t i = 0; i < kNumDataflows; ++i) out.push_back(static_cast<Dataflow>(i));
     return out;
   }
-  Dataflow d{};
-  if (!parseDataflow(text, d)) {
-    throw InputError("--dataflow " + text + ": unknown dataflow; expected one of " +
-                     dataflowChoices());
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    const std::string name = text.substr(begin, end - begin);
+    Dataflow d{};
+    if (!parseDataflow(name, d)) {
+      throw InputError("--dataflow " + text + ": unknown dataflow \"" + name +
+                       "\"; expected one of " + dataflowChoices() + ", or a comma-separated " +
+                       "list of them");
+    }
+    if (std::find(out.begin(), out.end(), d) != out.end()) {
+      throw InputError("--dataflow " + text + ": " + std::string(dataflowName(d)) +
+                       " is named twice");
+    }
+    out.push_back(d);
+    if (end == text.size()) return out;
+    begin = end + 1;
   }
-  out.push_back(d);
-  return out;
 }
 
 /// 1. The command line alone: syntax, numbers, --set syntax. No file is opened.
@@ -329,11 +343,15 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                      "), got " + std::to_string(table.wordBits));
   }
 
+  // The resolved configs (after --set and --batch): printed by --dump-config, and written to
+  // DIR/config.json by --out.
+  const std::string config = nlohmann::json{{"arch", archToJson(arch)},
+                                            {"network", networkToJson(net)},
+                                            {"energy", energyToJson(table)}}
+                                 .dump(2) +
+                             "\n";
   if (req.dumpConfig) {
-    const nlohmann::json config = {{"arch", archToJson(arch)},
-                                   {"network", networkToJson(net)},
-                                   {"energy", energyToJson(table)}};
-    out << config.dump(2) << '\n';
+    out << config;
     return 0;
   }
 
@@ -437,6 +455,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
     outDir.stage("layers.csv", layersCsv(run));
     outDir.stage("timing.json", timingToJson(timings).dump(2) + "\n");
+    outDir.stage("config.json", config);
     for (const Job& job : jobs) {
       const std::string base = "mappings/" + fileSafe(job.layer->name + "." + job.label);
       outDir.stage(base + ".json",
@@ -447,8 +466,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!req.quiet) {
       const std::filesystem::path dir(req.outDir);
       err << "dfsim: wrote " << (dir / "stats.json").string() << ", "
-          << (dir / "layers.csv").string() << ", " << (dir / "timing.json").string() << " and "
-          << (dir / "mappings").string() << "/\n";
+          << (dir / "layers.csv").string() << ", " << (dir / "timing.json").string() << ", "
+          << (dir / "config.json").string() << " and " << (dir / "mappings").string() << "/\n";
     }
   }
   return 0;
