@@ -58,7 +58,9 @@ TEST_CASE(
     "the default mapping",
     "[mapper][search]") {
   const EnergyTable table;
-  for (const Layer& layer : test::randomLayers(24, kSeed)) {
+  // 8 layers x 3 arrays x 6 dataflows x 3 objectives: a few seconds in Release, about a minute
+  // under the sanitizers.
+  for (const Layer& layer : test::randomLayers(8, kSeed)) {
     for (const ArchSpec& arch : test::propertyArchs()) {
       for (Dataflow df : dataflows()) {
         for (Objective obj : {Objective::Energy, Objective::Cycles, Objective::Edp}) {
@@ -73,9 +75,11 @@ TEST_CASE(
           const Score s = score(layer, arch, r.mapping, table);
           CHECK(close(r.energy, s.energy));
           CHECK(close(r.cycles, s.cycles));
-          const SearchResult again =
-              searchMapping(layer, arch, df, table, SearchOptions{obj, false});
-          CHECK(renderLoopNest(again.mapping) == renderLoopNest(r.mapping));
+          if (obj == Objective::Edp) {  // the same inputs give the same mapping
+            const SearchResult again =
+                searchMapping(layer, arch, df, table, SearchOptions{obj, false});
+            CHECK(renderLoopNest(again.mapping) == renderLoopNest(r.mapping));
+          }
           const Score d = score(layer, arch, defaultMapping(layer, arch, df), table);
           CHECK(s.of(obj) <= d.of(obj) * (1 + 1e-12));
         }
