@@ -1,0 +1,157 @@
+"""The tidy table of a sweep: one row per point x dataflow x layer (pooling layers, which dfsim
+does not simulate, are left out), a column per parameter and per metric.
+
+Columns: point, hash, the parameter columns (swept, then derived), dataflow, layer,
+layer_type, batch, status (ok, failed or skipped), error, energy_unit, then the metrics. A
+failed or skipped point has one row per dataflow with an empty layer, its error or reason and
+no metrics. Metric cells are dfsim's own text from layers.csv (computed ones use 10
+significant digits), so a table does not depend on how or where the points ran.
+"""
+
+import csv
+import io
+import json
+import os
+
+from . import columns
+from .points import cell_text
+
+PARQUET_NOTE = "sweep.parquet is written only when pyarrow can be imported (not in Debian 12)"
+
+
+def header(spec):
+    """The table's column names for a spec."""
+    return (columns.HEAD + [c for c, _, _ in spec.set_columns()] + columns.MIDDLE
+            + list(spec.metrics))
+
+
+def _number(text):
+    return float(text) if text not in ("", None) else 0.0
+
+
+def _fmt(value):
+    return f"{value:.10g}"
+
+
+def read_point(point_dir):
+    """(energy unit, {dataflow: [layers.csv rows as dicts, in file order]}) of one point
+    folder (one dfsim run of every dataflow); OSError, ValueError or KeyError when it is
+    unreadable. Pooling rows (dataflow "-") are left out."""
+    with open(os.path.join(point_dir, "stats.json"), encoding="utf-8") as f:
+        stats = json.load(f)
+    unit = stats["run"]["energy_table"]["unit"]
+    by_df = {}
+    with open(os.path.join(point_dir, "layers.csv"), newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r.get("dataflow") not in (None, "-"):
+                by_df.setdefault(r["dataflow"], []).append(r)
+    return unit, by_df
+
+
+def build(spec, points, results, points_dir):
+    """The table rows (lists of strings, header order) of every point and dataflow.
+
+    `results` maps point index -> the task's result dict (task.run_point); skipped points have
+    none.
+    """
+    set_cols = [c for c, _, _ in spec.set_columns()]
+    rows = []
+    for point in points:
+        params = [cell_text(point.values.get(c)) for c in set_cols]
+        result = results.get(point.index)
+        read = None
+        if point.skip is None and result is not None and result["hash"] is not None:
+            try:
+                read = read_point(os.path.join(points_dir, result["hash"]))
+            except (OSError, ValueError, KeyError) as e:
+                read = e
+        for df in spec.dataflows:
+            def plain(status, error, digest=""):
+                return ([str(point.index), digest] + params
+                        + [df, "", "", "", status, error, ""] + [""] * len(spec.metrics))
+            if point.skip is not None:
+                rows.append(plain("skipped", point.skip))
+                continue
+            if result is None or result["hash"] is None:
+                rows.append(plain("failed", result["error"] if result else "not run"))
+                continue
+            run = result["runs"].get(df)
+            if run is None or run["status"] == "failed":
+                rows.append(plain("failed", run["error"] if run else result["error"],
+                                  result["hash"]))
+                continue
+            if isinstance(read, Exception):
+                rows.append(plain("failed", f"unreadable results: {read}", result["hash"]))
+                continue
+            unit, by_df = read
+            if not by_df.get(df):
+                rows.append(plain("failed", f"unreadable results: {result['hash']}/layers.csv "
+                                            f"has no row of dataflow {df}", result["hash"]))
+                continue
+            for lr in by_df[df]:
+                values = dict(lr)
+                macs, energy = _number(lr["macs"]), _number(lr["energy_total"])
+                values["energy_per_mac"] = _fmt(energy / macs) if macs else ""
+                values["edp"] = _fmt(energy * _number(lr["cycles"]))
+                rows.append([str(point.index), result["hash"]] + params
+                            + [df, lr["layer"], lr["type"], lr["batch"], "ok", "", unit]
+                            + [values.get(m, "") for m in spec.metrics])
+    return rows
+
+
+def csv_text(head, rows):
+    """The table as CSV text (LF line ends, minimal quoting)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(head)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def parquet_available():
+    """Whether pyarrow (needed by pandas for Parquet) can be imported."""
+    try:
+        import pyarrow  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def write_parquet(head, rows, path, numeric_columns):
+    """Writes the table as Parquet (numbers as float64, the rest as strings)."""
+    import pandas as pd
+    frame = pd.DataFrame(rows, columns=head)
+    for col in numeric_columns:
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")  # "" becomes NaN
+    frame.to_parquet(path, index=False)
+
+
+def numeric_columns(head, rows, spec):
+    """Columns to store as numbers in Parquet: the metrics, point, and every parameter column
+    whose non-empty cells all parse as numbers."""
+    out = ["point"] + list(spec.metrics)
+    for col in [c for c, _, _ in spec.set_columns()] + ["batch"]:
+        i = head.index(col)
+        cells = [r[i] for r in rows if r[i] != ""]
+        try:
+            [float(c) for c in cells]
+        except ValueError:
+            continue
+        out.append(col)
+    return out
+
+
+def read_csv(path):
+    """(header, rows as dicts) of a table written by write; ValueError when it is not one."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        try:
+            head = next(reader)
+        except StopIteration:
+            raise ValueError("empty file") from None
+        rows = [dict(zip(head, r)) for r in reader]
+    missing = [c for c in columns.HEAD + columns.MIDDLE if c not in head]
+    if missing:
+        raise ValueError(f"not a sweep table: no column {', '.join(missing)}")
+    return head, rows
