@@ -80,14 +80,11 @@ def expand(spec):
             values[d.column] = None
         skip = None
         for d in spec.derived:
-            try:
-                v = _whole(expr.evaluate(d.tree, env))
-            except expr.NotANumber as e:
-                raise InputError(spec.display, f"{d.where}.expr: {e} at point {index} "
-                                               f"({_describe(values)})") from None
-            except expr.EvalError as e:
-                skip = f"{d.column}: {e}"
+            v, error = _evaluate(spec, d, env, index, values)
+            if error:
+                skip = f"{d.column}: {error}"
                 break
+            v = _whole(v)
             values[d.column] = v
             if d.ident:
                 env[d.ident] = v
@@ -99,13 +96,9 @@ def expand(spec):
                 sets.append((d.path, v))
         if skip is None:
             for f in spec.filters:
-                try:
-                    v = expr.evaluate(f.tree, env)
-                except expr.NotANumber as e:
-                    raise InputError(spec.display, f"{f.where}.expr: {e} at point {index} "
-                                                   f"({_describe(values)})") from None
-                except expr.EvalError as e:
-                    skip = f"{f.where} ({f.text}): {e}"
+                v, error = _evaluate(spec, f, env, index, values)
+                if error:
+                    skip = f"{f.where} ({f.text}): {error}"
                     break
                 out = _outside(v, f.min, f.max)
                 if out:
@@ -113,3 +106,16 @@ def expand(spec):
                     break
         points.append(Point(index, values, sets, skip))
     return points
+
+
+def _evaluate(spec, item, env, index, values):
+    """(value, None), or (None, why) when the expression of `item` (a derived value or a filter)
+    cannot be computed at this point (say, a division by zero: the point is skipped). A
+    parameter that is not a number where arithmetic needs one is an error of the spec."""
+    try:
+        return expr.evaluate(item.tree, env), None
+    except expr.NotANumber as e:
+        raise InputError(spec.display, f"{item.where}.expr: {e} at point {index} "
+                                       f"({_describe(values)})") from None
+    except expr.EvalError as e:
+        return None, str(e)

@@ -294,10 +294,9 @@ def load(path, display=None, default_energy=DEFAULT_ENERGY):
             claim_name(key, where)
             constants[key] = c.number(value, where)
 
-    def param(item, where):
-        c.obj(item, where, PARAM_KEYS, required=("path", "values"))
-        path = c.set_path(item["path"], f"{where}.path")
-        claim_path(path, f"{where}.path")
+    def name_and_column(item, where, path):
+        """The item's expression name (None without "name") and its table column (the name, else
+        the --set path), both claimed."""
         ident = None
         if "name" in item:
             ident = c.string(item["name"], f"{where}.name", IDENT,
@@ -305,6 +304,13 @@ def load(path, display=None, default_energy=DEFAULT_ENERGY):
             claim_name(ident, f"{where}.name")
         column = ident or path
         claim_column(column, f"{where}.name" if ident else f"{where}.path")
+        return ident, column
+
+    def param(item, where):
+        c.obj(item, where, PARAM_KEYS, required=("path", "values"))
+        path = c.set_path(item["path"], f"{where}.path")
+        claim_path(path, f"{where}.path")
+        ident, column = name_and_column(item, where, path)
         values = c.array(item["values"], f"{where}.values")
         for j, v in enumerate(values):
             if v is None or (isinstance(v, (dict, list)) and not v):
@@ -344,13 +350,7 @@ def load(path, display=None, default_energy=DEFAULT_ENERGY):
             dpath = c.set_path(item["path"], f"{where}.path")
             claim_path(dpath, f"{where}.path")
         tree = _expression(c, item["expr"], f"{where}.expr", names)
-        ident = None
-        if "name" in item:
-            ident = c.string(item["name"], f"{where}.name", IDENT,
-                             "a name of letters, digits and '_' not starting with a digit")
-            claim_name(ident, f"{where}.name")
-        column = ident or dpath
-        claim_column(column, f"{where}.name" if ident else f"{where}.path")
+        ident, column = name_and_column(item, where, dpath)
         lo, hi = _bounds(c, item, where)
         unit = c.string(item["unit"], f"{where}.unit") if "unit" in item else None
         if "description" in item:
