@@ -2,7 +2,6 @@
 // (arch, network, energy) and command lines. Each must exit with status 2, print exactly one
 // given line on stderr and nothing on stdout, and leave --out alone: a new folder is not
 // created, an existing one (with earlier results) stays byte-identical.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "run_dfsim.hpp"
 #include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -51,25 +51,8 @@ std::string expand(const std::string& text, const std::string& dir) {
   return replaceAll(text, "{dir}", dir);
 }
 
-struct Outcome {
-  int code = -1;  ///< exit status, or -1 when dfsim did not exit normally
-  std::string out;
-  std::string err;
-};
-
-/// Runs `dfsim <args>` from the source tree (the default energy table resolves there).
-Outcome runDfsim(const std::string& args, const fs::path& scratch) {
-  const fs::path out = scratch / "stdout";
-  const fs::path err = scratch / "stderr";
-  const std::string cmd = std::string("cd '") + DFSIM_SOURCE_DIR + "' && '" + DFSIM_BINARY + "' " +
-                          args + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int status = std::system(cmd.c_str());
-  Outcome o;
-  o.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-  o.out = dfsim::test::readFile(out);
-  o.err = dfsim::test::readFile(err);
-  return o;
-}
+using dfsim::test::Outcome;
+using dfsim::test::runDfsim;
 
 // The valid inputs that each case starts from: a 4x4 array, a conv and a pool layer, and an
 // energy table for 16-bit words.

@@ -1,5 +1,4 @@
 // The dfsim executable, run as a user would: exit codes, stdout, stderr and files.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/readers.hpp"
+#include "run_dfsim.hpp"
 #include "temp_dir.hpp"
 #include "workload/network.hpp"
 
@@ -21,27 +21,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Outcome {
-  int code = -1;  ///< exit status, or -1 when dfsim did not exit normally
-  std::string out;
-  std::string err;
-};
+using dfsim::test::Outcome;
 
-/// Runs `dfsim <args>` in the source tree (so that configs/ and models/ resolve) and captures
-/// its exit status, stdout and stderr. `args` is shell text: quote paths with spaces.
+/// Runs `dfsim <args>` (dfsim::test::runDfsim) with a scratch folder of its own.
 Outcome runDfsim(const std::string& args) {
   static int counter = 0;
   const dfsim::test::TempDir scratch("run" + std::to_string(counter++));
-  const fs::path out = scratch.path() / "stdout";
-  const fs::path err = scratch.path() / "stderr";
-  const std::string cmd = std::string("cd '") + DFSIM_SOURCE_DIR + "' && '" + DFSIM_BINARY + "' " +
-                          args + " >'" + out.string() + "' 2>'" + err.string() + "'";
-  const int status = std::system(cmd.c_str());
-  Outcome o;
-  o.code = (status != -1 && WIFEXITED(status)) ? WEXITSTATUS(status) : -1;
-  o.out = dfsim::test::readFile(out);
-  o.err = dfsim::test::readFile(err);
-  return o;
+  return dfsim::test::runDfsim(args, scratch.path());
 }
 
 std::size_t lineCount(const std::string& s) {

@@ -131,31 +131,14 @@ class Searcher {
   /// RF factor choices for the rule's RF dims, each fitting the RF.
   std::vector<std::pair<std::vector<Loop>, DimExtents>> rfChoices(const DimExtents& remaining) {
     std::vector<std::pair<std::vector<Loop>, DimExtents>> out;
-    std::vector<Loop> innerFirst;
-    DimExtents ext;
-    ext.fill(1);
-    DimExtents left = remaining;
-    auto dfs = [&](auto&& self, std::size_t i) -> void {
-      if (out.size() == kMaxRfPerSpatial) return;
-      if (i == rules_.rfInnerFirst.size()) {
-        out.emplace_back(std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left);
-        return;
-      }
-      const Dim d = rules_.rfInnerFirst[i];
-      const std::int64_t n = left[idx(d)];
-      for (std::int64_t f : divisorsUpTo(n, n)) {
-        ext[idx(d)] *= f;
-        if (fit_.fits(Level::Rf, ext)) {
-          if (f > 1) innerFirst.push_back({d, f});
-          left[idx(d)] /= f;
-          self(self, i + 1);
-          left[idx(d)] *= f;
-          if (f > 1) innerFirst.pop_back();
-        }
-        ext[idx(d)] /= f;
-      }
-    };
-    dfs(dfs, 0);
+    DimExtents ones;
+    ones.fill(1);
+    forEachFactorChoice(
+        rules_.rfInnerFirst, ones, remaining, Level::Rf, false,
+        [&] { return out.size() == kMaxRfPerSpatial; },
+        [&](std::vector<Loop> loops, const DimExtents& left) {
+          out.emplace_back(std::move(loops), left);
+        });
     return out;
   }
 
@@ -200,23 +183,35 @@ class Searcher {
   /// Every GLB factor choice over the rule's GLB dims that fits (capped), outermost first.
   void allGlb(const DimExtents& arrayExt, const DimExtents& remaining,
               const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf, Scored& best) {
-    std::vector<Loop> innerFirst;
-    DimExtents ext = arrayExt;
-    DimExtents left = remaining;
     std::size_t choices = 0;
+    forEachFactorChoice(
+        rules_.glbInnerFirst, arrayExt, remaining, Level::Glb, true,
+        [&] { return !options_.exhaustive && choices == kMaxGlbChoices; },
+        [&](std::vector<Loop> loops, const DimExtents& left) {
+          ++choices;
+          scoreOrders(spatial, rf, loops, left, best);
+        });
+  }
+
+  /// Calls leaf(loops outermost first, what is left of each dim) for every choice of one factor
+  /// per dim of `dims` (innermost first) dividing what is left of it, such that `ext` times the
+  /// factors chosen so far fits `level` (a factor of 1 always counts as fitting when
+  /// `oneFits`). Descends no further once stop() is true.
+  template <typename Stop, typename Leaf>
+  void forEachFactorChoice(const std::vector<Dim>& dims, DimExtents ext, DimExtents left,
+                           Level level, bool oneFits, Stop&& stop, Leaf&& leaf) {
+    std::vector<Loop> innerFirst;
     auto dfs = [&](auto&& self, std::size_t i) -> void {
-      if (!options_.exhaustive && choices == kMaxGlbChoices) return;
-      if (i == rules_.glbInnerFirst.size()) {
-        ++choices;
-        scoreOrders(spatial, rf, std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left,
-                    best);
+      if (stop()) return;
+      if (i == dims.size()) {
+        leaf(std::vector<Loop>(innerFirst.rbegin(), innerFirst.rend()), left);
         return;
       }
-      const Dim d = rules_.glbInnerFirst[i];
+      const Dim d = dims[i];
       const std::int64_t n = left[idx(d)];
       for (std::int64_t f : divisorsUpTo(n, n)) {
         ext[idx(d)] *= f;
-        if (f == 1 || fit_.fits(Level::Glb, ext)) {
+        if ((oneFits && f == 1) || fit_.fits(level, ext)) {
           if (f > 1) innerFirst.push_back({d, f});
           left[idx(d)] /= f;
           self(self, i + 1);

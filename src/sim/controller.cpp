@@ -96,24 +96,19 @@ void Controller::precomputeStepTables() {
       for (std::size_t k = 0; k < kAxes; ++k) step += a[k] * parentShape.stride[k];
       return step;
     };
-    // Moving loop c by one and wrapping the loops inside it (c == loops: wrapping them all).
-    carryDelta_[t].assign(loops + 1, 0);
-    for (std::size_t c = loops + 1; c-- > 0;) {
-      std::int64_t wrap = 0;
-      for (std::size_t i = c + 1; i < loops; ++i) {
-        DimVector unit{};
-        unit[idx(plan_.outer[i].dim)] = plan_.outer[i].weight;
-        wrap += (plan_.outer[i].bound - 1) * axisStep(unit);
-      }
-      DimVector unit{};
-      if (c < loops) unit[idx(plan_.outer[c].dim)] = plan_.outer[c].weight;
-      carryDelta_[t][c] = (c < loops ? axisStep(unit) : 0) - wrap;
-    }
+    // How stepBase_ moves when loop i alone moves by one.
     loopStride_[t].assign(loops, 0);
     for (std::size_t i = 0; i < loops; ++i) {
       DimVector unit{};
       unit[idx(plan_.outer[i].dim)] = plan_.outer[i].weight;
       loopStride_[t][i] = axisStep(unit);
+    }
+    // Moving loop c by one and wrapping the loops inside it (c == loops: wrapping them all).
+    carryDelta_[t].assign(loops + 1, 0);
+    std::int64_t wrap = 0;  // sum over the loops inside c of (bound - 1) * stride
+    for (std::size_t c = loops + 1; c-- > 0;) {
+      carryDelta_[t][c] = (c < loops ? loopStride_[t][c] : 0) - wrap;
+      if (c < loops) wrap += (plan_.outer[c].bound - 1) * loopStride_[t][c];
     }
     peIndexOffset_[t].assign(peAxes_[t].size(), 0);
     for (std::size_t pe = 0; pe < peAxes_[t].size(); ++pe) {
