@@ -1,0 +1,275 @@
+"""Regression by comparison: every figure of today's configurations, before and after a change.
+
+Builds the dfsim of a base revision (default HEAD, the last commit) from `git archive` into
+build-regress/ and compares it with the working tree's build/dfsim on a fixed set of runs:
+  tiny-*      the tiny networks on every small arch, all six dataflows, functional with --check
+              and in --fast mode, with both energy tables;
+  eyeriss-*   AlexNet and MobileNet v1 on configs/arch/eyeriss.json, default mappings, --fast;
+  zoo-*       LeNet-5 and ResNet-50's layer kinds on eyeriss, default mappings, --fast;
+  compare     the main job's quick set (scripts/compare --quick: searched mappings on the ISCA16
+              presets, CONV batch 1 checked, FC batch 16 fast), run with each binary.
+Every result file but timing.json is compared: JSON files figure by figure (each leaf of the
+document, by its path), other files byte for byte. Prints one line per run, then every differing
+figure (old -> new), and exits 0 when everything is equal, 1 when anything differs or a run
+fails on one side only (a run refused by both sides with the same message counts as equal).
+
+Usage: scripts/regress [--base REV] [--jobs N] [--out DIR] [--only REGEX] [--list]
+Run from anywhere with Debian's interpreter; paths are relative to the repository root.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALL_DATAFLOWS = "all"
+SMALL_ARCHS = ["configs/arch/tiny_4x4.json", "configs/arch/tiny_unlimited.json"]
+TINY_NETWORKS = ["models/tiny_net.json", "models/tiny_conv.json"]
+ENERGY_TABLES = ["configs/energy/isca16_normalized.json", "configs/energy/horowitz45nm_pj.json"]
+EYERISS = "configs/arch/eyeriss.json"
+NOT_COMPARED = {"timing.json"}  # wall times: never deterministic
+
+
+def stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def cases():
+    """The runs, as (name, dfsim run arguments); `--out` is added per side."""
+    out = []
+    for arch in SMALL_ARCHS + [EYERISS]:
+        for net in TINY_NETWORKS:
+            for energy in ENERGY_TABLES:
+                base = ["--arch", arch, "--network", net, "--dataflow", ALL_DATAFLOWS,
+                        "--energy", energy]
+                name = f"tiny-{stem(arch)}-{stem(net)}-{stem(energy)}"
+                out.append((name + "-check", base + ["--check"]))
+                out.append((name + "-fast", base + ["--fast", "--batch", "3"]))
+    for net in ["models/alexnet.json", "models/mobilenet_v1.json"]:
+        out.append((f"eyeriss-{stem(net)}",
+                    ["--arch", EYERISS, "--network", net, "--dataflow", ALL_DATAFLOWS, "--fast"]))
+    out.append(("zoo-lenet5", ["--arch", EYERISS, "--network", "models/lenet5.json",
+                               "--dataflow", ALL_DATAFLOWS, "--fast"]))
+    # ResNet-50's bottleneck kinds (1x1, 3x3, strided 1x1 downsample, FC); the whole network
+    # takes two minutes.
+    resnet_layers = ["conv1", "layer1.0.conv1", "layer1.0.conv2", "layer1.0.conv3",
+                     "layer2.0.downsample.0", "fc"]
+    out.append(("zoo-resnet50-kinds",
+                ["--arch", EYERISS, "--network", "models/resnet50.json", "--dataflow",
+                 ALL_DATAFLOWS, "--fast"] + [x for n in resnet_layers for x in ("--layer", n)]))
+    return out
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def build_base(rev, cache):
+    """Builds the dfsim of `rev` (once per commit) and returns (binary, full commit id)."""
+    sha = run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"])
+    if sha.returncode != 0:
+        sys.exit(f"regress: error: --base {rev}: not a commit of {ROOT}")
+    sha = sha.stdout.strip()
+    src = os.path.join(cache, "src-" + sha[:12])
+    bld = os.path.join(cache, "build-" + sha[:12])
+    binary = os.path.join(bld, "dfsim")
+    if not os.path.isdir(src):
+        tmp = src + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        archive = subprocess.Popen(["git", "-C", ROOT, "archive", sha], stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", tmp], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            sys.exit(f"regress: error: git archive {sha} failed")
+        os.rename(tmp, src)
+    print(f"regress: building base {sha[:12]} in {os.path.relpath(bld, ROOT)}", file=sys.stderr)
+    for cmd in (["cmake", "-S", src, "-B", bld, "-DCMAKE_BUILD_TYPE=Release",
+                 "-DBUILD_TESTING=OFF"],
+                ["cmake", "--build", bld, "--target", "dfsim", "-j", str(os.cpu_count() or 2)]):
+        r = run(cmd)
+        if r.returncode != 0:
+            sys.exit(f"regress: error: building base failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return binary, sha
+
+
+def build_new():
+    bld = os.path.join(ROOT, "build")
+    print("regress: building the working tree in build", file=sys.stderr)
+    r = run(["cmake", "-S", ROOT, "-B", bld, "-DCMAKE_BUILD_TYPE=Release"])
+    if r.returncode == 0:
+        r = run(["cmake", "--build", bld, "--target", "dfsim", "-j", str(os.cpu_count() or 2)])
+    if r.returncode != 0:
+        sys.exit(f"regress: error: building build/dfsim failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    return os.path.join(bld, "dfsim")
+
+
+def run_case(binary, args, out_dir):
+    """Runs one case; returns (exit code, stderr's last line)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
+    r = run([binary, "run"] + args + ["--out", out_dir, "--quiet"], cwd=ROOT, env=env)
+    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+    return r.returncode, last
+
+
+def run_compare(binary, out_dir):
+    shutil.rmtree(out_dir, ignore_errors=True)
+    r = run([os.path.join(ROOT, "scripts", "compare"), "--quick", "--dfsim", binary,
+             "--out", out_dir, "--jobs", "1"], cwd=ROOT)
+    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+    return r.returncode, last
+
+
+def leaves(doc, path=""):
+    """Every leaf of a JSON document as {path: value}."""
+    out = {}
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out.update(leaves(v, f"{path}.{k}" if path else k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out.update(leaves(v, f"{path}[{i}]"))
+    else:
+        out[path] = doc
+    return out
+
+
+def result_files(folder):
+    found = []
+    for dirpath, _, files in os.walk(folder):
+        for f in files:
+            if f in NOT_COMPARED:
+                continue
+            found.append(os.path.relpath(os.path.join(dirpath, f), folder))
+    return set(found)
+
+
+def compare_folders(old, new):
+    """Returns (figures compared, list of difference lines)."""
+    diffs = []
+    figures = 0
+    a, b = result_files(old), result_files(new)
+    for f in sorted(a - b):
+        diffs.append(f"{f}: only in base")
+    for f in sorted(b - a):
+        diffs.append(f"{f}: only in new")
+    for f in sorted(a & b):
+        pa, pb = os.path.join(old, f), os.path.join(new, f)
+        if f.endswith(".json"):
+            with open(pa, encoding="utf-8") as fa, open(pb, encoding="utf-8") as fb:
+                la, lb = leaves(json.load(fa)), leaves(json.load(fb))
+            figures += len(set(la) | set(lb))
+            for k in sorted(set(la) | set(lb)):
+                if k not in lb:
+                    diffs.append(f"{f}: {k}: only in base ({la[k]!r})")
+                elif k not in la:
+                    diffs.append(f"{f}: {k}: only in new ({lb[k]!r})")
+                elif la[k] != lb[k]:
+                    diffs.append(f"{f}: {k}: {la[k]!r} -> {lb[k]!r}")
+        else:
+            with open(pa, "rb") as fa, open(pb, "rb") as fb:
+                same = fa.read() == fb.read()
+            figures += 1
+            if not same:
+                diffs.append(f"{f}: bytes differ")
+    return figures, diffs
+
+
+def normalise_paths(diffs, pairs):
+    """Drops differences that are only the sides' own paths (output folders, binaries), as in
+    the dfsim commands that summary.json records. `pairs` holds (base path, new path)."""
+    out = []
+    for d in diffs:
+        if " -> " in d:
+            left, right = d.rsplit(" -> ", 1)
+            value = left.rsplit(": ", 1)[1]
+            for p_old, p_new in pairs:
+                value, right = value.replace(p_old, "\0"), right.replace(p_new, "\0")
+            if value == right:
+                continue
+        out.append(d)
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Compare every figure of today's configurations "
+                                 "between a base revision and the working tree.")
+    ap.add_argument("--base", default="HEAD", help="git revision to compare against (default HEAD)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="runs at a time")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build-regress", "runs"),
+                    help="where both sides' results go (default build-regress/runs)")
+    ap.add_argument("--only", default="", help="run only the cases whose name matches REGEX")
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--no-compare", action="store_true", help="skip the scripts/compare run")
+    a = ap.parse_args(argv)
+
+    todo = [(n, args) for n, args in cases() if re.search(a.only, n)]
+    with_compare = not a.no_compare and re.search(a.only, "compare")
+    if a.list:
+        for n, args in todo:
+            print(n, " ".join(args))
+        if with_compare:
+            print("compare scripts/compare --quick")
+        return 0
+
+    base_bin, sha = build_base(a.base, os.path.join(ROOT, "build-regress"))
+    new_bin = build_new()
+    out = os.path.abspath(a.out)
+    sides = {"base": base_bin, "new": new_bin}
+
+    jobs = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        for name, args in todo:
+            for side, binary in sides.items():
+                jobs.append((name, side, pool.submit(run_case, binary, args,
+                                                     os.path.join(out, side, name))))
+        if with_compare:
+            for side, binary in sides.items():
+                jobs.append(("compare", side, pool.submit(run_compare, binary,
+                                                          os.path.join(out, side, "compare"))))
+        results = {}
+        for name, side, fut in jobs:
+            results[(name, side)] = fut.result()
+
+    names = [n for n, _ in todo] + (["compare"] if with_compare else [])
+    total_diffs = 0
+    total_figures = 0
+    report = []
+    print(f"regress: base {sha[:12]} vs working tree; {len(names)} runs per side")
+    for name in names:
+        (rc_a, msg_a), (rc_b, msg_b) = results[(name, "base")], results[(name, "new")]
+        old, new = os.path.join(out, "base", name), os.path.join(out, "new", name)
+        if rc_a != 0 or rc_b != 0:
+            same = rc_a == rc_b and msg_a == msg_b
+            status = "refused alike" if same else "DIFFERS"
+            print(f"  {name:58} exit {rc_a} vs {rc_b}: {status}")
+            if not same:
+                total_diffs += 1
+                report.append(f"{name}: base exit {rc_a} ({msg_a}); new exit {rc_b} ({msg_b})")
+            continue
+        figures, diffs = compare_folders(old, new)
+        pairs = [(old, new), (base_bin, new_bin)]
+        pairs += [(os.path.relpath(p, ROOT), os.path.relpath(q, ROOT)) for p, q in pairs]
+        diffs = normalise_paths(diffs, pairs)
+        total_figures += figures
+        total_diffs += len(diffs)
+        print(f"  {name:58} {figures:7} figures, {len(diffs)} differ")
+        report += [f"{name}: {d}" for d in diffs]
+    if report:
+        print("\nDifferences (base -> new):")
+        for line in report[:400]:
+            print("  " + line)
+        if len(report) > 400:
+            print(f"  ... and {len(report) - 400} more")
+    print(f"regress: {total_figures} figures compared, {total_diffs} differ")
+    return 1 if total_diffs else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
