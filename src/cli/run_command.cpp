@@ -379,6 +379,8 @@ std::string runUsage() {
         "energy. Pooling layers are listed with dataflow \"-\" but not simulated.\n"
         "Everything (files, --set, --layer, --batch, --out, every mapping) is checked before\n"
         "the first simulation; on bad input dfsim exits with status 2 and writes nothing.\n"
+        "--out DIR is replaced whole, in one step, after the last simulation; a second run\n"
+        "into the same DIR is refused while the first one runs.\n"
         "\n"
      << runOptions();
   return trimLineEnds(os.str());

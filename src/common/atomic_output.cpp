@@ -347,8 +347,19 @@ void OutputDir::checkTarget() const {
   if (::stat(parent_.c_str(), &up) == 0 && up.st_dev != st.st_dev) {
     refuse("is a mount point: dfsim replaces its --out folder whole, so give a folder inside it");
   }
-  std::vector<std::string> names;
   std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  const fs::path real = ec ? fs::path() : fs::canonical(target_, ec);
+  if (!ec) {
+    const auto [end, unused] = std::mismatch(real.begin(), real.end(), cwd.begin(), cwd.end());
+    (void)unused;
+    if (end == real.end()) {
+      refuse(
+          "is the current folder or holds it: dfsim replaces its --out folder whole, so run "
+          "it from elsewhere");
+    }
+  }
+  std::vector<std::string> names;
   for (fs::directory_iterator it(target_, ec), end; !ec && it != end; it.increment(ec)) {
     names.push_back(it->path().filename().string());
   }

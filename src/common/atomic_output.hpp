@@ -23,8 +23,8 @@ namespace dfsim {
 ///   2. Every existing part of DIR's path must be a folder. DIR itself must be missing, an
 ///      empty folder, or a dfsim result: a folder holding `.dfsim-result` (or, as written by
 ///      dfsim before the marker, regular files stats.json and layers.csv) and nothing but the
-///      marker and `resultEntries`. Anything else (a user's folder, a mount point) is refused:
-///      dfsim never deletes what it did not write.
+///      marker and `resultEntries`. Anything else (a user's folder, a mount point, the current
+///      folder or one holding it) is refused: dfsim never deletes what it did not write.
 ///   3. The missing parents of DIR are created; the lock is taken with flock(LOCK_EX|LOCK_NB)
 ///      on `P/H.dfsim-lock` (the kernel releases it when the process dies, even by kill -9).
 ///      A lock held by another process is InputError(`<label> <dir>: another dfsim run (pid N)
