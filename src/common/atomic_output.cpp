@@ -157,10 +157,6 @@ OutputDir::~OutputDir() {
   release();
 }
 
-const char* OutputDir::markerName() {
-  return kMarkerName;
-}
-
 void OutputDir::fail(const std::string& reason) const {
   throw InputError(label_ + " " + dir_ + ": cannot write: " + reason);
 }

@@ -29,7 +29,8 @@ namespace dfsim {
 ///      on `P/H.dfsim-lock` (the kernel releases it when the process dies, even by kill -9).
 ///      A lock held by another process is InputError(`<label> <dir>: another dfsim run (pid N)
 ///      is writing it`).
-///   4. Holding the lock, the leftovers of killed runs (`H.dfsim-tmp.*`, `H.dfsim-old.*`) are
+///   4. Holding the lock (and before the checks of DIR itself in 2), the leftovers of killed runs
+///   (`H.dfsim-tmp.*`, `H.dfsim-old.*`) are
 ///      removed; when DIR is missing and a `H.dfsim-old.*` exists (a run killed inside the
 ///      fallback below), that previous result is first renamed back to DIR.
 ///   A refusal throws InputError(`<label> <dir>: ...`) and leaves nothing it created: no lock
@@ -53,7 +54,7 @@ namespace dfsim {
 ///   Any failure before step 3 removes the new folder, leaves DIR untouched and throws
 ///   InputError(`<label> <dir>: cannot write: <reason>`); so does a failure of step 4, after
 ///   renaming the previous result back. At every moment DIR is the previous complete result or
-///   the new complete one, never a mix.
+///   the new complete one, never a mix (in the fallback, also missing between steps 3 and 4).
 /// - Test hooks, read once by commit(): DFSIM_TEST_KILL_AT_COMMIT_STEP=N raises SIGKILL right
 ///   after step N (DFSIM_TEST_STOP_AT_COMMIT_STEP=N raises SIGSTOP there: the process waits,
 ///   holding the lock, until SIGCONT); DFSIM_TEST_NO_RENAME_EXCHANGE (set) takes the fallback
@@ -88,9 +89,6 @@ class OutputDir {
 
   /// The target folder as given.
   const std::string& dir() const { return dir_; }
-
-  /// The name of the marker file every result folder holds.
-  static const char* markerName();
 
  private:
   enum class State { Fresh, Prepared, Done };
