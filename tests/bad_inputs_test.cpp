@@ -312,6 +312,14 @@ std::vector<BadInput> fileCases() {
       energyCase(
           "energy: a table for 8-bit words on a 16-bit arch", [](json& e) { e["word_bits"] = 8; },
           "energy.word_bits: expected 16 (the word size of {dir}/arch.json), got 8"),
+
+      // Names of the files --out would write.
+      networkCase(
+          "network: a layer name too long for a file name",
+          [](json& n) { n["layers"][0]["name"] = std::string(251, 'c'); },
+          "layer " + std::string(251, 'c') +
+              ": name too long for the file --out writes for it with rs (259 bytes, the limit is "
+              "255)"),
   };
 }
 
@@ -458,6 +466,30 @@ std::vector<BadInput> commandLineCases() {
        runArgs("--out {dir}/plain"),
        "--out {dir}/plain: cannot write: {dir}/plain exists and is not a folder"},
       {"--out empty", {}, runArgs("--out ''"), "--out: expected a folder name, got \"\""},
+      {"--out a folder that is not a dfsim result",
+       {},
+       runArgs("--out {dir}"),
+       "--out {dir}: not empty and not a dfsim result (no .dfsim-result file): dfsim replaces "
+       "its --out folder whole, so give a new or empty folder"},
+      {"--out the current folder (dfsim runs in the source tree)",
+       {},
+       runArgs("--out ."),
+       "--out .: is the current folder or holds it: dfsim replaces its --out folder whole, so "
+       "run it from elsewhere"},
+      {"--out a dangling symbolic link",
+       {{"gone", "@link:nowhere"}},
+       runArgs("--out {dir}/gone"),
+       "--out {dir}/gone: is a symbolic link to a missing path"},
+      {"two layer names that give one mapping file name",
+       {{"net.json", edited(baseNetwork(),
+                            [](json& n) {
+                              n["layers"][0]["name"] = "a/b";
+                              n["layers"][1] = n["layers"][0];
+                              n["layers"][1]["name"] = "a_b";
+                            })}},
+       runArgs("--out {dir}/results/sub"),
+       "--out {dir}/results/sub: layer \"a/b\" (rs) and layer \"a_b\" (rs) would both write "
+       "mappings/a_b.rs.json; rename one of them"},
       {"a mapping that cannot fit (no GLB room for one word of each tensor)",
        {{"arch.json", edited(baseArch(), [](json& a) { a["glb"]["size_kib"] = 0.00390625; })}},
        runArgs(),

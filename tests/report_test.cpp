@@ -1,8 +1,5 @@
-// Writers of src/report and the atomic output folder of src/common.
-#include <unistd.h>  // ::getpid
-
+// Writers of src/report.
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -11,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/atomic_output.hpp"
 #include "common/errors.hpp"
 #include "report/layer_stats.hpp"
 #include "report/layers_csv.hpp"
@@ -19,9 +15,7 @@
 #include "report/stats_json.hpp"
 #include "report/summary_table.hpp"
 #include "report/table_printer.hpp"
-#include "temp_dir.hpp"
 
-namespace fs = std::filesystem;
 using namespace dfsim;
 
 namespace {
@@ -107,13 +101,6 @@ std::vector<std::string> splitCommas(const std::string& s) {
     }
   }
   return out;
-}
-
-std::vector<std::string> entriesOf(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 /// Alexnet as in Krizhevsky et al. 2012 (two groups in conv2, conv4, conv5).
@@ -438,85 +425,4 @@ TEST_CASE("identical input gives byte-identical output", "[report]") {
   printRunTable(ta, a);
   printRunTable(tb, b);
   CHECK(ta.str() == tb.str());
-}
-
-TEST_CASE("OutputDir commits all staged files together", "[report]") {
-  dfsim::test::TempDir scratch("commit");
-  const fs::path target = scratch.path() / "a" / "b" / "results";
-
-  OutputDir out(target.string());
-  out.checkWritable();
-  CHECK_FALSE(fs::exists(scratch.path() / "a"));  // the probe leaves nothing behind
-  out.stage("stats.json", "{}\n");
-  out.stage("layers.csv", "layer\n");
-  CHECK_FALSE(fs::exists(target));  // staging touches nothing
-  out.commit();
-  CHECK(dfsim::test::readFile(target / "stats.json") == "{}\n");
-  CHECK(dfsim::test::readFile(target / "layers.csv") == "layer\n");
-  CHECK(entriesOf(target) == std::vector<std::string>{"layers.csv", "stats.json"});
-
-  SECTION("a second commit replaces the files") {
-    OutputDir again(target.string());
-    again.stage("stats.json", "{\"v\": 2}\n");
-    again.stage("layers.csv", "layer\nx\n");
-    again.commit();
-    CHECK(dfsim::test::readFile(target / "stats.json") == "{\"v\": 2}\n");
-    CHECK(dfsim::test::readFile(target / "layers.csv") == "layer\nx\n");
-    CHECK(entriesOf(target).size() == 2);
-  }
-
-  SECTION("staging a name twice keeps the last contents") {
-    OutputDir again(target.string());
-    again.stage("stats.json", "1");
-    again.stage("stats.json", "2");
-    again.commit();
-    CHECK(dfsim::test::readFile(target / "stats.json") == "2");
-  }
-
-  SECTION("a file name with a folder part is a bug") {
-    OutputDir bad(target.string());
-    CHECK_THROWS_AS(bad.stage("../x", "1"), InternalError);
-    CHECK_THROWS_AS(bad.stage("", "1"), InternalError);
-  }
-}
-
-TEST_CASE("a failing OutputDir commit leaves old results and no temporaries", "[report]") {
-  dfsim::test::TempDir scratch("fail");
-  const fs::path target = scratch.path() / "results";
-  fs::create_directories(target);
-  dfsim::test::writeFile(target / "stats.json", "old stats\n");
-  dfsim::test::writeFile(target / "layers.csv", "old csv\n");
-  const std::vector<std::string> before = entriesOf(target);
-
-  SECTION("a file fails half way: the first temporary is removed") {
-    OutputDir out(target.string());
-    out.stage("stats.json", "new stats\n");
-    out.stage(std::string(250, 'x'), "too long a name\n");  // its temporary exceeds NAME_MAX
-    CHECK_THROWS_AS(out.commit(), InputError);
-    CHECK(dfsim::test::readFile(target / "stats.json") == "old stats\n");
-    CHECK(entriesOf(target) == before);
-  }
-
-  SECTION("a destination that is a folder: nothing replaced") {
-    fs::create_directories(target / "layers.csv.d");
-    OutputDir out(target.string());
-    out.stage("stats.json", "new stats\n");
-    out.stage("layers.csv.d", "x\n");
-    CHECK_THROWS_WITH(out.commit(), Catch::Contains("cannot write"));
-    CHECK(dfsim::test::readFile(target / "stats.json") == "old stats\n");
-    CHECK(entriesOf(target).size() == before.size() + 1);
-  }
-
-  SECTION("the target is a file") {
-    const fs::path file = scratch.path() / "plain";
-    dfsim::test::writeFile(file, "keep me");
-    OutputDir out(file.string());
-    out.stage("stats.json", "new\n");
-    CHECK_THROWS_WITH(out.checkWritable(),
-                      Catch::StartsWith("--out " + file.string() + ": cannot write: "));
-    CHECK_THROWS_AS(out.commit(), InputError);
-    CHECK(dfsim::test::readFile(file) == "keep me");
-    OutputDir below((file / "sub").string());
-    CHECK_THROWS_AS(below.checkWritable(), InputError);
-  }
 }

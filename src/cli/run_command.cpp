@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -103,8 +104,8 @@ po::options_description runOptions() {
   opt("out", po::value<std::string>()->value_name("DIR"),
       "also write DIR/stats.json, DIR/layers.csv, DIR/timing.json (wall times), "
       "DIR/config.json (the resolved configs, as --dump-config prints them) and "
-      "DIR/mappings/ (DIR and parents created if missing; files replaced together, only after "
-      "a successful run)");
+      "DIR/mappings/ (parents created if missing; DIR replaced whole, in one step, only after "
+      "a successful run; DIR must be new, empty or an earlier result)");
   opt("search",
       "search each dataflow's legal mappings for the best one under --objective (scored with "
       "the analytic model), instead of the default mapping; the winner is simulated");
@@ -239,6 +240,69 @@ std::string fileSafe(const std::string& name) {
   return out == "." || out == ".." ? "_" : out;
 }
 
+/// The top-level entries of a result folder (OutputDir's resultEntries).
+std::vector<std::string> resultEntries() {
+  return {"stats.json", "layers.csv", "timing.json", "config.json", "mappings"};
+}
+
+/// A lower bound of the bytes that stats.json, layers.csv and timing.json take per row (about
+/// 2.8 KB, 310 and 280 bytes on AlexNet), for the free-space check before simulating.
+constexpr std::uintmax_t kResultBytesPerRow = 2048 + 256 + 256;
+
+/// The largest file name most file systems take (NAME_MAX on Linux).
+constexpr std::size_t kMaxFileName = 255;
+
+/// Throws InputError when `f`, a --mapping file, would give a second row with one label for
+/// its layer: its label is a dataflow run on that layer by --dataflow, or the label of an
+/// earlier --mapping file of the same layer.
+void checkMappingLabel(const MappingFile& f, const std::string& path, bool layerSelected,
+                       const std::vector<Dataflow>& dataflows,
+                       const std::vector<MappingFile>& earlier,
+                       const std::vector<std::string>& earlierPaths) {
+  if (layerSelected) {
+    for (Dataflow df : dataflows) {
+      if (f.label == dataflowName(df)) {
+        throw InputError(path + ": mapping.dataflow: \"" + f.label + "\" is also run on layer " +
+                         f.layer + " by --dataflow; give this mapping another label");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < earlier.size(); ++i) {
+    if (earlier[i].layer == f.layer && earlier[i].label == f.label) {
+      throw InputError(path + ": mapping.dataflow: \"" + f.label + "\" also labels " +
+                       earlierPaths[i] + " for layer " + f.layer + "; give one another label");
+    }
+  }
+}
+
+/// The base name (before .json/.txt) of the mapping files --out writes for `layer` and `label`.
+std::string mappingBase(const std::string& layer, const std::string& label) {
+  return fileSafe(layer + "." + label);
+}
+
+/// Throws InputError, naming the layers, when two of the (layer, label) runs would write one
+/// mapping file name under DIR/mappings/, or when a name exceeds kMaxFileName.
+void checkMappingNames(const std::vector<std::pair<std::string, std::string>>& runs,
+                       const RunRequest& req) {
+  std::map<std::string, std::size_t> byName;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& [layer, label] = runs[i];
+    const std::string file = mappingBase(layer, label) + ".json";
+    if (file.size() > kMaxFileName) {
+      throw InputError(req.networkPath + ": layer " + layer + ": name too long for the file " +
+                       "--out writes for it with " + label + " (" + std::to_string(file.size()) +
+                       " bytes, the limit is " + std::to_string(kMaxFileName) + ")");
+    }
+    const auto [it, fresh] = byName.emplace(file, i);
+    if (!fresh) {
+      const auto& [otherLayer, otherLabel] = runs[it->second];
+      throw InputError("--out " + req.outDir + ": layer \"" + otherLayer + "\" (" + otherLabel +
+                       ") and layer \"" + layer + "\" (" + label + ") would both write mappings/" +
+                       file + "; rename one of them");
+    }
+  }
+}
+
 /// Bytes the simulator needs to hold `layer`'s data: the full weight, padded input and output
 /// tensors and, under a `mapping`, one RF tile per active PE for each tensor the RF keeps; every
 /// word an int32. Counts are at most 2^40 (the readers' limit) and PEs 2^16: no overflow.
@@ -315,6 +379,8 @@ std::string runUsage() {
         "energy. Pooling layers are listed with dataflow \"-\" but not simulated.\n"
         "Everything (files, --set, --layer, --batch, --out, every mapping) is checked before\n"
         "the first simulation; on bad input dfsim exits with status 2 and writes nothing.\n"
+        "--out DIR is replaced whole, in one step, after the last simulation; a second run\n"
+        "into the same DIR is refused while the first one runs.\n"
         "\n"
      << runOptions();
   return trimLineEnds(os.str());
@@ -355,9 +421,10 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 0;
   }
 
-  // 3. The output folder, before hours of simulation rather than after.
-  OutputDir outDir(req.outDir);
-  if (!req.outDir.empty()) outDir.checkWritable();
+  // 3. The output folder, before hours of simulation rather than after; locked from here to
+  //    the commit.
+  OutputDir outDir(req.outDir, resultEntries());
+  if (!req.outDir.empty()) outDir.prepare();
 
   // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here, and so does
   //    a mapping file that does not fit its layer. So does a layer too big to hold in memory:
@@ -376,7 +443,22 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                        ", got \"" + f.layer + "\"");
     }
     validateMapping(*it, arch, f.mapping, path);
+    const bool selected = std::find(layers.begin(), layers.end(), &*it) != layers.end();
+    checkMappingLabel(f, path, selected, dataflows, mappingFiles, req.mappingPaths);
     mappingFiles.push_back(std::move(f));
+  }
+  if (!req.outDir.empty()) {
+    std::vector<std::pair<std::string, std::string>> runs;
+    for (const Layer& layer : net.layers) {
+      if (!layer.onArray()) continue;
+      if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
+        for (Dataflow df : dataflows) runs.emplace_back(layer.name, dataflowName(df));
+      }
+      for (const MappingFile& f : mappingFiles) {
+        if (f.layer == layer.name) runs.emplace_back(layer.name, f.label);
+      }
+    }
+    checkMappingNames(runs, req);
   }
   std::vector<Job> jobs;
   for (const Layer& layer : net.layers) {
@@ -413,7 +495,21 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   }
   for (const Job& job : jobs) checkTensorStorage(*job.layer, &job.mapping, req);
 
-  // 5. Simulate, in network order; a pooling layer is one row, whatever the dataflows.
+  // 5. The files that are known now, and the room for the rest.
+  if (!req.outDir.empty()) {
+    for (const Job& job : jobs) {
+      const std::string base = "mappings/" + mappingBase(job.layer->name, job.label);
+      outDir.stage(base + ".json",
+                   mappingToJson(job.mapping, job.layer->name, job.label).dump(2) + "\n");
+      outDir.stage(base + ".txt", renderLoopNest(job.mapping));
+    }
+    outDir.stage("config.json", config);
+    std::size_t rows = jobs.size();
+    for (const Layer* layer : layers) rows += layer->onArray() ? 0 : 1;
+    outDir.checkSpace(rows * kResultBytesPerRow, 3);
+  }
+
+  // 6. Simulate, in network order; a pooling layer is one row, whatever the dataflows.
   RunStats run;
   run.network = net.name;
   run.arch = arch.name;
@@ -448,20 +544,12 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
   }
 
-  // 6. Report; the files only after every simulation succeeded.
-  printRunTable(out, run);
-  out.flush();
+  // 7. The files, only after every simulation succeeded, and before the table: a reader of
+  //    stdout that leaves early cannot lose them.
   if (!req.outDir.empty()) {
     outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
     outDir.stage("layers.csv", layersCsv(run));
     outDir.stage("timing.json", timingToJson(timings).dump(2) + "\n");
-    outDir.stage("config.json", config);
-    for (const Job& job : jobs) {
-      const std::string base = "mappings/" + fileSafe(job.layer->name + "." + job.label);
-      outDir.stage(base + ".json",
-                   mappingToJson(job.mapping, job.layer->name, job.label).dump(2) + "\n");
-      outDir.stage(base + ".txt", renderLoopNest(job.mapping));
-    }
     outDir.commit();
     if (!req.quiet) {
       const std::filesystem::path dir(req.outDir);
@@ -470,6 +558,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
           << (dir / "config.json").string() << " and " << (dir / "mappings").string() << "/\n";
     }
   }
+  printRunTable(out, run);
+  out.flush();
   return 0;
 }
 

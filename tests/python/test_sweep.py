@@ -172,8 +172,8 @@ class SweepTest(unittest.TestCase):
         for h in hashes:
             folder = os.path.join(self.serial_out, "points", h)
             self.assertEqual(sorted(os.listdir(folder)),
-                             ["config.json", "keys", "layers.csv", "mappings", "stats.json",
-                              "timing.json"])
+                             [".dfsim-result", "config.json", "keys", "layers.csv", "mappings",
+                              "stats.json", "timing.json"])
             self.assertEqual(len(os.listdir(os.path.join(folder, "keys"))), 1)
             with open(os.path.join(folder, "layers.csv"), encoding="utf-8") as f:
                 self.assertEqual({r["dataflow"] for r in csv.DictReader(f)}, {"ws", "rs", "-"})
