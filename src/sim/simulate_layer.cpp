@@ -73,7 +73,7 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
   if (options.check) expected = referenceConv(layer, weights, inputs);
 
   FreshKernel kernel;
-  const SimClock clock(arch.clockMhz);
+  const SimClock clock{};
   auto acc =
       std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
                                     std::move(inputs), options.functional, options.skipRepeats);
