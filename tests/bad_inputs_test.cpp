@@ -222,6 +222,27 @@ std::vector<BadInput> fileCases() {
        "default rs mapping of c1: with arch.dram.latency_cycles=1099511627776, "
        "arch.glb.latency_cycles=0, arch.noc.hop_latency_cycles=0 the simulation of layer c1 could "
        "pass the limit of 2^62 cycles; expected smaller latencies"},
+      {"arch: latencies whose cycles summed over 300 layers could pass 2^63",
+       {{"arch.json", edited(baseArch(),
+                             [](json& a) {
+                               const std::int64_t most = std::int64_t{1} << 40;
+                               a["dram"]["latency_cycles"] = most;
+                               a["glb"]["latency_cycles"] = most;
+                               a["noc"]["hop_latency_cycles"] = most;
+                             })},
+        {"net.json", edited(baseNetwork(),
+                            [](json& n) {
+                              for (int i = 0; i < 300; ++i) {
+                                json layer = conv(n);
+                                layer["name"] = "x" + std::to_string(i);
+                                n["layers"].push_back(layer);
+                              }
+                            })}},
+       runArgs("--fast"),
+       "{dir}/arch.json: with arch.dram.latency_cycles=1099511627776, "
+       "arch.glb.latency_cycles=1099511627776, arch.noc.hop_latency_cycles=1099511627776 the rs "
+       "cycles summed over the layers could pass 2^63; expected smaller latencies or fewer layers "
+       "(--layer)"},
       archCase(
           "arch: a bandwidth that is neither a number nor unlimited",
           [](json& a) { a["dram"]["bytes_per_cycle"] = "fast"; },

@@ -49,36 +49,10 @@ void checkCapacity(const Layer& layer, const ArchSpec& arch, const Mapping& m, L
   }
 }
 
-/// An upper bound on the cycles a simulation of `m` can take, or nullopt when the bound itself
-/// passes 2^63. Why it bounds the simulator: time moves only by the MACs of the array steps (at
-/// most `macs` cycles in all) and by waiting on a port (DRAM bus, GLB read and write, NoC). A
-/// transfer of u > 0 units booked on a port of W >= 1 units per cycle and latency L completes at
-/// most u/W + 1 + L cycles after the later of now and the port's previous end, so every booking
-/// moves the latest time anything is due by at most u + 1 + L. The bookings of a port move its
-/// words, at least one each: DRAM carries the DRAM counts (bytesPerWord units a word), the GLB
-/// ports the GLB counts and the NoC port at most the DRAM and GLB counts again. Summed over
-/// every booking: macs + 2 (D + G) (bytesPerWord + 2 + Ldram + Lglb + Lhop), where D and G
-/// are the analytic DRAM and GLB counts (equal to the simulated ones), and skipping ahead only
-/// applies iterations exactly as they would have run.
-std::optional<std::int64_t> cycleBound(const Layer& layer, const ArchSpec& arch, const Mapping& m) {
-  const AccessCounts c = analyticCounts(layer, arch, m);
-  std::optional<std::int64_t> words = 0;
-  for (Tensor t : kAllTensors) {
-    for (Level l : {Level::Dram, Level::Glb}) {
-      words = addOpt(addOpt(words, c(l, t).reads), c(l, t).writes);
-    }
-  }
-  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
-  // Latencies and word sizes are at most 2^40 and 64 bits (the arch reader's limits).
-  const std::int64_t perWord = bytesPerWord + 2 + arch.dram.latencyCycles + arch.glb.latencyCycles +
-                               arch.noc.hopLatencyCycles;
-  return addOpt(layer.macs(), mulOpt(mulOpt(2, words), perWord));
-}
-
 void checkCycleBound(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                      const std::string& context) {
   const auto limit = static_cast<std::int64_t>(kMaxCycles);
-  const std::optional<std::int64_t> bound = cycleBound(layer, arch, m);
+  const std::optional<std::int64_t> bound = cycleUpperBound(layer, arch, m);
   if (bound && *bound <= limit) return;
   const std::string latencies =
       "arch.dram.latency_cycles=" + std::to_string(arch.dram.latencyCycles) +
@@ -112,6 +86,33 @@ void multiplyBounds(const Layer& layer, const std::vector<L>& loops, const char*
 }
 
 }  // namespace
+
+/// An upper bound on the cycles a simulation of `m` can take, or nullopt when the bound itself
+/// passes 2^63. Why it bounds the simulator: time moves only by the MACs of the array steps (at
+/// most `macs` cycles in all) and by waiting on a port (DRAM bus, GLB read and write, NoC). A
+/// transfer of u > 0 units booked on a port of W >= 1 units per cycle and latency L completes at
+/// most u/W + 1 + L cycles after the later of now and the port's previous end, so every booking
+/// moves the latest time anything is due by at most u + 1 + L. The bookings of a port move its
+/// words, at least one each: DRAM carries the DRAM counts (bytesPerWord units a word), the GLB
+/// ports the GLB counts and the NoC port at most the DRAM and GLB counts again. Summed over
+/// every booking: macs + 2 (D + G) (bytesPerWord + 2 + Ldram + Lglb + Lhop), where D and G
+/// are the analytic DRAM and GLB counts (equal to the simulated ones), and skipping ahead only
+/// applies iterations exactly as they would have run.
+std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& arch,
+                                            const Mapping& m) {
+  const AccessCounts c = analyticCounts(layer, arch, m);
+  std::optional<std::int64_t> words = 0;
+  for (Tensor t : kAllTensors) {
+    for (Level l : {Level::Dram, Level::Glb}) {
+      words = addOpt(addOpt(words, c(l, t).reads), c(l, t).writes);
+    }
+  }
+  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
+  // Latencies and word sizes are at most 2^40 and 64 bits (the arch reader's limits).
+  const std::int64_t perWord = bytesPerWord + 2 + arch.dram.latencyCycles + arch.glb.latencyCycles +
+                               arch.noc.hopLatencyCycles;
+  return addOpt(layer.macs(), mulOpt(mulOpt(2, words), perWord));
+}
 
 void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                      const std::string& context) {
