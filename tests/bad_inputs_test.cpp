@@ -204,7 +204,45 @@ std::vector<BadInput> fileCases() {
           "arch.pe_array: expected at most 65536 PEs (rows*cols), got {\"cols\":300,\"rows\":300}"),
       archCase(
           "arch: a clock of 0 MHz", [](json& a) { a["clock_mhz"] = 0; },
-          "arch.clock_mhz: expected a positive number, got 0"),
+          "arch.clock_mhz: expected a number in (0, 1e6] MHz, got 0"),
+      archCase(
+          "arch: a clock given in Hz", [](json& a) { a["clock_mhz"] = 3e9; },
+          "arch.clock_mhz: expected a number in (0, 1e6] MHz, got 3000000000.0 (a clock in Hz?)"),
+      {"arch: latencies that could take a run past 2^62 cycles",
+       {{"arch.json",
+         edited(baseArch(), [](json& a) { a["dram"]["latency_cycles"] = std::int64_t{1} << 40; })},
+        {"net.json", edited(baseNetwork(),
+                            [](json& n) {
+                              conv(n)["C"] = 64;
+                              conv(n)["M"] = 64;
+                              conv(n)["H"] = 34;
+                              conv(n)["W"] = 34;
+                            })}},
+       runArgs(),
+       "default rs mapping of c1: with arch.dram.latency_cycles=1099511627776, "
+       "arch.glb.latency_cycles=0, arch.noc.hop_latency_cycles=0 the simulation of layer c1 could "
+       "pass the limit of 2^62 cycles; expected smaller latencies"},
+      {"arch: latencies whose cycles summed over 300 layers could pass 2^63",
+       {{"arch.json", edited(baseArch(),
+                             [](json& a) {
+                               const std::int64_t most = std::int64_t{1} << 40;
+                               a["dram"]["latency_cycles"] = most;
+                               a["glb"]["latency_cycles"] = most;
+                               a["noc"]["hop_latency_cycles"] = most;
+                             })},
+        {"net.json", edited(baseNetwork(),
+                            [](json& n) {
+                              for (int i = 0; i < 300; ++i) {
+                                json layer = conv(n);
+                                layer["name"] = "x" + std::to_string(i);
+                                n["layers"].push_back(layer);
+                              }
+                            })}},
+       runArgs("--fast"),
+       "{dir}/arch.json: with arch.dram.latency_cycles=1099511627776, "
+       "arch.glb.latency_cycles=1099511627776, arch.noc.hop_latency_cycles=1099511627776 the rs "
+       "cycles summed over the layers could pass 2^63; expected smaller latencies or fewer layers "
+       "(--layer)"},
       archCase(
           "arch: a bandwidth that is neither a number nor unlimited",
           [](json& a) { a["dram"]["bytes_per_cycle"] = "fast"; },
@@ -302,6 +340,10 @@ std::vector<BadInput> fileCases() {
       energyCase(
           "energy: a negative cost", [](json& e) { e["dram"]["read"] = -200; },
           "energy.dram.read: expected a number >= 0, got -200"),
+      energyCase(
+          "energy: a cost whose products overflow to infinity",
+          [](json& e) { e["dram"]["read"] = 1e308; },
+          "energy.dram.read: expected a number in [0, 1e15], got 1e+308"),
       energyCase(
           "energy: a missing cost", [](json& e) { e["rf"].erase("write"); },
           "energy.rf.write: missing required key (expected a number >= 0)"),
@@ -490,6 +532,15 @@ std::vector<BadInput> commandLineCases() {
        runArgs("--out {dir}/results/sub"),
        "--out {dir}/results/sub: layer \"a/b\" (rs) and layer \"a_b\" (rs) would both write "
        "mappings/a_b.rs.json; rename one of them"},
+      {"a mapping file whose loop bounds multiply past 2^63 (wrapping to the layer's N)",
+       {{"map.json", R"({"layer": "c1", "dataflow": "big", "glb": [], "spatial": [], "rf": [],
+          "dram": [{"dim": "N", "bound": 687084323673}, {"dim": "N", "bound": 53695721},
+                   {"dim": "M", "bound": 8}, {"dim": "C", "bound": 4}, {"dim": "P", "bound": 6},
+                   {"dim": "Q", "bound": 6}, {"dim": "R", "bound": 3}, {"dim": "S", "bound": 3}],
+          "glb_keeps": ["weights", "inputs", "outputs"], "rf_keeps": []})"}},
+       runArgs("--mapping {dir}/map.json"),
+       "{dir}/map.json: mapping.dram[1].bound: loop bounds over N multiply to more than 2^63 "
+       "here, expected a product of 1 (the layer's N)"},
       {"a mapping that cannot fit (no GLB room for one word of each tensor)",
        {{"arch.json", edited(baseArch(), [](json& a) { a["glb"]["size_kib"] = 0.00390625; })}},
        runArgs(),

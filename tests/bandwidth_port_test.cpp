@@ -183,7 +183,7 @@ struct DramRun {
 DramRun runDramReads(const ArchSpec& arch, const std::vector<std::int64_t>& words) {
   const Layer layer = test::conv("tiny", 1, 2, 2, 6, 3);
   FreshKernel kernel;
-  const SimClock clock(arch.clockMhz);
+  const SimClock clock{};
   std::vector<Reader::Request> requests;
   std::uint64_t offset = 0;
   const std::uint64_t inputs = static_cast<std::uint64_t>(idx(Tensor::Inputs));

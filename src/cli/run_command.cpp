@@ -13,6 +13,7 @@
 
 #include "cli/options.hpp"
 #include "common/atomic_output.hpp"
+#include "common/checked_math.hpp"
 #include "common/errors.hpp"
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
@@ -329,6 +330,26 @@ void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunReq
                    " as 32-bit words); the simulator's limit is " + kMaxTensorStorageText);
 }
 
+/// Throws InputError when the cycles of one label (a dataflow or a mapping file's label) summed
+/// over its layers could pass 2^63: the TOTAL rows print them as 64-bit integers. Each layer's
+/// bound is at most 2^62 (validateMapping), but a network may have many such layers.
+void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const RunRequest& req) {
+  std::map<std::string, std::int64_t> total;
+  for (const Job& job : jobs) {
+    const std::optional<std::int64_t> sum =
+        addOpt(total[job.label], cycleUpperBound(*job.layer, arch, job.mapping));
+    if (!sum) {
+      throw InputError(req.archPath + ": with arch.dram.latency_cycles=" +
+                       std::to_string(arch.dram.latencyCycles) + ", arch.glb.latency_cycles=" +
+                       std::to_string(arch.glb.latencyCycles) + ", arch.noc.hop_latency_cycles=" +
+                       std::to_string(arch.noc.hopLatencyCycles) + " the " + job.label +
+                       " cycles summed over the layers could pass 2^63; expected smaller "
+                       "latencies or fewer layers (--layer)");
+    }
+    total[job.label] = *sum;
+  }
+}
+
 /// The row of a layer the array does not compute (pooling): shapes only, zero counts.
 LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   LayerStats s;
@@ -494,6 +515,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
   }
   for (const Job& job : jobs) checkTensorStorage(*job.layer, &job.mapping, req);
+  checkTotalCycles(jobs, arch, req);
 
   // 5. The files that are known now, and the room for the rest.
   if (!req.outDir.empty()) {

@@ -35,6 +35,11 @@ class Cycle {
   std::uint64_t n_ = 0;
 };
 
+/// Longest simulation accepted, in cycles (2^62). validateMapping refuses a mapping whose run
+/// could take longer (an upper bound from its access counts and the arch's latencies), so that
+/// no cycle count, time stamp or port backlog in the simulator can overflow 64 bits.
+inline constexpr std::uint64_t kMaxCycles = std::uint64_t{1} << 62;
+
 /// Cycles to move `words` at `perCycle` words per cycle, rounded up; `perCycle` == 0 means
 /// unlimited bandwidth (zero cycles).
 constexpr Cycle transferCycles(std::uint64_t words, std::uint64_t perCycle) {

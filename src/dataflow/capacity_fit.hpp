@@ -9,7 +9,8 @@ namespace dfsim {
 
 /// Whether tiles of given loop extents fit a level's partitions: the RF once, the GLB twice over
 /// when it is double buffered. The mappers' capacity test (validateMapping applies the same
-/// rule to a finished mapping).
+/// rule to a finished mapping). No overflow: the mappers' extents are divisors of the layer's
+/// dimensions, so each tile is at most its tensor (<= 2^40 words) and `need` at most 6 * 2^40.
 struct CapacityFit {
   const Layer& layer;
   const ArchSpec& arch;

@@ -1,5 +1,9 @@
 #include "energy/energy_breakdown.hpp"
 
+#include <cmath>
+
+#include "common/errors.hpp"
+
 namespace dfsim {
 
 EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
@@ -36,6 +40,9 @@ EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const En
   e.leakage = static_cast<double>(cycles.count()) * table.leakagePerCycle;
   e.total = e.mac + e.leakage;
   for (double v : e.perLevel) e.total += v;
+  // The energy reader bounds every cost (kMaxCost) so that this cannot happen for counts and
+  // cycles below 2^63; a non-finite figure must never reach a report.
+  if (!std::isfinite(e.total)) throw InternalError("energy: a non-finite total from finite costs");
   return e;
 }
 

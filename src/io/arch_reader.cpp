@@ -1,5 +1,6 @@
 // Reads configs/arch/*.json into a validated ArchSpec (format: src/io/README.md).
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ constexpr std::int64_t kMaxWordBits = 64;
 constexpr std::int64_t kBitsPerKib = 1024 * 8;
 /// Largest GLB (or GLB partition) accepted, in KiB (1 TiB).
 constexpr double kMaxGlbKib = 1073741824.0;
+/// Fastest clock accepted, in MHz (1 THz). Cycles never depend on the clock (it only converts
+/// them to seconds); a larger value is most likely a clock written in Hz.
+constexpr double kMaxClockMhz = 1e6;
+constexpr const char* kClockWhat = "a number in (0, 1e6] MHz";
 constexpr const char* kUnlimitedText = "unlimited";
 constexpr const char* kBandwidthWhat = "a positive integer or \"unlimited\"";
 constexpr const char* kTensorWhat = "one of \"weights\", \"inputs\", \"outputs\"";
@@ -156,7 +161,13 @@ ArchSpec archFromJson(const json& doc, const std::string& file) {
   ArchSpec a;
   a.name = root.getString("name");
   a.wordBits = root.getInt("word_bits", intInRange(1, kMaxWordBits));
-  a.clockMhz = root.getNumber("clock_mhz", positiveNumber());
+  const NumberSpec clock{0.0, false, std::numeric_limits<double>::max(), kClockWhat, kClockWhat};
+  a.clockMhz = root.getNumber("clock_mhz", clock);
+  if (a.clockMhz > kMaxClockMhz) {
+    root.pos("clock_mhz")
+        .fail(std::string("expected ") + kClockWhat + ", got " +
+              describeJson(root.require("clock_mhz", kClockWhat)) + " (a clock in Hz?)");
+  }
 
   // 1. PE array.
   const json& peJson = root.require("pe_array", "an object");

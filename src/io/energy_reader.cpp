@@ -10,13 +10,19 @@ namespace dfsim {
 
 namespace {
 constexpr std::int64_t kMaxWordBits = 64;
+/// Largest cost of one action accepted (in the table's unit). Every count and cycle count of a
+/// run is below 2^63 (validateMapping bounds cycles by 2^62), so one cost times one count is
+/// below 1e15 * 9.3e18 < 1e34, a layer's energy (some 30 such terms) below 1e36, a sum over
+/// any number of rows dfsim can simulate and an energy-delay product (times < 2^63 cycles) far
+/// below the largest double: no energy, per-MAC figure or EDP can become infinite.
+constexpr double kMaxCost = 1e15;
 }  // namespace
 
 EnergyTable energyFromJson(const nlohmann::json& doc, const std::string& file) {
   const StrictObject root(
       doc, JsonPos(file, "energy"),
       {"name", "unit", "word_bits", "mac", "rf", "noc", "glb", "dram", "leakage_per_cycle"});
-  const NumberSpec cost = nonNegativeNumber();
+  const NumberSpec cost{0.0, true, kMaxCost, "a number >= 0", "a number in [0, 1e15]"};
   EnergyTable t;
   t.name = root.getString("name");
   t.unit = root.getString("unit");

@@ -10,6 +10,11 @@
 
 namespace dfsim {
 
+// Overflow: these functions use plain products. Their inputs are loops of a mapping that passed
+// validateMapping (or that a mapper builds from divisors of the layer's dimensions), so every
+// extent of a dimension is at most the layer's size of it, a tile at most the layer's tensor
+// (<= 2^40 words, network reader) and a product of visits at most the layer's MACs (<= 2^40).
+
 /// Per-dimension extents of a tile: the product of the bounds of the loops inside a level.
 using DimExtents = std::array<std::int64_t, kNumDims>;
 

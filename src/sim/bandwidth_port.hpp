@@ -37,8 +37,12 @@ class BandwidthPort {
  private:
   std::uint64_t perCycle_ = 0;
   std::uint64_t latency_ = 0;
-  std::uint64_t busyUntilUnits_ = 0;  ///< end of the last booked transfer, in units of 1/W cycle
-  std::uint64_t lastEndCycle_ = 0;    ///< for unlimited bandwidth
+  // The end of the last booked transfer is busyCycle_ + busyRem_ / W cycles (busyRem_ < W): kept
+  // as a pair so that no cycle is ever multiplied by W (up to 2^40 units per cycle), which would
+  // overflow 64 bits for runs of more than 2^24 cycles.
+  std::uint64_t busyCycle_ = 0;
+  std::uint64_t busyRem_ = 0;
+  std::uint64_t lastEndCycle_ = 0;  ///< for unlimited bandwidth
 };
 
 }  // namespace dfsim

@@ -80,7 +80,9 @@ bool Controller::skipAhead() {
 
 void Controller::applySkip(std::size_t loop, std::int64_t times,
                            const std::array<std::int64_t, kCounters>& delta) {
-  // 1. Counters: `times` iterations like the last one.
+  // 1. Counters: `times` iterations like the last one. No product below can overflow: each is
+  // what those iterations would have added by running, so at most the run's final counts and
+  // cycles (below 2^62: validateMapping's cycle bound).
   std::size_t k = 0;
   for (Tensor t : kAllTensors) {
     for (ReadWrite* rw :

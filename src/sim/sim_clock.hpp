@@ -8,24 +8,20 @@ namespace dfsim {
 
 /// Converts between the accelerator's core cycles and SystemC time. The only place where Cycle
 /// meets sc_time.
+///
+/// SystemC time counts cycles: one cycle is one unit of the kernel's time resolution (1 ps by
+/// default), whatever the arch's clock. So no cycle count can depend on the clock (a period
+/// rounded to whole picoseconds would be 0 ps above 1 THz and overflow sc_time below 1 MHz x
+/// 2^64 ps), every conversion is exact integer arithmetic, and times up to kMaxCycles fit
+/// sc_time's 64 bits. The clock (ArchSpec::clockMhz) only turns cycles into seconds in reports.
 class SimClock {
  public:
-  /// A clock of `mhz` MHz; the period is rounded to a whole picosecond.
-  explicit SimClock(double mhz)
-      : period_(static_cast<double>(static_cast<long long>(1e6 / mhz + 0.5)), sc_core::SC_PS) {}
   /// The current simulation time in whole cycles.
   Cycle now() const { return toCycle(sc_core::sc_time_stamp()); }
-  /// Whole cycles in `t` (rounded down).
-  Cycle toCycle(const sc_core::sc_time& t) const {
-    return Cycle(static_cast<std::uint64_t>(t.value() / period_.value()));
-  }
+  /// Whole cycles in `t`.
+  Cycle toCycle(const sc_core::sc_time& t) const { return Cycle(t.value()); }
   /// The SystemC time of cycle `c`.
-  sc_core::sc_time toTime(Cycle c) const { return period_ * static_cast<double>(c.count()); }
-  /// One clock period.
-  const sc_core::sc_time& period() const { return period_; }
-
- private:
-  sc_core::sc_time period_;
+  sc_core::sc_time toTime(Cycle c) const { return sc_core::sc_time::from_value(c.count()); }
 };
 
 }  // namespace dfsim

@@ -73,7 +73,7 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
   if (options.check) expected = referenceConv(layer, weights, inputs);
 
   FreshKernel kernel;
-  const SimClock clock(arch.clockMhz);
+  const SimClock clock{};
   auto acc =
       std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
                                     std::move(inputs), options.functional, options.skipRepeats);
@@ -84,6 +84,11 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
 
   SimResult result;
   result.cycles = acc->controller.cycles();
+  // validateMapping's cycle bound (cycleUpperBound) makes this impossible; if the bound were
+  // wrong, a wrong number must not reach a report.
+  if (result.cycles.total.count() > kMaxCycles) {
+    throw InternalError("simulation of layer " + layer.name + " passed its cycle bound");
+  }
   result.activePes = mapping.activePes();
   for (Tensor t : kAllTensors) {
     result.counts(Level::Dram, t) = acc->dram.counts()[t];

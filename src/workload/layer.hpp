@@ -24,6 +24,11 @@ const char* layerTypeName(LayerType t);
 /// tiles are measured on the padded size `H + 2*padding`. An FC layer is a convolution whose filter
 /// covers the whole input (R = H, S = W, P = Q = 1). A pooling layer has no MACs on the PE array:
 /// it is reported (shapes) but not simulated.
+///
+/// Sizes: the network reader refuses a layer whose MACs or any tensor exceed 2^40 (and every
+/// dimension, stride and padding is at most 2^40), so the plain products below (macs(),
+/// weightCount(), tensorWords(), paddedH()) cannot overflow for a layer it returned. A layer
+/// built in code must respect the same limits.
 struct Layer {
   std::string name;
   LayerType type = LayerType::Conv;
