@@ -1,13 +1,17 @@
 """scripts/sweep: runs a sweep spec and writes the table, sweep.json and the charts.
 
-Order of work: validate the spec, expand its points and ask dfsim about the base run and the
---set paths (any problem: exit 2, nothing written); take OUT's lock and scan OUT/points once
-for the input keys of finished points (those points are reused, nothing runs for them); start
-or connect to the Dask cluster (only if some point is left) and run one dfsim process per
-remaining point (results under OUT/points/<hash>/); write OUT/sweep.csv (and sweep.parquet
-when pyarrow imports), OUT/sweep.json and OUT/plots/.
+Order of work: validate the spec and walk its grid once (counts only: the points are generated
+lazily every time, never held), ask dfsim about the base run and the --set paths (any problem:
+exit 2, nothing written); with --scheduler, connect to it (a dead one: exit 2, nothing
+created); create OUT, take its lock, remove what a killed sweep left (clean_stale) and scan
+OUT/points once for the input keys of finished points (those points are reused, nothing runs
+for them); start the local Dask cluster (only if some point is left) and run one dfsim process
+per remaining point (results under OUT/points/<hash>/), submitting jobs only as the runner's
+window has room; write OUT/sweep.csv, sweep.json, sweep.parquet (when pyarrow imports) and
+OUT/plots/ as one set (output.py: temporaries first, then renames).
 Exit 0 when every point that ran succeeded, 1 when some failed (the table and charts are still
-written), 2 on bad input, 130 when interrupted (finished points are kept for a resume).
+written) or when an output file cannot be written (OutputError: one line, the old files kept),
+2 on bad input, 130 when interrupted (finished points are kept for a resume).
 """
 
 import argparse

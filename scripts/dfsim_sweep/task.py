@@ -27,8 +27,9 @@ HASH_DIGITS = 16
 POLL_SECONDS = 0.5
 MAX_ERROR_CHARS = 2000
 TMP_PREFIX = ".tmp-"
-# dfsim's own temporaries and lock beside its --out DIR: `.DIR.dfsim-tmp.<pid>` and
-# `.DIR.dfsim-lock`; for DIR = POINTS/.tmp-<uuid> their names start with this.
+# dfsim keeps its temporaries and lock beside its --out DIR, named after DIR (`.tmp-<uuid>.
+# dfsim-tmp.<pid>`, `.tmp-<uuid>.dfsim-lock`: they start with TMP_PREFIX); a name made by
+# prefixing DIR with "." (`..tmp-<uuid>.dfsim-...`) is recognised too.
 DFSIM_TMP_PREFIX = "." + TMP_PREFIX
 PR_SET_PDEATHSIG = 1
 KEYS_DIR = "keys"
