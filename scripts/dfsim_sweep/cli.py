@@ -376,8 +376,9 @@ def write_outputs(files, spec, grid, results, index, jobs, out):
             part.write(("" if first else ",\n") + _indented(point_entry(p, result), 4))
             first = False
     except OSError as e:
-        f.close()
-        part.close()
+        for opened in (f, part):
+            with contextlib.suppress(OSError):
+                opened.close()  # may fail again flushing
         files.abort()
         raise OutputError(where, e.strerror or str(e)) from None
     files.close(f)
@@ -397,7 +398,8 @@ def write_json(files, part, head_doc, out):
         shutil.copyfileobj(part, f)
         f.write("\n  ]\n}\n")
     except OSError as e:
-        f.close()
+        with contextlib.suppress(OSError):
+            f.close()  # may fail again flushing
         files.abort()
         raise OutputError(final, e.strerror or str(e)) from None
     finally:
@@ -434,7 +436,8 @@ def draw_charts(files, out, meta, counts):
         files.abort()
         name = os.path.basename(e.filename or "")
         name = name.split("-", 2)[-1] if name.startswith(TMP_PREFIX) else name
-        raise OutputError(os.path.join(plots_dir, name), e.strerror or str(e)) from None
+        raise OutputError(os.path.join(plots_dir, name) if name else plots_dir,
+                          e.strerror or str(e)) from None
     for path in written:
         final = os.path.join(plots_dir, os.path.basename(path))
         files.add(path, final, rank=0)
@@ -505,9 +508,20 @@ def main(argv=None):
         if run or remote:
             (run or remote).close()
 
+    files = FileSet()
+    try:
+        return _write_and_report(args, dfsim, spec, grid, out, jobs, index, results, n_reused,
+                                 run, seconds, files, lock, t0)
+    except BaseException:
+        files.abort()  # an error or Ctrl-C: no temporary left (a kill -9: the next run's)
+        raise
+
+
+def _write_and_report(args, dfsim, spec, grid, out, jobs, index, results, n_reused, run,
+                      seconds, files, lock, t0):
+    """The output half of main: the table files as one set, then the closing lines."""
     t_table = time.monotonic()
     counts = summary(grid, results, n_reused, spec.dataflows, seconds["run"])
-    files = FileSet()
     head, n_rows, best, part = write_outputs(files, spec, grid, results, index, jobs, out)
     parquet = table.parquet_available()
     if parquet:
