@@ -9,6 +9,7 @@ One module per job:
   runner.py    runs the tasks in-process (--serial) or on Dask (local cluster or --scheduler)
   progress.py  the progress line on stderr
   table.py     the tidy table (CSV, Parquet when pyarrow is importable) from the point folders
+  output.py    the table files in OUT, written to temporaries and renamed as one set
   plot.py      the charts of a table (scripts/plot_sweep)
   cli.py       scripts/sweep
   bench.py     scripts/bench_sweep (sweep overhead against a plain shell loop)

@@ -6,8 +6,9 @@ per value of every other independent parameter (a column that x and the columns 
 chosen do not determine). And `energy_breakdown_vs_<x>.png`: energy per MAC stacked by level
 (ALU, RF, NoC, GLB, DRAM, leakage when nonzero), bars grouped by x, one bar per dataflow, one
 panel per value of the other parameters. Colours are those of scripts/compare.py. Only rows
-with status ok are drawn; sweep.json beside the table (written by scripts/sweep), when there,
-gives units, the spec's name and its default x and metrics.
+with status ok are drawn, and only they are read into memory (so lines are split by the
+values of the points drawn); sweep.json beside the table (written by scripts/sweep), when
+there, gives units, the spec's name and its default x and metrics.
 """
 
 import json
@@ -73,14 +74,14 @@ class Data:
     """A table ready to draw: per (point, dataflow) aggregated metrics, the points' parameter
     values, the x order and the line keys."""
 
-    def __init__(self, table_path, x=None):
+    def __init__(self, table_path, x=None, meta=None):
         try:
-            head, rows = table.read_csv(table_path)
+            head, rows = table.read_csv(table_path, status="ok")
         except OSError as e:
             raise InputError(table_path, f"cannot open ({e.strerror})") from None
         except (ValueError, UnicodeDecodeError) as e:
             raise InputError(table_path, f"{e}") from None
-        self.meta = _load_meta(table_path)
+        self.meta = meta if meta is not None else _load_meta(table_path)
         self.head, self.params = head, param_columns(head)
         if not self.params:
             raise InputError(table_path, "the table has no parameter column")
@@ -284,11 +285,12 @@ def breakdown_chart(plt, data, out_dir):
     return _save(plt, fig, out_dir, f"energy_breakdown_vs_{_safe(data.x)}.png")
 
 
-def draw(table_path, out_dir, metrics=None, x=None):
+def draw(table_path, out_dir, metrics=None, x=None, meta=None):
     """Draws the charts of the table into out_dir (created); returns the paths written.
-    `metrics` default: sweep.json's plot metrics, else energy_total; `x` default: sweep.json's
-    plot x, else the first parameter column. InputError for a bad table, metric or x."""
-    data = Data(table_path, x)
+    `meta` (default: read from sweep.json beside the table) gives units, name and defaults:
+    `metrics` default: its plot metrics, else energy_total; `x` default: its plot x, else the
+    first parameter column. InputError for a bad table, metric or x."""
+    data = Data(table_path, x, meta)
     plot_meta = data.meta.get("plot") or {}
     metrics = metrics or plot_meta.get("metrics") or ["energy_total"]
     for m in metrics:

@@ -62,9 +62,40 @@ def _describe(values):
 
 
 def expand(spec):
-    """Every Point of the spec, in grid order. InputError (exit 2) when an expression uses a
-    parameter whose value at some point is not a number."""
-    points = []
+    """Every Point of the spec, in grid order, as a list (small grids and tests; the sweep
+    itself iterates lazily, see iterate)."""
+    return list(iterate(spec))
+
+
+class Grid:
+    """The points of a spec, generated lazily each time it is iterated (never held: a grid
+    of the documented limit costs no memory). Construction walks the grid once, so that a
+    spec error surfaces before anything is written, and keeps only counts: `total`,
+    `skipped`, `runnable`, `first` (the first point that runs, or None) and `first_skipped`
+    (up to `keep_skipped` skipped points, for the lines on stderr)."""
+
+    def __init__(self, spec, keep_skipped=0):
+        self.spec = spec
+        self.total = self.skipped = 0
+        self.first, self.first_skipped = None, []
+        for p in iterate(spec):
+            self.total += 1
+            if p.skip is None:
+                if self.first is None:
+                    self.first = p
+            else:
+                self.skipped += 1
+                if len(self.first_skipped) < keep_skipped:
+                    self.first_skipped.append(p)
+        self.runnable = self.total - self.skipped
+
+    def __iter__(self):
+        return iterate(self.spec)
+
+
+def iterate(spec):
+    """Every Point of the spec, in grid order, one at a time (a generator). InputError (exit
+    2) when an expression uses a parameter whose value at some point is not a number."""
     ranges = [range(len(axis[0].values)) for axis in spec.axes]
     for index, combo in enumerate(itertools.product(*ranges)):
         env = dict(spec.constants)
@@ -104,8 +135,7 @@ def expand(spec):
                 if out:
                     skip = f"{f.where}: {f.text} = {value_text(_whole(v))} is {out}"
                     break
-        points.append(Point(index, values, sets, skip))
-    return points
+        yield Point(index, values, sets, skip)
 
 
 def _evaluate(spec, item, env, index, values):

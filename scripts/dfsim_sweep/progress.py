@@ -55,6 +55,12 @@ class Progress:
         self.failed += bool(failed)
         self.draw(force=self.done >= self.total)
 
+    def advance(self, n):
+        """Records n finished points that did not fail (found done) and redraws when due."""
+        if n:
+            self.done += n
+            self.draw(force=self.done >= self.total)
+
     def draw(self, force=False):
         """Draws the line if enabled and due (or forced)."""
         if not self.enabled:

@@ -9,11 +9,12 @@ have Debian's python3 with python3-distributed. The task module is shipped to th
 value, so they need nothing of this repository but dfsim and the input files.
 """
 
-import collections
 import contextlib
+import itertools
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -24,6 +25,8 @@ from dfsim_import.common import InputError
 from . import task
 
 CONNECT_TIMEOUT_S = 10
+PROBE_TIMEOUT_S = 3  # the TCP check of --scheduler before anything is created
+WINDOW_PER_WORKER = 3  # tasks submitted and not finished, per worker
 CLOSE_TIMEOUT_S = 10
 STOP_WAIT_S = 5
 QUIET_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
@@ -57,8 +60,9 @@ class SerialRunner:
     workers = 1
 
     def run(self, jobs, on_result):
-        """Calls on_result(result) for each job, in job order; a task that raises (say, an
-        unwritable folder) fails its point, as on Dask."""
+        """Calls on_result(result) for each job of the iterable `jobs` (consumed lazily), in
+        job order; a task that raises (say, an unwritable folder) fails its point, as on
+        Dask."""
         for job in jobs:
             try:
                 result = task.run_point(job)
@@ -73,10 +77,12 @@ class SerialRunner:
 class _EarlyThread:
     """Runs jobs one after the other in a thread of this process while the local Dask cluster
     imports and starts (about 0.8 s), so that a core is not idle meanwhile. handoff() stops
-    it taking new jobs and returns those left; stop() also kills its running dfsim."""
+    it taking new jobs and returns the iterator of those left; stop() also kills its running
+    dfsim."""
 
     def __init__(self, jobs, deliver):
-        self.queue = collections.deque(jobs)
+        self.queue = jobs  # an iterator, read under the lock
+        self.open = True
         self.lock = threading.Lock()
         self.stopped = threading.Event()
         self.deliver = deliver
@@ -87,9 +93,9 @@ class _EarlyThread:
     def _work(self):
         while not self.stopped.is_set():
             with self.lock:
-                if not self.queue:
+                job = next(self.queue, None) if self.open else None
+                if job is None:
                     return
-                job = self.queue.popleft()
             try:
                 result = task.run_point(job, should_stop=self.stopped.is_set)
             except Exception as e:
@@ -98,11 +104,11 @@ class _EarlyThread:
                 self.deliver(result)
 
     def handoff(self):
-        """The jobs not started; the thread finishes the one it is running."""
+        """The iterator of the jobs not started; the thread finishes the one it is
+        running."""
         with self.lock:
-            rest = list(self.queue)
-            self.queue.clear()
-        return rest
+            self.open = False
+        return self.queue
 
     def join(self):
         self.thread.join()
@@ -121,18 +127,21 @@ class DaskRunner:
     by value). Logging of distributed is silenced unless `verbose`. The local cluster is
     started by run(), while a thread of this process already runs the first points."""
 
-    def __init__(self, address=None, workers=None, verbose=False):
-        self.address, self.verbose = address, verbose
+    def __init__(self, address=None, workers=None, verbose=False, expected=0):
+        self.address, self.verbose, self.expected = address, verbose, expected
         self.cluster = self.client = None
         self.start_seconds = 0.0
         if address:
             self._connect(address)
+            self.window = max(1, self.workers) * WINDOW_PER_WORKER
         else:
             self.workers = workers or cores()
             self.description = f"local Dask cluster, {self.workers} workers"
+            self.window = self.workers * WINDOW_PER_WORKER
 
     def _connect(self, address):
         start = time.monotonic()
+        check_scheduler(address)
         _quiet(self.verbose)
         import cloudpickle
         from distributed import Client
@@ -155,8 +164,10 @@ class DaskRunner:
         # A cluster interrupted while it starts cannot be closed cleanly: Ctrl-C and SIGTERM
         # wait until it is up (well under a second), then close it.
         pending = []
-        handlers = {s: signal.signal(s, lambda signum, _: pending.append(signum))
-                    for s in (signal.SIGINT, signal.SIGTERM)}
+        def defer(signum, _frame):
+            task.CHILDREN.kill_all()  # the dfsim of the early thread dies at once
+            pending.append(signum)
+        handlers = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                         processes=False, dashboard_address=None,
@@ -172,24 +183,26 @@ class DaskRunner:
         self.start_seconds = time.monotonic() - start
 
     def run(self, jobs, on_result):
-        """Runs every job and calls on_result(result) as they finish (any order, never two
-        calls at once). On an exception (Ctrl-C included) stops the running dfsim processes
-        and cancels what is left before re-raising."""
+        """Runs every job of the iterable `jobs` and calls on_result(result) as they finish
+        (any order, never two calls at once). Jobs are taken from `jobs` only as the window
+        has room (at most `window` submitted and not finished), so a grid of any size costs
+        memory for the window only. On an exception (Ctrl-C included) stops the running dfsim
+        processes and cancels what is left before re-raising."""
         lock = threading.Lock()
 
         def deliver(result):
             with lock:
                 on_result(result)
         early = None
+        jobs = iter(jobs)
         try:
             if self.client is None:
-                if len(jobs) > 1:
+                if self.expected > 1:
                     early = _EarlyThread(jobs, deliver)
                 self._start_local()
                 if early is not None:
                     jobs = early.handoff()
-            if jobs:
-                self._run_dask(jobs, deliver)
+            self._run_dask(jobs, deliver)
             if early is not None:
                 early.join()
         except BaseException:
@@ -198,28 +211,42 @@ class DaskRunner:
             raise
 
     def _run_dask(self, jobs, deliver):
+        """Submits the jobs of the iterator `jobs` in batches, keeping at most `window` of
+        them submitted and unfinished; only those futures are held."""
         from distributed import Event, as_completed
         run_id = uuid.uuid4().hex[:12]
         stop = f"dfsim-sweep-stop-{run_id}"
-        jobs = [dict(job, stop_event=stop) for job in jobs]
-        keys = [f"dfsim-sweep-{run_id}-{job['index']}" for job in jobs]
-        futures = self.client.map(task.run_point, jobs, key=keys, pure=False)
-        by_key = {f.key: job for f, job in zip(futures, jobs)}
+        by_key = {}  # the futures in flight: key -> (future, job)
+        pending = as_completed([])
+
+        def top_up():
+            batch = [dict(job, stop_event=stop)
+                     for job in itertools.islice(jobs, self.window - len(by_key))]
+            if not batch:
+                return
+            keys = [f"dfsim-sweep-{run_id}-{job['index']}" for job in batch]
+            futures = self.client.map(task.run_point, batch, key=keys, pure=False)
+            for f, job in zip(futures, batch):
+                by_key[f.key] = (f, job)
+            pending.update(futures)
         try:
-            for future in as_completed(futures):
-                job = by_key[future.key]
+            top_up()
+            for future in pending:
+                _, job = by_key.pop(future.key)
                 try:
                     result = future.result()
                 except (KeyboardInterrupt, SystemExit):
                     raise
                 except BaseException as e:  # the task broke: worker lost, cancelled...
                     result = failed_result(job, f"task error: {type(e).__name__}: {e}")
+                future.release()
                 deliver(result)
+                top_up()
         except BaseException:
             with contextlib.suppress(Exception):
                 Event(stop, client=self.client).set()
             with contextlib.suppress(Exception):
-                self.client.cancel(futures)
+                self.client.cancel([f for f, _ in by_key.values()])
             self._wait_idle()
             raise
 
@@ -243,6 +270,24 @@ class DaskRunner:
             if self.cluster is not None:
                 self.cluster.close(timeout=CLOSE_TIMEOUT_S)
         self.client = self.cluster = None
+
+
+def check_scheduler(address):
+    """Checks that a TCP connection to a tcp:// or tls:// scheduler address opens (within
+    PROBE_TIMEOUT_S), so that a dead --scheduler is refused at once, before anything is
+    created; InputError otherwise. Other protocols are left to Dask."""
+    scheme, _, rest = address.partition("://")
+    if scheme not in ("tcp", "tls"):
+        return
+    host, sep, port = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--scheduler {address}", "expected an address like tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as e:
+        why = e.strerror or str(e) or type(e).__name__
+        raise InputError(f"--scheduler {address}", f"cannot connect ({why})") from None
 
 
 def _quiet(verbose):

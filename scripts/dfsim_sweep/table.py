@@ -54,48 +54,55 @@ def build(spec, points, results, points_dir):
     `results` maps point index -> the task's result dict (task.run_point); skipped points have
     none.
     """
-    set_cols = [c for c, _, _ in spec.set_columns()]
     rows = []
     for point in points:
-        params = [cell_text(point.values.get(c)) for c in set_cols]
-        result = results.get(point.index)
-        read = None
-        if point.skip is None and result is not None and result["hash"] is not None:
-            try:
-                read = read_point(os.path.join(points_dir, result["hash"]))
-            except (OSError, ValueError, KeyError) as e:
-                read = e
-        for df in spec.dataflows:
-            def plain(status, error, digest=""):
-                return ([str(point.index), digest] + params
-                        + [df, "", "", "", status, error, ""] + [""] * len(spec.metrics))
-            if point.skip is not None:
-                rows.append(plain("skipped", point.skip))
-                continue
-            if result is None or result["hash"] is None:
-                rows.append(plain("failed", result["error"] if result else "not run"))
-                continue
-            run = result["runs"].get(df)
-            if run is None or run["status"] == "failed":
-                rows.append(plain("failed", run["error"] if run else result["error"],
-                                  result["hash"]))
-                continue
-            if isinstance(read, Exception):
-                rows.append(plain("failed", f"unreadable results: {read}", result["hash"]))
-                continue
-            unit, by_df = read
-            if not by_df.get(df):
-                rows.append(plain("failed", f"unreadable results: {result['hash']}/layers.csv "
-                                            f"has no row of dataflow {df}", result["hash"]))
-                continue
-            for lr in by_df[df]:
-                values = dict(lr)
-                macs, energy = _number(lr["macs"]), _number(lr["energy_total"])
-                values["energy_per_mac"] = _fmt(energy / macs) if macs else ""
-                values["edp"] = _fmt(energy * _number(lr["cycles"]))
-                rows.append([str(point.index), result["hash"]] + params
-                            + [df, lr["layer"], lr["type"], lr["batch"], "ok", "", unit]
-                            + [values.get(m, "") for m in spec.metrics])
+        rows.extend(point_rows(spec, point, results.get(point.index), points_dir))
+    return rows
+
+
+def point_rows(spec, point, result, points_dir):
+    """The table rows of one point (one per dataflow and layer; one per dataflow when it
+    failed or was skipped). `result` is the task's result dict, or None (skipped, not run)."""
+    set_cols = [c for c, _, _ in spec.set_columns()]
+    rows = []
+    params = [cell_text(point.values.get(c)) for c in set_cols]
+    read = None
+    if point.skip is None and result is not None and result["hash"] is not None:
+        try:
+            read = read_point(os.path.join(points_dir, result["hash"]))
+        except (OSError, ValueError, KeyError) as e:
+            read = e
+    for df in spec.dataflows:
+        def plain(status, error, digest=""):
+            return ([str(point.index), digest] + params
+                    + [df, "", "", "", status, error, ""] + [""] * len(spec.metrics))
+        if point.skip is not None:
+            rows.append(plain("skipped", point.skip))
+            continue
+        if result is None or result["hash"] is None:
+            rows.append(plain("failed", result["error"] if result else "not run"))
+            continue
+        run = result["runs"].get(df)
+        if run is None or run["status"] == "failed":
+            rows.append(plain("failed", run["error"] if run else result["error"],
+                              result["hash"]))
+            continue
+        if isinstance(read, Exception):
+            rows.append(plain("failed", f"unreadable results: {read}", result["hash"]))
+            continue
+        unit, by_df = read
+        if not by_df.get(df):
+            rows.append(plain("failed", f"unreadable results: {result['hash']}/layers.csv "
+                                        f"has no row of dataflow {df}", result["hash"]))
+            continue
+        for lr in by_df[df]:
+            values = dict(lr)
+            macs, energy = _number(lr["macs"]), _number(lr["energy_total"])
+            values["energy_per_mac"] = _fmt(energy / macs) if macs else ""
+            values["edp"] = _fmt(energy * _number(lr["cycles"]))
+            rows.append([str(point.index), result["hash"]] + params
+                        + [df, lr["layer"], lr["type"], lr["batch"], "ok", "", unit]
+                        + [values.get(m, "") for m in spec.metrics])
     return rows
 
 
@@ -118,22 +125,22 @@ def parquet_available():
     return True
 
 
-def write_parquet(head, rows, path, numeric_columns):
-    """Writes the table as Parquet (numbers as float64, the rest as strings)."""
+def write_parquet(csv_path, path, spec):
+    """Writes the table of the CSV file `csv_path` as Parquet (numbers as float64, the rest
+    as strings; see numeric_columns). Reads the whole table into memory (pandas)."""
     import pandas as pd
-    frame = pd.DataFrame(rows, columns=head)
-    for col in numeric_columns:
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    for col in numeric_columns(frame, spec):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")  # "" becomes NaN
     frame.to_parquet(path, index=False)
 
 
-def numeric_columns(head, rows, spec):
+def numeric_columns(frame, spec):
     """Columns to store as numbers in Parquet: the metrics, point, and every parameter column
     whose non-empty cells all parse as numbers."""
     out = ["point"] + list(spec.metrics)
     for col in [c for c, _, _ in spec.set_columns()] + ["batch"]:
-        i = head.index(col)
-        cells = [r[i] for r in rows if r[i] != ""]
+        cells = [c for c in frame[col] if c != ""]
         try:
             [float(c) for c in cells]
         except ValueError:
@@ -142,16 +149,19 @@ def numeric_columns(head, rows, spec):
     return out
 
 
-def read_csv(path):
-    """(header, rows as dicts) of a table written by write; ValueError when it is not one."""
+def read_csv(path, status=None):
+    """(header, rows as dicts) of a sweep table (only those whose status is `status`, when
+    given: the others are never held); ValueError when it is not a sweep table."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.reader(f)
         try:
             head = next(reader)
         except StopIteration:
             raise ValueError("empty file") from None
-        rows = [dict(zip(head, r)) for r in reader]
-    missing = [c for c in columns.HEAD + columns.MIDDLE if c not in head]
-    if missing:
-        raise ValueError(f"not a sweep table: no column {', '.join(missing)}")
+        missing = [c for c in columns.HEAD + columns.MIDDLE if c not in head]
+        if missing:
+            raise ValueError(f"not a sweep table: no column {', '.join(missing)}")
+        at = head.index("status")
+        rows = [dict(zip(head, r)) for r in reader
+                if status is None or (len(r) > at and r[at] == status)]
     return head, rows

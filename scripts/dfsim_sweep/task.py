@@ -13,10 +13,12 @@ after dfsim succeeded. POINTS/<hash>/keys/<input key> (empty files) record the i
 running anything.
 """
 
+import ctypes
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -25,6 +27,11 @@ HASH_DIGITS = 16
 POLL_SECONDS = 0.5
 MAX_ERROR_CHARS = 2000
 TMP_PREFIX = ".tmp-"
+# dfsim keeps its temporaries and lock beside its --out DIR, named after DIR (`.tmp-<uuid>.
+# dfsim-tmp.<pid>`, `.tmp-<uuid>.dfsim-lock`: they start with TMP_PREFIX); a name made by
+# prefixing DIR with "." (`..tmp-<uuid>.dfsim-...`) is recognised too.
+DFSIM_TMP_PREFIX = "." + TMP_PREFIX
+PR_SET_PDEATHSIG = 1
 KEYS_DIR = "keys"
 KEY_VERSION = 2  # bump when the layout or the meaning of a key changes
 
@@ -77,7 +84,7 @@ def key_index(points_dir):
     except OSError:
         return index
     for name in names:
-        if name.startswith(TMP_PREFIX):
+        if is_temporary(name):
             continue
         try:
             keys = os.listdir(os.path.join(points_dir, name, KEYS_DIR))
@@ -105,8 +112,9 @@ class _Stopped(Exception):
 
 
 def _stop_check(job):
-    """A function telling whether to stop (the sweep's Dask Event is set, or this worker is
-    closing), or None outside Dask. Looked up lazily: short runs never pay for it."""
+    """A function telling whether to stop (the sweep's Dask Event is set, this worker is
+    closing, or the scheduler cancelled this task: the sweep's client is gone, killed with
+    -9 say), or None outside Dask. Looked up lazily: short runs never pay for it."""
     name = job.get("stop_event")
     if not name:
         return None
@@ -117,12 +125,66 @@ def _stop_check(job):
             from distributed import Event, get_worker
             if "event" not in state:
                 state["event"] = Event(name)
-            if get_worker().status.name not in ("running", "paused"):
+            worker = get_worker()
+            if worker.status.name not in ("running", "paused"):
+                return True
+            ts = worker.state.tasks.get(worker.get_current_task())
+            if ts is not None and ts.state == "cancelled":
                 return True
             return state["event"].is_set()
         except Exception:  # no worker or no scheduler any more: stop
             return True
     return should_stop
+
+
+def is_temporary(name):
+    """Whether a name in POINTS is a temporary of a sweep or of its dfsim (never a result)."""
+    return name.startswith(TMP_PREFIX) or name.startswith(DFSIM_TMP_PREFIX)
+
+
+class Children:
+    """The dfsim processes this process started and has not reaped yet, so that a signal
+    handler can kill them all at once (kill_all). A plain dict (each update is atomic under
+    the GIL; no lock, so that the module pickles by value for remote workers)."""
+
+    def __init__(self):
+        self._procs = {}
+
+    def add(self, proc):
+        self._procs[proc.pid] = proc
+
+    def remove(self, proc):
+        self._procs.pop(proc.pid, None)
+
+    def kill_all(self):
+        """SIGKILL to every live child's process group (each dfsim leads its own); safe in
+        a signal handler of the main thread (no lock is waited for)."""
+        for pid in list(self._procs):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+CHILDREN = Children()
+
+
+def _death_signal():
+    """A preexec_fn that makes the child get SIGKILL when the thread that started it (and
+    waits on it) ends, the whole process included, kill -9 too (Linux prctl
+    PR_SET_PDEATHSIG); None where prctl is not available. The libc function is looked up
+    here, in the parent, so that the child between fork and exec only calls it."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec():
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: no signal would come
+            os._exit(1)
+    return preexec
 
 
 def _run(cmd, job, should_stop):
@@ -132,10 +194,13 @@ def _run(cmd, job, should_stop):
     timeout = job.get("timeout")
     start = time.monotonic()
     # Its own session: a Ctrl-C at the terminal reaches the sweep only, which stops dfsim
-    # (then the point is not reported as failed by a dfsim killed under it).
+    # (then the point is not reported as failed by a dfsim killed under it). Started and
+    # waited on in this thread, with the death signal: dfsim dies with this thread or
+    # process, however they end.
     proc = subprocess.Popen(cmd, cwd=job["cwd"], env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_death_signal())
+    CHILDREN.add(proc)
     try:
         while True:
             wait = POLL_SECONDS
@@ -153,6 +218,8 @@ def _run(cmd, job, should_stop):
         proc.kill()
         proc.communicate()
         raise
+    finally:
+        CHILDREN.remove(proc)
 
 
 def _touch(path):
