@@ -372,7 +372,7 @@ std::vector<BadInput> commandLineCases() {
       {"an unknown command",
        {},
        "simulate",
-       "unknown command 'simulate'; expected run or summary (see 'dfsim --help')"},
+       "unknown command 'simulate'; expected run, summary or dataflows (see 'dfsim --help')"},
       {"an unknown option",
        {},
        runArgs("--frobnicate"),

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/dataflows_command.hpp"
 #include "cli/options.hpp"
 #include "cli/run_command.hpp"
 #include "cli/summary_command.hpp"
@@ -40,10 +41,12 @@ int dispatch(const std::vector<std::string>& args) {
   }
   if (cmd == "run") return runCommand(rest, std::cout, std::cerr);
   if (cmd == "summary") return summaryCommand(rest, std::cout);
+  if (cmd == "dataflows") return dataflowsCommand(rest, std::cout);
   if (!cmd.empty() && cmd.front() == '-') {
     throw InputError("unrecognised option '" + cmd + "' (see 'dfsim --help')");
   }
-  throw InputError("unknown command '" + cmd + "'; expected run or summary (see 'dfsim --help')");
+  throw InputError("unknown command '" + cmd +
+                   "'; expected run, summary or dataflows (see 'dfsim --help')");
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ std::string topUsage() {
          "Commands:\n"
          "  run        simulate layers of a network on an architecture\n"
          "  summary    print a network's layer shapes, weights and MACs\n"
+         "  dataflows  list the dataflows (--json for scripts)\n"
          "\n"
          "Options:\n"
          "  -h [ --help ]  print this help and exit\n"

@@ -37,8 +37,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-constexpr std::size_t kNumDataflows = 6;
-
 /// Largest tensor storage (tensorStorageBytes) of one simulation: 4 GiB. The simulator holds
 /// every word of a layer in memory; a run above this is refused before the first simulation
 /// rather than failing (or swapping) hours into it. Documented in README.md.
@@ -130,17 +128,14 @@ po::options_description runOptions() {
 /// The allowed --dataflow values, for error messages.
 std::string dataflowChoices() {
   std::string s;
-  for (std::size_t i = 0; i < kNumDataflows; ++i) {
-    s += dataflowName(static_cast<Dataflow>(i));
-    s += ", ";
-  }
+  for (const DataflowInfo& d : dataflowRegistry()) s += std::string(d.name) + ", ";
   return s + "all (os means os_a)";
 }
 
 std::vector<Dataflow> parseDataflows(const std::string& text) {
   std::vector<Dataflow> out;
   if (text == "all") {
-    for (std::size_t i = 0; i < kNumDataflows; ++i) out.push_back(static_cast<Dataflow>(i));
+    for (const DataflowInfo& d : dataflowRegistry()) out.push_back(d.id);
     return out;
   }
   std::size_t begin = 0;
