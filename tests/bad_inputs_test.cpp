@@ -490,7 +490,12 @@ std::vector<BadInput> commandLineCases() {
       {"a folder as the network file",
        {},
        "run --arch {dir}/arch.json --network {dir} --dataflow rs",
-       "{dir}: cannot open"},
+       "{dir}: expected a regular file, got a folder"},
+      {"a device as the energy table",
+       {},
+       "run --arch {dir}/arch.json " + net + " --dataflow rs --energy /dev/null",
+       "/dev/null: expected a regular file, got a character device"},
+
       {"a dangling symbolic link as the energy table",
        {{"link.json", "@link:nothing.json"}},
        "run --arch {dir}/arch.json " + net + " --dataflow rs --energy {dir}/link.json",
