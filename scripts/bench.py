@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-DATAFLOWS = ["ws", "os_a", "os_b", "os_c", "nlr", "rs"]
+from dfsim_import import dataflows as dataflow_registry
 
 
 def layer_names(network_path):
@@ -53,7 +53,8 @@ def main():
     ap.add_argument("--search", action="store_true",
                     help="searched mappings (--search) instead of the default ones")
     args = ap.parse_args()
-    dataflows = DATAFLOWS if args.dataflow == "all" else [args.dataflow]
+    dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"
+                 else [args.dataflow])
     layers = layer_names(os.path.join(args.root, args.network))
 
     print(f"{'dataflow':8} {'layer':8} {'wall_s':>8} {'cycles':>14} {'cycles/s':>12} "

@@ -40,9 +40,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from dfsim_import import dataflows as dataflow_registry
+from dfsim_import.common import InputError
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-DATAFLOWS = ["ws", "os_a", "os_b", "os_c", "nlr", "rs"]
+# The dataflows compared, in dfsim's registry order (`dfsim dataflows`), or as --dataflows
+# gives them; filled in by main() before anything reads it.
+DATAFLOWS = []
 REFERENCE_DATAFLOW = "rs"
 GROUPS = ["CONV", "FC"]
 GROUP_LAYER_TYPE = {"CONV": "conv", "FC": "fc"}
@@ -628,6 +633,9 @@ def parse_args(argv):
                     "--arch-dir (e.g. a tiny arch for tests)")
     ap.add_argument("--energy", help="energy table (default "
                     "configs/energy/isca16_normalized.json)")
+    ap.add_argument("--dataflows", type=lambda t: [x for x in t.split(",") if x],
+                    help="comma-separated dataflows to compare, in this order (default: every "
+                    "dataflow of 'dfsim dataflows'; must include rs, the reference)")
     ap.add_argument("--conv-batches", type=batch_list,
                     help="comma-separated CONV batches (default 1,16,64; --quick: 1)")
     ap.add_argument("--fc-batches", type=batch_list,
@@ -653,13 +661,20 @@ def main(argv=None):
     def arch_for(df):
         return single_arch or os.path.join(arch_dir, f"{df}.json")
 
+    if not os.access(dfsim, os.X_OK):
+        raise JobError(f"{display_path(dfsim)}: not an executable (build it with "
+                       f"cmake --build build --target dfsim, or pass --dfsim)")
+    try:
+        DATAFLOWS[:] = args.dataflows or dataflow_registry.names(dfsim)
+    except InputError as e:
+        raise JobError(str(e)) from None
+    if REFERENCE_DATAFLOW not in DATAFLOWS or len(set(DATAFLOWS)) != len(DATAFLOWS):
+        raise JobError(f"--dataflows {','.join(DATAFLOWS)}: expected distinct dataflows "
+                       f"including {REFERENCE_DATAFLOW} (the reference)")
     missing = [arch_for(df) for df in DATAFLOWS if not os.path.isfile(arch_for(df))]
     for path in [network, energy] + sorted(set(missing)):
         if not os.path.isfile(path):
             raise JobError(f"{display_path(path)}: no such file")
-    if not os.access(dfsim, os.X_OK):
-        raise JobError(f"{display_path(dfsim)}: not an executable (build it with "
-                       f"cmake --build build --target dfsim, or pass --dfsim)")
 
     layers_by_group, network_name = group_layers(network, args.layers)
     energy_table = read_json(energy)

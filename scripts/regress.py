@@ -26,6 +26,8 @@ import shutil
 import subprocess
 import sys
 
+from dfsim_import import dataflows as dataflow_registry
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALL_DATAFLOWS = "all"
 SMALL_ARCHS = ["configs/arch/tiny_4x4.json", "configs/arch/tiny_unlimited.json"]
@@ -118,10 +120,12 @@ def run_case(binary, args, out_dir):
     return r.returncode, last
 
 
-def run_compare(binary, out_dir):
+def run_compare(binary, out_dir, dataflows):
+    """scripts/compare --quick with `binary`; the dataflow list is given (the new binary's
+    registry) because a base dfsim may predate `dfsim dataflows`."""
     shutil.rmtree(out_dir, ignore_errors=True)
     r = run([os.path.join(ROOT, "scripts", "compare"), "--quick", "--dfsim", binary,
-             "--out", out_dir, "--jobs", "1"], cwd=ROOT)
+             "--out", out_dir, "--jobs", "1", "--dataflows", ",".join(dataflows)], cwd=ROOT)
     last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
     return r.returncode, last
 
@@ -222,6 +226,7 @@ def main(argv=None):
     new_bin = build_new()
     out = os.path.abspath(a.out)
     sides = {"base": base_bin, "new": new_bin}
+    registry = dataflow_registry.names(new_bin) if with_compare else ()
 
     jobs = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
@@ -232,7 +237,8 @@ def main(argv=None):
         if with_compare:
             for side, binary in sides.items():
                 jobs.append(("compare", side, pool.submit(run_compare, binary,
-                                                          os.path.join(out, side, "compare"))))
+                                                          os.path.join(out, side, "compare"),
+                                                          registry)))
         results = {}
         for name, side, fut in jobs:
             results[(name, side)] = fut.result()

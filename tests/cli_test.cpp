@@ -65,7 +65,7 @@ TEST_CASE("dfsim --version, --help and subcommand help exit 0", "[cli]") {
 
 TEST_CASE("dfsim rejects unknown options and commands with exit 2 and one line", "[cli]") {
   for (const char* args : {"--frobnicate", "run --frobnicate", "summary --frobnicate", "frobnicate",
-                           "", "run --arc x.json"}) {
+                           "", "run --arc x.json", "dataflows --frobnicate"}) {
     INFO("args: " << args);
     const Outcome o = runDfsim(args);
     CHECK(o.code == 2);
@@ -74,6 +74,46 @@ TEST_CASE("dfsim rejects unknown options and commands with exit 2 and one line",
     CHECK(o.err.rfind("dfsim: error: ", 0) == 0);
     CHECK(contains(o.err, "--help"));
   }
+}
+
+TEST_CASE("dfsim dataflows lists the registry, which run --dataflow takes in that order", "[cli]") {
+  const Outcome j = runDfsim("dataflows --json");
+  REQUIRE(j.code == 0);
+  CHECK(j.err.empty());
+  const nlohmann::json list = nlohmann::json::parse(j.out);
+  std::vector<std::string> names;
+  for (const auto& d : list) {
+    names.push_back(d.at("name").get<std::string>());
+    CHECK(!d.at("description").get<std::string>().empty());
+  }
+  CHECK(names == std::vector<std::string>{"ws", "os_a", "os_b", "os_c", "nlr", "rs"});
+
+  const Outcome t = runDfsim("dataflows");
+  REQUIRE(t.code == 0);
+  CHECK(lineCount(t.out) == names.size());
+  CHECK(t.out.rfind("ws ", 0) == 0);
+  CHECK(contains(runDfsim("dataflows --help").out, "Usage: dfsim dataflows"));
+  CHECK(contains(runDfsim("--help").out, "dataflows"));
+
+  // `--dataflow all` runs exactly the registry, in its order.
+  const dfsim::test::TempDir tmp("dataflows");
+  const Outcome r = runDfsim(
+      "run --arch configs/arch/tiny_4x4.json --network "
+      "models/tiny_conv.json --dataflow all --fast --quiet --out '" +
+      (tmp.path() / "r").string() + "'");
+  REQUIRE(r.code == 0);
+  const std::string csv = dfsim::test::readFile(tmp.path() / "r" / "layers.csv");
+  std::vector<std::string> ran;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);  // header: layer,type,dataflow,...
+  while (std::getline(lines, line)) {
+    const std::size_t a = line.find(',');
+    const std::size_t b = line.find(',', a + 1);
+    const std::size_t c = line.find(',', b + 1);
+    ran.push_back(line.substr(b + 1, c - b - 1));
+  }
+  CHECK(ran == names);
 }
 
 TEST_CASE("dfsim summary prints AlexNet's weights and MACs", "[cli]") {

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 
+from dfsim_import import dataflows as dataflow_registry
 from dfsim_import.common import InputError, run_main
 
 from . import columns, points as points_mod, probe, runner, table, task
@@ -283,7 +284,7 @@ def prepare(args):
     2) on any problem. The grid is walked once here (an expression error anywhere is found
     now) and generated again whenever it is needed, never held."""
     dfsim = resolve_dfsim(args)
-    spec = spec_mod.load(args.spec)
+    spec = spec_mod.load(args.spec, dataflow_registry.names(dfsim))
     grid = points_mod.Grid(spec, keep_skipped=MAX_SKIP_LINES)
     probe.check_base(dfsim, spec)
     probe.check_paths(dfsim, spec, [grid.first] if grid.first else [])
@@ -468,7 +469,7 @@ def report(spec, results, counts, n_rows, best, out, plots, parquet, elapsed):
     for p in plots:
         print(f"chart: {os.path.join(out, p)}")
     for df, (point, value, values) in sorted(best.best.items(),
-                                             key=lambda kv: columns.DATAFLOWS.index(kv[0])):
+                                             key=lambda kv: spec.dataflows.index(kv[0])):
         vals = ", ".join(f"{k}={points_mod.cell_text(v)}" for k, v in values.items())
         print(f"best {spec.objective} for {df}: {value:.6g} "
               f"{columns.metric_unit(spec.objective, best.unit)} at point {point} ({vals})")

@@ -4,8 +4,6 @@ The per-layer metrics are the columns of dfsim's DIR/layers.csv (src/report/laye
 after its layer, type, dataflow and batch columns, plus two computed here.
 """
 
-DATAFLOWS = ["ws", "os_a", "os_b", "os_c", "nlr", "rs"]
-
 # Columns before the parameters and between the parameters and the metrics.
 HEAD = ["point", "hash"]
 MIDDLE = ["dataflow", "layer", "layer_type", "batch", "status", "error", "energy_unit"]

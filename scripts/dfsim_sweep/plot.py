@@ -97,8 +97,8 @@ class Data:
         if not self.ok:
             raise InputError(table_path, "nothing to plot: no row has status ok")
         self.unit = self.ok[0].get("energy_unit", "")
-        self.dataflows = [d for d in columns.DATAFLOWS if any(r["dataflow"] == d
-                                                              for r in self.ok)]
+        # In the table's order, which is the spec's (dfsim's registry order for "all").
+        self.dataflows = list(dict.fromkeys(r["dataflow"] for r in self.ok))
         self.keys = line_keys(self.points, self.params, self.x)
         ran = {r["point"] for r in self.ok}
         xs = [p[self.x] for pid, p in self.points.items() if pid in ran]

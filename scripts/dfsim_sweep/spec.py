@@ -212,10 +212,12 @@ def load_json(path, display):
         raise InputError(display, "nested too deeply") from None
 
 
-def load(path, display=None, default_energy=DEFAULT_ENERGY):
+def load(path, registry, display=None, default_energy=DEFAULT_ENERGY):
     """The Spec in file `path` (errors name `display`, default `path`); InputError when bad.
 
-    `default_energy` is the energy table used when the spec names none (absolute path).
+    `registry` is dfsim's list of dataflows (dfsim_import.dataflows.names(dfsim)): what
+    "dataflows": "all" means and what a listed name must be. `default_energy` is the energy
+    table used when the spec names none (absolute path).
     """
     display = display or path
     doc = load_json(path, display)
@@ -234,12 +236,12 @@ def load(path, display=None, default_energy=DEFAULT_ENERGY):
 
     dataflows = doc["dataflows"]
     if dataflows == "all":
-        dataflows = list(columns.DATAFLOWS)
+        dataflows = list(registry)
     else:
         c.array(dataflows, "dataflows")
         for i, df in enumerate(dataflows):
-            if df not in columns.DATAFLOWS:
-                c.fail(f"dataflows[{i}]", f"expected one of {', '.join(columns.DATAFLOWS)}, "
+            if df not in registry:
+                c.fail(f"dataflows[{i}]", f"expected one of {', '.join(registry)}, "
                                           f"got {describe(df)}")
             if df in dataflows[:i]:
                 c.fail(f"dataflows[{i}]", f"duplicate dataflow {df!r}")

@@ -28,6 +28,13 @@ def dfsim_binary():
     return path if os.path.isabs(path) else os.path.join(REPO, path)
 
 
+def load_spec(path):
+    """A sweep spec read with the test binary's dataflow registry (dfsim dataflows --json)."""
+    from dfsim_import import dataflows
+    from dfsim_sweep import spec as spec_mod
+    return spec_mod.load(path, dataflows.names(dfsim_binary()))
+
+
 def run(args, cwd=None, stdin=None):
     """Runs a command; returns the CompletedProcess with text stdout/stderr."""
     return subprocess.run(args, cwd=cwd or REPO, input=stdin, capture_output=True, text=True,

@@ -154,6 +154,25 @@ class CompareTest(unittest.TestCase):
         for w in summary["winners"]:
             self.assertGreaterEqual(w["ratio_second_to_best"], 1.0)
 
+    def test_dataflows_default_to_dfsims_registry(self):
+        with open(self.path("summary.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["setup"]["dataflows"], DATAFLOWS)
+
+    def test_dataflows_option(self):
+        out = os.path.join(self.tmp, "two")
+        proc = run([COMPARE, *TINY, "--out", out, "--dfsim", dfsim_binary(),
+                    "--dataflows", "rs,ws"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+            summary = json.load(f)
+        self.assertEqual(summary["setup"]["dataflows"], ["rs", "ws"])
+        self.assertEqual(sorted({r["dataflow"] for r in summary["runs"]}), ["rs", "ws"])
+        bad = run([COMPARE, *TINY, "--out", os.path.join(self.tmp, "bad"), "--dfsim",
+                   dfsim_binary(), "--dataflows", "ws,nlr"])
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("including rs (the reference)", bad.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
+
     def test_stdout_table(self):
         out = self.proc.stdout
         self.assertIn("CONV layers, batch 1", out)
@@ -196,6 +215,7 @@ class CompareTest(unittest.TestCase):
         fake = os.path.join(self.tmp, "fake_dfsim")
         with open(fake, "w", encoding="utf-8") as f:
             f.write("#!/bin/sh\n"
+                    f"if [ \"$1\" = dataflows ]; then exec {dfsim_binary()} \"$@\"; fi\n"
                     "if [ \"$2\" = --help ]; then echo '  --fast  count only'; exit 0; fi\n"
                     "echo 'dfsim: error: simulated failure' >&2\nexit 2\n")
         os.chmod(fake, 0o755)

@@ -27,10 +27,9 @@ import uuid
 from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dfsim_test_support import MODELS, REPO, TINY_ARCH, dfsim_binary  # noqa: E402
+from dfsim_test_support import MODELS, REPO, TINY_ARCH, dfsim_binary, load_spec  # noqa: E402
 
 from dfsim_sweep import cli, points, runner  # noqa: E402
-from dfsim_sweep import spec as spec_mod  # noqa: E402
 
 SWEEP = os.path.join(REPO, "scripts", "sweep")
 WAIT_S = 60  # upper bound of every wait below (never a timing assertion)
@@ -214,12 +213,13 @@ class EdgeTest(unittest.TestCase):
     # --- children die with the sweep -------------------------------------------------------
 
     def fake_dfsim(self):
-        """A dfsim that answers --dump-config with the real one and, for a point, makes its
-        --out folder and dfsim's own temporaries beside it (as a dfsim killed mid-run
-        leaves them), then sleeps under a marker name."""
+        """A dfsim that answers `dataflows` and --dump-config with the real one and, for a
+        point, makes its --out folder and dfsim's own temporaries beside it (as a dfsim killed
+        mid-run leaves them), then sleeps under a marker name."""
         path = os.path.join(self.tmp, "slow-dfsim")
         with open(path, "w", encoding="utf-8") as f:
             f.write(f"""#!/bin/bash
+[ "$1" = dataflows ] && exec {dfsim_binary()} "$@"
 for a in "$@"; do [ "$a" = --dump-config ] && exec {dfsim_binary()} "$@"; done
 prev=; out=
 for a in "$@"; do [ "$prev" = --out ] && out=$a; prev=$a; done
@@ -317,7 +317,7 @@ exec -a {self.marker} sleep 300
                          [0, 1, 100])
 
     def test_dask_runner_takes_jobs_as_its_window_has_room(self):
-        spec = spec_mod.load(write_json(os.path.join(self.tmp, "ten.json"), dict(
+        spec = load_spec(write_json(os.path.join(self.tmp, "ten.json"), dict(
             SPEC, parameters=[{"name": "lat", "path": "arch.dram.latency_cycles",
                                "values": list(range(1, 11))}])))
         points_dir = os.path.join(self.tmp, "points")

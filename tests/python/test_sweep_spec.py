@@ -15,10 +15,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dfsim_test_support import (MODELS, REPO, TINY_ARCH, ImporterTest,  # noqa: E402
-                                dfsim_binary, in_process)
+                                dfsim_binary, in_process, load_spec)
 
 from dfsim_sweep import cli, expr, points, progress  # noqa: E402
-from dfsim_sweep import spec as spec_mod  # noqa: E402
 
 TINY_NET = os.path.join(MODELS, "tiny_net.json")
 
@@ -88,6 +87,13 @@ class SpecErrorTest(ImporterTest):
     def test_unknown_dataflow(self):
         self.bad(base_spec(dataflows=["rs", "xs"]), "dataflows[1]: expected one of ws, os_a, "
                                                     "os_b, os_c, nlr, rs, got \"xs\"")
+
+    def test_all_is_dfsims_registry(self):
+        """"all" means what `dfsim dataflows` lists, in its order (no copy of the list)."""
+        path = self.write("spec.json", json.dumps(base_spec(dataflows="all")))
+        self.assertEqual(load_spec(path).dataflows, ["ws", "os_a", "os_b", "os_c", "nlr", "rs"])
+        from dfsim_sweep import spec as spec_mod
+        self.assertEqual(spec_mod.load(path, ("rs", "new_df")).dataflows, ["rs", "new_df"])
 
     def test_zip_lengths_must_match(self):
         doc = base_spec(parameters=[{"zip": [
@@ -166,7 +172,7 @@ class SpecErrorTest(ImporterTest):
         doc = base_spec()
         doc["parameters"][0]["values"] = [-1, 1]
         path = self.write("spec.json", json.dumps(doc))
-        spec = spec_mod.load(path)
+        spec = load_spec(path)
         from dfsim_sweep import probe
         probe.check_paths(dfsim_binary(), spec, points.expand(spec))  # no InputError
 
@@ -230,7 +236,7 @@ class ExprTest(unittest.TestCase):
 class PointsTest(ImporterTest):
     def expand(self, **changes):
         path = self.write("spec.json", json.dumps(base_spec(**changes)))
-        return points.expand(spec_mod.load(path))
+        return points.expand(load_spec(path))
 
     def test_grid_first_axis_slowest(self):
         pts = self.expand()
@@ -282,7 +288,7 @@ class PointsTest(ImporterTest):
     def test_examples_are_valid(self):
         for name in sorted(os.listdir(os.path.join(REPO, "configs", "sweeps"))):
             with self.subTest(spec=name):
-                spec = spec_mod.load(os.path.join(REPO, "configs", "sweeps", name))
+                spec = load_spec(os.path.join(REPO, "configs", "sweeps", name))
                 self.assertTrue(spec.description)
                 self.assertTrue(any(p.skip is None for p in points.expand(spec)))
 
