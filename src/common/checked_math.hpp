@@ -11,30 +11,18 @@ namespace dfsim {
 /// them where no earlier validation bounds the operands; where one does, say in a comment why
 /// the plain operator cannot overflow (the hot paths rely on such proofs, not on checks).
 
-/// a * b, or nullopt on int64 overflow.
-constexpr std::optional<std::int64_t> checkedMul(std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
+/// a * b, or nullopt when the product does not fit `T` (std::int64_t or std::uint64_t).
+template <typename T>
+constexpr std::optional<T> checkedMul(T a, T b) {
+  T r = 0;
   if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
   return r;
 }
 
-/// a + b, or nullopt on int64 overflow.
-constexpr std::optional<std::int64_t> checkedAdd(std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
-  return r;
-}
-
-/// a * b, or nullopt on uint64 overflow.
-constexpr std::optional<std::uint64_t> checkedMul(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t r = 0;
-  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
-  return r;
-}
-
-/// a + b, or nullopt on uint64 overflow.
-constexpr std::optional<std::uint64_t> checkedAdd(std::uint64_t a, std::uint64_t b) {
-  std::uint64_t r = 0;
+/// a + b, or nullopt when the sum does not fit `T` (std::int64_t or std::uint64_t).
+template <typename T>
+constexpr std::optional<T> checkedAdd(T a, T b) {
+  T r = 0;
   if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
   return r;
 }
