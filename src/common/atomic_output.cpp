@@ -61,12 +61,24 @@ int writeAll(int fd, const std::string& data) {
   return 0;
 }
 
-/// Writes `data` to a new file at `path` and flushes it to disk. Returns 0 or an errno.
-int writeFileDurably(const fs::path& path, const std::string& data) {
+/// Writes `data` to a new file at `path` (flushed to disk later, by syncFileSystemOf). Returns 0
+/// or an errno.
+int writeNewFile(const fs::path& path, const std::string& data) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) return errno;
   int err = writeAll(fd, data);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  return err;
+}
+
+/// Flushes everything written to the file system holding `dir` (file data and folder entries)
+/// in one call: one journal commit instead of one fsync per file, which costs ~10 ms each on a
+/// virtual disk (a result of a few hundred mapping files would take seconds). Returns 0 or the
+/// errno of a write-back error (Linux reports those since 5.8).
+int syncFileSystemOf(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = ::syncfs(fd) != 0 ? errno : 0;
   if (::close(fd) != 0 && err == 0) err = errno;
   return err;
 }
@@ -429,7 +441,7 @@ void OutputDir::commit() {
   const fs::path tmp = parent_ / (hidden_ + kTmpInfix + pidText());
   const fs::path old = parent_ / (hidden_ + kOldInfix + pidText());
 
-  // 1. Every file into a fresh folder, each flushed; on failure the guard removes the folder.
+  // 1. Every file into a fresh folder; on failure the guard removes the folder.
   if (::mkdir(tmp.c_str(), 0777) != 0) {
     const int err = errno;
     fail(tmp.string() + ": " + errnoText(err));
@@ -445,19 +457,18 @@ void OutputDir::commit() {
       fail(sub + ": " + errnoText(err));
     }
   }
-  if (const int err = writeFileDurably(tmp / kMarkerName, kMarkerText)) {
+  if (const int err = writeNewFile(tmp / kMarkerName, kMarkerText)) {
     fail(std::string(kMarkerName) + ": " + errnoText(err));
   }
   for (const auto& f : files_) {
-    if (const int err = writeFileDurably(tmp / f.first, f.second)) {
+    if (const int err = writeNewFile(tmp / f.first, f.second)) {
       fail(f.first + ": " + errnoText(err));
     }
   }
   step(1);
 
-  // 2. The folders' entries.
-  for (const std::string& sub : subfolders) syncFolder(tmp / sub);
-  syncFolder(tmp);
+  // 2. The files' data and the folders' entries, to disk, before anything is renamed.
+  if (const int err = syncFileSystemOf(tmp)) fail(tmp.string() + ": " + errnoText(err));
   step(2);
 
   // 3-4. The swap.
