@@ -194,7 +194,7 @@ DramRun runDramReads(const ArchSpec& arch, const std::vector<std::int64_t>& word
   }
   DramRun out;
   {
-    Dram dram("dram", arch, layer, clock, makeWeights(layer, 1), makeInputs(layer, 1));
+    Dram dram("dram", arch, layer.shape(), clock, makeWeights(layer, 1), makeInputs(layer, 1));
     Reader reader("reader", clock, requests);
     reader.socket.bind(dram.socket);
     sc_core::sc_start();

@@ -74,7 +74,7 @@ std::int64_t changesOf(Tensor t, const std::vector<Loop>& loops) {
       index[i] = 0;
     }
     for (std::size_t i = 0; i < loops.size(); ++i) {
-      if (isRelevant(t, loops[i].dim) && index[i] != before[i]) {
+      if (test::convRelevant(t, loops[i].dim) && index[i] != before[i]) {
         ++changes;
         break;
       }
@@ -87,7 +87,7 @@ std::int64_t changesOf(Tensor t, const std::vector<Loop>& loops) {
 std::int64_t productOver(const std::vector<Loop>& loops, Tensor t, bool relevant) {
   std::int64_t p = 1;
   for (const Loop& l : loops) {
-    if (isRelevant(t, l.dim) == relevant) p *= l.bound;
+    if (test::convRelevant(t, l.dim) == relevant) p *= l.bound;
   }
   return p;
 }
@@ -97,7 +97,7 @@ std::int64_t productOver(const std::vector<Loop>& loops, Tensor t, bool relevant
 std::int64_t arrayWeightWords(const Mapping& m) {
   std::int64_t p = productOver(m.rfLoops, Tensor::Weights, true);
   for (const SpatialLoop& l : m.spatialLoops) {
-    if (isRelevant(Tensor::Weights, l.dim)) p *= l.bound;
+    if (test::convRelevant(Tensor::Weights, l.dim)) p *= l.bound;
   }
   return p;
 }
@@ -116,7 +116,7 @@ SimResult runCommon(const Layer& layer, const ArchSpec& arch, const Mapping& m) 
   // Utilisation <= 1, against the active PEs and against the whole array.
   CHECK(layer.macs() <= static_cast<std::int64_t>(r.cycles.total.count()) * r.activePes);
   CHECK(r.activePes == m.activePes());
-  const AccessCounts expected = analyticCounts(layer, arch, m);
+  const AccessCounts expected = analyticCounts(layer.shape(), arch, m);
   INFO("simulated:\n" << test::describe(r.counts) << "analytic:\n" << test::describe(expected));
   CHECK(r.counts == expected);
   return r;
@@ -168,9 +168,9 @@ bool splitsReduction(const std::vector<Loop>& loops) {
   bool reductionAbove = false;
   for (const Loop& l : loops) {
     if (l.bound <= 1) continue;
-    if (isRelevant(Tensor::Outputs, l.dim)) {
+    if (test::convRelevant(Tensor::Outputs, l.dim)) {
       if (reductionAbove) return true;
-    } else if (l.dim == Dim::C || l.dim == Dim::R || l.dim == Dim::S) {
+    } else if (l.dim == test::cd::C || l.dim == test::cd::R || l.dim == test::cd::S) {
       reductionAbove = true;
     }
   }
@@ -219,18 +219,19 @@ void checkRs(const Layer& layer, const ArchSpec& arch, const Mapping& m, const A
 void checkRsAxes(const Layer& layer, const ArchSpec& arch, const Mapping& m) {
   std::int64_t rOnRows = 1;
   for (const SpatialLoop& l : m.spatialLoops) {
-    if (l.dim != Dim::R) continue;
+    if (l.dim != test::cd::R) continue;
     CHECK(l.axis == Axis::Rows);
     if (l.axis == Axis::Rows) rOnRows *= l.bound;
   }
-  if (layer.dim(Dim::R) <= arch.rows) CHECK(rOnRows == layer.dim(Dim::R));
+  if (layer.shape().size(test::cd::R) <= arch.rows)
+    CHECK(rOnRows == layer.shape().size(test::cd::R));
 }
 
 void checkSignature(const Layer& layer, const ArchSpec& arch, Dataflow df) {
   INFO("layer " << layer.name << ", dataflow " << dataflowName(df) << ", arch " << arch.name);
   Mapping m;
   REQUIRE_NOTHROW(m = defaultMapping(layer, arch, df));
-  INFO(renderLoopNest(m));
+  INFO(test::nest(m));
   const SimResult r = runCommon(layer, arch, m);
   switch (df) {
     case Dataflow::NLR:
@@ -259,16 +260,16 @@ void checkAll(Dataflow df) {
 }  // namespace
 
 TEST_CASE("odometer helper: changes of a tensor's tile over a loop nest", "[dataflow]") {
-  const std::vector<Loop> loops = {{Dim::M, 2}, {Dim::C, 3}, {Dim::P, 4}};
+  const std::vector<Loop> loops = {{test::cd::M, 2}, {test::cd::C, 3}, {test::cd::P, 4}};
   CHECK(changesOf(Tensor::Weights, loops) == 6);   // P innermost: reuse
   CHECK(changesOf(Tensor::Outputs, loops) == 24);  // P changes every step
   CHECK(changesOf(Tensor::Inputs, loops) == 24);
   CHECK(changesOf(Tensor::Weights, {}) == 1);
-  CHECK(changesOf(Tensor::Outputs, {{Dim::M, 2}, {Dim::C, 3}}) == 2);
-  CHECK(changesOf(Tensor::Outputs, {{Dim::C, 3}, {Dim::M, 2}}) == 6);
-  CHECK(splitsReduction({{Dim::C, 3}, {Dim::M, 2}}));
-  CHECK_FALSE(splitsReduction({{Dim::M, 2}, {Dim::C, 3}}));
-  CHECK_FALSE(splitsReduction({{Dim::C, 1}, {Dim::M, 2}}));
+  CHECK(changesOf(Tensor::Outputs, {{test::cd::M, 2}, {test::cd::C, 3}}) == 2);
+  CHECK(changesOf(Tensor::Outputs, {{test::cd::C, 3}, {test::cd::M, 2}}) == 6);
+  CHECK(splitsReduction({{test::cd::C, 3}, {test::cd::M, 2}}));
+  CHECK_FALSE(splitsReduction({{test::cd::M, 2}, {test::cd::C, 3}}));
+  CHECK_FALSE(splitsReduction({{test::cd::C, 1}, {test::cd::M, 2}}));
 }
 
 TEST_CASE("NLR: every operand over the NoC for every MAC, no RF access", "[dataflow]") {
@@ -307,7 +308,7 @@ TEST_CASE("RS: filter rows go down the array's rows, all of them when they fit",
     for (const Layer& layer : signatureLayers()) {
       INFO("layer " << layer.name << ", arch " << arch.name);
       const Mapping m = defaultMapping(layer, arch, Dataflow::RS);
-      INFO(renderLoopNest(m));
+      INFO(test::nest(m));
       checkRsAxes(layer, arch, m);
     }
   }
@@ -319,11 +320,11 @@ TEST_CASE("OS with a reduction split over DRAM visits reads psums back from DRAM
   const Layer layer = test::conv("split", 1, 4, 2, 4, 1);  // C=4, M=2, P=Q=4
   const ArchSpec arch = test::arch(4, 4, 16, 2048, true);
   Mapping m;
-  m.dramLoops = {{Dim::C, 2}, {Dim::M, 2}};
-  m.glbLoops = {{Dim::C, 2}};
-  m.spatialLoops = {{Dim::P, 4, Axis::Rows}, {Dim::Q, 4, Axis::Cols}};
+  m.dramLoops = {{test::cd::C, 2}, {test::cd::M, 2}};
+  m.glbLoops = {{test::cd::C, 2}};
+  m.spatialLoops = {{test::cd::P, 4, Axis::Rows}, {test::cd::Q, 4, Axis::Cols}};
   m.rfKeeps[Tensor::Weights] = false;
-  INFO(renderLoopNest(m));
+  INFO(test::nest(m));
   REQUIRE(splitsReduction(m.dramLoops));
   const SimResult r = runCommon(layer, arch, m);
   const std::int64_t outputWords = layer.tensorWords()[Tensor::Outputs];  // 32

@@ -229,10 +229,10 @@ TEST_CASE("AlexNet MACs and weights equal ISCA16 Table II", "[io]") {
   // Table II's padded H and per-group C.
   CHECK(net.layers[0].paddedH() == 227);
   CHECK(net.layers[2].paddedH() == 31);
-  CHECK(net.layers[2].dim(Dim::C) == 48);
+  CHECK(net.layers[2].cPerGroup() == 48);
   CHECK(net.layers[4].paddedH() == 15);
-  CHECK(net.layers[5].dim(Dim::C) == 192);
-  CHECK(net.layers[6].dim(Dim::C) == 192);
+  CHECK(net.layers[5].cPerGroup() == 192);
+  CHECK(net.layers[6].cPerGroup() == 192);
   // Pools take their input from the layer before.
   CHECK(net.layers[1].C == 96);
   CHECK(net.layers[1].H == 55);

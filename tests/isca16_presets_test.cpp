@@ -49,13 +49,13 @@ SimResult runChecked(const Layer& layer, const ArchSpec& arch, Dataflow df) {
   INFO("layer " << layer.name << ", dataflow " << dataflowName(df) << ", arch " << arch.name);
   Mapping m;
   REQUIRE_NOTHROW(m = defaultMapping(layer, arch, df));
-  INFO(renderLoopNest(m));
+  INFO(test::nest(m));
   REQUIRE_NOTHROW(validateMapping(layer, arch, m, "isca16 preset test"));
   SimOptions opt;
   opt.check = true;
   const SimResult r = simulateLayer(layer, arch, m, opt);
   CHECK(r.checked);
-  CHECK(r.counts == analyticCounts(layer, arch, m));
+  CHECK(r.counts == analyticCounts(layer.shape(), arch, m));
   CHECK(r.counts.macs == layer.macs());
   CHECK(layer.macs() % m.activePes() == 0);
   CHECK(r.cycles.total.count() == static_cast<std::uint64_t>(layer.macs() / m.activePes()));

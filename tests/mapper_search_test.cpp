@@ -40,7 +40,7 @@ struct Score {
 };
 
 Score score(const Layer& layer, const ArchSpec& arch, const Mapping& m, const EnergyTable& table) {
-  const AccessCounts counts = analyticCounts(layer, arch, m);
+  const AccessCounts counts = analyticCounts(layer.shape(), arch, m);
   Score s;
   s.cycles = estimateCycles(layer, arch, m, counts);
   s.energy = computeEnergy(counts, Cycle(static_cast<std::uint64_t>(s.cycles)), table).total;
@@ -68,17 +68,16 @@ TEST_CASE(
                << ", " << dataflowName(df) << ", " << arch.name << ", " << objectiveName(obj));
           SearchResult r;
           REQUIRE_NOTHROW(r = searchMapping(layer, arch, df, table, SearchOptions{obj, false}));
-          INFO(renderLoopNest(r.mapping));
+          INFO(test::nest(r.mapping));
           REQUIRE_NOTHROW(validateMapping(layer, arch, r.mapping, "search test"));
-          CHECK(r.stats.valid > 0);
-          CHECK(r.stats.tried >= r.stats.valid);
+          CHECK(r.stats.tried > 0);
           const Score s = score(layer, arch, r.mapping, table);
           CHECK(close(r.energy, s.energy));
           CHECK(close(r.cycles, s.cycles));
           if (obj == Objective::Edp) {  // the same inputs give the same mapping
             const SearchResult again =
                 searchMapping(layer, arch, df, table, SearchOptions{obj, false});
-            CHECK(renderLoopNest(again.mapping) == renderLoopNest(r.mapping));
+            CHECK(test::nest(again.mapping) == test::nest(r.mapping));
           }
           const Score d = score(layer, arch, defaultMapping(layer, arch, df), table);
           CHECK(s.of(obj) <= d.of(obj) * (1 + 1e-12));
@@ -143,12 +142,12 @@ TEST_CASE("searched mappings simulate to the analytic counts; skipping ahead cha
         INFO(test::shapeOf(layer) << ", " << dataflowName(df) << ", " << arch.name << ", "
                                   << objectiveName(obj));
         const Mapping m = searchMapping(layer, arch, df, table, SearchOptions{obj, false}).mapping;
-        INFO(renderLoopNest(m));
+        INFO(test::nest(m));
         SimOptions functional;
         functional.check = true;
         const SimResult r = simulateLayer(layer, arch, m, functional);
         CHECK(r.checked);
-        CHECK(r.counts == analyticCounts(layer, arch, m));
+        CHECK(r.counts == analyticCounts(layer.shape(), arch, m));
         for (bool skip : {false, true}) {
           INFO("fast mode, skipping ahead: " << skip);
           SimOptions fast;

@@ -42,8 +42,8 @@ constexpr std::int64_t kWrapB = 53695721;
 Mapping allAtDram(const Layer& layer, const std::vector<Loop>& extra) {
   Mapping m;
   m.dramLoops = extra;
-  for (Dim d : {Dim::M, Dim::C, Dim::P, Dim::Q, Dim::R, Dim::S}) {
-    if (layer.dim(d) > 1) m.dramLoops.push_back({d, layer.dim(d)});
+  for (Dim d : {test::cd::M, test::cd::C, test::cd::P, test::cd::Q, test::cd::R, test::cd::S}) {
+    if (layer.shape().size(d) > 1) m.dramLoops.push_back({d, layer.shape().size(d)});
   }
   m.rfKeeps = {{false, false, false}};
   return m;
@@ -80,13 +80,13 @@ TEST_CASE("a mapping whose bounds multiply past 2^63 is refused with the loop's 
   const ArchSpec arch = test::arch(4, 4, 16, 1024, true);
   REQUIRE_NOTHROW(validateMapping(layer, arch, allAtDram(layer, {}), "m.json"));
   // On main the product wrapped to 1 == N and the mapping passed, to crash the simulator.
-  const Mapping m = allAtDram(layer, {{Dim::N, kWrapA}, {Dim::N, kWrapB}});
+  const Mapping m = allAtDram(layer, {{test::cd::N, kWrapA}, {test::cd::N, kWrapB}});
   CHECK(messageOf([&] { validateMapping(layer, arch, m, "m.json"); }) ==
         "m.json: mapping.dram[1].bound: loop bounds over N multiply to more than 2^63 here, "
         "expected a product of 1 (the layer's N)");
 
   Mapping spatial = allAtDram(layer, {});
-  spatial.spatialLoops = {{Dim::N, kWrapA, Axis::Rows}, {Dim::N, kWrapB, Axis::Cols}};
+  spatial.spatialLoops = {{test::cd::N, kWrapA, Axis::Rows}, {test::cd::N, kWrapB, Axis::Cols}};
   CHECK(messageOf([&] { validateMapping(layer, arch, spatial, "s.json"); }) ==
         "s.json: mapping.spatial[1].bound: loop bounds over N multiply to more than 2^63 here, "
         "expected a product of 1 (the layer's N)");

@@ -39,13 +39,13 @@ void checkThreeWays(const Layer& layer, const ArchSpec& arch, Dataflow df, bool 
   INFO("layer " << layer.name << " dataflow " << dataflowName(df) << " arch " << arch.rows << "x"
                 << arch.cols);
   const Mapping m = defaultMapping(layer, arch, df);
-  INFO(renderLoopNest(m));
+  INFO(test::nest(m));
   validateMapping(layer, arch, m, "test");
   SimOptions opt;
   opt.check = true;
   const SimResult r = simulateLayer(layer, arch, m, opt);
   CHECK(r.checked);
-  const AccessCounts expected = analyticCounts(layer, arch, m);
+  const AccessCounts expected = analyticCounts(layer.shape(), arch, m);
   INFO("simulated:\n" << test::describe(r.counts) << "analytic:\n" << test::describe(expected));
   CHECK(r.counts == expected);
   CHECK(r.counts.macs == layer.macs());

@@ -8,9 +8,43 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "common/cycle_breakdown.hpp"
+#include "mapping/mapping.hpp"
 #include "workload/layer.hpp"
 
 namespace dfsim::test {
+
+/// The convolution's dimensions, looked up by name in a conv layer's shape (tests may name them;
+/// src/mapping and src/sim may not).
+namespace cd {
+inline const Dim N = Layer().shape().dimByName("N");
+inline const Dim G = Layer().shape().dimByName("G");
+inline const Dim M = Layer().shape().dimByName("M");
+inline const Dim C = Layer().shape().dimByName("C");
+inline const Dim P = Layer().shape().dimByName("P");
+inline const Dim Q = Layer().shape().dimByName("Q");
+inline const Dim R = Layer().shape().dimByName("R");
+inline const Dim S = Layer().shape().dimByName("S");
+}  // namespace cd
+
+/// Whether tensor `t` of a convolution is indexed by `d`, as a table written from the field's
+/// definition (weights G M C R S; inputs all but M; outputs N G M P Q): a third derivation,
+/// independent of the shape and of both sides' code.
+inline bool convRelevant(Tensor t, Dim d) {
+  switch (t) {
+    case Tensor::Weights:
+      return d == cd::G || d == cd::M || d == cd::C || d == cd::R || d == cd::S;
+    case Tensor::Inputs:
+      return d != cd::M;
+    case Tensor::Outputs:
+      return d == cd::N || d == cd::G || d == cd::M || d == cd::P || d == cd::Q;
+  }
+  return false;
+}
+
+/// The loop nest of `m` rendered with a convolution's dimension names.
+inline std::string nest(const Mapping& m) {
+  return renderLoopNest(Layer().shape(), m);
+}
 
 /// A conv layer; P and Q derived from the input size.
 inline Layer conv(const std::string& name, std::int64_t n, std::int64_t c, std::int64_t m,

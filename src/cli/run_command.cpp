@@ -307,7 +307,7 @@ std::int64_t tensorStorageBytes(const Layer& layer, const Mapping* mapping) {
   for (Tensor t : kAllTensors) {
     words += layer.tensorWords()[t];
     if (mapping != nullptr && mapping->rfKeeps[t]) {
-      words += mapping->activePes() * tileWords(layer, t, extentsOf(mapping->rfLoops));
+      words += mapping->activePes() * tileWords(layer.shape(), t, extentsOf(mapping->rfLoops));
     }
   }
   return words * kBytesPerStoredWord;
@@ -377,10 +377,9 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.counts = r.counts;
   s.energy = computeEnergy(r.counts, r.cycles.total, table);
   s.check = r.checked ? "passed" : (req.fast ? "skipped (--fast)" : "not run");
-  s.mapping = renderLoopNest(job.mapping);
+  s.mapping = renderLoopNest(job.layer->shape(), job.mapping);
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
-  s.searchValid = job.search.valid;
   return s;
 }
 
@@ -494,8 +493,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
           if (!req.quiet) {
             err << "dfsim: search " << layer.name << " " << dataflowName(df) << ": "
                 << withThousands(found.stats.tried) << " candidates, "
-                << withThousands(found.stats.valid) << " valid, " << significant(wall.count(), 3)
-                << " s wall" << std::endl;
+                << significant(wall.count(), 3) << " s wall" << std::endl;
           }
         } else {
           job.mapping = defaultMapping(layer, arch, df);
@@ -516,9 +514,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   if (!req.outDir.empty()) {
     for (const Job& job : jobs) {
       const std::string base = "mappings/" + mappingBase(job.layer->name, job.label);
-      outDir.stage(base + ".json",
-                   mappingToJson(job.mapping, job.layer->name, job.label).dump(2) + "\n");
-      outDir.stage(base + ".txt", renderLoopNest(job.mapping));
+      outDir.stage(
+          base + ".json",
+          mappingToJson(job.layer->shape(), job.mapping, job.layer->name, job.label).dump(2) +
+              "\n");
+      outDir.stage(base + ".txt", renderLoopNest(job.layer->shape(), job.mapping));
     }
     outDir.stage("config.json", config);
     std::size_t rows = jobs.size();
@@ -550,8 +550,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
       const Job& job = *nextJob;
       timings.push_back(JobTiming{
-          layer->name, job.label, job.mapper, job.search.tried, job.search.valid, job.searchSeconds,
-          wall.count(), static_cast<std::int64_t>(run.layers.back().cycles.total.count())});
+          layer->name, job.label, job.mapper, job.search.tried, job.searchSeconds, wall.count(),
+          static_cast<std::int64_t>(run.layers.back().cycles.total.count())});
       if (!req.quiet) {
         err << "dfsim: [" << done << "/" << jobs.size() << "] " << layer->name << " "
             << nextJob->label << ": "

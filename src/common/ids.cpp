@@ -3,30 +3,15 @@
 namespace dfsim {
 
 namespace {
-constexpr std::array<std::string_view, kNumDims> kDimNames = {"N", "G", "M", "C",
-                                                              "P", "Q", "R", "S"};
 constexpr std::array<std::string_view, kNumTensors> kTensorNames = {"weights", "inputs", "outputs"};
 constexpr std::array<std::string_view, kNumLevels> kLevelNames = {"dram", "glb", "noc", "rf"};
 }  // namespace
 
-std::string_view dimName(Dim d) {
-  return kDimNames[idx(d)];
-}
 std::string_view tensorName(Tensor t) {
   return kTensorNames[idx(t)];
 }
 std::string_view levelName(Level l) {
   return kLevelNames[idx(l)];
-}
-
-bool parseDim(std::string_view s, Dim& out) {
-  for (Dim d : kAllDims) {
-    if (kDimNames[idx(d)] == s) {
-      out = d;
-      return true;
-    }
-  }
-  return false;
 }
 
 bool parseTensor(std::string_view s, Tensor& out) {

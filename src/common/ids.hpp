@@ -1,5 +1,6 @@
 #pragma once
-/// Identifiers shared by every layer of dfsim: loop dimensions, tensors and memory levels.
+/// Identifiers shared by every layer of dfsim: loop dimensions (as indices), tensors and memory
+/// levels.
 
 #include <array>
 #include <cstddef>
@@ -8,15 +9,13 @@
 
 namespace dfsim {
 
-/// A loop dimension of a (grouped) convolution, in the field's vocabulary.
-/// N batch, G groups, M filters per group, C input channels per group, P/Q output rows/cols,
-/// R/S filter rows/cols.
-enum class Dim : std::uint8_t { N, G, M, C, P, Q, R, S };
-/// Number of loop dimensions.
-inline constexpr std::size_t kNumDims = 8;
-/// All dimensions in declaration order, for iteration.
-inline constexpr std::array<Dim, kNumDims> kAllDims = {Dim::N, Dim::G, Dim::M, Dim::C,
-                                                       Dim::P, Dim::Q, Dim::R, Dim::S};
+/// A loop dimension of a problem: an index into its ProblemShape's dimensions (0 up to
+/// shape.numDims() - 1; src/workload/problem_shape.hpp). A strong type without enumerators: the
+/// names and sizes of the dimensions live in the shape, not here. Make one with
+/// `static_cast<Dim>(i)`; `idx(d)` gives the index back.
+enum class Dim : std::uint8_t {};
+/// Most dimensions a problem may have (the size of every per-dimension array).
+inline constexpr std::size_t kMaxDims = 8;
 
 /// The three data types a DNN layer moves.
 enum class Tensor : std::uint8_t { Weights, Inputs, Outputs };
@@ -40,29 +39,11 @@ constexpr std::size_t idx(E e) {
   return static_cast<std::size_t>(e);
 }
 
-/// Single-letter name of a dimension ("N", "G", ...).
-std::string_view dimName(Dim d);
 /// Lower-case name of a tensor as used in files: "weights", "inputs", "outputs".
 std::string_view tensorName(Tensor t);
 /// Lower-case name of a level as used in files: "dram", "glb", "noc", "rf".
 std::string_view levelName(Level l);
-/// Parses a dimension letter; returns false if `s` names none.
-bool parseDim(std::string_view s, Dim& out);
 /// Parses a tensor name; returns false if `s` names none.
 bool parseTensor(std::string_view s, Tensor& out);
-
-/// Whether tensor `t` is indexed by dimension `d` (its "relevant" dimensions).
-/// Weights: G M C R S. Inputs: N G C P Q R S (h = p*stride + r). Outputs: N G M P Q.
-constexpr bool isRelevant(Tensor t, Dim d) {
-  switch (t) {
-    case Tensor::Weights:
-      return d == Dim::G || d == Dim::M || d == Dim::C || d == Dim::R || d == Dim::S;
-    case Tensor::Inputs:
-      return d != Dim::M;
-    case Tensor::Outputs:
-      return d == Dim::N || d == Dim::G || d == Dim::M || d == Dim::P || d == Dim::Q;
-  }
-  return false;
-}
 
 }  // namespace dfsim

@@ -3,7 +3,7 @@
 #include "arch/arch_spec.hpp"
 #include "common/per_tensor.hpp"
 #include "mapping/tile_math.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -12,7 +12,7 @@ namespace dfsim {
 /// rule to a finished mapping). No overflow: the mappers' extents are divisors of the layer's
 /// dimensions, so each tile is at most its tensor (<= 2^40 words) and `need` at most 6 * 2^40.
 struct CapacityFit {
-  const Layer& layer;
+  const ProblemShape& shape;
   const ArchSpec& arch;
   PerTensor<bool> rfKeeps;
   PerTensor<bool> glbKeeps;
@@ -25,7 +25,7 @@ struct CapacityFit {
     for (const StoragePartition& p : parts) {
       std::int64_t need = 0;
       for (Tensor t : kAllTensors) {
-        if (p.tensors[t] && keeps[t]) need += copies * tileWords(layer, t, ext);
+        if (p.tensors[t] && keeps[t]) need += copies * tileWords(shape, t, ext);
       }
       if (need > p.capacityWords) return false;
     }

@@ -5,6 +5,7 @@
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
 #include "dataflow/dataflow.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -25,7 +26,9 @@ struct DataflowRules {
   std::vector<Dim> dramOuterFirst;  ///< order of the DRAM loops, outermost first
 };
 
-/// The rules of `d` (README "Dataflows" explains each choice against ISCA 2016 §VI-A).
-DataflowRules rulesFor(Dataflow d);
+/// The rules of `d` for a convolution's `shape` (README "Dataflows" explains each choice against
+/// ISCA 2016 §VI-A). The rules name the conv dimensions N G M C P Q R S through the shape
+/// (shape.dimByName); throws InternalError for a shape without them.
+DataflowRules rulesFor(Dataflow d, const ProblemShape& shape);
 
 }  // namespace dfsim

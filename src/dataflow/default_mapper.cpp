@@ -71,19 +71,21 @@ std::int64_t pesOf(const std::vector<SpatialLoop>& loops) {
 }  // namespace
 
 Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow) {
-  const DataflowRules rules = rulesFor(dataflow);
   const std::string context =
       std::string("default ") + dataflowName(dataflow) + " mapping of layer " + layer.name;
   if (!layer.onArray()) throw InputError(context + ": the layer does not run on the PE array");
+  const ProblemShape shape = layer.shape();
+  const DataflowRules rules = rulesFor(dataflow, shape);
   Mapping m;
   for (Tensor t : kAllTensors) {
     m.rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
     m.glbKeeps[t] = arch.holds(Level::Glb, t);
   }
-  const CapacityFit fit{layer, arch, m.rfKeeps, m.glbKeeps};
+  const CapacityFit fit{shape, arch, m.rfKeeps, m.glbKeeps};
 
   DimExtents full;
-  for (Dim d : kAllDims) full[idx(d)] = layer.dim(d);
+  full.fill(1);
+  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
 
   // 1. Spatial: the rule's dims over rows and columns; also try them on the other axes and keep
   //    whichever uses more PEs (the first on a tie).

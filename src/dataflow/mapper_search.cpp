@@ -26,12 +26,25 @@ constexpr std::size_t kFinalists = 8;
 constexpr std::int64_t kStageBBudget = 200000;
 constexpr std::size_t kMaxGlbChoices = 4000;
 
-/// Loop orders tried above the GLB (outermost first): finish outputs (C R S innermost), keep
-/// weights (N P Q innermost), keep inputs (M innermost).
-const std::vector<std::vector<Dim>> kDramOrders = {
-    {Dim::N, Dim::G, Dim::M, Dim::P, Dim::Q, Dim::C, Dim::R, Dim::S},
-    {Dim::G, Dim::M, Dim::C, Dim::R, Dim::S, Dim::N, Dim::P, Dim::Q},
-    {Dim::N, Dim::G, Dim::C, Dim::P, Dim::Q, Dim::R, Dim::S, Dim::M}};
+/// Loop orders tried above the GLB (outermost first), from the projections of `shape`: finish
+/// outputs (the dims outputs do not project, the reduction, innermost), keep weights (the dims
+/// weights do not project innermost), keep inputs (the dims inputs do not project innermost).
+/// Within each group the shape's order. For a conv: N G M P Q C R S, G M C R S N P Q and
+/// N G C P Q R S M.
+std::vector<std::vector<Dim>> dramOrders(const ProblemShape& shape) {
+  std::vector<std::vector<Dim>> orders;
+  for (Tensor kept : {Tensor::Outputs, Tensor::Weights, Tensor::Inputs}) {
+    std::vector<Dim> order;
+    for (bool relevant : {true, false}) {
+      for (std::size_t i = 0; i < shape.numDims(); ++i) {
+        const Dim d = ProblemShape::dimAt(i);
+        if (isRelevant(shape, kept, d) == relevant) order.push_back(d);
+      }
+    }
+    orders.push_back(std::move(order));
+  }
+  return orders;
+}
 
 std::vector<std::int64_t> divisorsUpTo(std::int64_t n, std::int64_t limit) {
   std::vector<std::int64_t> d;
@@ -118,15 +131,17 @@ struct Scored {
 
 class Searcher {
  public:
-  Searcher(const Layer& layer, const ArchSpec& arch, const DataflowRules& rules,
-           const EnergyTable& table, const SearchOptions& options, PerTensor<bool> rfKeeps,
-           PerTensor<bool> glbKeeps)
+  Searcher(const Layer& layer, const ProblemShape& shape, const ArchSpec& arch,
+           const DataflowRules& rules, const EnergyTable& table, const SearchOptions& options,
+           PerTensor<bool> rfKeeps, PerTensor<bool> glbKeeps)
       : layer_(layer),
+        shape_(shape),
+        dramOrders_(dramOrders(shape)),
         arch_(arch),
         rules_(rules),
         table_(table),
         options_(options),
-        fit_{layer, arch, rfKeeps, glbKeeps} {}
+        fit_{shape, arch, rfKeeps, glbKeeps} {}
 
   /// RF factor choices for the rule's RF dims, each fitting the RF.
   std::vector<std::pair<std::vector<Loop>, DimExtents>> rfChoices(const DimExtents& remaining) {
@@ -145,7 +160,7 @@ class Searcher {
   /// Scores every DRAM order for one full choice of spatial, RF and GLB loops.
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
                    const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
-    for (const std::vector<Dim>& order : kDramOrders) {
+    for (const std::vector<Dim>& order : dramOrders_) {
       Mapping m;
       m.rfKeeps = fit_.rfKeeps;
       m.glbKeeps = fit_.glbKeeps;
@@ -227,11 +242,10 @@ class Searcher {
   /// Scores `m` and keeps it in `best` when it wins.
   void consider(Mapping m, Scored& best) {
     ++stats_.tried;
-    const AccessCounts counts = analyticCounts(layer_, arch_, m);
+    const AccessCounts counts = analyticCounts(shape_, arch_, m);
     const double cycles = estimateCycles(layer_, arch_, m, counts);
     const double energy =
         computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
-    ++stats_.valid;
     double score = energy;
     if (options_.objective == Objective::Cycles) score = cycles;
     if (options_.objective == Objective::Edp) score = energy * cycles;
@@ -249,6 +263,8 @@ class Searcher {
 
  private:
   const Layer& layer_;
+  const ProblemShape& shape_;
+  const std::vector<std::vector<Dim>> dramOrders_;
   const ArchSpec& arch_;
   const DataflowRules& rules_;
   const EnergyTable& table_;
@@ -310,16 +326,18 @@ double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m
 
 SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,
                            const EnergyTable& table, const SearchOptions& options) {
-  const DataflowRules rules = rulesFor(dataflow);
+  const ProblemShape shape = layer.shape();
+  const DataflowRules rules = rulesFor(dataflow, shape);
   PerTensor<bool> rfKeeps;
   PerTensor<bool> glbKeeps;
   for (Tensor t : kAllTensors) {
     rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
     glbKeeps[t] = arch.holds(Level::Glb, t);
   }
-  Searcher searcher(layer, arch, rules, table, options, rfKeeps, glbKeeps);
+  Searcher searcher(layer, shape, arch, rules, table, options, rfKeeps, glbKeeps);
   DimExtents full;
-  for (Dim d : kAllDims) full[idx(d)] = layer.dim(d);
+  full.fill(1);
+  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
 
   // 1. Stage A: every (spatial, RF) choice with greedy GLB loops, every DRAM order.
   struct Pair {
@@ -344,12 +362,11 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
     // Nothing fits unshrunk: the default mapper knows how to shrink (or says why it cannot).
     SearchResult r;
     r.mapping = defaultMapping(layer, arch, dataflow);
-    const AccessCounts counts = analyticCounts(layer, arch, r.mapping);
+    const AccessCounts counts = analyticCounts(shape, arch, r.mapping);
     r.cycles = estimateCycles(layer, arch, r.mapping, counts);
     r.energy = computeEnergy(counts, Cycle(static_cast<std::uint64_t>(r.cycles)), table).total;
     r.stats = searcher.stats();
     ++r.stats.tried;
-    ++r.stats.valid;
     return r;
   }
 

@@ -29,9 +29,10 @@ struct SearchOptions {
 };
 
 /// What a search looked at. Deterministic (no wall time: the CLI measures that).
+/// Every candidate built fits every capacity (the enumeration only builds fitting ones) and is
+/// scored, so there is no separate count of valid ones.
 struct SearchStats {
-  std::int64_t tried = 0;  ///< candidate mappings built
-  std::int64_t valid = 0;  ///< of which fit every capacity and were scored
+  std::int64_t tried = 0;  ///< candidate mappings built and scored
 };
 
 /// The winner of a search and its analytic scores.

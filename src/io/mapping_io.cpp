@@ -6,20 +6,26 @@
 
 #include "io/json_file.hpp"
 #include "io/strict_object.hpp"
+#include "workload/layer.hpp"
 
 namespace dfsim {
 
 namespace {
 
-constexpr const char* kDims = "one of N, G, M, C, P, Q, R, S";
+/// The dimension names of a file: those of `shape`.
+struct DimNames {
+  const ProblemShape& shape;
+  std::string expected = "one of " + shape.dimNameList();
 
-Dim readDim(const nlohmann::json& v, const JsonPos& at) {
-  Dim d{};
-  if (!v.is_string() || !parseDim(v.get<std::string>(), d)) at.failExpected(kDims, v);
-  return d;
-}
+  Dim read(const nlohmann::json& v, const JsonPos& at) const {
+    Dim d{};
+    if (!v.is_string() || !shape.findDim(v.get<std::string>(), d)) at.failExpected(expected, v);
+    return d;
+  }
+};
 
-std::vector<Loop> readLoops(const StrictObject& root, const std::string& key) {
+std::vector<Loop> readLoops(const StrictObject& root, const std::string& key,
+                            const DimNames& names) {
   std::vector<Loop> loops;
   const nlohmann::json* arr = root.find(key);
   if (arr == nullptr) return loops;
@@ -27,13 +33,13 @@ std::vector<Loop> readLoops(const StrictObject& root, const std::string& key) {
   if (!arr->is_array()) at.failExpected("an array of {\"dim\", \"bound\"} loops", *arr);
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound"});
-    loops.push_back({readDim(loop.require("dim", kDims), loop.pos("dim")),
+    loops.push_back({names.read(loop.require("dim", names.expected), loop.pos("dim")),
                      loop.getInt("bound", positiveInt())});
   }
   return loops;
 }
 
-std::vector<SpatialLoop> readSpatial(const StrictObject& root) {
+std::vector<SpatialLoop> readSpatial(const StrictObject& root, const DimNames& names) {
   std::vector<SpatialLoop> loops;
   const nlohmann::json* arr = root.find("spatial");
   if (arr == nullptr) return loops;
@@ -42,7 +48,7 @@ std::vector<SpatialLoop> readSpatial(const StrictObject& root) {
   for (std::size_t i = 0; i < arr->size(); ++i) {
     const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound", "axis"});
     SpatialLoop l;
-    l.dim = readDim(loop.require("dim", kDims), loop.pos("dim"));
+    l.dim = names.read(loop.require("dim", names.expected), loop.pos("dim"));
     l.bound = loop.getInt("bound", positiveInt());
     const std::string axis = loop.getString("axis");
     if (axis == "rows") {
@@ -81,26 +87,29 @@ nlohmann::json keepsToJson(const PerTensor<bool>& keeps) {
   return arr;
 }
 
-nlohmann::json loopsToJson(const std::vector<Loop>& loops) {
+nlohmann::json loopsToJson(const ProblemShape& shape, const std::vector<Loop>& loops) {
   nlohmann::json arr = nlohmann::json::array();
   for (const Loop& l : loops)
-    arr.push_back({{"dim", std::string(dimName(l.dim))}, {"bound", l.bound}});
+    arr.push_back({{"dim", std::string(shape.name(l.dim))}, {"bound", l.bound}});
   return arr;
 }
 
 }  // namespace
 
 MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) {
+  // Every layer today is a convolution, whose dimension names a default layer's shape gives.
+  const ProblemShape conv = Layer().shape();
+  const DimNames names{conv};
   const StrictObject root(
       doc, JsonPos(file, "mapping"),
       {"layer", "dataflow", "dram", "glb", "spatial", "rf", "glb_keeps", "rf_keeps"});
   MappingFile f;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
-  f.mapping.dramLoops = readLoops(root, "dram");
-  f.mapping.glbLoops = readLoops(root, "glb");
-  f.mapping.spatialLoops = readSpatial(root);
-  f.mapping.rfLoops = readLoops(root, "rf");
+  f.mapping.dramLoops = readLoops(root, "dram", names);
+  f.mapping.glbLoops = readLoops(root, "glb", names);
+  f.mapping.spatialLoops = readSpatial(root, names);
+  f.mapping.rfLoops = readLoops(root, "rf", names);
   f.mapping.glbKeeps = readKeeps(root, "glb_keeps");
   f.mapping.rfKeeps = readKeeps(root, "rf_keeps");
   return f;
@@ -110,18 +119,19 @@ MappingFile readMappingFile(const std::string& path) {
   return mappingFromJson(loadJsonFile(path, "mapping"), path);
 }
 
-nlohmann::json mappingToJson(const Mapping& m, const std::string& layer, const std::string& label) {
+nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const std::string& layer,
+                             const std::string& label) {
   nlohmann::json spatial = nlohmann::json::array();
   for (const SpatialLoop& l : m.spatialLoops) {
     spatial.push_back(
-        {{"dim", std::string(dimName(l.dim))}, {"bound", l.bound}, {"axis", axisName(l.axis)}});
+        {{"dim", std::string(shape.name(l.dim))}, {"bound", l.bound}, {"axis", axisName(l.axis)}});
   }
   return {{"layer", layer},
           {"dataflow", label},
-          {"dram", loopsToJson(m.dramLoops)},
-          {"glb", loopsToJson(m.glbLoops)},
+          {"dram", loopsToJson(shape, m.dramLoops)},
+          {"glb", loopsToJson(shape, m.glbLoops)},
           {"spatial", spatial},
-          {"rf", loopsToJson(m.rfLoops)},
+          {"rf", loopsToJson(shape, m.rfLoops)},
           {"glb_keeps", keepsToJson(m.glbKeeps)},
           {"rf_keeps", keepsToJson(m.rfKeeps)}};
 }

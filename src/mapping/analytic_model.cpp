@@ -14,27 +14,27 @@ std::vector<Loop> concat(std::initializer_list<const std::vector<Loop>*> parts) 
 
 /// Counts at the boundary between the array (RF, or the one-word operand latch when the RF
 /// bypasses `t`) and its parent (GLB, or DRAM when the GLB bypasses `t`).
-void countArrayBoundary(const Layer& layer, const ArchSpec& arch, const Mapping& m, Tensor t,
+void countArrayBoundary(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m, Tensor t,
                         AccessCounts& c) {
   const bool inRf = m.rfKeeps[t];
   static const std::vector<Loop> kNone;
   const std::vector<Loop> outer =
       inRf ? concat({&m.dramLoops, &m.glbLoops}) : concat({&m.dramLoops, &m.glbLoops, &m.rfLoops});
   const DimExtents inner = extentsOf(inRf ? m.rfLoops : kNone);
-  const std::int64_t perPe = tileWords(layer, t, inner);
-  const std::int64_t uni = tileWords(layer, t, withSpatial(m.spatialLoops, inner));
+  const std::int64_t perPe = tileWords(shape, t, inner);
+  const std::int64_t uni = tileWords(shape, t, withSpatial(m.spatialLoops, inner));
   const std::int64_t pes = m.activePes();
   // A tensor the RF keeps is refetched when a relevant outer loop moves; one it bypasses has no
   // storage in the PE and is delivered for every MAC (the operand latch is a pipeline register,
   // not a place to reuse from).
   std::int64_t fills = 1;
   if (inRf) {
-    fills = tileVisits(t, outer);
+    fills = tileVisits(shape, t, outer);
   } else {
     for (const Loop& l : outer) fills *= l.bound;
   }
-  const std::int64_t distinct = distinctTiles(t, outer);
-  const std::int64_t macs = layer.macs();
+  const std::int64_t distinct = distinctTiles(shape, t, outer);
+  const std::int64_t macs = shape.macs();
   ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);
   ReadWrite& noc = c(Level::Noc, t);
   ReadWrite& rf = c(Level::Rf, t);
@@ -63,12 +63,12 @@ void countArrayBoundary(const Layer& layer, const ArchSpec& arch, const Mapping&
 }
 
 /// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps.
-void countGlbBoundary(const Layer& layer, const Mapping& m, Tensor t, AccessCounts& c) {
+void countGlbBoundary(const ProblemShape& shape, const Mapping& m, Tensor t, AccessCounts& c) {
   const DimExtents inner =
       withSpatial(m.spatialLoops, extentsOf(concat({&m.glbLoops, &m.rfLoops})));
-  const std::int64_t tile = tileWords(layer, t, inner);
-  const std::int64_t fills = tileVisits(t, m.dramLoops);
-  const std::int64_t distinct = distinctTiles(t, m.dramLoops);
+  const std::int64_t tile = tileWords(shape, t, inner);
+  const std::int64_t fills = tileVisits(shape, t, m.dramLoops);
+  const std::int64_t distinct = distinctTiles(shape, t, m.dramLoops);
   ReadWrite& dram = c(Level::Dram, t);
   ReadWrite& glb = c(Level::Glb, t);
   if (t != Tensor::Outputs) {
@@ -85,12 +85,12 @@ void countGlbBoundary(const Layer& layer, const Mapping& m, Tensor t, AccessCoun
 
 }  // namespace
 
-AccessCounts analyticCounts(const Layer& layer, const ArchSpec& arch, const Mapping& m) {
+AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m) {
   AccessCounts c;
-  c.macs = layer.macs();
+  c.macs = shape.macs();
   for (Tensor t : kAllTensors) {
-    countArrayBoundary(layer, arch, m, t, c);
-    if (m.glbKeeps[t]) countGlbBoundary(layer, m, t, c);
+    countArrayBoundary(shape, arch, m, t, c);
+    if (m.glbKeeps[t]) countGlbBoundary(shape, m, t, c);
   }
   return c;
 }

@@ -3,13 +3,14 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "mapping/mapping.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
-/// Closed-form word accesses per level and tensor for `layer` under `m` (README "Counting
-/// rules"). Derived from the mapping alone; it never runs or reads the simulator, so that
-/// "simulated == analytic" is a real check. Contract: `m` passed validateMapping().
-AccessCounts analyticCounts(const Layer& layer, const ArchSpec& arch, const Mapping& m);
+/// Closed-form word accesses per level and tensor for the problem `shape` under `m` (README
+/// "Counting rules"). Derived from the mapping and the shape's projections alone; it never runs
+/// or reads the simulator, so that "simulated == analytic" is a real check. Contract: `m`
+/// passed validateMapping() for the layer of `shape`.
+AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m);
 
 }  // namespace dfsim

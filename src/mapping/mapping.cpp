@@ -35,7 +35,7 @@ const char* axisName(Axis a) {
   return a == Axis::Rows ? "rows" : "cols";
 }
 
-std::string renderLoopNest(const Mapping& m) {
+std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
   std::ostringstream os;
   int depth = 0;
   auto keeps = [](const PerTensor<bool>& k) {
@@ -49,7 +49,7 @@ std::string renderLoopNest(const Mapping& m) {
     os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << level << " [" << kept << "]\n";
     for (const Loop& l : loops) {
       if (l.bound == 1) continue;
-      os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| for " << dimName(l.dim)
+      os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| for " << shape.name(l.dim)
          << " in [0:" << l.bound << ")\n";
       ++depth;
     }
@@ -58,7 +58,7 @@ std::string renderLoopNest(const Mapping& m) {
   temporal("GLB", m.glbLoops, keeps(m.glbKeeps));
   for (const SpatialLoop& l : m.spatialLoops) {
     if (l.bound == 1) continue;
-    os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| par " << dimName(l.dim)
+    os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| par " << shape.name(l.dim)
        << " in [0:" << l.bound << ") across " << axisName(l.axis) << "\n";
     ++depth;
   }

@@ -6,12 +6,13 @@
 
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
 /// One temporal loop of a tiled loop nest: `for dim in [0, bound)`.
 struct Loop {
-  Dim dim = Dim::N;
+  Dim dim{};
   std::int64_t bound = 1;
 };
 
@@ -20,7 +21,7 @@ enum class Axis : std::uint8_t { Rows, Cols };
 
 /// One spatial loop: `bound` PEs along `axis` each take one value of `dim`.
 struct SpatialLoop {
-  Dim dim = Dim::N;
+  Dim dim{};
   std::int64_t bound = 1;
   Axis axis = Axis::Cols;
 };
@@ -33,7 +34,8 @@ struct SpatialLoop {
 ///       par spatialLoops (across PEs; outer loops are the high-order digits)
 ///         for rfLoops (temporal, inside each PE; one MAC per PE per iteration)
 ///
-/// For every dimension d the product of the bounds of all loops over d equals layer.dim(d).
+/// For every dimension d of the problem shape the product of the bounds of all loops over d
+/// equals shape.size(d).
 /// The tile of tensor t held at a level is the data indexed by the loops inside that level,
 /// projected on t's relevant dimensions; a tensor a level does not keep bypasses it (its words
 /// go straight between the neighbouring levels that keep it; at the RF a bypassed operand sits
@@ -59,7 +61,8 @@ struct Mapping {
 /// "rows" or "cols".
 const char* axisName(Axis a);
 
-/// A human-readable rendering of the loop nest (Timeloop map.txt style), one loop per line.
-std::string renderLoopNest(const Mapping& m);
+/// A human-readable rendering of the loop nest (Timeloop map.txt style), one loop per line,
+/// dimensions named as in `shape`.
+std::string renderLoopNest(const ProblemShape& shape, const Mapping& m);
 
 }  // namespace dfsim

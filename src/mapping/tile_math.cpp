@@ -14,38 +14,41 @@ DimExtents withSpatial(const std::vector<SpatialLoop>& spatial, DimExtents inner
   return inner;
 }
 
-std::int64_t slidingExtent(std::int64_t p, std::int64_t r, std::int64_t u) {
-  return (u < r ? u : r) * (p - 1) + r;
+std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u) {
+  return (u < b ? u : b) * (a - 1) + b;
 }
 
-std::int64_t tileWords(const Layer& layer, Tensor t, const DimExtents& e) {
-  auto x = [&](Dim d) { return e[idx(d)]; };
-  switch (t) {
-    case Tensor::Weights:
-      return x(Dim::G) * x(Dim::M) * x(Dim::C) * x(Dim::R) * x(Dim::S);
-    case Tensor::Outputs:
-      return x(Dim::N) * x(Dim::G) * x(Dim::M) * x(Dim::P) * x(Dim::Q);
-    case Tensor::Inputs:
-      return x(Dim::N) * x(Dim::G) * x(Dim::C) * slidingExtent(x(Dim::P), x(Dim::R), layer.stride) *
-             slidingExtent(x(Dim::Q), x(Dim::S), layer.stride);
+std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e) {
+  std::int64_t words = 1;
+  for (std::size_t k = 0; k < shape.numAxes(t); ++k) {
+    const AxisTerm first = shape.term(t, k, 0);
+    if (shape.numTerms(t, k) == 1) {
+      words *= e[idx(first.dim)];
+      continue;
+    }
+    // Two terms, at least one with coefficient 1 (the shape's contract): that one is the window.
+    const AxisTerm second = shape.term(t, k, 1);
+    const AxisTerm& window = second.coef == 1 ? second : first;
+    const AxisTerm& slide = second.coef == 1 ? first : second;
+    words *= slidingExtent(e[idx(slide.dim)], e[idx(window.dim)], slide.coef);
   }
-  return 0;
+  return words;
 }
 
-std::int64_t tileVisits(Tensor t, const std::vector<Loop>& outer) {
+std::int64_t tileVisits(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer) {
   std::size_t end = 0;  // one past the innermost relevant loop with a bound above 1
   for (std::size_t i = 0; i < outer.size(); ++i) {
-    if (outer[i].bound > 1 && isRelevant(t, outer[i].dim)) end = i + 1;
+    if (outer[i].bound > 1 && isRelevant(shape, t, outer[i].dim)) end = i + 1;
   }
   std::int64_t v = 1;
   for (std::size_t i = 0; i < end; ++i) v *= outer[i].bound;
   return v;
 }
 
-std::int64_t distinctTiles(Tensor t, const std::vector<Loop>& outer) {
+std::int64_t distinctTiles(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer) {
   std::int64_t d = 1;
   for (const Loop& l : outer) {
-    if (isRelevant(t, l.dim)) d *= l.bound;
+    if (isRelevant(shape, t, l.dim)) d *= l.bound;
   }
   return d;
 }

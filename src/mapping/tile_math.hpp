@@ -6,7 +6,7 @@
 
 #include "common/ids.hpp"
 #include "mapping/mapping.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -16,25 +16,35 @@ namespace dfsim {
 // (<= 2^40 words, network reader) and a product of visits at most the layer's MACs (<= 2^40).
 
 /// Per-dimension extents of a tile: the product of the bounds of the loops inside a level.
-using DimExtents = std::array<std::int64_t, kNumDims>;
+using DimExtents = std::array<std::int64_t, kMaxDims>;
 
 /// Extents of the tile formed by `loops` (all 1 for an empty list).
 DimExtents extentsOf(const std::vector<Loop>& loops);
 /// Extents of the tile formed by the spatial loops times `inner`.
 DimExtents withSpatial(const std::vector<SpatialLoop>& spatial, DimExtents inner);
 
-/// Distinct input rows touched by an output extent `p` and a filter extent `r` at stride `u`:
-/// { p_i*u + r_i } has min(u, r)*(p-1) + r elements.
-std::int64_t slidingExtent(std::int64_t p, std::int64_t r, std::int64_t u);
+/// Whether a loop over `d` is relevant to tensor `t` (moving it changes t's tile): the analytic
+/// side's derivation, from the shape's projection (some coordinate of `t` has a term of `d`).
+/// The simulator derives the same from its own layout (TensorLayout::moves), and a test checks
+/// that the two agree.
+inline bool isRelevant(const ProblemShape& shape, Tensor t, Dim d) {
+  return (shape.projectedDims(t) >> idx(d) & 1U) != 0;
+}
 
-/// Words of tensor `t` in a tile with extents `e` (inputs: rows/cols by slidingExtent).
-std::int64_t tileWords(const Layer& layer, Tensor t, const DimExtents& e);
+/// Distinct coordinates { a_i*u + b_i } for a_i < `a`, b_i < `b`: min(u, b)*(a-1) + b (a sliding
+/// window of extent `b` at stride `u`).
+std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u);
+
+/// Words of tensor `t` in a tile with extents `e`, in closed form from the shape's projection:
+/// the product over t's coordinates of the distinct values each takes (one term: its extent;
+/// two terms: slidingExtent with the unit-coefficient term as the window).
+std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e);
 
 /// How many times the tile of `t` inside `outer` changes while `outer` (temporal loops, outermost
 /// first) runs, counting the first fill: the product of the bounds of every loop from the
 /// outermost down to the innermost one that is relevant to `t` (inner irrelevant loops reuse).
-std::int64_t tileVisits(Tensor t, const std::vector<Loop>& outer);
+std::int64_t tileVisits(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer);
 /// How many distinct tiles of `t` `outer` visits: the product of its relevant bounds.
-std::int64_t distinctTiles(Tensor t, const std::vector<Loop>& outer);
+std::int64_t distinctTiles(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer);
 
 }  // namespace dfsim

@@ -23,7 +23,7 @@ std::vector<Loop> concat(const std::vector<Loop>& a, const std::vector<Loop>& b)
   return all;
 }
 
-void checkCapacity(const Layer& layer, const ArchSpec& arch, const Mapping& m, Level level,
+void checkCapacity(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m, Level level,
                    const std::string& context) {
   const std::vector<StoragePartition>& parts =
       level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
@@ -37,7 +37,7 @@ void checkCapacity(const Layer& layer, const ArchSpec& arch, const Mapping& m, L
     std::string who;
     for (Tensor t : kAllTensors) {
       if (!p.tensors[t] || !keeps[t]) continue;
-      need += copies * tileWords(layer, t, inner);
+      need += copies * tileWords(shape, t, inner);
       who += std::string(who.empty() ? "" : "+") + std::string(tensorName(t));
     }
     if (need > p.capacityWords) {
@@ -65,11 +65,11 @@ void checkCycleBound(const Layer& layer, const ArchSpec& arch, const Mapping& m,
 /// Appends to `product` the bounds of `loops` (found at mapping.<key>[i].bound), refusing a
 /// bound below 1 and a running product per dimension that passes 2^63.
 template <typename L>
-void multiplyBounds(const Layer& layer, const std::vector<L>& loops, const char* key,
+void multiplyBounds(const ProblemShape& shape, const std::vector<L>& loops, const char* key,
                     DimExtents& product, const std::string& context) {
   for (std::size_t i = 0; i < loops.size(); ++i) {
     const L& l = loops[i];
-    const std::string dim(dimName(l.dim));
+    const std::string dim(shape.name(l.dim));
     if (l.bound < 1) {
       fail(context, std::string(key) + " loop over " + dim + " has bound " +
                         std::to_string(l.bound) + ", expected >= 1");
@@ -79,7 +79,7 @@ void multiplyBounds(const Layer& layer, const std::vector<L>& loops, const char*
       fail(context, std::string("mapping.") + key + "[" + std::to_string(i) +
                         "].bound: loop bounds over " + dim +
                         " multiply to more than 2^63 here, expected a product of " +
-                        std::to_string(layer.dim(l.dim)) + " (the layer's " + dim + ")");
+                        std::to_string(shape.size(l.dim)) + " (the layer's " + dim + ")");
     }
     product[idx(l.dim)] = *p;
   }
@@ -100,7 +100,7 @@ void multiplyBounds(const Layer& layer, const std::vector<L>& loops, const char*
 /// applies iterations exactly as they would have run.
 std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& arch,
                                             const Mapping& m) {
-  const AccessCounts c = analyticCounts(layer, arch, m);
+  const AccessCounts c = analyticCounts(layer.shape(), arch, m);
   std::optional<std::int64_t> words = 0;
   for (Tensor t : kAllTensors) {
     for (Level l : {Level::Dram, Level::Glb}) {
@@ -117,22 +117,24 @@ std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& 
 void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                      const std::string& context) {
   if (!layer.onArray()) fail(context, "layer " + layer.name + " does not run on the PE array");
+  const ProblemShape shape = layer.shape();
   DimExtents product;
   product.fill(1);
-  multiplyBounds(layer, m.dramLoops, "dram", product, context);
-  multiplyBounds(layer, m.glbLoops, "glb", product, context);
-  multiplyBounds(layer, m.spatialLoops, "spatial", product, context);
-  multiplyBounds(layer, m.rfLoops, "rf", product, context);
-  for (Dim d : kAllDims) {
-    if (product[idx(d)] != layer.dim(d)) {
-      fail(context, "loop bounds over " + std::string(dimName(d)) + " multiply to " +
-                        std::to_string(product[idx(d)]) + ", expected " +
-                        std::to_string(layer.dim(d)) + " (the layer's " + std::string(dimName(d)) +
-                        ")");
-    }
+  multiplyBounds(shape, m.dramLoops, "dram", product, context);
+  multiplyBounds(shape, m.glbLoops, "glb", product, context);
+  multiplyBounds(shape, m.spatialLoops, "spatial", product, context);
+  multiplyBounds(shape, m.rfLoops, "rf", product, context);
+  for (std::size_t i = 0; i < kMaxDims; ++i) {
+    const Dim d = ProblemShape::dimAt(i);
+    const std::int64_t want = i < shape.numDims() ? shape.size(d) : 1;
+    if (product[i] == want) continue;
+    if (i >= shape.numDims()) fail(context, "loops over a dimension the layer does not have");
+    fail(context, "loop bounds over " + std::string(shape.name(d)) + " multiply to " +
+                      std::to_string(product[i]) + ", expected " + std::to_string(want) +
+                      " (the layer's " + std::string(shape.name(d)) + ")");
   }
   // From here on every bound is >= 1 and the bounds over each dimension d multiply to
-  // layer.dim(d), so any product of bounds (a tile extent, a spatial extent, a count of visits
+  // shape.size(d), so any product of bounds (a tile extent, a spatial extent, a count of visits
   // or of array steps) is at most the product of all of them, the layer's MACs, which the
   // network reader keeps at most 2^40: the plain products below and in tile_math, the analytic
   // model and the simulator cannot overflow.
@@ -154,8 +156,8 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                         " in the GLB, but the arch has no GLB partition for them");
     }
   }
-  checkCapacity(layer, arch, m, Level::Rf, context);
-  checkCapacity(layer, arch, m, Level::Glb, context);
+  checkCapacity(shape, arch, m, Level::Rf, context);
+  checkCapacity(shape, arch, m, Level::Glb, context);
   checkCycleBound(layer, arch, m, context);
 }
 

@@ -11,10 +11,10 @@
 namespace dfsim {
 
 /// Checks that `m` is a legal mapping of `layer` on `arch`: every loop bound >= 1; for each
-/// dimension the product of its bounds equals layer.dim(d); spatial extents fit the array's rows
-/// and cols; a tensor kept at a level has a partition there; the tiles kept fit their partitions
-/// (twice over at the GLB when it is double buffered); and an upper bound on the cycles of its
-/// simulation stays within kMaxCycles (2^62). Products of bounds are checked: bounds whose
+/// dimension the product of its bounds equals layer.shape().size(d); spatial extents fit the
+/// array's rows and cols; a tensor kept at a level has a partition there; the tiles kept fit their
+/// partitions (twice over at the GLB when it is double buffered); and an upper bound on the cycles
+/// of its simulation stays within kMaxCycles (2^62). Products of bounds are checked: bounds whose
 /// product passes 2^63 are named by their path (`mapping.dram[1].bound: ...`). Throws
 /// InputError with `context` (e.g. the mapping file or "default mapping of conv1") and what does
 /// not hold. After it returns, every product of bounds is at most the layer's MACs (<= 2^40)

@@ -27,8 +27,7 @@ struct LayerStats {
   std::string check = "not run";   ///< "passed" when --check compared every output
   std::string mapping;             ///< loop-nest rendering of the mapping used
   std::string mapper = "default";  ///< "default", "search:<objective>" or "file"
-  std::int64_t searchTried = 0;    ///< candidate mappings the search built (0: no search)
-  std::int64_t searchValid = 0;    ///< of which fit and were scored
+  std::int64_t searchTried = 0;    ///< candidate mappings the search built and scored (0: none)
 };
 
 /// A whole run: the layers in order (one entry per layer x dataflow) and what produced them.

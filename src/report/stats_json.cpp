@@ -52,7 +52,7 @@ json layerJson(const LayerStats& l, const std::string& unit) {
           {"energy", energyJson(l.energy, unit)},
           {"check", l.check},
           {"mapping", l.mapping},
-          {"mapper", {{"kind", l.mapper}, {"tried", l.searchTried}, {"scored", l.searchValid}}}};
+          {"mapper", {{"kind", l.mapper}, {"tried", l.searchTried}, {"scored", l.searchTried}}}};
 }
 
 json totalJson(const LayerStats& t, const std::string& unit) {

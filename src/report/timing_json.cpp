@@ -14,7 +14,7 @@ nlohmann::json timingToJson(const std::vector<JobTiming>& jobs) {
          {"dataflow", j.dataflow},
          {"mapper", j.mapper},
          {"search",
-          {{"tried", j.searchTried}, {"valid", j.searchValid}, {"seconds", j.searchSeconds}}},
+          {{"tried", j.searchTried}, {"valid", j.searchTried}, {"seconds", j.searchSeconds}}},
          {"simulate_seconds", j.simulateSeconds},
          {"simulated_cycles", j.simulatedCycles},
          {"cycles_per_second", rate}});

@@ -15,8 +15,7 @@ struct JobTiming {
   std::string layer;
   std::string dataflow;          ///< the dataflow, or a mapping file's label
   std::string mapper;            ///< "default", "file" or "search:<objective>"
-  std::int64_t searchTried = 0;  ///< candidate mappings the search built (0 without search)
-  std::int64_t searchValid = 0;  ///< of which fit every capacity and were scored
+  std::int64_t searchTried = 0;  ///< candidate mappings the search built and scored (0: none)
   double searchSeconds = 0.0;    ///< wall time of the search (0 without search)
   double simulateSeconds = 0.0;  ///< wall time of the simulation
   std::int64_t simulatedCycles = 0;

@@ -6,11 +6,10 @@ namespace {
 const ArrayNoc::Plan kLatchDrainPlan = {{0, 0}};
 }  // namespace
 
-Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
+Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& shape,
                        const ArchSpec& arch, const Mapping& mapping, const SimClock& clock,
                        Dram& dram, GlobalBuffer& glb, ArrayNoc& noc, PeArray& pes, bool skipRepeats)
     : sc_core::sc_module(name),
-      layer_(layer),
       arch_(arch),
       mapping_(mapping),
       clock_(clock),
@@ -18,7 +17,7 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
       glb_(glb),
       noc_(noc),
       pes_(pes),
-      plan_(NestPlan::make(layer, mapping)),
+      plan_(NestPlan::make(mapping)),
       doubleBuffered_(arch.glb.doubleBuffered) {
   skipRepeats_ = skipRepeats;
   const std::size_t iters = plan_.rfPoint.size();
@@ -26,7 +25,7 @@ Controller::Controller(const sc_core::sc_module_name& name, const Layer& layer,
   for (const NestPlan::OuterLoop& l : plan_.outer) dramLoopCount_ += l.atDram ? 1 : 0;
   index_.assign(plan_.outer.size(), 0);
   for (Tensor t : kAllTensors) {
-    layout_[t] = TensorLayout::make(layer, t);
+    layout_[t] = TensorLayout::make(shape, t);
     const TensorLayout& layout = layout_[t];
     const BoxShape& dramShape = *dram.store(t).shape;
     if (mapping.glbKeeps[t]) {
@@ -82,7 +81,7 @@ void Controller::precomputeStepTables() {
       // Loop c moved by one; every loop inside it wrapped from bound - 1 to 0.
       if (i != c && l.bound <= 1) continue;
       for (Tensor t : kAllTensors) {
-        if (!isRelevant(t, l.dim)) continue;
+        if (!layout_[t].moves(l.dim)) continue;
         rfChangeAt_[c][t] = true;
         if (l.atDram && mapping_.glbKeeps[t]) glbChangeAt_[c][t] = true;
       }
@@ -93,7 +92,7 @@ void Controller::precomputeStepTables() {
     const auto axisStep = [&](const DimVector& dims) {
       const AxisVector a = layout_[t].axes(dims);
       std::int64_t step = 0;
-      for (std::size_t k = 0; k < kAxes; ++k) step += a[k] * parentShape.stride[k];
+      for (std::size_t k = 0; k < kAxes; ++k) step += a[k] * parentShape.pitch[k];
       return step;
     };
     // How stepBase_ moves when loop i alone moves by one.
@@ -113,7 +112,7 @@ void Controller::precomputeStepTables() {
     peIndexOffset_[t].assign(peAxes_[t].size(), 0);
     for (std::size_t pe = 0; pe < peAxes_[t].size(); ++pe) {
       for (std::size_t k = 0; k < kAxes; ++k) {
-        peIndexOffset_[t][pe] += peAxes_[t][pe][k] * parentShape.stride[k];
+        peIndexOffset_[t][pe] += peAxes_[t][pe][k] * parentShape.pitch[k];
       }
     }
   }
@@ -359,7 +358,7 @@ bool Controller::keyChanged(Tensor t, bool dramOnly, const std::vector<std::int6
   for (std::size_t i = 0; i < plan_.outer.size(); ++i) {
     const NestPlan::OuterLoop& l = plan_.outer[i];
     if (dramOnly && !l.atDram) continue;
-    if (isRelevant(t, l.dim) && a[i] != b[i]) return true;
+    if (layout_[t].moves(l.dim) && a[i] != b[i]) return true;
   }
   return false;
 }
@@ -368,7 +367,7 @@ void Controller::computePeBases(Tensor t, std::int64_t stepBase) {
   // parent.indexOf(axes(stepOrigin) + peAxes[pe]), expanded: every term is linear.
   const TileBuffer& parent = parentOf(t);
   std::int64_t base = stepBase;
-  for (std::size_t k = 0; k < kAxes; ++k) base -= parent.origin[k] * parent.shape->stride[k];
+  for (std::size_t k = 0; k < kAxes; ++k) base -= parent.origin[k] * parent.shape->pitch[k];
   const ArrayNoc::Route route =
       mapping_.rfKeeps[t] ? ArrayNoc::Route::RfTile : ArrayNoc::Route::Latch;
   const std::size_t pes = noc_.replaysAll(t, route) ? 1 : peBase_[t].size();

@@ -16,7 +16,7 @@
 #include "sim/pe_array.hpp"
 #include "sim/sim_clock.hpp"
 #include "sim/tile_box.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -29,11 +29,12 @@ class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
 
-  /// Prepares every block for `layer` under `mapping` (all allocation happens here). Whether
+  /// Prepares every block for the problem `shape` under `mapping` (all allocation happens
+  /// here); what a loop means for a tensor comes from the shape's TensorLayout. Whether
   /// values move (functional or fast mode) is the blocks' business. `skipRepeats` (fast mode
   /// only: no values may need moving) lets the controller skip ahead over iterations of a GLB
   /// loop once they repeat exactly (see skipAhead()).
-  Controller(const sc_core::sc_module_name& name, const Layer& layer, const ArchSpec& arch,
+  Controller(const sc_core::sc_module_name& name, const ProblemShape& shape, const ArchSpec& arch,
              const Mapping& mapping, const SimClock& clock, Dram& dram, GlobalBuffer& glb,
              ArrayNoc& noc, PeArray& pes, bool skipRepeats = false);
 
@@ -55,7 +56,6 @@ class Controller : public sc_core::sc_module {
   void runStep(bool first);
   void computeStep();
   void drainOutputs();
-  void fillRf(Tensor t);
   void updateGlbTiles(bool first);
   void prefetchNextGlbTiles();
   /// Moves time to `done`, charging the wait (if any) to `cause`.
@@ -106,7 +106,6 @@ class Controller : public sc_core::sc_module {
   TileBuffer& parentOfMutable(Tensor t);
   ReadWrite& parentCounts(Tensor t);
 
-  const Layer& layer_;
   const ArchSpec& arch_;
   const Mapping& mapping_;
   const SimClock& clock_;

@@ -102,8 +102,8 @@ void Controller::applySkip(std::size_t loop, std::int64_t times,
   glb_.carryBacklog(before, now_);
   noc_.carryBacklog(before, now_);
   // 3. Psum marks: each skipped iteration marks what the last one did, one loop step further.
-  const std::int64_t stride = loopStride_[Tensor::Outputs][loop];
-  if (stride != 0) {
+  const std::int64_t shift = loopStride_[Tensor::Outputs][loop];
+  if (shift != 0) {
     TileBuffer& parent = parentOfMutable(Tensor::Outputs);
     const std::vector<std::int64_t>& log = noc_.markLog();
     const std::size_t begin = trackers_[loop].logStart;
@@ -111,7 +111,7 @@ void Controller::applySkip(std::size_t loop, std::int64_t times,
     const auto size = static_cast<std::int64_t>(parent.valid.size());
     for (std::int64_t i = 1; i <= times; ++i) {
       for (std::size_t e = begin; e < end; ++e) {
-        const std::int64_t at = log[e] + i * stride;
+        const std::int64_t at = log[e] + i * shift;
         if (at < 0 || at >= size) {
           throw InternalError("skipping ahead: psum mark " + std::to_string(at) +
                               " outside its parent of " + std::to_string(size) + " words");

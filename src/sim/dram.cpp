@@ -6,7 +6,7 @@
 
 namespace dfsim {
 
-Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Layer& layer,
+Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const ProblemShape& shape,
            const SimClock& clock, std::vector<std::int32_t> weights,
            std::vector<std::int32_t> inputs)
     : sc_core::sc_module(name),
@@ -17,28 +17,26 @@ Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Laye
            static_cast<std::uint64_t>(arch.dram.latencyCycles)) {
   socket.register_b_transport(this, &Dram::b_transport);
   for (Tensor t : kAllTensors) {
-    const TensorLayout layout = TensorLayout::make(layer, t);
-    DimVector ext{};
+    const TensorLayout layout = TensorLayout::make(shape, t);
     // A box over the full tensor: use the layout's full extents directly.
     BoxShape s;
-    std::int64_t stride = 1;
+    std::int64_t pitch = 1;
     for (std::size_t k = kAxes; k-- > 0;) {
       s.extent[k] = layout.fullExtent[k];
-      s.stride[k] = stride;
-      stride *= s.extent[k];
+      s.pitch[k] = pitch;
+      pitch *= s.extent[k];
       s.touched[k].resize(static_cast<std::size_t>(s.extent[k]));
       for (std::int64_t i = 0; i < s.extent[k]; ++i) s.touched[k][static_cast<std::size_t>(i)] = i;
     }
-    s.size = stride;
-    s.touchedWords = stride;
-    (void)ext;
+    s.size = pitch;
+    s.touchedWords = pitch;
     shapes_[t] = std::move(s);
     store_[t].reset(&shapes_[t]);
     store_[t].holding = true;
   }
   if (weights.size() != store_[Tensor::Weights].data.size() ||
       inputs.size() != store_[Tensor::Inputs].data.size()) {
-    throw InternalError("DRAM: tensor sizes do not match the layer");
+    throw InternalError("DRAM: tensor sizes do not match the problem shape");
   }
   store_[Tensor::Weights].data = std::move(weights);
   store_[Tensor::Inputs].data = std::move(inputs);

@@ -14,7 +14,7 @@
 #include "sim/bandwidth_port.hpp"
 #include "sim/sim_clock.hpp"
 #include "sim/tile_buffer.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -32,8 +32,9 @@ class Dram : public sc_core::sc_module {
 
   tlm_utils::simple_target_socket<Dram> socket;
 
-  /// A DRAM for `arch` holding `weights`, `inputs` (padded) and zeroed outputs of `layer`.
-  Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Layer& layer,
+  /// A DRAM for `arch` holding `weights`, `inputs` (padded) and zeroed outputs, laid out with
+  /// the full extents of `shape`'s tensors.
+  Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const ProblemShape& shape,
        const SimClock& clock, std::vector<std::int32_t> weights, std::vector<std::int32_t> inputs);
 
   /// The whole tensor `t` as a buffer (origin 0).

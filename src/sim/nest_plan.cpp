@@ -2,8 +2,7 @@
 
 namespace dfsim {
 
-NestPlan NestPlan::make(const Layer& layer, const Mapping& m) {
-  (void)layer;
+NestPlan NestPlan::make(const Mapping& m) {
   NestPlan plan;
   // Digit weights: walk the whole nest from the innermost loop outwards, multiplying per dimension.
   DimVector running;
@@ -19,34 +18,18 @@ NestPlan NestPlan::make(const Layer& layer, const Mapping& m) {
     spatialWeight[i] = running[idx(m.spatialLoops[i].dim)];
     running[idx(m.spatialLoops[i].dim)] *= m.spatialLoops[i].bound;
   }
-  plan.arrayExtent = running;
   const std::int64_t pes = m.activePes();
   plan.peOffset.assign(static_cast<std::size_t>(pes), DimVector{});
-  plan.peRow.assign(static_cast<std::size_t>(pes), 0);
-  plan.peCol.assign(static_cast<std::size_t>(pes), 0);
   for (std::int64_t pe = 0; pe < pes; ++pe) {
     std::int64_t rest = pe;
     DimVector off{};
-    std::int64_t row = 0;
-    std::int64_t col = 0;
-    std::int64_t rowScale = 1;
-    std::int64_t colScale = 1;
     for (std::size_t i = m.spatialLoops.size(); i-- > 0;) {
       const SpatialLoop& l = m.spatialLoops[i];
       const std::int64_t digit = rest % l.bound;
       rest /= l.bound;
       off[idx(l.dim)] += digit * spatialWeight[i];
-      if (l.axis == Axis::Rows) {
-        row += digit * rowScale;
-        rowScale *= l.bound;
-      } else {
-        col += digit * colScale;
-        colScale *= l.bound;
-      }
     }
     plan.peOffset[static_cast<std::size_t>(pe)] = off;
-    plan.peRow[static_cast<std::size_t>(pe)] = row;
-    plan.peCol[static_cast<std::size_t>(pe)] = col;
   }
   // GLB then DRAM loops, innermost first.
   std::vector<OuterLoop> rev;

@@ -5,7 +5,6 @@
 
 #include "mapping/mapping.hpp"
 #include "sim/tile_box.hpp"
-#include "workload/layer.hpp"
 
 namespace dfsim {
 
@@ -15,22 +14,19 @@ namespace dfsim {
 struct NestPlan {
   /// One temporal loop above the array (a DRAM or GLB loop).
   struct OuterLoop {
-    Dim dim = Dim::N;
+    Dim dim{};
     std::int64_t bound = 1;
     std::int64_t weight = 1;  ///< how far one step of this loop moves its dimension
     bool atDram = false;      ///< a DRAM loop (changes the GLB tile) or a GLB loop
   };
   std::vector<OuterLoop> outer;     ///< DRAM loops then GLB loops, outermost first
   std::vector<DimVector> peOffset;  ///< per active PE: dimension offset from spatial loops
-  std::vector<std::int64_t> peRow;  ///< per active PE: physical row
-  std::vector<std::int64_t> peCol;  ///< per active PE: physical column
   std::vector<DimVector> rfPoint;   ///< per RF iteration, in order: local dimension offsets
   DimVector rfExtent{};             ///< extents of the RF loops
-  DimVector arrayExtent{};          ///< extents of the spatial and RF loops
   DimVector glbExtent{};            ///< extents of the GLB, spatial and RF loops
 
-  /// Unrolls `m` (a validated mapping of `layer`).
-  static NestPlan make(const Layer& layer, const Mapping& m);
+  /// Unrolls `m` (a validated mapping).
+  static NestPlan make(const Mapping& m);
 };
 
 }  // namespace dfsim

@@ -22,14 +22,14 @@ namespace {
 
 /// The blocks of one accelerator, wired: controller -> GLB -> (TLM) -> DRAM, NoC, PE array.
 struct Accelerator {
-  Accelerator(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
+  Accelerator(const ProblemShape& shape, const ArchSpec& arch, const Mapping& mapping,
               const SimClock& clock, std::vector<std::int32_t> weights,
               std::vector<std::int32_t> inputs, bool functional, bool skipRepeats)
-      : dram("dram", arch, layer, clock, std::move(weights), std::move(inputs)),
+      : dram("dram", arch, shape, clock, std::move(weights), std::move(inputs)),
         glb("glb", arch, clock),
         noc("noc", arch, functional),
         pes("pe_array", arch, mapping.activePes(), functional),
-        controller("controller", layer, arch, mapping, clock, dram, glb, noc, pes,
+        controller("controller", shape, arch, mapping, clock, dram, glb, noc, pes,
                    !functional && skipRepeats) {
     glb.dramSocket.bind(dram.socket);
   }
@@ -56,11 +56,17 @@ void checkOutputs(const Layer& layer, const TileBuffer& outputs,
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
+  return simulateLayer(layer, layer.shape(), arch, mapping, options);
+}
+
+SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const ArchSpec& arch,
+                        const Mapping& mapping, const SimOptions& options) {
   if (options.check && !options.functional) {
     throw InternalError("simulateLayer: a check needs the functional simulation");
   }
   // Fast mode moves no values: the tensors are all zero.
-  const PerTensor<std::int64_t> words = layer.tensorWords();
+  PerTensor<std::int64_t> words;
+  for (Tensor t : kAllTensors) words[t] = shape.tensorWords(t);
   std::vector<std::int32_t> weights =
       options.functional
           ? makeWeights(layer, options.seed)
@@ -75,7 +81,7 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
   FreshKernel kernel;
   const SimClock clock{};
   auto acc =
-      std::make_unique<Accelerator>(layer, arch, mapping, clock, std::move(weights),
+      std::make_unique<Accelerator>(shape, arch, mapping, clock, std::move(weights),
                                     std::move(inputs), options.functional, options.skipRepeats);
   sc_core::sc_start();
   if (!acc->controller.finished()) {

@@ -38,5 +38,11 @@ struct SimResult {
 /// convolution. Safe to call repeatedly in one process (each call uses a fresh sc_simcontext).
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options);
+/// The same with the problem shape given: the simulator moves and computes by `shape`'s
+/// projections and extents, while the tensor data and the reference convolution come from
+/// `layer`. Contract: `shape` is layer.shape() (tests pass a deliberately wrong one to show
+/// that the functional check catches it) and `mapping` passed validateMapping() for it.
+SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const ArchSpec& arch,
+                        const Mapping& mapping, const SimOptions& options);
 
 }  // namespace dfsim

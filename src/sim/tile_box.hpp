@@ -5,29 +5,37 @@
 #include <vector>
 
 #include "common/ids.hpp"
-#include "workload/layer.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
-/// Number of coordinate axes of every tensor (weights g m c r s; inputs n g c h w; outputs
-/// n g m p q).
-inline constexpr std::size_t kAxes = 5;
+/// Number of coordinate axes of every tensor in the simulator: a shape's tensor with fewer
+/// coordinates gets leading axes of extent 1.
+inline constexpr std::size_t kAxes = kMaxAxes;
 /// A point or extent in the loop-dimension space.
-using DimVector = std::array<std::int64_t, kNumDims>;
+using DimVector = std::array<std::int64_t, kMaxDims>;
 /// A point or extent in a tensor's coordinate space.
 using AxisVector = std::array<std::int64_t, kAxes>;
 
 /// How loop-dimension indices map to one tensor's coordinates: axis k = sum_d coef[k][d] * dim_d
-/// (inputs: h = stride * p + r, w = stride * q + s). Also the tensor's full extents in DRAM.
+/// (a conv's inputs: h = stride * p + r), as a dense matrix; also the tensor's full extents in
+/// DRAM. The simulator's own representation of the shape's projection: what a loop means for a
+/// tensor is read from here (moves()), never from the analytic side's tile_math.
 struct TensorLayout {
   Tensor tensor = Tensor::Weights;
   std::array<DimVector, kAxes> coef{};
   AxisVector fullExtent{};
+  /// moved[d]: a unit step of dimension d moves the tensor's coordinates (axes() of the unit
+  /// vector is not 0), so a loop over d changes the tile a level holds.
+  std::array<bool, kMaxDims> moved{};
 
-  /// The layout of tensor `t` of `layer`.
-  static TensorLayout make(const Layer& layer, Tensor t);
+  /// The layout of tensor `t` of `shape` (its coordinates right-aligned on the kAxes axes).
+  static TensorLayout make(const ProblemShape& shape, Tensor t);
   /// Tensor coordinates of the loop-dimension point `dims`.
   AxisVector axes(const DimVector& dims) const;
+  /// Whether a loop over `d` is relevant to this tensor: a unit step of it moves the tile's
+  /// origin in tensor coordinates.
+  bool moves(Dim d) const { return moved[idx(d)]; }
 };
 
 /// The shape of a tile of one tensor: its bounding box in tensor coordinates, row-major strides
@@ -36,8 +44,8 @@ struct TensorLayout {
 /// a formula.
 struct BoxShape {
   AxisVector extent{};
-  AxisVector stride{};
-  std::int64_t size = 0;                                 ///< words in the bounding box
+  AxisVector pitch{};     ///< row-major step of each axis in the box, in words
+  std::int64_t size = 0;  ///< words in the bounding box
   std::array<std::vector<std::int64_t>, kAxes> touched;  ///< touched offsets per axis, ascending
   std::int64_t touchedWords = 0;                         ///< product of the touched counts
 
@@ -46,7 +54,7 @@ struct BoxShape {
   /// Row-major index of `off` (offsets from the box origin).
   std::int64_t index(const AxisVector& off) const {
     std::int64_t i = 0;
-    for (std::size_t k = 0; k < kAxes; ++k) i += off[k] * stride[k];
+    for (std::size_t k = 0; k < kAxes; ++k) i += off[k] * pitch[k];
     return i;
   }
 };

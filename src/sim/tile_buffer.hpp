@@ -26,7 +26,7 @@ struct TileBuffer {
   /// Index in this buffer of the absolute tensor coordinates `abs` (inside the box).
   std::int64_t indexOf(const AxisVector& abs) const {
     std::int64_t i = 0;
-    for (std::size_t k = 0; k < kAxes; ++k) i += (abs[k] - origin[k]) * shape->stride[k];
+    for (std::size_t k = 0; k < kAxes; ++k) i += (abs[k] - origin[k]) * shape->pitch[k];
     return i;
   }
 };

@@ -22,36 +22,42 @@ std::int64_t convOutputSize(std::int64_t in, std::int64_t k, std::int64_t stride
   return span / stride + 1;
 }
 
-std::int64_t Layer::dim(Dim d) const {
-  switch (d) {
-    case Dim::N:
-      return N;
-    case Dim::G:
-      return groups;
-    case Dim::M:
-      return M / groups;
-    case Dim::C:
-      return C / groups;
-    case Dim::P:
-      return P;
-    case Dim::Q:
-      return Q;
-    case Dim::R:
-      return R;
-    case Dim::S:
-      return S;
-  }
-  return 0;
+ProblemShape Layer::shape() const {
+  ProblemShape s;
+  const Dim n = s.addDim("N", N);
+  const Dim g = s.addDim("G", groups);
+  const Dim m = s.addDim("M", mPerGroup());
+  const Dim c = s.addDim("C", cPerGroup());
+  const Dim p = s.addDim("P", P);
+  const Dim q = s.addDim("Q", Q);
+  const Dim r = s.addDim("R", R);
+  const Dim sd = s.addDim("S", S);
+  s.addAxis(Tensor::Weights, {{g, 1}}, groups);
+  s.addAxis(Tensor::Weights, {{m, 1}}, mPerGroup());
+  s.addAxis(Tensor::Weights, {{c, 1}}, cPerGroup());
+  s.addAxis(Tensor::Weights, {{r, 1}}, R);
+  s.addAxis(Tensor::Weights, {{sd, 1}}, S);
+  s.addAxis(Tensor::Inputs, {{n, 1}}, N);
+  s.addAxis(Tensor::Inputs, {{g, 1}}, groups);
+  s.addAxis(Tensor::Inputs, {{c, 1}}, cPerGroup());
+  s.addAxis(Tensor::Inputs, {{p, stride}, {r, 1}}, paddedH());
+  s.addAxis(Tensor::Inputs, {{q, stride}, {sd, 1}}, paddedW());
+  s.addAxis(Tensor::Outputs, {{n, 1}}, N);
+  s.addAxis(Tensor::Outputs, {{g, 1}}, groups);
+  s.addAxis(Tensor::Outputs, {{m, 1}}, mPerGroup());
+  s.addAxis(Tensor::Outputs, {{p, 1}}, P);
+  s.addAxis(Tensor::Outputs, {{q, 1}}, Q);
+  return s;
 }
 
 std::int64_t Layer::macs() const {
   if (!onArray()) return 0;
-  return N * groups * (M / groups) * (C / groups) * P * Q * R * S;
+  return N * groups * mPerGroup() * cPerGroup() * P * Q * R * S;
 }
 
 std::int64_t Layer::weightCount() const {
   if (!onArray()) return 0;
-  return groups * (M / groups) * (C / groups) * R * S;
+  return groups * mPerGroup() * cPerGroup() * R * S;
 }
 
 PerTensor<std::int64_t> Layer::tensorWords() const {

@@ -6,6 +6,7 @@
 
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -19,7 +20,7 @@ const char* layerTypeName(LayerType t);
 /// make* helpers below, which derive the output size; `validate()` checks consistency.
 ///
 /// Conventions: `C` and `M` are totals over all groups (as in PyTorch); the loop nest uses the
-/// per-group sizes `dim(Dim::C) = C / groups`, `dim(Dim::M) = M / groups`. `H` and `W` are the
+/// per-group sizes `cPerGroup() = C / groups`, `mPerGroup() = M / groups`. `H` and `W` are the
 /// unpadded input size; the simulator stores and moves the ifmap with its zero padding, so input
 /// tiles are measured on the padded size `H + 2*padding`. An FC layer is a convolution whose filter
 /// covers the whole input (R = H, S = W, P = Q = 1). A pooling layer has no MACs on the PE array:
@@ -45,8 +46,16 @@ struct Layer {
   std::int64_t padding = 0;  ///< zero rows/cols added on each side
   std::int64_t groups = 1;   ///< G: C and M split into this many independent convolutions
 
-  /// Size of loop dimension `d` for the loop nest (per-group C and M).
-  std::int64_t dim(Dim d) const;
+  /// The layer as a problem shape (the ONE place that knows the convolution's loop nest):
+  /// dimensions N G M C P Q R S in that order (per-group C and M; an FC layer is a conv whose
+  /// filter covers the input); weights (g, m, c, r, s), inputs (n, g, c, h = stride*p + r,
+  /// w = stride*q + s) over the padded input, outputs (n, g, m, p, q). Contract: an on-array
+  /// layer that validate()s (the network reader's); throws InternalError on a size below 1.
+  ProblemShape shape() const;
+  /// Input channels per group, C / groups.
+  std::int64_t cPerGroup() const { return C / groups; }
+  /// Output channels (filters) per group, M / groups.
+  std::int64_t mPerGroup() const { return M / groups; }
   /// Padded input height H + 2*padding.
   std::int64_t paddedH() const { return H + 2 * padding; }
   /// Padded input width W + 2*padding.

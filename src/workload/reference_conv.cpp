@@ -7,8 +7,8 @@ namespace dfsim {
 std::vector<std::int32_t> referenceConv(const Layer& layer,
                                         const std::vector<std::int32_t>& weights,
                                         const std::vector<std::int32_t>& inputs) {
-  const std::int64_t mPerGroup = layer.dim(Dim::M);
-  const std::int64_t cPerGroup = layer.dim(Dim::C);
+  const std::int64_t mPerGroup = layer.mPerGroup();
+  const std::int64_t cPerGroup = layer.cPerGroup();
   const std::int64_t paddedW = layer.paddedW();
   std::vector<std::int32_t> out(static_cast<std::size_t>(layer.tensorWords()[Tensor::Outputs]), 0);
   for (std::int64_t n = 0; n < layer.N; ++n) {

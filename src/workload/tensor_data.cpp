@@ -31,7 +31,7 @@ std::vector<std::int32_t> makeInputs(const Layer& layer, std::uint64_t seed) {
   const std::int64_t pad = layer.padding;
   for (std::int64_t n = 0; n < layer.N; ++n) {
     for (std::int64_t g = 0; g < layer.groups; ++g) {
-      for (std::int64_t c = 0; c < layer.dim(Dim::C); ++c) {
+      for (std::int64_t c = 0; c < layer.cPerGroup(); ++c) {
         for (std::int64_t h = pad; h < pad + layer.H; ++h) {
           for (std::int64_t w = pad; w < pad + layer.W; ++w) {
             in[static_cast<std::size_t>(inputIndex(layer, n, g, c, h, w))] = smallValue(state);
@@ -45,17 +45,17 @@ std::vector<std::int32_t> makeInputs(const Layer& layer, std::uint64_t seed) {
 
 std::int64_t weightIndex(const Layer& l, std::int64_t g, std::int64_t m, std::int64_t c,
                          std::int64_t r, std::int64_t s) {
-  return (((g * l.dim(Dim::M) + m) * l.dim(Dim::C) + c) * l.R + r) * l.S + s;
+  return (((g * l.mPerGroup() + m) * l.cPerGroup() + c) * l.R + r) * l.S + s;
 }
 
 std::int64_t inputIndex(const Layer& l, std::int64_t n, std::int64_t g, std::int64_t c,
                         std::int64_t h, std::int64_t w) {
-  return (((n * l.groups + g) * l.dim(Dim::C) + c) * l.paddedH() + h) * l.paddedW() + w;
+  return (((n * l.groups + g) * l.cPerGroup() + c) * l.paddedH() + h) * l.paddedW() + w;
 }
 
 std::int64_t outputIndex(const Layer& l, std::int64_t n, std::int64_t g, std::int64_t m,
                          std::int64_t p, std::int64_t q) {
-  return (((n * l.groups + g) * l.dim(Dim::M) + m) * l.P + p) * l.Q + q;
+  return (((n * l.groups + g) * l.mPerGroup() + m) * l.P + p) * l.Q + q;
 }
 
 }  // namespace dfsim

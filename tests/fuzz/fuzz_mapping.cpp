@@ -39,7 +39,7 @@ const dfsim::Layer& fixedLayer() {
 }
 
 json asJson(const dfsim::MappingFile& f) {
-  return dfsim::mappingToJson(f.mapping, f.layer, f.label);
+  return dfsim::mappingToJson(dfsim::Layer().shape(), f.mapping, f.layer, f.label);
 }
 
 }  // namespace
@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return json(true);
   });
   if (!checked.ok) return 0;
-  const dfsim::AccessCounts counts = dfsim::analyticCounts(fixedLayer(), fixedArch(), m.mapping);
+  const dfsim::AccessCounts counts =
+      dfsim::analyticCounts(fixedLayer().shape(), fixedArch(), m.mapping);
   if (counts.macs != fixedLayer().macs()) {
     finding("analytic MACs " + std::to_string(counts.macs) + " of a legal mapping, expected " +
             std::to_string(fixedLayer().macs()));
