@@ -120,7 +120,8 @@ TEST_CASE("every shipped config and model loads and round-trips", "[io]") {
     CHECK(networkToJson(networkFromJson(networkToJson(n), "dump")) == networkToJson(n));
   }
   const std::vector<std::string> tables = {"configs/energy/isca16_normalized.json",
-                                           "configs/energy/horowitz45nm_pj.json"};
+                                           "configs/energy/horowitz45nm_pj.json",
+                                           "configs/energy/eyeriss_like_ert_pj.json"};
   for (const std::string& rel : tables) {
     INFO(rel);
     const EnergyTable t = readEnergy(sourcePath(rel));
