@@ -163,12 +163,14 @@ def resolve(path, ert, maps, ignore=()):
     left_out = [f"{c} (--ignore)" for c in sorted(ignored)]
     auto = {}  # component -> (level, tensor or None)
     for comp in sorted(ert):
-        if comp in ignored or comp in mapped:
+        if comp in ignored:
             continue
-        if re.search(SKIP_PATTERN, leaf(comp), re.I):
+        if re.search(SKIP_PATTERN, leaf(comp), re.I) and comp not in mapped:
             left_out.append(f"{comp} (a placeholder that holds no data)")
             continue
         level, tensor = classify(comp)
+        if comp in mapped and (level is None or tensor == "?"):
+            continue  # placed by hand only
         if level is None:
             raise InputError(path, f"component '{comp}': its name tells no dfsim level "
                                    "(expected a leaf name matching one of "
@@ -218,7 +220,7 @@ def resolve(path, ert, maps, ignore=()):
                                  if u else "") + f" = {e:g}" for c, a, u, e in chosen]
         out[key] = (mean, sources)
     for comp, keys in used.items():
-        if not keys:
+        if not keys and comp not in mapped:
             level, tensor = auto[comp]
             raise InputError(path, f"component '{comp}' ({level}"
                                    f"{'.' + tensor if tensor else ''}) would price nothing: every "
@@ -252,7 +254,8 @@ def _notes_parts(costs, access_words):
             for t, (_, sources) in items:
                 key = f"{level}.{t}.{a}" if t else f"{level}.{a}"
                 how = "mean of " if len(sources) > 1 else ""
-                parts.append(f"{key} = {how}{'; '.join(sources)}{per if sources != [NO_NOC] else ''}")
+                tail = per if sources != [NO_NOC] else ""
+                parts.append(f"{key} = {how}{'; '.join(sources)}{tail}")
     return parts
 
 
