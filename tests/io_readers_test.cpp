@@ -120,7 +120,8 @@ TEST_CASE("every shipped config and model loads and round-trips", "[io]") {
     CHECK(networkToJson(networkFromJson(networkToJson(n), "dump")) == networkToJson(n));
   }
   const std::vector<std::string> tables = {"configs/energy/isca16_normalized.json",
-                                           "configs/energy/horowitz45nm_pj.json"};
+                                           "configs/energy/horowitz45nm_pj.json",
+                                           "configs/energy/eyeriss_like_ert_pj.json"};
   for (const std::string& rel : tables) {
     INFO(rel);
     const EnergyTable t = readEnergy(sourcePath(rel));
@@ -321,7 +322,7 @@ TEST_CASE("defaults, shared and fractional capacities, documentation keys", "[io
   json e = baseEnergy();
   const EnergyTable t = readEnergy(tmp.write("e.json", e));
   CHECK(t.leakagePerCycle == 0.0);
-  CHECK(t.dramWritePerWord == 200.0);
+  CHECK(t.cost(Level::Dram, Tensor::Outputs).write == 200.0);
 }
 
 TEST_CASE("set overrides", "[io]") {
@@ -353,7 +354,8 @@ TEST_CASE("set overrides", "[io]") {
   CHECK(o.path == "energy.rf.read");
   CHECK(o.value == "0.5");
   const EnergyTable t = readEnergy(tmp.write("e.json", baseEnergy()), {o});
-  CHECK(t.rfReadPerWord == 0.5);
+  CHECK(t.cost(Level::Rf, Tensor::Weights).read == 0.5);
+  CHECK(t.cost(Level::Rf, Tensor::Outputs).read == 0.5);
 }
 
 TEST_CASE("JSON syntax and file errors", "[io]") {
@@ -623,7 +625,8 @@ TEST_CASE("energy table validation errors", "[io]") {
 
   d = baseEnergy();
   d["noc"]["per_hop"] = 1;
-  CHECK(energyError(tmp, d) == "FILE: energy.noc.per_hop: unknown key; valid keys: per_word");
+  CHECK(energyError(tmp, d) ==
+        "FILE: energy.noc.per_hop: unknown key; valid keys: inputs, outputs, per_word, weights");
 }
 
 TEST_CASE("set errors", "[io]") {

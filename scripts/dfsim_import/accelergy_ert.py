@@ -1,10 +1,15 @@
-"""Accelergy energy reference table (ERT.yaml) -> dfsim energy-table JSON.
+"""Accelergy energy reference table (ERT.yaml or ERT_summary.yaml) -> dfsim energy-table JSON.
 
-The ERT lists, per component, the energy of each action (pJ). For each of dfsim's eight actions
-the mapping in accelergy_map.py picks the component(s) and action; several matching components
-(Eyeriss's ifmap, weights and psum scratchpads for `rf.read`) are averaged, and the output's
-`notes` says exactly which entries made each number. A dfsim action that nothing matches is an
-error naming it and the pattern that was tried, so that the user can give `--map`.
+The ERT lists, per component, the energy of each action (pJ). Each component is priced on its
+own: its leaf name gives its dfsim level and tensor (accelergy_map.py), so Eyeriss's ifmap,
+weights and psum scratchpads price the RF's inputs, weights and outputs apart. A component
+named for no tensor prices every tensor of its level that has no component of its own. The
+output's `notes` says which entry made each number.
+
+Refused (exit 2, naming the component): a component whose name tells no level or two tensors,
+two components for one (level, tensor), a component left pricing nothing, a dfsim action with
+no component (except the NoC: an ERT without network components prices it 0, as Timeloop's
+example ERTs do). `--map` places a component by hand, `--ignore` leaves one out.
 
 Accelergy prices one action of the component's width; dfsim prices one word.
 `--access-words glb=4` divides the GLB's costs by 4 (a 64-bit GLB access holds four 16-bit
@@ -16,25 +21,30 @@ import json
 import os
 import re
 
-from .accelergy_map import DEFAULT_RULES, KEYS, leaf, parse_access_words, parse_map
+from .accelergy_map import (ACTIONS, KEYS, LEVEL_ACTIONS, LEVEL_PATTERNS, LEVELS,
+                            SKIP_PATTERN, TENSOR_KEYS, TENSOR_PATTERNS, TENSORS, leaf,
+                            parse_access_words, parse_map)
 from .common import InputError, load_yaml, run_main, write_text
 
 PROG = "import_accelergy_ert"
 
 
 def load_ert(path):
-    """{component name: {action name: [(arguments dict or None, energy)]}} from an ERT file."""
+    """{component name: {action name: [(arguments dict or None, energy)]}} from an ERT file, or
+    from an ERT_summary file (no argument sets: an action's `energy`, else its `max_energy`)."""
     doc = load_yaml(path)
     what = ("an Accelergy ERT: 'ERT: {version, tables: [{name, actions: [{name, arguments, "
-            "energy}]}]}'")
-    if not isinstance(doc, dict) or not isinstance(doc.get("ERT"), dict):
+            "energy}]}]}' (or 'ERT_summary: {version, table_summary: [...]}')")
+    summary = isinstance(doc, dict) and isinstance(doc.get("ERT_summary"), dict)
+    if not isinstance(doc, dict) or not (isinstance(doc.get("ERT"), dict) or summary):
         raise InputError(path, f"expected {what}")
-    tables = doc["ERT"].get("tables")
+    root, key = ("ERT_summary", "table_summary") if summary else ("ERT", "tables")
+    tables = doc[root].get(key)
     if not isinstance(tables, list) or not tables:
-        raise InputError(path, f"ERT.tables: expected a non-empty list of components ({what})")
+        raise InputError(path, f"{root}.{key}: expected a non-empty list of components ({what})")
     ert = {}
     for i, table in enumerate(tables):
-        at = f"ERT.tables[{i}]"
+        at = f"{root}.{key}[{i}]"
         if not isinstance(table, dict) or not isinstance(table.get("name"), str):
             raise InputError(path, f"{at}.name: expected the component's name (a string)")
         actions = table.get("actions")
@@ -46,11 +56,14 @@ def load_ert(path):
             aat = f"{at}.actions[{j}]"
             if not isinstance(action, dict) or not isinstance(action.get("name"), str):
                 raise InputError(path, f"{aat}.name: expected the action's name (a string)")
-            energy = action.get("energy")
+            field = "energy"
+            if summary and "energy" not in action and "max_energy" in action:
+                field = "max_energy"
+            energy = action.get(field)
             if isinstance(energy, bool) or not isinstance(energy, (int, float)) or energy < 0:
-                raise InputError(path, f"{aat}.energy: expected a number >= 0 (pJ), got "
+                raise InputError(path, f"{aat}.{field}: expected a number >= 0 (pJ), got "
                                        f"{energy!r}")
-            args = action.get("arguments") or None
+            args = None if summary else (action.get("arguments") or None)
             if args is not None and not isinstance(args, dict):
                 raise InputError(path, f"{aat}.arguments: expected a mapping or null")
             entry.setdefault(action["name"], []).append((args, float(energy)))
@@ -86,59 +99,177 @@ def _find(ert, name):
     return sorted(c for c in ert if leaf(c) == name)
 
 
-def resolve(path, ert, maps):
-    """{key: (mean energy, [source strings])} for every dfsim action."""
+NO_NOC = "0 (no network component in the ERT)"
+
+
+def classify(name):
+    """(level, tensor or None) of a component by its leaf name; level None if no pattern
+    matches, tensor "?" if several tensors' patterns do."""
+    low = leaf(name).lower()
+    level = next((lv for lv, pattern in LEVEL_PATTERNS if re.search(pattern, low)), None)
+    if level in (None, "mac"):
+        return level, None
+    tensors = [t for t in TENSORS if re.search(TENSOR_PATTERNS[t], low)]
+    return level, (tensors[0] if len(tensors) == 1 else ("?" if tensors else None))
+
+
+def _mapped(path, ert, key, targets):
+    """[(component, action, args, energy)] for the --map targets of `key`."""
+    chosen = []
+    for comp_name, action, args in targets:
+        comps = _find(ert, comp_name)
+        if not comps:
+            raise InputError(path, f"--map {key}: no component '{comp_name}' in the ERT "
+                                   f"(components: {', '.join(sorted(ert))})")
+        for comp in comps:
+            if action not in ert[comp]:
+                raise InputError(path, f"--map {key}: component '{comp}' has no action "
+                                       f"'{action}' (actions: {', '.join(sorted(ert[comp]))})")
+            energy, used = _pick(path, comp, action, ert[comp][action], args)
+            chosen.append((comp, action, used, energy))
+    return chosen
+
+
+def _auto_names(level, tensor):
+    """What a component must be named to price (level, tensor), for the messages."""
+    pattern = dict(LEVEL_PATTERNS)[level]
+    if tensor is None:
+        return f"whose leaf name matches /{pattern}/"
+    return (f"whose leaf name matches /{pattern}/ and /{TENSOR_PATTERNS[tensor]}/ (or no "
+            "tensor's pattern)")
+
+
+def slots():
+    """(key, level, tensor, action) of every cost of the table: mac, then per level, tensor and
+    action."""
+    out = [("mac", "mac", None, "mac")]
+    for level in LEVELS:
+        for t in TENSORS:
+            for a in LEVEL_ACTIONS[level]:
+                out.append((f"{level}.{t}.{a}", level, t, a))
+    return out
+
+
+def resolve(path, ert, maps, ignore=()):
+    """({key: (mean energy, [source strings])} for every slot, [left-out notes])."""
+    mapped = {c for targets in maps.values() for name, _, _ in targets for c in _find(ert, name)}
+    ignored = set()
+    for name in ignore:
+        found = _find(ert, name)
+        if not found:
+            raise InputError(path, f"--ignore {name}: no component '{name}' in the ERT "
+                                   f"(components: {', '.join(sorted(ert))})")
+        ignored.update(found)
+    left_out = [f"{c} (--ignore)" for c in sorted(ignored)]
+    auto = {}  # component -> (level, tensor or None)
+    for comp in sorted(ert):
+        if comp in ignored:
+            continue
+        if re.search(SKIP_PATTERN, leaf(comp), re.I) and comp not in mapped:
+            left_out.append(f"{comp} (a placeholder that holds no data)")
+            continue
+        level, tensor = classify(comp)
+        if comp in mapped and (level is None or tensor == "?"):
+            continue  # placed by hand only
+        if level is None:
+            raise InputError(path, f"component '{comp}': its name tells no dfsim level "
+                                   "(expected a leaf name matching one of "
+                                   f"{', '.join(f'/{p}/ ({lv})' for lv, p in LEVEL_PATTERNS)}); "
+                                   f"place it with --map KEY={leaf(comp)}:ACTION or leave it out "
+                                   f"with --ignore {leaf(comp)}")
+        if tensor == "?":
+            raise InputError(path, f"component '{comp}': its name matches several tensors' "
+                                   "patterns; place it with --map or leave it out with --ignore")
+        auto[comp] = (level, tensor)
+    used = {comp: [] for comp in auto}
     out = {}
-    for key in KEYS:
-        chosen = []  # (component, action, args, energy)
-        if key in maps:
-            for comp_name, action, args in maps[key]:
-                comps = _find(ert, comp_name)
-                if not comps:
-                    raise InputError(path, f"--map {key}: no component '{comp_name}' in the ERT "
-                                           f"(components: {', '.join(sorted(ert))})")
-                for comp in comps:
-                    if action not in ert[comp]:
-                        raise InputError(path, f"--map {key}: component '{comp}' has no action "
-                                               f"'{action}' (actions: "
-                                               f"{', '.join(sorted(ert[comp]))})")
-                    energy, used = _pick(path, comp, action, ert[comp][action], args)
-                    chosen.append((comp, action, used, energy))
+    for key, level, tensor, action in slots():
+        level_key = "mac" if level == "mac" else f"{level}.{action}"
+        if key in maps or level_key in maps:
+            chosen = _mapped(path, ert, key if key in maps else level_key,
+                             maps[key] if key in maps else maps[level_key])
         else:
-            pattern, actions = DEFAULT_RULES[key]
-            for comp in sorted(ert):
-                if not re.search(pattern, leaf(comp), re.I):
+            specific = [c for c, lt in auto.items() if lt == (level, tensor)]
+            general = [c for c, lt in auto.items() if lt == (level, None)]
+            cands = specific or general
+            what = "dfsim's 'mac'" if level == "mac" else f"dfsim's '{level}.{tensor}'"
+            if len(cands) > 1:
+                raise InputError(path, f"components {', '.join(repr(c) for c in cands)} would "
+                                       f"all price {what}; choose with --map {key}="
+                                       "COMPONENT:ACTION or leave some out with --ignore")
+            if not cands:
+                if level == "noc" and not any(lv == "noc" for lv, _ in auto.values()):
+                    out[key] = (0.0, [NO_NOC])
                     continue
-                action = next((a for a in actions if a in ert[comp]), None)
-                if action is None:
-                    continue
-                energy, used = _pick(path, comp, action, ert[comp][action], None)
-                chosen.append((comp, action, used, energy))
-            if not chosen:
-                raise InputError(path, f"no component/action for dfsim's '{key}': expected a "
-                                       f"component whose leaf name matches /{pattern}/ with an "
-                                       f"action {' or '.join(actions)}; give one with --map "
+                raise InputError(path, f"no component for {what}: expected a component "
+                                       f"{_auto_names(level, None if level == 'mac' else tensor)}"
+                                       f"; give one with --map {key}=COMPONENT:ACTION")
+            comp = cands[0]
+            names = ACTIONS[level_key]
+            name = next((a for a in names if a in ert[comp]), None)
+            if name is None:
+                raise InputError(path, f"component '{comp}' (for {what}) has none of the actions "
+                                       f"{' | '.join(names)} (it has: "
+                                       f"{', '.join(sorted(ert[comp]))}); give one with --map "
                                        f"{key}=COMPONENT:ACTION")
+            energy, args = _pick(path, comp, name, ert[comp][name], None)
+            chosen = [(comp, name, args, energy)]
+            used[comp].append(key)
         mean = sum(c[3] for c in chosen) / len(chosen)
         sources = [f"{c}:{a}" + (f"({', '.join(f'{k}={v}' for k, v in sorted(u.items()))})"
                                  if u else "") + f" = {e:g}" for c, a, u, e in chosen]
         out[key] = (mean, sources)
-    return out
+    for comp, keys in used.items():
+        if not keys and comp not in mapped:
+            level, tensor = auto[comp]
+            raise InputError(path, f"component '{comp}' ({level}"
+                                   f"{'.' + tensor if tensor else ''}) would price nothing: every "
+                                   f"tensor at {level} has a component of its own or a --map; "
+                                   f"leave it out with --ignore {leaf(comp)} or place it with "
+                                   "--map")
+    return out, left_out
 
 
-def convert(path, maps, access_words, word_bits, name=None):
-    ert = load_ert(path)
-    costs = resolve(path, ert, maps)
-    values = {}
-    parts = []
-    for key in KEYS:
-        mean, sources = costs[key]
-        level = key.split(".")[0]
+def _level_doc(values, level):
+    """One level of the table: {action: cost} when every tensor costs the same, else one
+    object per tensor."""
+    actions = LEVEL_ACTIONS[level]
+    per = {t: {a: values[f"{level}.{t}.{a}"] for a in actions} for t in TENSORS}
+    if all(per[t] == per[TENSORS[0]] for t in TENSORS):
+        return dict(per[TENSORS[0]])
+    return per
+
+
+def _notes_parts(costs, access_words):
+    """One `key = sources` item per cost; the three tensors of a level and action in one item
+    when they come from the same entries."""
+    parts = [f"mac = {'; '.join(costs['mac'][1])}"]
+    for level in LEVELS:
         divide = access_words.get(level, 1)
-        values[key] = round(mean / divide, 12)
-        how = "mean of " if len(sources) > 1 else ""
         per = f", divided by {divide} words per access" if divide > 1 else ""
-        parts.append(f"{key} = {how}{'; '.join(sources)}{per}")
+        for a in LEVEL_ACTIONS[level]:
+            items = [(t, costs[f"{level}.{t}.{a}"]) for t in TENSORS]
+            if all(c == items[0][1] for _, c in items):
+                items = [(None, items[0][1])]
+            for t, (_, sources) in items:
+                key = f"{level}.{t}.{a}" if t else f"{level}.{a}"
+                how = "mean of " if len(sources) > 1 else ""
+                tail = per if sources != [NO_NOC] else ""
+                parts.append(f"{key} = {how}{'; '.join(sources)}{tail}")
+    return parts
+
+
+def convert(path, maps, access_words, word_bits, name=None, ignore=()):
+    ert = load_ert(path)
+    costs, left_out = resolve(path, ert, maps, ignore)
+    values = {}
+    for key, level, _, _ in slots():
+        mean = costs[key][0]
+        divide = access_words.get(level, 1) if level != "mac" else 1
+        values[key] = round(mean / divide, 12)
+    parts = _notes_parts(costs, access_words)
+    if left_out:
+        parts.append("Left out: " + "; ".join(left_out))
     notes = (f"Converted by scripts/import_accelergy_ert from {os.path.basename(path)} (pJ per "
              f"action; dfsim prices one {word_bits}-bit word). " + ". ".join(parts) + ".")
     doc = {
@@ -147,24 +278,32 @@ def convert(path, maps, access_words, word_bits, name=None):
         "unit": "pJ",
         "word_bits": word_bits,
         "mac": values["mac"],
-        "rf": {"read": values["rf.read"], "write": values["rf.write"]},
-        "noc": {"per_word": values["noc.per_word"]},
-        "glb": {"read": values["glb.read"], "write": values["glb.write"]},
-        "dram": {"read": values["dram.read"], "write": values["dram.write"]},
-        "leakage_per_cycle": 0,
     }
+    for level in LEVELS:
+        doc[level] = _level_doc(values, level)
+    doc["leakage_per_cycle"] = 0
     return doc
 
 
 def energy_json(doc):
-    """The energy table text in the layout of configs/energy/*.json."""
+    """The energy table text in the layout of configs/energy/*.json: one line per key, a level
+    on one line, or with one line per tensor when its tensors are priced apart."""
+    def flat(obj):
+        return "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in obj.items()) + "}"
+
     lines = ["{"]
     items = list(doc.items())
     for i, (key, value) in enumerate(items):
         comma = "," if i < len(items) - 1 else ""
-        if isinstance(value, dict):
-            inner = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items())
-            lines.append(f"  {json.dumps(key)}: {{{inner}}}{comma}")
+        if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+            inner = list(value.items())
+            lines.append(f"  {json.dumps(key)}: {{")
+            for j, (k, v) in enumerate(inner):
+                text = flat(v) if isinstance(v, dict) else json.dumps(v)
+                lines.append(f"    {json.dumps(k)}: {text}{',' if j < len(inner) - 1 else ''}")
+            lines.append(f"  }}{comma}")
+        elif isinstance(value, dict):
+            lines.append(f"  {json.dumps(key)}: {flat(value)}{comma}")
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{comma}")
     lines.append("}")
@@ -172,23 +311,33 @@ def energy_json(doc):
 
 
 def main(argv=None):
-    rules = "\n".join(f"  {k:<13} component leaf name ~ /{p}/, action {' | '.join(a)}"
-                      for k, (p, a) in DEFAULT_RULES.items())
+    levels = "\n".join(f"  {lv:<5} leaf name ~ /{p}/" for lv, p in LEVEL_PATTERNS)
+    tensors = "\n".join(f"  {t:<8} leaf name ~ /{p}/" for t, p in TENSOR_PATTERNS.items())
+    actions = "\n".join(f"  {k:<13} {' | '.join(a)}" for k, a in ACTIONS.items())
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Convert an Accelergy energy reference table (ERT.yaml) into a dfsim energy "
-                    "table (JSON on stdout).",
-        epilog="default mapping (several matching components are averaged):\n" + rules + "\n"
+        description="Convert an Accelergy energy reference table (ERT.yaml or ERT_summary.yaml) "
+                    "into a dfsim energy table (JSON on stdout), pricing each component on its "
+                    "own level and tensor.",
+        epilog="a component's level (first match, case-insensitive, on the leaf name):\n" + levels +
+               "\nits tensor (none: every tensor of the level without its own component):\n" +
+               tensors + f"\nleft out: leaf name ~ /{SKIP_PATTERN}/ (placeholders)\n"
+               "Accelergy action used for each dfsim action (first found):\n" + actions + "\n"
                "an action with several argument sets is priced by the one whose arguments are "
                "all 1\n"
+               "an ERT without network components prices the NoC 0\n"
                "example:\n  import_accelergy_ert timeloop-mapper.ERT.yaml --access-words glb=4 "
-               "--map rf.read=PEWeightBuffer:read > simba_pj.json\n"
+               "--access-words dram=4 > eyeriss_pj.json\n"
                "exit status: 0 success, 2 bad input (one line on stderr)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("ert", help="the Accelergy ERT .yaml file")
     parser.add_argument("--map", action="append", metavar="KEY=COMPONENT:ACTION[:ARG=V,...]",
-                        help=f"use this component action for KEY ({', '.join(KEYS)}); "
-                             "repeatable, several for one KEY are averaged")
+                        help=f"use this component action for KEY ({', '.join(KEYS)}: every "
+                             "tensor of the level; or LEVEL.TENSOR.ACTION such as "
+                             "rf.weights.read: one tensor); repeatable, several for one KEY "
+                             "are averaged")
+    parser.add_argument("--ignore", action="append", metavar="COMPONENT", default=[],
+                        help="leave this component out (full or leaf name; repeatable)")
     parser.add_argument("--access-words", action="append", metavar="LEVEL=N",
                         help="one action of LEVEL (rf, noc, glb, dram) moves N words: its "
                              "energy is divided by N (repeatable)")
@@ -199,10 +348,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.word_bits <= 64:
         parser.error(f"argument --word-bits: expected an integer 1..64, got {args.word_bits}")
-    maps = parse_map(args.map)
+    maps = parse_map(args.map, keys=KEYS + TENSOR_KEYS)
     words = parse_access_words(args.access_words)
-    write_text(energy_json(convert(args.ert, maps, words, args.word_bits, args.name)),
-               args.output)
+    write_text(energy_json(convert(args.ert, maps, words, args.word_bits, args.name,
+                                   args.ignore)), args.output)
 
 
 if __name__ == "__main__":

@@ -1,39 +1,62 @@
 """The mapping between dfsim's energy actions and Accelergy component/action names.
 
-dfsim prices eight actions (src/io/README.md, "Energy table"): `mac`, `rf.read`, `rf.write`,
-`noc.per_word`, `glb.read`, `glb.write`, `dram.read`, `dram.write`. Accelergy names components
-after the architecture (`eyeriss_like.PE[0..167].ifmap_spad`) and gives each its own actions
-(`read`, `write`, `update`, `fill`, `mac_random`, `transfer_random`...), some with arguments
+dfsim prices one MAC and, per level and tensor, one word's read and write (src/io/README.md,
+"Energy table"): `mac`; `rf`, `glb`, `dram` x `weights`, `inputs`, `outputs` x `read`, `write`;
+`noc` x tensor x `per_word`. Accelergy names components after the architecture
+(`eyeriss_like.PE[0..167].ifmap_spad`) and gives each its own actions (`read`, `write`,
+`update`, `fill`, `mac_random`, `compute`, `transfer_random`...), some with arguments
 (`address_delta`, `data_delta`, `n_destinations`).
 
-Default rule for each dfsim action: the components whose *leaf name* (the last dotted part of
-the name, without `[..]` ranges, case-insensitive) matches a pattern, and the first of a list of
-action names that the component has (DEFAULT_RULES below; README.md beside this file has the
-table).
-A component's action with several argument sets is priced by the set whose arguments are all 1
-(one random access, to one destination), or by the only set without arguments.
+A component's dfsim level and tensor come from its *leaf name* (the last dotted part of the
+name, without `[..]` ranges, case-insensitive): the first of LEVEL_PATTERNS that matches gives
+the level, TENSOR_PATTERNS the tensor (none: the component serves every tensor of its level).
+SKIP_PATTERN names placeholders that hold no data (Timeloop's eyeriss_like `DummyBuffer`).
+ACTIONS lists, per dfsim action, the Accelergy action names tried in order. README.md beside
+this file has the table.
 
-`--map KEY=COMPONENT:ACTION[:ARG=VALUE,...]` replaces the rule for KEY (repeatable; several for
-one KEY are averaged on import). COMPONENT is the full name as in the ERT or a leaf name.
+`--map KEY=COMPONENT:ACTION[:ARG=VALUE,...]` prices KEY with that entry (repeatable; several for
+one KEY are averaged). KEY is `mac`, `<level>.<action>` (every tensor of the level: KEYS, which
+export_accelergy_counts also takes) or `<level>.<tensor>.<action>` (one tensor: TENSOR_KEYS).
+COMPONENT is the full name as in the ERT or a leaf name.
 """
 
 import re
 
 from .common import InputError
 
-# dfsim action -> (leaf-name pattern, action names in order of preference)
-DEFAULT_RULES = {
-    "mac": (r"mac|alu|mult", ["mac_random", "compute", "mac", "multiply_accumulate"]),
-    "rf.read": (r"spad|scratchpad|reg_?file|(^|_)rf($|_)", ["read"]),
-    "rf.write": (r"spad|scratchpad|reg_?file|(^|_)rf($|_)", ["write", "update", "fill"]),
-    "noc.per_word": (r"noc|network|bus|router", ["transfer_random", "transfer", "access"]),
-    "glb.read": (r"glb|global|gbuf", ["read"]),
-    "glb.write": (r"glb|global|gbuf", ["write", "fill", "update"]),
-    "dram.read": (r"dram|main_?memory|off_?chip", ["read"]),
-    "dram.write": (r"dram|main_?memory|off_?chip", ["write"]),
-}
-KEYS = list(DEFAULT_RULES)
+TENSORS = ["weights", "inputs", "outputs"]
 LEVELS = ["rf", "noc", "glb", "dram"]
+# dfsim's actions per level, in the order of the energy table.
+LEVEL_ACTIONS = {"rf": ["read", "write"], "noc": ["per_word"], "glb": ["read", "write"],
+                 "dram": ["read", "write"]}
+# Level of a component by its leaf name: the first that matches, in this order.
+LEVEL_PATTERNS = [
+    ("mac", r"mac|alu|mult|adder"),
+    ("dram", r"dram|main_?memory|off_?chip"),
+    ("noc", r"noc|network|bus|router"),
+    ("rf", r"spad|scratchpad|reg|(^|_)rf($|_)"),
+    ("glb", r"glb|global|gbuf|buffer|sram"),
+]
+TENSOR_PATTERNS = {
+    "weights": r"weight|filter|wgt",
+    "inputs": r"ifmap|input|iact",
+    "outputs": r"psum|output|ofmap|accu|oact",
+}
+SKIP_PATTERN = r"dummy"
+# Accelergy actions for each dfsim action, in order of preference.
+ACTIONS = {
+    "mac": ["mac_random", "compute", "mac", "multiply_accumulate"],
+    "rf.read": ["read"],
+    "rf.write": ["write", "update", "fill"],
+    "noc.per_word": ["transfer_random", "transfer", "access"],
+    "glb.read": ["read"],
+    "glb.write": ["write", "fill", "update"],
+    "dram.read": ["read"],
+    "dram.write": ["write", "update"],
+}
+KEYS = list(ACTIONS)
+TENSOR_KEYS = [f"{level}.{t}.{a}" for level in LEVELS for t in TENSORS
+               for a in LEVEL_ACTIONS[level]]
 
 
 def leaf(name):

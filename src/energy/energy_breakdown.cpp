@@ -10,29 +10,24 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   mac += o.mac;
   for (std::size_t l = 0; l < kNumLevels; ++l) perLevel[l] += o.perLevel[l];
   for (Tensor t : kAllTensors) perTensor[t] += o.perTensor[t];
+  for (std::size_t l = 0; l < kNumLevels; ++l) {
+    for (Tensor t : kAllTensors) perLevelTensor[l][t] += o.perLevelTensor[l][t];
+  }
   leakage += o.leakage;
   total += o.total;
   return *this;
 }
 
 EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table) {
-  struct Cost {
-    double read;
-    double write;
-  };
-  std::array<Cost, kNumLevels> cost{};
-  cost[idx(Level::Dram)] = {table.dramReadPerWord, table.dramWritePerWord};
-  cost[idx(Level::Glb)] = {table.glbReadPerWord, table.glbWritePerWord};
-  cost[idx(Level::Noc)] = {table.nocPerWord, table.nocPerWord};
-  cost[idx(Level::Rf)] = {table.rfReadPerWord, table.rfWritePerWord};
-
   EnergyBreakdown e;
   e.mac = static_cast<double>(counts.macs) * table.macPerOp;
   for (Level l : kAllLevels) {
     for (Tensor t : kAllTensors) {
       const ReadWrite& rw = counts(l, t);
-      const double v = static_cast<double>(rw.reads) * cost[idx(l)].read +
-                       static_cast<double>(rw.writes) * cost[idx(l)].write;
+      const AccessCost& c = table.cost(l, t);
+      const double v =
+          static_cast<double>(rw.reads) * c.read + static_cast<double>(rw.writes) * c.write;
+      e.perLevelTensor[idx(l)][t] = v;
       e.perLevel[idx(l)] += v;
       e.perTensor[t] += v;
     }

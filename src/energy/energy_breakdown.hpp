@@ -11,19 +11,22 @@
 namespace dfsim {
 
 /// Energy of one run, in the unit of the table it was computed with.
-/// total = mac + sum(perLevel) + leakage = mac + sum(perTensor) + leakage.
+/// total = mac + sum(perLevel) + leakage = mac + sum(perTensor) + leakage;
+/// perLevel[l] = sum over t of perLevelTensor[l][t], perTensor[t] = sum over l of the same.
 struct EnergyBreakdown {
-  double mac = 0.0;                           ///< the ALUs
-  std::array<double, kNumLevels> perLevel{};  ///< dram, glb, noc, rf (all tensors)
-  PerTensor<double> perTensor{};              ///< weights, inputs, outputs (all levels)
-  double leakage = 0.0;                       ///< leakagePerCycle * cycles
+  double mac = 0.0;                                            ///< the ALUs
+  std::array<double, kNumLevels> perLevel{};                   ///< dram, glb, noc, rf (all tensors)
+  PerTensor<double> perTensor{};                               ///< weights, inputs, outputs
+  std::array<PerTensor<double>, kNumLevels> perLevelTensor{};  ///< one level, one tensor
+  double leakage = 0.0;                                        ///< leakagePerCycle * cycles
   double total = 0.0;
 
   EnergyBreakdown& operator+=(const EnergyBreakdown& o);
 };
 
-/// Energy = counts x per-action cost (+ leakage x cycles). Pure: recomputable from a report's
-/// counts with another table.
+/// Energy = counts(level, tensor) x that (level, tensor)'s cost per read and per write, plus
+/// MACs x macPerOp and leakage x cycles. Pure: recomputable from a report's counts with another
+/// table.
 EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table);
 
 }  // namespace dfsim

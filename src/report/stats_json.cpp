@@ -34,8 +34,19 @@ json energyJson(const EnergyBreakdown& e, const std::string& unit) {
   for (Level l : kAllLevels) byLevel[std::string(levelName(l))] = e.perLevel[idx(l)];
   json byTensor = json::object();
   for (Tensor t : kAllTensors) byTensor[std::string(tensorName(t))] = e.perTensor[t];
-  return {{"unit", unit},         {"total", e.total},    {"mac", e.mac},
-          {"leakage", e.leakage}, {"by_level", byLevel}, {"by_tensor", byTensor}};
+  json byLevelTensor = json::object();
+  for (Level l : kAllLevels) {
+    json level = json::object();
+    for (Tensor t : kAllTensors) level[std::string(tensorName(t))] = e.perLevelTensor[idx(l)][t];
+    byLevelTensor[std::string(levelName(l))] = std::move(level);
+  }
+  return {{"unit", unit},
+          {"total", e.total},
+          {"mac", e.mac},
+          {"leakage", e.leakage},
+          {"by_level", byLevel},
+          {"by_tensor", byTensor},
+          {"by_level_tensor", byLevelTensor}};
 }
 
 json layerJson(const LayerStats& l, const std::string& unit) {

@@ -1,15 +1,17 @@
 """scripts/import_accelergy_ert and scripts/export_accelergy_counts: ERT files made here (the
-Eyeriss-like layout of Accelergy's examples), the default mapping and --map, a dfsim run priced
-with the imported table, the exported counts priced by the ERT giving the same energy, and
-malformed inputs (exit 2, one line on stderr)."""
+Eyeriss-like layout of Accelergy's examples), each component priced on its own level and tensor,
+--map and --ignore, a dfsim run priced with the imported table, the exported counts priced by the
+ERT giving the same energy, malformed inputs (exit 2, one line on stderr), and the public
+Timeloop ERTs of shared/peer-files (when present)."""
 
+import glob
 import json
 import os
 import unittest
 
 import yaml
 
-from dfsim_test_support import TINY_ARCH, ImporterTest, dfsim, in_process, script
+from dfsim_test_support import REPO, TINY_ARCH, ImporterTest, dfsim, in_process, script
 
 from dfsim_import import accelergy_counts, accelergy_ert
 
@@ -17,7 +19,7 @@ ERT_PROG = "import_accelergy_ert"
 COUNTS_PROG = "export_accelergy_counts"
 
 # As accelergy's examples/eyeriss_like ERT.yaml: three scratchpads per PE with argument sets,
-# four NoCs, a GLB with fill/read/update, DRAM without arguments.
+# a NoC per tensor, a GLB with fill/read/update, DRAM without arguments.
 EYERISS_ERT = """\
 ERT:
   version: 0.3
@@ -48,6 +50,9 @@ ERT:
   - name: eyeriss_like.ifmap_NoC
     actions:
     - {name: transfer_random, arguments: {n_destinations: 1, n_rows: 1}, energy: 3.0}
+  - name: eyeriss_like.psum_NoC
+    actions:
+    - {name: transfer_random, arguments: {n_destinations: 1, n_rows: 1}, energy: 2.5}
   - name: eyeriss_like.shared_glb
     actions:
     - {name: fill, arguments: {address_delta: 1, data_delta: 1}, energy: 20}
@@ -102,26 +107,65 @@ class AccelergyTest(ImporterTest):
         self.assertEqual(doc["name"], "ERT")
         self.assertEqual((doc["unit"], doc["word_bits"]), ("pJ", 16))
         self.assertEqual(doc["mac"], 2.0)                     # mac_random
-        self.assertAlmostEqual(doc["rf"]["read"], (0.4 + 1.6 + 0.6) / 3)   # the random reads
-        self.assertAlmostEqual(doc["rf"]["write"], (0.5 + 1.9 + 0.7) / 3)  # update
-        self.assertAlmostEqual(doc["noc"]["per_word"], (1.0 + 3.0) / 2)    # one destination
+        # Each spad prices its own tensor: the random read, and update (no write action).
+        self.assertEqual(doc["rf"], {"weights": {"read": 1.6, "write": 1.9},
+                                     "inputs": {"read": 0.4, "write": 0.5},
+                                     "outputs": {"read": 0.6, "write": 0.7}})
+        self.assertEqual(doc["noc"], {"weights": {"per_word": 1.0},   # one destination
+                                      "inputs": {"per_word": 3.0},
+                                      "outputs": {"per_word": 2.5}})
         self.assertEqual(doc["glb"], {"read": 6.0, "write": 5.0})  # read, fill; / 4 words
         self.assertEqual(doc["dram"], {"read": 128.0, "write": 128.0})
-        self.assertIn("rf.read = mean of eyeriss_like.PE[0..167].ifmap_spad:read("
+        self.assertIn("rf.inputs.read = eyeriss_like.PE[0..167].ifmap_spad:read("
                       "address_delta=1, data_delta=1) = 0.4", doc["notes"])
+        self.assertIn("glb.read = eyeriss_like.shared_glb:read(address_delta=1, data_delta=1) "
+                      "= 24, divided by 4 words per access", doc["notes"])
         self.assertEqual(list(doc), ["name", "notes", "unit", "word_bits", "mac", "rf", "noc",
                                      "glb", "dram", "leakage_per_cycle"])
-        self.run_tiny(out)  # dfsim's strict reader accepts it
+        stats = self.run_tiny(out)  # dfsim's strict reader accepts it
+        with open(stats) as f:
+            layer = json.load(f)["layers"][0]
+        rf = layer["accesses"]["rf"]["weights"]
+        self.assertAlmostEqual(layer["energy"]["by_level_tensor"]["rf"]["weights"],
+                               rf["reads"] * 1.6 + rf["writes"] * 1.9)
+
+    def test_level_wide_components_and_placeholders(self):
+        """A component named for no tensor prices its level's tensors that have none of their
+        own; a DummyBuffer is left out; an ERT without networks prices the NoC 0."""
+        ert = self.write("ERT.yaml", CHIP_ERT.replace("chip.PE[0..15].rf", "chip.PE[0..15].spad")
+                         .replace("  - name: chip.noc\n    actions: [{name: transfer_random, "
+                                  "arguments: {n_destinations: 1}, energy: 2}]\n", "") +
+                         "  - name: chip.PE[0..15].weights_reg\n"
+                         "    actions: [{name: read, energy: 0.5}, {name: write, energy: 0.75}]\n"
+                         "  - name: chip.DummyBuffer[0..3]\n"
+                         "    actions: [{name: read, energy: 9}]\n")
+        _, doc = self.import_ert(ert)
+        self.assertEqual(doc["rf"], {"weights": {"read": 0.5, "write": 0.75},
+                                     "inputs": {"read": 1.25, "write": 1.5},
+                                     "outputs": {"read": 1.25, "write": 1.5}})
+        self.assertEqual(doc["noc"], {"per_word": 0.0})
+        self.assertIn("noc.per_word = 0 (no network component in the ERT)", doc["notes"])
+        self.assertIn("Left out: chip.DummyBuffer[0..3] (a placeholder that holds no data)",
+                      doc["notes"])
+        # --ignore leaves the register out: the spad prices all three tensors again.
+        _, doc = self.import_ert(ert, "--ignore", "weights_reg")
+        self.assertEqual(doc["rf"], {"read": 1.25, "write": 1.5})
+        self.assertIn("Left out: chip.PE[0..15].weights_reg (--ignore)", doc["notes"])
 
     def test_map_overrides_the_default(self):
         _, doc = self.import_ert(
             self.write("ERT.yaml", EYERISS_ERT),
             "--map", "rf.read=weights_spad:read",
+            "--map", "rf.inputs.write=ifmap_spad:fill",
             "--map", "glb.read=eyeriss_like.shared_glb:read:address_delta=2,data_delta=1",
             "--map", "mac=eyeriss_like.PE[0..167].mac:mac_gated", "--word-bits", "8",
             "--name", "mine")
         self.assertEqual((doc["name"], doc["word_bits"]), ("mine", 8))
-        self.assertEqual(doc["rf"]["read"], 1.6)
+        # rf.read: every tensor from weights_spad; writes stay with each tensor's spad, but the
+        # inputs' is ifmap_spad's fill.
+        self.assertEqual(doc["rf"], {"weights": {"read": 1.6, "write": 1.9},
+                                     "inputs": {"read": 1.6, "write": 0.45},
+                                     "outputs": {"read": 1.6, "write": 0.7}})
         self.assertEqual(doc["glb"]["read"], 26.0)
         self.assertEqual(doc["mac"], 0.1)
 
@@ -129,14 +173,32 @@ class AccelergyTest(ImporterTest):
         ert = self.write("ERT.yaml", EYERISS_ERT)
         no_dram = self.write("nodram.yaml", EYERISS_ERT.split("  - name: System.DRAM")[0])
         cases = [
-            ([no_dram], no_dram, ["no component/action for dfsim's 'dram.read'",
-                                  "--map dram.read=COMPONENT:ACTION"]),
+            ([no_dram], no_dram, ["no component for dfsim's 'dram.weights'",
+                                  "--map dram.weights.read=COMPONENT:ACTION"]),
+            ([self.write("odd.yaml", EYERISS_ERT + "  - name: chip.cache\n    actions: []\n")],
+             None, ["component 'chip.cache': its name tells no dfsim level",
+                    "--ignore cache"]),
+            ([self.write("two.yaml", EYERISS_ERT + "  - name: x.filter_spad\n    actions: []\n")],
+             None, ["components 'eyeriss_like.PE[0..167].weights_spad', 'x.filter_spad' would "
+                    "all price dfsim's 'rf.weights'"]),
+            ([self.write("shadow.yaml", EYERISS_ERT + "  - name: x.pe_spad\n    actions: "
+                         "[{name: read, energy: 1}]\n")], None,
+             ["component 'x.pe_spad' (rf) would price nothing", "--ignore pe_spad"]),
+            ([self.write("both.yaml", EYERISS_ERT + "  - name: x.input_output_reg\n"
+                         "    actions: []\n")], None, ["'x.input_output_reg': its name matches "
+                                                        "several tensors' patterns"]),
+            ([self.write("noact.yaml", EYERISS_ERT.replace("name: mac_random", "name: mac_x"))],
+             None, ["component 'eyeriss_like.PE[0..167].mac' (for dfsim's 'mac') has none of "
+                    "the actions mac_random | compute"]),
+            ([ert, "--ignore", "nothing"], ert, ["--ignore nothing: no component 'nothing'"]),
+            ([ert, "--map", "rf.psums.read=a:b"], "--map rf.psums.read=a:b",
+             ["unknown key 'rf.psums.read'"]),
             ([self.write("syntax.yaml", "ERT: {tables: [\n")], None, ["YAML syntax error"]),
             ([self.write("noert.yaml", "tables: []\n")], None, ["expected an Accelergy ERT"]),
             ([self.write("empty.yaml", "ERT: {version: 0.3, tables: []}\n")], None,
              ["ERT.tables: expected a non-empty list"]),
             ([self.write("neg.yaml", EYERISS_ERT.replace("energy: 512", "energy: -1", 1))], None,
-             ["ERT.tables[7].actions[0].energy: expected a number >= 0 (pJ), got -1"]),
+             ["ERT.tables[8].actions[0].energy: expected a number >= 0 (pJ), got -1"]),
             ([self.write("noname.yaml", "ERT:\n  tables:\n  - actions: []\n")], None,
              ["ERT.tables[0].name: expected the component's name"]),
             ([ert, "--map", "glb.read=shared_glb:write"], ert,
@@ -162,6 +224,48 @@ class AccelergyTest(ImporterTest):
         proc = script("import_accelergy_ert", ambiguous)
         self.assertBadProcess(proc, ERT_PROG, ambiguous,
                               "'eyeriss_like.shared_glb' action 'read' has 2 argument sets")
+
+    # -- the public Timeloop ERTs ------------------------------------------------------------
+    def test_public_timeloop_erts(self):
+        """Every ERT (and ERT_summary) of the Timeloop exercises in shared/peer-files imports
+        without --map or it is refused naming the component; the shipped eyeriss table is the
+        import of the v0.3 eyeriss_like ERT."""
+        shared = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
+        root = os.path.join(shared, "peer-files", "timeloop")
+        if not os.path.isdir(root):
+            self.skipTest(f"no peer files at {root} (set DFSIM_SHARED_DIR to the shared folder)")
+        files = sorted(glob.glob(os.path.join(root, "**", "*.ERT*.yaml"), recursive=True))
+        files = [f for f in files if os.path.basename(f).endswith(("ERT.yaml", "ERT_summary.yaml"))]
+        self.assertEqual(len(files), 10)
+        refused = {"simba_like": "no component for dfsim's 'rf.inputs'",
+                   "simple_weight_stationary": "component 'system_top_level.pe_spad[1..256]' "
+                                               "(rf) would price nothing",
+                   "simple_output_stationary": "component 'system_top_level.pe_spad[1..256]' "
+                                               "(rf) would price nothing"}
+        imported = 0
+        for path in files:
+            design = next((d for d in ["eyeriss_like", *refused] if f"/{d}/" in path), None)
+            with self.subTest(path=os.path.relpath(path, root)):
+                code, out, err = in_process(accelergy_ert.main, [path], ERT_PROG)
+                if design in refused:
+                    self.assertBadInput(code, err, ERT_PROG, path, refused[design])
+                    continue
+                self.assertEqual((code, err), (0, ""))
+                doc = json.loads(out)
+                imported += 1
+                self.assertEqual(sorted(doc["rf"]), ["inputs", "outputs", "weights"])
+                self.assertEqual(doc["noc"], {"per_word": 0.0})
+        self.assertEqual(imported, 4)
+        v03 = os.path.join(root, "v0.3", "workspace", "baseline_designs", "example_designs",
+                           "eyeriss_like", "example_AlexNet_layer1_outputs",
+                           "timeloop-mapper.ERT.yaml")
+        _, made = self.import_ert(v03, "--access-words", "glb=4", "--access-words", "dram=4",
+                                  "--name", "eyeriss-like-ert-pj")
+        with open(os.path.join(REPO, "configs", "energy", "eyeriss_like_ert_pj.json")) as f:
+            shipped = json.load(f)
+        self.assertTrue(shipped["notes"].endswith(made["notes"]))
+        self.assertEqual({k: v for k, v in shipped.items() if k != "notes"},
+                         {k: v for k, v in made.items() if k != "notes"})
 
     # -- export ------------------------------------------------------------------------------
     def test_export_prices_the_run_like_dfsim(self):
