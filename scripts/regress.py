@@ -10,10 +10,12 @@ build-regress/ and compares it with the working tree's build/dfsim on a fixed se
               presets, CONV batch 1 checked, FC batch 16 fast), run with each binary.
 Every result file but timing.json is compared: JSON files figure by figure (each leaf of the
 document, by its path), other files byte for byte. Prints one line per run, then every differing
-figure (old -> new), and exits 0 when everything is equal, 1 when anything differs or a run
-fails on one side only (a run refused by both sides with the same message counts as equal).
+figure (old -> new) and the keys only the new side writes (additions to a format: listed, not
+counted as differences unless --strict), and exits 0 when every figure of the base is equal,
+1 when anything differs or a run fails on one side only (a run refused by both sides with the
+same message counts as equal).
 
-Usage: scripts/regress [--base REV] [--jobs N] [--out DIR] [--only REGEX] [--list]
+Usage: scripts/regress [--base REV] [--jobs N] [--out DIR] [--only REGEX] [--list] [--strict]
 Run from anywhere with Debian's interpreter; paths are relative to the repository root.
 """
 
@@ -155,14 +157,17 @@ def result_files(folder):
 
 
 def compare_folders(old, new):
-    """Returns (figures compared, list of difference lines)."""
+    """Returns (figures compared, difference lines, addition lines): an addition is a file or
+    a JSON leaf only the new side has (a new file or key of the format); every other mismatch,
+    a file or leaf only the base has included, is a difference."""
     diffs = []
+    added = []
     figures = 0
     a, b = result_files(old), result_files(new)
     for f in sorted(a - b):
         diffs.append(f"{f}: only in base")
     for f in sorted(b - a):
-        diffs.append(f"{f}: only in new")
+        added.append(f"{f}: only in new")
     for f in sorted(a & b):
         pa, pb = os.path.join(old, f), os.path.join(new, f)
         if f.endswith(".json"):
@@ -173,7 +178,7 @@ def compare_folders(old, new):
                 if k not in lb:
                     diffs.append(f"{f}: {k}: only in base ({la[k]!r})")
                 elif k not in la:
-                    diffs.append(f"{f}: {k}: only in new ({lb[k]!r})")
+                    added.append(f"{f}: {k}: only in new ({lb[k]!r})")
                 elif la[k] != lb[k]:
                     diffs.append(f"{f}: {k}: {la[k]!r} -> {lb[k]!r}")
         else:
@@ -182,7 +187,7 @@ def compare_folders(old, new):
             figures += 1
             if not same:
                 diffs.append(f"{f}: bytes differ")
-    return figures, diffs
+    return figures, diffs, added
 
 
 def normalise_paths(diffs, pairs):
@@ -210,6 +215,8 @@ def main(argv=None):
                     help="where both sides' results go (default build-regress/runs)")
     ap.add_argument("--only", default="", help="run only the cases whose name matches REGEX")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--strict", action="store_true",
+                    help="count keys only the new side writes as differences too")
     ap.add_argument("--no-compare", action="store_true", help="skip the scripts/compare run")
     a = ap.parse_args(argv)
 
@@ -246,6 +253,8 @@ def main(argv=None):
     names = [n for n, _ in todo] + (["compare"] if with_compare else [])
     total_diffs = 0
     total_figures = 0
+    total_added = 0
+    added_keys = set()
     report = []
     print(f"regress: base {sha[:12]} vs working tree; {len(names)} runs per side")
     for name in names:
@@ -259,21 +268,35 @@ def main(argv=None):
                 total_diffs += 1
                 report.append(f"{name}: base exit {rc_a} ({msg_a}); new exit {rc_b} ({msg_b})")
             continue
-        figures, diffs = compare_folders(old, new)
+        figures, diffs, added = compare_folders(old, new)
+        if a.strict:
+            diffs, added = diffs + added, []
         pairs = [(old, new), (base_bin, new_bin)]
         pairs += [(os.path.relpath(p, ROOT), os.path.relpath(q, ROOT)) for p, q in pairs]
         diffs = normalise_paths(diffs, pairs)
         total_figures += figures
         total_diffs += len(diffs)
-        print(f"  {name:58} {figures:7} figures, {len(diffs)} differ")
+        total_added += len(added)
+        print(f"  {name:58} {figures:7} figures, {len(diffs)} differ"
+              + (f", {len(added)} added" if added else ""))
         report += [f"{name}: {d}" for d in diffs]
+        added_keys.update(re.sub(r"raw/[^/]+/", "raw/*/",
+                                 re.sub(r"\[\d+\]", "[]", d.split(": only in new")[0]))
+                          for d in added)
     if report:
         print("\nDifferences (base -> new):")
         for line in report[:400]:
             print("  " + line)
         if len(report) > 400:
             print(f"  ... and {len(report) - 400} more")
-    print(f"regress: {total_figures} figures compared, {total_diffs} differ")
+    if added_keys:
+        print("\nAdded in new (keys the base does not write; not a difference unless --strict):")
+        for k in sorted(added_keys)[:100]:
+            print("  " + k)
+        if len(added_keys) > 100:
+            print(f"  ... and {len(added_keys) - 100} more")
+    print(f"regress: {total_figures} figures compared, {total_diffs} differ, "
+          f"{total_added} added")
     return 1 if total_diffs else 0
 
 
