@@ -32,8 +32,10 @@ struct TileMove {
     UsePrefetched,  ///< the tile prefetched into `slot` becomes current (wait until it is ready)
   };
   Action action = Action::Keep;
-  int slot = 0;            ///< the slot the step then works on
-  bool writeBack = false;  ///< first send the updated tile held until now back to the parent
+  int slot = 0;  ///< the slot the step then works on
+  /// First send the updated tile held until now back to the parent (outputs only: the one
+  /// tensor the array updates; the controller ignores it for the others).
+  bool writeBack = false;
 };
 
 /// The buffer policy of one parent->child boundary: when the child's tiles change, what moves,

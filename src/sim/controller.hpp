@@ -23,10 +23,11 @@
 namespace dfsim {
 
 /// Walks any legal mapping: one SC_THREAD that steps through the temporal loops above the array
-/// and, at each step, has the blocks move the tiles whose loop indices changed, then lets the
-/// PEs compute. It decides *when* words move (by comparing the loop indices a tile depends on
-/// with those of the tile held); the blocks move the words and count them. Time advances only
-/// by what the blocks' ports report, with one wait() per array step.
+/// and, at each step, has the blocks move the tiles that the boundaries' buffer policies say
+/// change (BufferPolicy: DRAM -> GLB and GLB -> RF), then lets the PEs compute. It keeps the
+/// odometer and time and makes the block calls; the policies decide which tiles change, what
+/// moves, what is prefetched and which slot is current; the blocks move the words and count
+/// them. Time advances only by what the blocks' ports report, with one wait() per array step.
 class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
