@@ -47,8 +47,9 @@ struct TileMove {
 ///   change (changes()), what to do with each changed tile (onChange()), and, after the step's
 ///   tiles are ready, which next tiles to prefetch into which slot (planPrefetch()). It owns the
 ///   slot and prefetch state (current slot, prefetch pending, its ready cycle) and nothing else.
-/// - Calls, per array step, in this order: changes(carry) (once, hot path: no allocation, no
-///   side effect); then, only for a step that changes a tile (`first`, or carry < tileLoops):
+/// - Calls, per array step, in this order: firstChanges() or changes(carry) (once, hot path: no
+///   allocation, no side effect; the controller may skip it when carry >= tileLoops, which
+///   changes nothing); then, only for a step that changes a tile (`first`, or carry < tileLoops):
 ///   onChange(t, first) for each tensor whose changes() entry is true (weights, inputs,
 ///   outputs in this order), prefetchReady(t) after an UsePrefetched, and planPrefetch() once;
 ///   for each tensor it returns, the controller issues the fill and reports its completion with
