@@ -1,5 +1,9 @@
 #include "sim/controller.hpp"
 
+#include <utility>
+
+#include "common/errors.hpp"
+
 namespace dfsim {
 
 namespace {
@@ -17,21 +21,39 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
       glb_(glb),
       noc_(noc),
       pes_(pes),
-      plan_(NestPlan::make(mapping)),
-      doubleBuffered_(arch.glb.doubleBuffered) {
+      plan_(NestPlan::make(mapping)) {
   skipRepeats_ = skipRepeats;
   const std::size_t iters = plan_.rfPoint.size();
   const auto peCount = static_cast<std::size_t>(pes.pes());
   for (const NestPlan::OuterLoop& l : plan_.outer) dramLoopCount_ += l.atDram ? 1 : 0;
   index_.assign(plan_.outer.size(), 0);
+  // The two boundaries' buffer policies: DRAM -> GLB (tiles chosen by the DRAM loops; weights
+  // and inputs double buffered when the arch says so) and GLB -> RF (the PE's step tile, chosen
+  // by every outer loop, whether it sits in the RF or streams through the latches).
+  BoundarySpec glbSpec;
+  glbSpec.loops = plan_.outer;
+  glbSpec.tileLoops = dramLoopCount_;
+  BoundarySpec rfSpec;
+  rfSpec.loops = plan_.outer;
+  rfSpec.tileLoops = plan_.outer.size();
   for (Tensor t : kAllTensors) {
     layout_[t] = TensorLayout::make(shape, t);
+    glbSpec.layout[t] = layout_[t];
+    glbSpec.keeps[t] = mapping.glbKeeps[t];
+    glbSpec.slots[t] = (t != Tensor::Outputs && arch.glb.doubleBuffered) ? 2 : 1;
+    rfSpec.layout[t] = layout_[t];
+    rfSpec.keeps[t] = true;
+    rfSpec.slots[t] = 1;
+  }
+  glbPolicy_ = makeBufferPolicy(std::move(glbSpec));
+  rfPolicy_ = makeBufferPolicy(std::move(rfSpec));
+  for (Tensor t : kAllTensors) {
     const TensorLayout& layout = layout_[t];
     const BoxShape& dramShape = *dram.store(t).shape;
     if (mapping.glbKeeps[t]) {
       glbShape_[t] = BoxShape::make(layout, plan_.glbExtent);
       glb.configure(t, &glbShape_[t], &dramShape,
-                    (t != Tensor::Outputs && doubleBuffered_) ? 2 : 1);
+                    (t != Tensor::Outputs && arch.glb.doubleBuffered) ? 2 : 1);
     }
     const BoxShape& parentShape = mapping.glbKeeps[t] ? glbShape_[t] : dramShape;
     noc.reserveParent(parentShape.size);
@@ -73,20 +95,6 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
 
 void Controller::precomputeStepTables() {
   const std::size_t loops = plan_.outer.size();
-  rfChangeAt_.assign(loops, PerTensor<bool>{});
-  glbChangeAt_.assign(loops, PerTensor<bool>{});
-  for (std::size_t c = 0; c < loops; ++c) {
-    for (std::size_t i = c; i < loops; ++i) {
-      const NestPlan::OuterLoop& l = plan_.outer[i];
-      // Loop c moved by one; every loop inside it wrapped from bound - 1 to 0.
-      if (i != c && l.bound <= 1) continue;
-      for (Tensor t : kAllTensors) {
-        if (!layout_[t].moves(l.dim)) continue;
-        rfChangeAt_[c][t] = true;
-        if (l.atDram && mapping_.glbKeeps[t]) glbChangeAt_[c][t] = true;
-      }
-    }
-  }
   for (Tensor t : kAllTensors) {
     const BoxShape& parentShape = *parentOf(t).shape;
     const auto axisStep = [&](const DimVector& dims) {
@@ -145,7 +153,7 @@ void Controller::run() {
   }
   // 3. Drain the last psums and write every output back (carry_ says every loop wrapped).
   drainOutputs();
-  if (mapping_.glbKeeps[Tensor::Outputs]) glb_.writeBack(0, now_);
+  if (mapping_.glbKeeps[Tensor::Outputs]) glb_.writeBack(glbSlot_[Tensor::Outputs], now_);
   // 4. The run ends when DRAM has taken the last write.
   advanceTo(dram_.idleAt(), Cause::Dram);
   wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
@@ -154,10 +162,7 @@ void Controller::run() {
 }
 
 void Controller::runStep(bool first) {
-  for (Tensor t : kAllTensors) {
-    changedRf_[t] = first || rfChangeAt_[carry_][t];
-    changedGlb_[t] = mapping_.glbKeeps[t] && (first || glbChangeAt_[carry_][t]);
-  }
+  changedRf_ = first ? rfPolicy_->firstChanges() : rfPolicy_->changes(carry_);
   if (!first && changedRf_[Tensor::Outputs]) drainOutputs();
   updateGlbTiles(first);
 
@@ -166,6 +171,11 @@ void Controller::runStep(bool first) {
   std::int64_t glbWords = 0;
   for (Tensor t : kAllTensors) {
     if (!mapping_.rfKeeps[t] || !changedRf_[t]) continue;
+    // The RF has one slot per tensor: its policy answers a whole fill (a partial one would
+    // need a partial transfer plan, which no policy asks for yet).
+    if (rfPolicy_->onChange(t, first).action != TileMove::Action::Fill) {
+      throw InternalError("controller: the RF buffer policy asked for a move other than a fill");
+    }
     computePeBases(t, stepBase_[t]);
     const std::int64_t n = t == Tensor::Outputs
                                ? noc_.fillPartials(ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
@@ -273,49 +283,43 @@ void Controller::drainOutputs() {
 
 void Controller::updateGlbTiles(bool first) {
   if (!first && carry_ >= dramLoopCount_) return;  // only GLB loops moved: same GLB tiles
+  const PerTensor<bool>& change = first ? glbPolicy_->firstChanges() : glbPolicy_->changes(carry_);
+  // 1. The policy's decisions (per tensor, independent of each other).
+  PerTensor<TileMove> move{};
+  PerTensor<int> held = glbSlot_;
+  for (Tensor t : kAllTensors) {
+    if (!change[t]) continue;
+    move[t] = glbPolicy_->onChange(t, first);
+    glbSlot_[t] = move[t].slot;
+  }
+  // 2. The block calls, in this order: write-backs (posted), then the tiles' loads.
   const Cycle start = now_;
   Cycle ready = start;
-  if (changedGlb_[Tensor::Outputs] && !first) glb_.writeBack(0, start);  // posted
-  for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
-    if (!changedGlb_[t]) continue;
-    if (prefetched_[t]) {
-      glbSlot_[t] ^= 1;
-      prefetched_[t] = false;
-      ready = max(ready, prefetchReady_[t]);
-      continue;
+  const Tensor out = Tensor::Outputs;  // the one tensor the array updates
+  if (change[out] && move[out].writeBack) glb_.writeBack(held[out], start);
+  for (Tensor t : kAllTensors) {
+    if (!change[t]) continue;
+    switch (move[t].action) {
+      case TileMove::Action::Keep:
+        break;
+      case TileMove::Action::UsePrefetched:
+        ready = max(ready, glbPolicy_->prefetchReady(t));
+        break;
+      case TileMove::Action::Fill: {
+        const AxisVector origin = layout_[t].axes(originAt(true, index_));
+        ready = max(ready, glb_.fill(t, move[t].slot, origin, start));
+        break;
+      }
     }
-    glbSlot_[t] = (first || !doubleBuffered_) ? 0 : glbSlot_[t] ^ 1;
-    const AxisVector origin = layout_[t].axes(originAt(true, index_));
-    ready = max(ready, glb_.fill(t, glbSlot_[t], origin, start));
-  }
-  if (changedGlb_[Tensor::Outputs]) {
-    const AxisVector origin = layout_[Tensor::Outputs].axes(originAt(true, index_));
-    ready = max(ready, glb_.fill(Tensor::Outputs, 0, origin, start));
   }
   advanceTo(ready, Cause::Dram);
-  const bool newDramIteration = first || carry_ < dramLoopCount_;
-  if (doubleBuffered_ && newDramIteration) prefetchNextGlbTiles();
-}
-
-void Controller::prefetchNextGlbTiles() {
-  std::vector<std::int64_t>& next = scratchIndex_;
-  next.assign(index_.size(), 0);
-  std::copy(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(dramLoopCount_),
-            next.begin());
-  bool wrapped = true;
-  for (std::size_t i = dramLoopCount_; i-- > 0;) {
-    if (++next[i] < plan_.outer[i].bound) {
-      wrapped = false;
-      break;
-    }
-    next[i] = 0;
-  }
-  if (wrapped) return;  // the last GLB tile: nothing to prefetch
-  for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
-    if (!mapping_.glbKeeps[t] || !keyChanged(t, true, next, index_)) continue;
-    const AxisVector origin = layout_[t].axes(originAt(true, next));
-    prefetchReady_[t] = glb_.fill(t, glbSlot_[t] ^ 1, origin, now_);
-    prefetched_[t] = true;
+  // 3. Prefetches of the next tiles, issued once this step's tiles are in.
+  const std::vector<std::int64_t>* next = nullptr;
+  if (!glbPolicy_->planPrefetch(carry_, first, index_, next, prefetchSlot_)) return;
+  for (Tensor t : kAllTensors) {
+    if (prefetchSlot_[t] < 0) continue;
+    const AxisVector origin = layout_[t].axes(originAt(true, *next));
+    glbPolicy_->prefetchIssued(t, glb_.fill(t, prefetchSlot_[t], origin, now_));
   }
 }
 
@@ -351,16 +355,6 @@ DimVector Controller::originAt(bool dramOnly, const std::vector<std::int64_t>& i
     o[idx(l.dim)] += index[i] * l.weight;
   }
   return o;
-}
-
-bool Controller::keyChanged(Tensor t, bool dramOnly, const std::vector<std::int64_t>& a,
-                            const std::vector<std::int64_t>& b) const {
-  for (std::size_t i = 0; i < plan_.outer.size(); ++i) {
-    const NestPlan::OuterLoop& l = plan_.outer[i];
-    if (dramOnly && !l.atDram) continue;
-    if (layout_[t].moves(l.dim) && a[i] != b[i]) return true;
-  }
-  return false;
 }
 
 void Controller::computePeBases(Tensor t, std::int64_t stepBase) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <systemc>
@@ -10,6 +11,7 @@
 #include "common/cycle_breakdown.hpp"
 #include "mapping/mapping.hpp"
 #include "sim/array_noc.hpp"
+#include "sim/buffer_policy.hpp"
 #include "sim/dram.hpp"
 #include "sim/global_buffer.hpp"
 #include "sim/nest_plan.hpp"
@@ -21,10 +23,11 @@
 namespace dfsim {
 
 /// Walks any legal mapping: one SC_THREAD that steps through the temporal loops above the array
-/// and, at each step, has the blocks move the tiles whose loop indices changed, then lets the
-/// PEs compute. It decides *when* words move (by comparing the loop indices a tile depends on
-/// with those of the tile held); the blocks move the words and count them. Time advances only
-/// by what the blocks' ports report, with one wait() per array step.
+/// and, at each step, has the blocks move the tiles that the boundaries' buffer policies say
+/// change (BufferPolicy: DRAM -> GLB and GLB -> RF), then lets the PEs compute. It keeps the
+/// odometer and time and makes the block calls; the policies decide which tiles change, what
+/// moves, what is prefetched and which slot is current; the blocks move the words and count
+/// them. Time advances only by what the blocks' ports report, with one wait() per array step.
 class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
@@ -57,19 +60,16 @@ class Controller : public sc_core::sc_module {
   void computeStep();
   void drainOutputs();
   void updateGlbTiles(bool first);
-  void prefetchNextGlbTiles();
   /// Moves time to `done`, charging the wait (if any) to `cause`.
   void advanceTo(Cycle done, Cause cause);
   /// Of three completions, advances to the latest and charges it to its port.
   void advanceToLatest(Cycle dramDone, Cycle glbDone, Cycle nocDone);
   /// Loop-dimension origin of the tile that the loops outside `level` select.
   DimVector originAt(bool dramOnly, const std::vector<std::int64_t>& index) const;
-  bool keyChanged(Tensor t, bool dramOnly, const std::vector<std::int64_t>& now,
-                  const std::vector<std::int64_t>& before) const;
   /// Parent index of every PE's tile origin of `t` for a step whose loop indices contribute
   /// `stepBase` (see stepBase_).
   void computePeBases(Tensor t, std::int64_t stepBase);
-  /// Fills rfChangeAt_, glbChangeAt_ and the linear parent-index tables (constructor only).
+  /// Fills the linear parent-index tables (constructor only).
   void precomputeStepTables();
 
   // Skipping ahead (controller_skip.cpp). Counters a step changes, flattened: reads and writes
@@ -123,11 +123,10 @@ class Controller : public sc_core::sc_module {
   PerTensor<std::vector<std::int64_t>> peBase_;       ///< per PE, parent index of its tile
   PerTensor<std::vector<AxisVector>> peAxes_;         ///< per PE, axis offset of its tile
   PerTensor<std::vector<std::int64_t>> latchIndex_;   ///< per PE, parent index of its psum latch
-  /// Per carry position c (the loop the odometer incremented, the loops inside it wrapped to
-  /// 0): whether tensor t's RF tile (rfChangeAt_) or GLB tile (glbChangeAt_) moved. The same
-  /// answer as comparing the loop indices the tile depends on, computed once.
-  std::vector<PerTensor<bool>> rfChangeAt_;
-  std::vector<PerTensor<bool>> glbChangeAt_;
+  /// What the boundaries decide (which tiles change, what moves, prefetches, current slot):
+  /// DRAM -> GLB and GLB -> RF, chosen at construction (makeBufferPolicy).
+  std::unique_ptr<BufferPolicy> glbPolicy_;
+  std::unique_ptr<BufferPolicy> rfPolicy_;
   /// The parent index of a PE's tile origin of t is linear in the outer loop indices:
   /// stepBase_[t] (their part, kept up to date as the odometer moves), minus the parent tile's
   /// origin, plus the PE's own offset (peIndexOffset_). carryDelta_[t][c] is how stepBase_[t]
@@ -142,16 +141,14 @@ class Controller : public sc_core::sc_module {
   std::size_t firstTracked_ = 0;       ///< outermost tracked loop (loop count: none)
   Snapshot scratchSnapshot_;
   std::int64_t stepsSkipped_ = 0;
-  std::size_t carry_ = 0;         ///< carry position of the last increment
-  PerTensor<bool> changedRf_{};   ///< this step moved the RF tile
-  PerTensor<bool> changedGlb_{};  ///< this step moved the GLB tile
-  std::vector<std::int64_t> scratchIndex_;
-  PerTensor<int> glbSlot_{};      ///< slot in use per tensor
-  PerTensor<bool> prefetched_{};  ///< other slot holds the next tile
-  PerTensor<Cycle> prefetchReady_{};
+  std::size_t carry_ = 0;        ///< carry position of the last increment
+  PerTensor<bool> changedRf_{};  ///< this step moved the RF tile
+  /// The GLB slot in use per tensor: the slot of the GLB policy's last move (mirrored here,
+  /// read by every transfer).
+  PerTensor<int> glbSlot_{};
+  PerTensor<int> prefetchSlot_{};    ///< scratch of the GLB policy's planPrefetch()
   std::vector<std::int64_t> index_;  ///< current outer loop indices
   std::size_t dramLoopCount_ = 0;
-  bool doubleBuffered_ = false;
   bool anyLatch_ = false;
   Cycle now_;
   Cycle syncedAt_;  ///< SystemC time (in cycles) at the last synchronisation

@@ -40,8 +40,8 @@ void Controller::takeSnapshot(Snapshot& s) const {
                glb[0],
                glb[1],
                noc_.backlog(now_),
-               prefetched_[Tensor::Weights] ? (prefetchReady_[Tensor::Weights] - now_).count() : 0,
-               prefetched_[Tensor::Inputs] ? (prefetchReady_[Tensor::Inputs] - now_).count() : 0};
+               glbPolicy_->pendingBacklog(Tensor::Weights, now_),
+               glbPolicy_->pendingBacklog(Tensor::Inputs, now_)};
 }
 
 bool Controller::skipAhead() {
