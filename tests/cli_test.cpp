@@ -371,7 +371,7 @@ TEST_CASE("dfsim run --search reports what it tried in stats.json and its time i
   CHECK(timing["jobs"][0]["search"]["seconds"].get<double>() > 0.0);
 }
 
-TEST_CASE("dfsim run --dataflow takes a list; --out writes the resolved configs to config.json",
+TEST_CASE("dfsim run --dataflow takes a list, and --out writes the resolved configs to config.json",
           "[cli]") {
   const dfsim::test::TempDir scratch("list");
   const fs::path outDir = scratch.path() / "r";

@@ -119,7 +119,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("searched mappings simulate to the analytic counts; skipping ahead changes nothing",
+TEST_CASE("searched mappings simulate to the analytic counts, and skipping ahead changes nothing",
           "[mapper][search][sim]") {
   const EnergyTable table;
   // Layers large enough that searched mappings have long GLB loops to skip over.

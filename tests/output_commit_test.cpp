@@ -344,7 +344,7 @@ TEST_CASE("a second run into a locked --out is refused and the first one complet
   CHECK(entriesOf(scratch.path()) == std::vector<std::string>{"R"});
 }
 
-TEST_CASE("--out holds only the files of the last run and the leftovers of killed runs go",
+TEST_CASE("an --out folder holds only the files of the last run, and leftovers of killed runs go",
           "[output][cli]") {
   const TempDir scratch("only-last");
   const TempDir logs("only-last-logs");
@@ -381,7 +381,8 @@ TEST_CASE("--out holds only the files of the last run and the leftovers of kille
   }
 }
 
-TEST_CASE("--out is checked before simulating and a refused run creates nothing", "[output][cli]") {
+TEST_CASE("the --out folder is checked before simulating, and a refused run creates nothing",
+          "[output][cli]") {
   const TempDir scratch("precheck");
   const TempDir logs("precheck-logs");
   // Not quiet: a refusal before simulating prints one line, no progress lines.

@@ -362,6 +362,7 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   const Layer& layer = *job.layer;
   const SimResult r =
       simulateLayer(layer, arch, job.mapping, SimOptions{req.seed, req.check, !req.fast});
+  if (!r.checkMismatch.empty()) throw InternalError(r.checkMismatch);
   LayerStats s;
   s.layer = layer.name;
   s.type = layer.type;

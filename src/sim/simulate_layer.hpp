@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
@@ -28,14 +29,21 @@ struct SimResult {
   CycleBreakdown cycles;
   AccessCounts counts;  ///< bumped by the modules as words moved
   std::int64_t activePes = 0;
-  bool checked = false;           ///< true when --check compared every output and all matched
+  bool checked = false;  ///< true when --check compared every output and all matched
+  /// When --check found an output that differs from the reference convolution: which word,
+  /// what the simulator computed and what the reference gives (empty otherwise). The caller
+  /// decides what a mismatch means (dfsim run makes it an internal error, exit 1).
+  std::string checkMismatch;
   std::int64_t stepsSkipped = 0;  ///< array steps applied at once by skipping ahead (fast mode)
 };
 
 /// Elaborates the SystemC model for `arch`, runs `layer` under `mapping` to completion and
 /// returns cycles and counts. Contract: `mapping` passed validateMapping() for (layer, arch).
-/// Throws InternalError when `options.check` finds an output that differs from the reference
-/// convolution. Safe to call repeatedly in one process (each call uses a fresh sc_simcontext).
+/// When `options.check` finds an output that differs from the reference convolution,
+/// `checked` is false and `checkMismatch` says where; no exception (one thrown after a run
+/// would unwind across what AddressSanitizer takes for SystemC's coroutine stacks and give
+/// false reports in the sanitized build). Safe to call repeatedly in one process (each call
+/// uses a fresh sc_simcontext).
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options);
 /// The same with the problem shape given: the simulator moves and computes by `shape`'s
