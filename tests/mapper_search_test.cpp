@@ -88,7 +88,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "search: the pruned search finds the exhaustive optimum on tiny layers; objectives "
+    "search: the pruned search finds the exhaustive optimum on tiny layers, and the objectives "
     "agree with one another",
     "[mapper][search]") {
   const EnergyTable table;
