@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from dfsim_import import dataflows as dataflow_registry
+from dfsim_import.common import InputError
 
 
 def layer_names(network_path):
@@ -53,8 +54,11 @@ def main():
     ap.add_argument("--search", action="store_true",
                     help="searched mappings (--search) instead of the default ones")
     args = ap.parse_args()
-    dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"
-                 else [args.dataflow])
+    try:
+        dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"
+                     else [args.dataflow])
+    except InputError as e:
+        sys.exit(f"bench: error: {e} (name one with --dataflow)")
     layers = layer_names(os.path.join(args.root, args.network))
 
     print(f"{'dataflow':8} {'layer':8} {'wall_s':>8} {'cycles':>14} {'cycles/s':>12} "
