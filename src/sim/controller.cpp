@@ -40,11 +40,13 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     layout_[t] = TensorLayout::make(shape, t);
     glbSpec.layout[t] = layout_[t];
     glbSpec.keeps[t] = mapping.glbKeeps[t];
+    // Weights and inputs get a second slot for the prefetch; the outputs are updated in place.
     glbSpec.slots[t] = (t != Tensor::Outputs && arch.glb.doubleBuffered) ? 2 : 1;
     rfSpec.layout[t] = layout_[t];
     rfSpec.keeps[t] = true;
     rfSpec.slots[t] = 1;
   }
+  const PerTensor<int> glbSlots = glbSpec.slots;
   glbPolicy_ = makeBufferPolicy(std::move(glbSpec));
   rfPolicy_ = makeBufferPolicy(std::move(rfSpec));
   for (Tensor t : kAllTensors) {
@@ -52,8 +54,7 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     const BoxShape& dramShape = *dram.store(t).shape;
     if (mapping.glbKeeps[t]) {
       glbShape_[t] = BoxShape::make(layout, plan_.glbExtent);
-      glb.configure(t, &glbShape_[t], &dramShape,
-                    (t != Tensor::Outputs && arch.glb.doubleBuffered) ? 2 : 1);
+      glb.configure(t, &glbShape_[t], &dramShape, glbSlots[t]);
     }
     const BoxShape& parentShape = mapping.glbKeeps[t] ? glbShape_[t] : dramShape;
     noc.reserveParent(parentShape.size);
