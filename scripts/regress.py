@@ -15,12 +15,12 @@ counted as differences unless --strict), and exits 0 when every figure of the ba
 1 when anything differs or a run fails on one side only (a run refused by both sides with the
 same message counts as equal).
 
-`--new-args "ARGS"` gives the new side's `dfsim run` extra arguments (e.g. `--new-args
-"--tiling perfect"`: a change that adds a default-on feature is compared with it switched off);
+`--new-args="ARGS"` gives the new side's `dfsim run` extra arguments (e.g. `--new-args="--tiling
+perfect"`: a change that adds a default-on feature is compared with it switched off);
 they reach scripts/compare's runs too, through a small wrapper script in the output folder.
 
 Usage: scripts/regress [--base REV] [--jobs N] [--out DIR] [--only REGEX] [--list] [--strict]
-                       [--new-args "ARGS"]
+                       [--new-args="ARGS"]
 Run from anywhere with Debian's interpreter; paths are relative to the repository root.
 """
 
