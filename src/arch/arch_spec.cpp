@@ -20,4 +20,17 @@ std::int64_t ArchSpec::capacityWords(Level l, Tensor t) const {
   return 0;
 }
 
+std::int64_t ArchSpec::bitsIn(const StoragePartition& p,
+                              const PerTensor<std::int64_t>& words) const {
+  std::int64_t bits = 0;
+  for (Tensor t : kAllTensors) {
+    if (p.tensors[t]) bits += words[t] * bitsOf(t);
+  }
+  return bits;
+}
+
+bool ArchSpec::fits(const StoragePartition& p, const PerTensor<std::int64_t>& words) const {
+  return bitsIn(p, words) <= p.capacityWords * wordBits;
+}
+
 }  // namespace dfsim

@@ -57,7 +57,12 @@ struct ArchSpec {
   GlbSpec glb;
   NocSpec noc;
   DramSpec dram;
+  /// Bits of a word: the unit of the partitions' capacities ("words" of this width) and of the
+  /// energy table's per-word costs.
   std::int64_t wordBits = 16;
+  /// Bits of one word of each tensor, at every level (int8 weights, int16 inputs, int32 psums):
+  /// what a word of that tensor takes in a partition and in DRAM. 0: wordBits.
+  PerTensor<std::int64_t> tensorBits{};
   double clockMhz = 200.0;
 
   /// rows * cols.
@@ -66,6 +71,17 @@ struct ArchSpec {
   bool holds(Level l, Tensor t) const;
   /// Capacity in words of the partition of level `l` holding `t` (0 if it bypasses).
   std::int64_t capacityWords(Level l, Tensor t) const;
+  /// Bits of one word of `t` (tensorBits, or wordBits where it is 0).
+  std::int64_t bitsOf(Tensor t) const { return tensorBits[t] > 0 ? tensorBits[t] : wordBits; }
+  /// Bytes one word of `t` takes in DRAM and on its bus: ceil(bitsOf(t) / 8) (words are not
+  /// packed across bytes).
+  std::int64_t dramBytesPerWord(Tensor t) const { return (bitsOf(t) + 7) / 8; }
+  /// Whether tiles of `words[t]` words of each tensor of `p` fit partition `p`: their bits,
+  /// summed, at most its capacity in bits (capacityWords words of wordBits bits). Words are at
+  /// most 2^56 each (a tile is at most its tensor, <= 2^40 words): no overflow.
+  bool fits(const StoragePartition& p, const PerTensor<std::int64_t>& words) const;
+  /// The bits tiles of `words[t]` words take in `p` (the tensors `p` holds).
+  std::int64_t bitsIn(const StoragePartition& p, const PerTensor<std::int64_t>& words) const;
 };
 
 }  // namespace dfsim

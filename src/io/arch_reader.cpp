@@ -157,10 +157,20 @@ json storageJson(const std::vector<StoragePartition>& parts, const LevelFormat& 
 ArchSpec archFromJson(const json& doc, const std::string& file) {
   const StrictObject root(
       doc, JsonPos(file, "arch"),
-      {"name", "word_bits", "clock_mhz", "pe_array", "rf", "glb", "noc", "dram"});
+      {"name", "word_bits", "tensor_bits", "clock_mhz", "pe_array", "rf", "glb", "noc", "dram"});
   ArchSpec a;
   a.name = root.getString("name");
   a.wordBits = root.getInt("word_bits", intInRange(1, kMaxWordBits));
+  // Per-tensor widths (optional; a tensor not named takes word_bits).
+  if (root.has("tensor_bits")) {
+    const StrictObject bits = root.getObject("tensor_bits", {"weights", "inputs", "outputs"});
+    for (Tensor t : kAllTensors) {
+      const std::string key(tensorName(t));
+      a.tensorBits[t] = bits.has(key) ? bits.getInt(key, intInRange(1, kMaxWordBits)) : a.wordBits;
+    }
+  } else {
+    for (Tensor t : kAllTensors) a.tensorBits[t] = a.wordBits;
+  }
   const NumberSpec clock{0.0, false, std::numeric_limits<double>::max(), kClockWhat, kClockWhat};
   a.clockMhz = root.getNumber("clock_mhz", clock);
   if (a.clockMhz > kMaxClockMhz) {
@@ -218,6 +228,9 @@ json archToJson(const ArchSpec& a) {
   json j;
   j["name"] = a.name;
   j["word_bits"] = a.wordBits;
+  json bits = json::object();
+  for (Tensor t : kAllTensors) bits[std::string(tensorName(t))] = a.bitsOf(t);
+  j["tensor_bits"] = bits;
   j["clock_mhz"] = a.clockMhz;
   j["pe_array"] = {{"rows", a.rows}, {"cols", a.cols}};
   j["rf"] = storageJson(a.rf.partitions, LevelFormat{false, "words", a.wordBits});

@@ -40,19 +40,35 @@ void checkCapacity(const ProblemShape& shape, const ArchSpec& arch, const Mappin
   }
   const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
   for (const StoragePartition& p : parts) {
+    PerTensor<std::int64_t> words{};
     std::int64_t need = 0;
+    bool uniform = true;  // every tensor here is wordBits wide: say it in words, as always
     std::string who;
     for (Tensor t : kAllTensors) {
       if (!p.tensors[t] || !keeps[t]) continue;
-      need += copies * tileWords(shape, t, inner);
+      words[t] = copies * tileWords(shape, t, inner);
+      need += words[t];
+      uniform = uniform && arch.bitsOf(t) == arch.wordBits;
       who += std::string(who.empty() ? "" : "+") + std::string(tensorName(t));
     }
-    if (need > p.capacityWords) {
+    if (arch.fits(p, words)) continue;
+    const std::string buffered = copies == 2 ? " (double buffered)" : "";
+    if (uniform) {
       fail(context, std::string(levelName(level)) + " tile of " + who + " needs " +
-                        std::to_string(need) + " words" +
-                        (copies == 2 ? " (double buffered)" : "") + " but its partition holds " +
+                        std::to_string(need) + " words" + buffered + " but its partition holds " +
                         std::to_string(p.capacityWords));
     }
+    std::string widths;
+    for (Tensor t : kAllTensors) {
+      if (!p.tensors[t] || !keeps[t]) continue;
+      widths += std::string(widths.empty() ? "" : " + ") + std::to_string(words[t]) + " " +
+                std::to_string(arch.bitsOf(t)) + "-bit " + std::string(tensorName(t));
+    }
+    fail(context,
+         std::string(levelName(level)) + " tile of " + who + " needs " +
+             std::to_string(arch.bitsIn(p, words)) + " bits (" + widths + ")" + buffered +
+             " but its partition holds " + std::to_string(p.capacityWords * arch.wordBits) + " (" +
+             std::to_string(p.capacityWords) + " " + std::to_string(arch.wordBits) + "-bit words)");
   }
 }
 
@@ -166,7 +182,8 @@ std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& 
       words = addOpt(addOpt(words, c(l, t).reads), c(l, t).writes);
     }
   }
-  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
+  std::int64_t bytesPerWord = 1;
+  for (Tensor t : kAllTensors) bytesPerWord = std::max(bytesPerWord, arch.dramBytesPerWord(t));
   // Latencies and word sizes are at most 2^40 and 64 bits (the arch reader's limits).
   const std::int64_t perWord = bytesPerWord + 2 + arch.dram.latencyCycles + arch.glb.latencyCycles +
                                arch.noc.hopLatencyCycles;
