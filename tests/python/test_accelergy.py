@@ -237,25 +237,36 @@ class AccelergyTest(ImporterTest):
         files = sorted(glob.glob(os.path.join(root, "**", "*.ERT*.yaml"), recursive=True))
         files = [f for f in files if os.path.basename(f).endswith(("ERT.yaml", "ERT_summary.yaml"))]
         self.assertEqual(len(files), 10)
-        refused = {"simba_like": "no component for dfsim's 'rf.inputs'",
-                   "simple_weight_stationary": "component 'system_top_level.pe_spad[1..256]' "
+        # simba_like's PE buffers are named like GLBs: PEInputBuffer[1..16] and
+        # PEAccuBuffer[1..64] price the RF of inputs and outputs (more instances than
+        # GlobalBuffer[1..1]); the simple_* designs have two PE-level storages for one tensor.
+        refused = {"simple_weight_stationary": "component 'system_top_level.pe_spad[1..256]' "
                                                "(rf) would price nothing",
                    "simple_output_stationary": "component 'system_top_level.pe_spad[1..256]' "
                                                "(rf) would price nothing"}
         imported = 0
         for path in files:
-            design = next((d for d in ["eyeriss_like", *refused] if f"/{d}/" in path), None)
+            design = next((d for d in ["eyeriss_like", "simba_like", *refused]
+                           if f"/{d}/" in path), None)
             with self.subTest(path=os.path.relpath(path, root)):
                 code, out, err = in_process(accelergy_ert.main, [path], ERT_PROG)
                 if design in refused:
-                    self.assertBadInput(code, err, ERT_PROG, path, refused[design])
+                    self.assertBadInput(code, err, ERT_PROG, path, refused[design],
+                                        "--ignore pe_spad", "--map rf.weights.read=pe_spad:read")
                     continue
                 self.assertEqual((code, err), (0, ""))
                 doc = json.loads(out)
                 imported += 1
                 self.assertEqual(sorted(doc["rf"]), ["inputs", "outputs", "weights"])
                 self.assertEqual(doc["noc"], {"per_word": 0.0})
-        self.assertEqual(imported, 4)
+                if design == "simba_like":
+                    self.assertIn("PEInputBuffer[1..16] prices rf.inputs", doc["notes"])
+                    self.assertIn("rf.outputs.read = System_top_level.PEAccuBuffer[1..64]:read",
+                                  doc["notes"])
+                    self.assertIn("glb.weights.read = System_top_level.PEWeightBuffer[1..64]",
+                                  doc["notes"])
+                    self.assertNotIn("Left out", doc["notes"])
+        self.assertEqual(imported, 6)
         v03 = os.path.join(root, "v0.3", "workspace", "baseline_designs", "example_designs",
                            "eyeriss_like", "example_AlexNet_layer1_outputs",
                            "timeloop-mapper.ERT.yaml")
