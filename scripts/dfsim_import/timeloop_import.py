@@ -252,7 +252,13 @@ def read_layer(path, fold_case=False, ignore_densities=False):
         if key in known:
             continue
         match = [k for k in known if k.lower() == str(key).lower()]
-        if fold_case and match and match[0] not in inst:
+        if fold_case and match:
+            # timeloopfe's problem_base gives every coefficient its default: the other case
+            # wins over a default, not over a value of its own.
+            own = inst.get(match[0], coefs.get(match[0], 1))
+            if own not in (coefs.get(match[0], 1), inst[key]):
+                raise InputError(path, f"{where}: --fold-case: both {match[0]}={own} and "
+                                       f"{key}={inst[key]} are given")
             inst[match[0]] = inst.pop(key)
             notes.append(f"instance key {key} read as {match[0]} (--fold-case)")
             continue

@@ -225,6 +225,36 @@ class AccelergyTest(ImporterTest):
         self.assertBadProcess(proc, ERT_PROG, ambiguous,
                               "'eyeriss_like.shared_glb' action 'read' has 2 argument sets")
 
+    def test_pe_buffers_named_like_glbs_price_the_rf(self):
+        """simba_like's naming: per-tensor buffers inside the PE array (more instances than the
+        one level-wide global buffer) price the RF of a tensor that has no RF component; with
+        as many instances as the GLB they stay ambiguous and are refused."""
+        def ert(pe_instances):
+            rows = [("sys.mac[1..64]", "compute", 0.5), ("sys.DRAM[1..1]", "read", 100),
+                    ("sys.GlobalBuffer[1..1]", "read", 10),
+                    (f"sys.PEInputBuffer[1..{pe_instances}]", "read", 2),
+                    ("sys.PEAccuBuffer[1..64]", "read", 3), ("sys.PEWeightBuffer[1..64]",
+                                                             "read", 4),
+                    ("sys.PEWeightRegs[1..64]", "read", 0.25)]
+            tables = "".join(f"  - name: {n}\n    actions:\n"
+                             f"    - {{name: {a}, arguments: null, energy: {e}}}\n"
+                             f"    - {{name: write, arguments: null, energy: {e}}}\n"
+                             for n, a, e in rows)
+            return "ERT:\n  version: 0.4\n  tables:\n" + tables
+        _, doc = self.import_ert(self.write("simba.yaml", ert(16)))
+        self.assertEqual(doc["rf"], {"weights": {"read": 0.25, "write": 0.25},
+                                     "inputs": {"read": 2.0, "write": 2.0},
+                                     "outputs": {"read": 3.0, "write": 3.0}})
+        self.assertEqual(doc["glb"]["weights"], {"read": 4.0, "write": 4.0})
+        self.assertEqual(doc["glb"]["inputs"], {"read": 10.0, "write": 10.0})
+        self.assertIn("sys.PEInputBuffer[1..16] prices rf.inputs: inputs has no RF component "
+                      "and it has more instances (16) than the GLB sys.GlobalBuffer[1..1] (1)",
+                      doc["notes"])
+        flat = self.write("flat.yaml", ert(1))
+        code, _, err = in_process(accelergy_ert.main, [flat], ERT_PROG)
+        self.assertBadInput(code, err, ERT_PROG, flat, "no component for dfsim's 'rf.inputs'",
+                            "--map rf.inputs.read=COMPONENT:ACTION")
+
     # -- the public Timeloop ERTs ------------------------------------------------------------
     def test_public_timeloop_erts(self):
         """Every ERT (and ERT_summary) of the Timeloop exercises in shared/peer-files imports
