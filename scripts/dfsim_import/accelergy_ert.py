@@ -3,8 +3,10 @@
 The ERT lists, per component, the energy of each action (pJ). Each component is priced on its
 own: its leaf name gives its dfsim level and tensor (accelergy_map.py), so Eyeriss's ifmap,
 weights and psum scratchpads price the RF's inputs, weights and outputs apart. A component
-named for no tensor prices every tensor of its level that has no component of its own. The
-output's `notes` says which entry made each number.
+named for no tensor prices every tensor of its level that has no component of its own. A
+tensor's own GLB-named component with more instances than the one level-wide GLB prices that
+tensor's RF when it has no RF component (_promote: simba_like's PE buffers). The output's
+`notes` says which entry made each number.
 
 Refused (exit 2, naming the component): a component whose name tells no level or two tensors,
 two components for one (level, tensor), a component left pricing nothing, a dfsim action with
@@ -373,6 +375,8 @@ def main(argv=None):
                "an action with several argument sets is priced by the one whose arguments are "
                "all 1\n"
                "an ERT without network components prices the NoC 0\n"
+               "a tensor's own buffer with more instances than the one GLB prices its RF when "
+               "it has no RF component\n"
                "example:\n  import_accelergy_ert timeloop-mapper.ERT.yaml --access-words glb=4 "
                "--access-words dram=4 > eyeriss_pj.json\n"
                "exit status: 0 success, 2 bad input (one line on stderr)",
