@@ -42,7 +42,6 @@ import io
 import json
 import math
 import os
-import re
 
 from .common import (InputError, conv_layer, conv_output_size, fc_layer, network_document,
                      network_json, run_main, unique_name, write_text)

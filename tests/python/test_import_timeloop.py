@@ -155,9 +155,9 @@ base_ignore: &base
     def test_timeloopfe_form(self):
         a = self.timeloopfe("0.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Hstride: 2, "
                                       "Wstride: 2}")
-        b = self.timeloopfe("1.yaml", "{G: 8, P: 5, Q: 5, R: 3, S: 3}")
-        c = self.timeloopfe("2.yaml", "{C: 64, M: 16, P: 10}")
-        d = self.timeloopfe("3.yaml", "{C: 8, M: 4, P: 3, Q: 1, R: 1, S: 1, Hdilation: 2, "
+        self.timeloopfe("1.yaml", "{G: 8, P: 5, Q: 5, R: 3, S: 3}")
+        self.timeloopfe("2.yaml", "{C: 64, M: 16, P: 10}")
+        self.timeloopfe("3.yaml", "{C: 8, M: 4, P: 3, Q: 1, R: 1, S: 1, Hdilation: 2, "
                                       "Wstride: 2}")
         out, doc = self.convert(os.path.dirname(a))
         self.assertEqual(doc["name"], "net")  # numbered files: the folder's name
