@@ -158,7 +158,7 @@ base_ignore: &base
         self.timeloopfe("1.yaml", "{G: 8, P: 5, Q: 5, R: 3, S: 3}")
         self.timeloopfe("2.yaml", "{C: 64, M: 16, P: 10}")
         self.timeloopfe("3.yaml", "{C: 8, M: 4, P: 3, Q: 1, R: 1, S: 1, Hdilation: 2, "
-                                      "Wstride: 2}")
+                                  "Wstride: 2}")
         out, doc = self.convert(os.path.dirname(a))
         self.assertEqual(doc["name"], "net")  # numbered files: the folder's name
         l0, l1, l2, l3 = doc["layers"]
