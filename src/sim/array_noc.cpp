@@ -14,8 +14,7 @@ ArrayNoc::ArrayNoc(const sc_core::sc_module_name& name, const ArchSpec& arch, bo
 }
 
 void ArrayNoc::reserveStepKinds(std::size_t kinds) {
-  stepKinds_ = kinds;
-  memo_.assign(kNumTensors * 2 * kOps * kinds, Memo{});
+  memo_.assign(kMemosPerKind * kinds, Memo{});
 }
 
 ArrayNoc::Plan ArrayNoc::makePlan(const BoxShape& rfShape, const BoxShape& parentShape) {

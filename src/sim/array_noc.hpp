@@ -134,8 +134,9 @@ class ArrayNoc : public sc_core::sc_module {
     std::vector<std::int64_t> distinctOffsets;
   };
   enum Op : std::size_t { kFill, kPartials, kDrain, kOps };
+  static constexpr std::size_t kMemosPerKind = kNumTensors * 2 * kOps;
   std::size_t memoIndex(Tensor t, Route r, Op op, const StepKind& kind) const {
-    return ((idx(t) * 2 + static_cast<std::size_t>(r)) * kOps + op) * stepKinds_ + kind.id;
+    return kind.id * kMemosPerKind + (idx(t) * 2 + static_cast<std::size_t>(r)) * kOps + op;
   }
   Memo& memo(Tensor t, Route r, Op op, const StepKind& kind) {
     return memo_[memoIndex(t, r, op, kind)];
@@ -159,8 +160,7 @@ class ArrayNoc : public sc_core::sc_module {
   std::vector<std::uint32_t> stamp_;
   std::uint32_t round_ = 0;
   PerTensor<ReadWrite> counts_{};
-  std::size_t stepKinds_ = 1;
-  std::vector<Memo> memo_;  ///< per tensor, route, op and step kind (memoIndex)
+  std::vector<Memo> memo_;  ///< per step kind, tensor, route and op (memoIndex)
   std::vector<std::int64_t> markLog_;
   bool markLogOn_ = false;
   std::uint64_t marksDropped_ = 0;
