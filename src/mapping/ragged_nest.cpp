@@ -1,5 +1,9 @@
 #include "mapping/ragged_nest.hpp"
 
+#include <limits>
+#include <optional>
+
+#include "common/checked_math.hpp"
 #include "common/errors.hpp"
 
 namespace dfsim {
@@ -26,6 +30,11 @@ void ExtentHistogram::add(std::int64_t e, std::int64_t c) {
 }
 
 void ExtentHistogram::split(std::int64_t tile) {
+  if (kinds == 1 && extent[0] % tile == 0) {  // the common case: whole tiles only
+    count[0] *= extent[0] / tile;
+    extent[0] = tile;
+    return;
+  }
   const ExtentHistogram before = *this;
   kinds = 0;
   for (std::size_t k = 0; k < before.kinds; ++k) {
@@ -37,6 +46,10 @@ void ExtentHistogram::split(std::int64_t tile) {
 }
 
 void ExtentHistogram::firstOnly(std::int64_t tile) {
+  if (kinds == 1) {
+    if (extent[0] > tile) extent[0] = tile;
+    return;
+  }
   const ExtentHistogram before = *this;
   kinds = 0;
   for (std::size_t k = 0; k < before.kinds; ++k) {
@@ -66,7 +79,10 @@ NestLoops NestLoops::of(const Mapping& m) {
   for (std::size_t i = n.loops.size(); i-- > 0;) {
     NestLoop& l = n.loops[i];
     l.tile = inner[idx(l.dim)];
-    inner[idx(l.dim)] *= l.bound;
+    // Saturating: the mapping readers and writers list tiles before validation, which refuses
+    // bounds whose products pass 2^63.
+    inner[idx(l.dim)] =
+        checkedMul(inner[idx(l.dim)], l.bound).value_or(std::numeric_limits<std::int64_t>::max());
   }
   return n;
 }
@@ -86,11 +102,11 @@ std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m) {
 }
 
 bool isRaggedDim(const ProblemShape& shape, const Mapping& m, Dim d) {
-  std::int64_t product = 1;
-  for (const Loop& l : m.dramLoops) product *= l.dim == d ? l.bound : 1;
-  for (const Loop& l : m.glbLoops) product *= l.dim == d ? l.bound : 1;
-  for (const SpatialLoop& l : m.spatialLoops) product *= l.dim == d ? l.bound : 1;
-  for (const Loop& l : m.rfLoops) product *= l.dim == d ? l.bound : 1;
+  std::optional<std::int64_t> product = 1;  // nullopt: past 2^63, certainly not the size
+  for (const Loop& l : m.dramLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const Loop& l : m.glbLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const SpatialLoop& l : m.spatialLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const Loop& l : m.rfLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
   return product != shape.size(d);
 }
 

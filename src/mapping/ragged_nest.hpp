@@ -12,13 +12,13 @@ namespace dfsim {
 
 /// Most loops over one dimension (of bound above 1) that a mapping may have; validateMapping
 /// refuses more. Bounds the extent histograms below (one more kind per loop at most).
-inline constexpr std::size_t kMaxLoopsPerDim = 15;
+inline constexpr std::size_t kMaxLoopsPerDim = 7;
 
 /// The tiles of one dimension at one point of a loop nest, as a histogram: `count[k]` tiles of
 /// extent `extent[k]` (distinct extents, at most kMaxLoopsPerDim + 1 of them). Plain value.
 struct ExtentHistogram {
-  std::array<std::int64_t, kMaxLoopsPerDim + 1> extent{};
-  std::array<std::int64_t, kMaxLoopsPerDim + 1> count{};
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> extent;  ///< entries [0, kinds) are set
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> count;   ///< entries [0, kinds) are set
   std::size_t kinds = 0;
 
   /// One tile of extent `n` (a whole dimension).
@@ -53,7 +53,8 @@ struct NestLoops {
   std::size_t spatial = 0;
   std::size_t rf = 0;
 
-  /// The loops of `m` (products of bounds: `m` passed validateMapping's bound checks).
+  /// The loops of `m`; a tile whose product of bounds passes 2^63 (a mapping validation would
+  /// refuse) is 2^63 - 1.
   static NestLoops of(const Mapping& m);
 };
 
@@ -63,7 +64,7 @@ struct NestLoops {
 std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m);
 
 /// Whether `m` tiles dimension `d` of `shape` raggedly (the bounds of its loops over d multiply
-/// to more than its size).
+/// to more than its size; also true, without overflow, for any product other than the size).
 bool isRaggedDim(const ProblemShape& shape, const Mapping& m, Dim d);
 
 /// Whether some dimension of `shape` is tiled raggedly by `m` (the bounds of its loops multiply
