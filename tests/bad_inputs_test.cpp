@@ -172,6 +172,7 @@ std::vector<BadInput> fileCases() {
       archCase(
           "arch: an unknown key", [](json& a) { a["clock_hz"] = 1; },
           "arch.clock_hz: unknown key; valid keys: clock_mhz, dram, glb, name, noc, pe_array, rf, "
+          "tensor_bits, "
           "word_bits"),
       archCase(
           "arch: a misspelt nested key",

@@ -228,6 +228,7 @@ void Controller::runStep(bool first) {
 
   // RF tiles of the tensors whose loop indices moved.
   std::int64_t dramWords = 0;
+  std::int64_t dramBytes = 0;  // on the DRAM bus, each tensor's words at its width
   std::int64_t glbWords = 0;
   for (Tensor t : kAllTensors) {
     if (!mapping_.rfKeeps[t] || !changedRf_[t]) continue;
@@ -245,9 +246,10 @@ void Controller::runStep(bool first) {
                                : noc_.fill(t, ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
                                            parentCounts(t), pes_, peBase_[t], *kind_);
     (mapping_.glbKeeps[t] ? glbWords : dramWords) += n;
+    if (!mapping_.glbKeeps[t]) dramBytes += n * arch_.dramBytesPerWord(t);
   }
   const Cycle start = now_;
-  advanceToLatest(dram_.reserveWords(start, dramWords), glb_.reserveReads(start, glbWords),
+  advanceToLatest(dram_.reserveBytes(start, dramBytes), glb_.reserveReads(start, glbWords),
                   noc_.reserve(start, dramWords + glbWords));
   computeStep();
   runBase_ = stepBase_;
@@ -267,6 +269,11 @@ void Controller::computeStep() {
     std::int64_t glbReads = 0;
     std::int64_t dramWrites = 0;
     std::int64_t glbWrites = 0;
+    std::int64_t dramBytes = 0;  // on the DRAM bus, each tensor's words at its width
+    const auto viaDram = [&](Tensor t, std::int64_t& words, std::int64_t n) {
+      words += n;
+      dramBytes += n * arch_.dramBytesPerWord(t);
+    };
     // Fast mode with only weights or inputs latched, each kind already seen: the step's
     // deliveries are `iters` repeats of the first, counted at once.
     bool bulk = mapping_.rfKeeps[Tensor::Outputs];
@@ -279,7 +286,11 @@ void Controller::computeStep() {
         const std::int64_t r =
             noc_.replayFills(t, ArrayNoc::Route::Latch, static_cast<std::int64_t>(iters), 1,
                              parentCounts(t), pes_, kind);
-        (mapping_.glbKeeps[t] ? glbReads : dramReads) += r;
+        if (mapping_.glbKeeps[t]) {
+          glbReads += r;
+        } else {
+          viaDram(t, dramReads, r);
+        }
       }
       pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
                    macOffset_[Tensor::Outputs], 0, iters, kind);
@@ -299,13 +310,21 @@ void Controller::computeStep() {
             const std::int64_t w =
                 noc_.drain(ArrayNoc::Route::Latch, kLatchDrainPlan, parentOfMutable(t),
                            parentCounts(t), pes_, latchIndex_[t], *latchKind_);
-            (viaGlb ? glbWrites : dramWrites) += w;
+            if (viaGlb) {
+              glbWrites += w;
+            } else {
+              viaDram(t, dramWrites, w);
+            }
           }
           const std::int64_t r =
               noc_.fillPartials(ArrayNoc::Route::Latch, latchPlan_[t][k], parentOf(t),
                                 parentCounts(t), pes_, peBase_[t], kind);
           latchKind_ = &kind;
-          (viaGlb ? glbReads : dramReads) += r;
+          if (viaGlb) {
+            glbReads += r;
+          } else {
+            viaDram(t, dramReads, r);
+          }
           // Where each latch's psum goes back to (fast mode needs only PE 0's).
           const std::int64_t delta = latchPlan_[t][k][0].second;
           const std::size_t track =
@@ -314,13 +333,17 @@ void Controller::computeStep() {
         } else {
           const std::int64_t r = noc_.fill(t, ArrayNoc::Route::Latch, latchPlan_[t][k], parentOf(t),
                                            parentCounts(t), pes_, peBase_[t], kind);
-          (viaGlb ? glbReads : dramReads) += r;
+          if (viaGlb) {
+            glbReads += r;
+          } else {
+            viaDram(t, dramReads, r);
+          }
         }
       }
       pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
                    macOffset_[Tensor::Outputs], k, k + 1, kind);
     }
-    const Cycle dramDone = dram_.reserveWords(start, dramReads + dramWrites);
+    const Cycle dramDone = dram_.reserveBytes(start, dramBytes);
     const Cycle glbDone =
         max(glb_.reserveReads(start, glbReads), glb_.reserveWrites(start, glbWrites));
     const Cycle nocDone = noc_.reserve(start, dramReads + glbReads + dramWrites + glbWrites);
@@ -347,7 +370,7 @@ void Controller::drainOutputs() {
   }
   const bool viaGlb = mapping_.glbKeeps[t];
   const Cycle start = now_;
-  advanceToLatest(viaGlb ? start : dram_.reserveWords(start, n),
+  advanceToLatest(viaGlb ? start : dram_.reserveBytes(start, n * arch_.dramBytesPerWord(t)),
                   viaGlb ? glb_.reserveWrites(start, n) : start, noc_.reserve(start, n));
 }
 

@@ -12,10 +12,10 @@ Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Prob
     : sc_core::sc_module(name),
       socket("socket"),
       clock_(clock),
-      bytesPerWord_((arch.wordBits + 7) / 8),
       bus_(static_cast<std::uint64_t>(arch.dram.bytesPerCycle),
            static_cast<std::uint64_t>(arch.dram.latencyCycles)) {
   socket.register_b_transport(this, &Dram::b_transport);
+  for (Tensor t : kAllTensors) bytesPerWord_[t] = arch.dramBytesPerWord(t);
   for (Tensor t : kAllTensors) {
     const TensorLayout layout = TensorLayout::make(shape, t);
     // A box over the full tensor: use the layout's full extents directly.
@@ -44,8 +44,8 @@ Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Prob
   store_[Tensor::Inputs].valid.assign(store_[Tensor::Inputs].data.size(), 1);
 }
 
-Cycle Dram::reserveWords(Cycle now, std::int64_t words) {
-  const Cycle done = bus_.reserve(now, static_cast<std::uint64_t>(words * bytesPerWord_));
+Cycle Dram::reserveBytes(Cycle now, std::int64_t bytes) {
+  const Cycle done = bus_.reserve(now, static_cast<std::uint64_t>(bytes));
   lastCompletion_ = max(lastCompletion_, done);
   return done;
 }
@@ -80,7 +80,7 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
     return;
   }
   const Cycle issued = clock_.toCycle(sc_core::sc_time_stamp() + delay);
-  const Cycle done = reserveWords(issued, static_cast<std::int64_t>(words));
+  const Cycle done = reserveBytes(issued, static_cast<std::int64_t>(words) * bytesPerWord_[t]);
   delay = clock_.toTime(done) - sc_core::sc_time_stamp();
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }

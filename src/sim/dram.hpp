@@ -43,9 +43,9 @@ class Dram : public sc_core::sc_module {
   const PerTensor<ReadWrite>& counts() const { return counts_; }
   /// Counts of `t`, for the array network when the GLB bypasses `t`.
   ReadWrite& countsOf(Tensor t) { return counts_[t]; }
-  /// Books `words` on the data bus at `now`, for transfers that bypass the GLB; returns the
-  /// completion cycle.
-  Cycle reserveWords(Cycle now, std::int64_t words);
+  /// Books `bytes` on the data bus at `now`, for transfers that bypass the GLB (the caller
+  /// converts each tensor's words at ArchSpec::dramBytesPerWord); returns the completion cycle.
+  Cycle reserveBytes(Cycle now, std::int64_t bytes);
   /// The cycle at which every booked transfer has completed.
   Cycle idleAt() const { return lastCompletion_; }
   /// The data bus's backlog at `now` (BandwidthPort::backlogUnits) and the cycles from `now`
@@ -63,7 +63,7 @@ class Dram : public sc_core::sc_module {
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
 
   const SimClock& clock_;
-  std::int64_t bytesPerWord_;
+  PerTensor<std::int64_t> bytesPerWord_{};  ///< per tensor, ArchSpec::dramBytesPerWord
   BandwidthPort bus_;
   PerTensor<BoxShape> shapes_;
   PerTensor<TileBuffer> store_;

@@ -152,17 +152,18 @@ Cycle GlobalBuffer::writeBack(int i, Cycle now) {
 
 void GlobalBuffer::checkCapacity() const {
   for (const StoragePartition& p : arch_.glb.partitions) {
-    std::int64_t held = 0;
+    PerTensor<std::int64_t> held{};
     for (Tensor t : kAllTensors) {
       if (!p.tensors[t]) continue;
       for (int i = 0; i < slotCount_[t]; ++i) {
         const TileBuffer& b = slots_[t][static_cast<std::size_t>(i)];
-        if (b.shape != nullptr && b.holding) held += b.shape->touchedWords;
+        if (b.shape != nullptr && b.holding) held[t] += b.shape->touchedWords;
       }
     }
-    if (held > p.capacityWords) {
-      throw InternalError("GLB holds " + std::to_string(held) + " words in a partition of " +
-                          std::to_string(p.capacityWords));
+    if (!arch_.fits(p, held)) {
+      throw InternalError("GLB holds " + std::to_string(arch_.bitsIn(p, held)) +
+                          " bits in a partition of " +
+                          std::to_string(p.capacityWords * arch_.wordBits));
     }
   }
 }

@@ -19,13 +19,14 @@ void PeArray::configure(Tensor t, const BoxShape* shape) {
 
 void PeArray::checkCapacity() const {
   for (const StoragePartition& p : arch_.rf.partitions) {
-    std::int64_t held = 0;
+    PerTensor<std::int64_t> held{};
     for (Tensor t : kAllTensors) {
-      if (p.tensors[t] && keeps_[t]) held += touched_[t];
+      if (keeps_[t]) held[t] = touched_[t];
     }
-    if (held > p.capacityWords) {
-      throw InternalError("RF tiles hold " + std::to_string(held) + " words in a partition of " +
-                          std::to_string(p.capacityWords));
+    if (!arch_.fits(p, held)) {
+      throw InternalError("RF tiles hold " + std::to_string(arch_.bitsIn(p, held)) +
+                          " bits in a partition of " +
+                          std::to_string(p.capacityWords * arch_.wordBits));
     }
   }
   for (Tensor t : kAllTensors) {
