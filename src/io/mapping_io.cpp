@@ -1,11 +1,14 @@
 // Reads and writes mapping files (format: src/io/README.md "Mapping file").
 #include "io/mapping_io.hpp"
 
+#include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/json_file.hpp"
 #include "io/strict_object.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "workload/layer.hpp"
 
 namespace dfsim {
@@ -24,32 +27,48 @@ struct DimNames {
   }
 };
 
-std::vector<Loop> readLoops(const StrictObject& root, const std::string& key,
-                            const DimNames& names) {
+/// A loop's optional "tile" (the extent of one of its iterations, stated for a reader): where
+/// it sits and what it says, checked once every loop is read.
+struct StatedTile {
+  std::size_t level = 0;  ///< 0 dram, 1 glb, 2 spatial, 3 rf
+  std::size_t index = 0;
+  std::int64_t tile = 0;
+  JsonPos pos;
+};
+
+std::vector<Loop> readLoops(const StrictObject& root, const std::string& key, const DimNames& names,
+                            std::size_t level, std::vector<StatedTile>& tiles) {
   std::vector<Loop> loops;
   const nlohmann::json* arr = root.find(key);
   if (arr == nullptr) return loops;
   const JsonPos at = root.pos(key);
   if (!arr->is_array()) at.failExpected("an array of {\"dim\", \"bound\"} loops", *arr);
   for (std::size_t i = 0; i < arr->size(); ++i) {
-    const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound"});
+    const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound", "tile"});
     loops.push_back({names.read(loop.require("dim", names.expected), loop.pos("dim")),
                      loop.getInt("bound", positiveInt())});
+    if (loop.has("tile")) {
+      tiles.push_back({level, i, loop.getInt("tile", positiveInt()), loop.pos("tile")});
+    }
   }
   return loops;
 }
 
-std::vector<SpatialLoop> readSpatial(const StrictObject& root, const DimNames& names) {
+std::vector<SpatialLoop> readSpatial(const StrictObject& root, const DimNames& names,
+                                     std::vector<StatedTile>& tiles) {
   std::vector<SpatialLoop> loops;
   const nlohmann::json* arr = root.find("spatial");
   if (arr == nullptr) return loops;
   const JsonPos at = root.pos("spatial");
   if (!arr->is_array()) at.failExpected("an array of {\"dim\", \"bound\", \"axis\"} loops", *arr);
   for (std::size_t i = 0; i < arr->size(); ++i) {
-    const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound", "axis"});
+    const StrictObject loop((*arr)[i], at.index(i), {"dim", "bound", "axis", "tile"});
     SpatialLoop l;
     l.dim = names.read(loop.require("dim", names.expected), loop.pos("dim"));
     l.bound = loop.getInt("bound", positiveInt());
+    if (loop.has("tile")) {
+      tiles.push_back({2, i, loop.getInt("tile", positiveInt()), loop.pos("tile")});
+    }
     const std::string axis = loop.getString("axis");
     if (axis == "rows") {
       l.axis = Axis::Rows;
@@ -87,10 +106,33 @@ nlohmann::json keepsToJson(const PerTensor<bool>& keeps) {
   return arr;
 }
 
-nlohmann::json loopsToJson(const ProblemShape& shape, const std::vector<Loop>& loops) {
+/// The nominal tile of every loop of `m` per level (0 dram .. 3 rf), in file order.
+std::array<std::vector<std::int64_t>, 4> nominalTiles(const Mapping& m) {
+  const NestLoops nest = NestLoops::of(m);
+  std::array<std::vector<std::int64_t>, 4> tiles;
+  const std::array<std::size_t, 5> start = {0, nest.glb, nest.spatial, nest.rf, nest.loops.size()};
+  for (std::size_t level = 0; level < 4; ++level) {
+    for (std::size_t j = start[level]; j < start[level + 1]; ++j) {
+      tiles[level].push_back(nest.loops[j].tile);
+    }
+  }
+  return tiles;
+}
+
+/// A loop as JSON: its dim and bound, and its tile where the dimension is tiled raggedly.
+nlohmann::json loopToJson(const ProblemShape& shape, const Mapping& m, Dim d, std::int64_t bound,
+                          std::int64_t tile) {
+  nlohmann::json j = {{"dim", std::string(shape.name(d))}, {"bound", bound}};
+  if (isRaggedDim(shape, m, d)) j["tile"] = tile;
+  return j;
+}
+
+nlohmann::json loopsToJson(const ProblemShape& shape, const Mapping& m,
+                           const std::vector<Loop>& loops, const std::vector<std::int64_t>& tiles) {
   nlohmann::json arr = nlohmann::json::array();
-  for (const Loop& l : loops)
-    arr.push_back({{"dim", std::string(shape.name(l.dim))}, {"bound", l.bound}});
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    arr.push_back(loopToJson(shape, m, loops[i].dim, loops[i].bound, tiles[i]));
+  }
   return arr;
 }
 
@@ -106,10 +148,24 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   MappingFile f;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
-  f.mapping.dramLoops = readLoops(root, "dram", names);
-  f.mapping.glbLoops = readLoops(root, "glb", names);
-  f.mapping.spatialLoops = readSpatial(root, names);
-  f.mapping.rfLoops = readLoops(root, "rf", names);
+  std::vector<StatedTile> stated;
+  f.mapping.dramLoops = readLoops(root, "dram", names, 0, stated);
+  f.mapping.glbLoops = readLoops(root, "glb", names, 1, stated);
+  f.mapping.spatialLoops = readSpatial(root, names, stated);
+  f.mapping.rfLoops = readLoops(root, "rf", names, 3, stated);
+  // A stated tile must be the one the bounds imply (validateMapping later checks that the
+  // tiles cover the layer): a file that says 7 where the loops inside make 8 is refused.
+  if (!stated.empty()) {
+    const std::array<std::vector<std::int64_t>, 4> tiles = nominalTiles(f.mapping);
+    for (const StatedTile& s : stated) {
+      const std::int64_t implied = tiles[s.level][s.index];
+      if (s.tile != implied) {
+        s.pos.failExpected(std::to_string(implied) +
+                               " (the product of the bounds of the loops inside it over its dim)",
+                           nlohmann::json(s.tile));
+      }
+    }
+  }
   f.mapping.glbKeeps = readKeeps(root, "glb_keeps");
   f.mapping.rfKeeps = readKeeps(root, "rf_keeps");
   return f;
@@ -121,17 +177,20 @@ MappingFile readMappingFile(const std::string& path) {
 
 nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const std::string& layer,
                              const std::string& label) {
+  const std::array<std::vector<std::int64_t>, 4> tiles = nominalTiles(m);
   nlohmann::json spatial = nlohmann::json::array();
-  for (const SpatialLoop& l : m.spatialLoops) {
-    spatial.push_back(
-        {{"dim", std::string(shape.name(l.dim))}, {"bound", l.bound}, {"axis", axisName(l.axis)}});
+  for (std::size_t i = 0; i < m.spatialLoops.size(); ++i) {
+    const SpatialLoop& l = m.spatialLoops[i];
+    nlohmann::json j = loopToJson(shape, m, l.dim, l.bound, tiles[2][i]);
+    j["axis"] = axisName(l.axis);
+    spatial.push_back(std::move(j));
   }
   return {{"layer", layer},
           {"dataflow", label},
-          {"dram", loopsToJson(shape, m.dramLoops)},
-          {"glb", loopsToJson(shape, m.glbLoops)},
+          {"dram", loopsToJson(shape, m, m.dramLoops, tiles[0])},
+          {"glb", loopsToJson(shape, m, m.glbLoops, tiles[1])},
           {"spatial", spatial},
-          {"rf", loopsToJson(shape, m.rfLoops)},
+          {"rf", loopsToJson(shape, m, m.rfLoops, tiles[3])},
           {"glb_keeps", keepsToJson(m.glbKeeps)},
           {"rf_keeps", keepsToJson(m.rfKeeps)}};
 }

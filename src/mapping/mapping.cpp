@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "mapping/ragged_nest.hpp"
+#include "mapping/tile_math.hpp"
+
 namespace dfsim {
 
 namespace {
@@ -38,6 +41,20 @@ const char* axisName(Axis a) {
 std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
   std::ostringstream os;
   int depth = 0;
+  // Per dimension, the product of the bounds not yet printed (the tile of the next loop over
+  // it is this product divided by that loop's bound) and whether its tiling is ragged.
+  DimExtents rest;
+  rest.fill(1);
+  auto note = [&](Dim d, std::int64_t bound) {
+    rest[idx(d)] /= bound;
+    if (!isRaggedDim(shape, m, d)) return std::string();
+    return " tiles of " + std::to_string(rest[idx(d)]) + ", the last one clipped to " +
+           std::string(shape.name(d)) + "=" + std::to_string(shape.size(d));
+  };
+  for (const Loop& l : m.dramLoops) rest[idx(l.dim)] *= l.bound;
+  for (const Loop& l : m.glbLoops) rest[idx(l.dim)] *= l.bound;
+  for (const SpatialLoop& l : m.spatialLoops) rest[idx(l.dim)] *= l.bound;
+  for (const Loop& l : m.rfLoops) rest[idx(l.dim)] *= l.bound;
   auto keeps = [](const PerTensor<bool>& k) {
     std::string s;
     for (Tensor t : kAllTensors) {
@@ -50,7 +67,7 @@ std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
     for (const Loop& l : loops) {
       if (l.bound == 1) continue;
       os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| for " << shape.name(l.dim)
-         << " in [0:" << l.bound << ")\n";
+         << " in [0:" << l.bound << ")" << note(l.dim, l.bound) << "\n";
       ++depth;
     }
   };
@@ -59,7 +76,7 @@ std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
   for (const SpatialLoop& l : m.spatialLoops) {
     if (l.bound == 1) continue;
     os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| par " << shape.name(l.dim)
-       << " in [0:" << l.bound << ") across " << axisName(l.axis) << "\n";
+       << " in [0:" << l.bound << ") across " << axisName(l.axis) << note(l.dim, l.bound) << "\n";
     ++depth;
   }
   temporal("RF", m.rfLoops, keeps(m.rfKeeps));

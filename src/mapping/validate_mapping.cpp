@@ -1,5 +1,7 @@
 #include "mapping/validate_mapping.hpp"
 
+#include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 
@@ -7,6 +9,7 @@
 #include "common/cycle.hpp"
 #include "common/errors.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -28,9 +31,13 @@ void checkCapacity(const ProblemShape& shape, const ArchSpec& arch, const Mappin
   const std::vector<StoragePartition>& parts =
       level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
   const PerTensor<bool>& keeps = level == Level::Rf ? m.rfKeeps : m.glbKeeps;
-  const DimExtents inner =
-      level == Level::Rf ? extentsOf(m.rfLoops)
+  DimExtents inner = level == Level::Rf
+                         ? extentsOf(m.rfLoops)
                          : withSpatial(m.spatialLoops, extentsOf(concat(m.glbLoops, m.rfLoops)));
+  // The largest tile: a ragged nest's tile is the nominal one clipped to the layer.
+  for (std::size_t i = 0; i < shape.numDims(); ++i) {
+    inner[i] = std::min(inner[i], shape.size(ProblemShape::dimAt(i)));
+  }
   const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
   for (const StoragePartition& p : parts) {
     std::int64_t need = 0;
@@ -62,7 +69,7 @@ void checkCycleBound(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                     " could pass the limit of 2^62 cycles; expected smaller latencies");
 }
 
-/// Appends to `product` the bounds of `loops` (found at mapping.<key>[i].bound), refusing a
+/// Multiplies into `product` the bounds of `loops` (found at mapping.<key>[i].bound), refusing a
 /// bound below 1 and a running product per dimension that passes 2^63.
 template <typename L>
 void multiplyBounds(const ProblemShape& shape, const std::vector<L>& loops, const char* key,
@@ -85,6 +92,58 @@ void multiplyBounds(const ProblemShape& shape, const std::vector<L>& loops, cons
   }
 }
 
+/// The ragged-tile rules (README "Ragged tiles"), per dimension d of size N: the loops over d
+/// cover it (the outermost one's bound times its tile, the product of the bounds inside it over
+/// d, is at least N); no loop has an iteration that always lies beyond the edge ((bound - 1) *
+/// tile < N); the RF loops' extent over d divides N (a ragged edge falls at the array or above,
+/// never inside a PE's RF tile); and at most kMaxLoopsPerDim loops over d have a bound above 1.
+void checkRaggedTiles(const ProblemShape& shape, const Mapping& m, const DimExtents& rfExtent,
+                      const std::string& context) {
+  const NestLoops nest = NestLoops::of(m);
+  std::array<std::size_t, kMaxDims> loopsOver{};
+  for (std::size_t j = 0; j < nest.loops.size(); ++j) {
+    const NestLoop& l = nest.loops[j];
+    const std::string dim(shape.name(l.dim));
+    const std::int64_t n = shape.size(l.dim);
+    if (l.bound > 1 && ++loopsOver[idx(l.dim)] > kMaxLoopsPerDim) {
+      fail(context, "more than " + std::to_string(kMaxLoopsPerDim) + " loops over " + dim +
+                        " with a bound above 1");
+    }
+    // No overflow: tile * bound is a running product multiplyBounds checked.
+    if ((l.bound - 1) * l.tile >= n) {
+      const std::string where = j < nest.glb       ? "dram[" + std::to_string(j)
+                                : j < nest.spatial ? "glb[" + std::to_string(j - nest.glb)
+                                : j < nest.rf      ? "spatial[" + std::to_string(j - nest.spatial)
+                                                   : "rf[" + std::to_string(j - nest.rf);
+      fail(context, "mapping." + where + "]: a loop over " + dim + " of bound " +
+                        std::to_string(l.bound) + " with tiles of " + std::to_string(l.tile) +
+                        " starts its last iteration at " + std::to_string((l.bound - 1) * l.tile) +
+                        ", beyond the layer's " + dim + " of " + std::to_string(n) +
+                        "; expected a bound of at most " +
+                        std::to_string((n + l.tile - 1) / l.tile));
+    }
+  }
+  for (std::size_t i = 0; i < shape.numDims(); ++i) {
+    const Dim d = ProblemShape::dimAt(i);
+    const std::string dim(shape.name(d));
+    std::int64_t covered = 1;
+    for (const NestLoop& l : nest.loops) {
+      if (l.dim == d) covered *= l.bound;
+    }
+    if (covered < shape.size(d)) {
+      fail(context, "loop bounds over " + dim + " multiply to " + std::to_string(covered) +
+                        ", expected " + std::to_string(shape.size(d)) + " (the layer's " + dim +
+                        ", or a little more with a ragged last tile)");
+    }
+    if (shape.size(d) % rfExtent[i] != 0) {
+      fail(context, "the rf loops over " + dim + " cover " + std::to_string(rfExtent[i]) +
+                        ", which does not divide the layer's " + dim + " of " +
+                        std::to_string(shape.size(d)) +
+                        "; expected a divisor (a ragged last tile may fall at the array or "
+                        "above, not inside a PE's RF tile)");
+    }
+  }
+}
 }  // namespace
 
 /// An upper bound on the cycles a simulation of `m` can take, or nullopt when the bound itself
@@ -124,20 +183,25 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
   multiplyBounds(shape, m.glbLoops, "glb", product, context);
   multiplyBounds(shape, m.spatialLoops, "spatial", product, context);
   multiplyBounds(shape, m.rfLoops, "rf", product, context);
-  for (std::size_t i = 0; i < kMaxDims; ++i) {
-    const Dim d = ProblemShape::dimAt(i);
-    const std::int64_t want = i < shape.numDims() ? shape.size(d) : 1;
-    if (product[i] == want) continue;
-    if (i >= shape.numDims()) fail(context, "loops over a dimension the layer does not have");
-    fail(context, "loop bounds over " + std::string(shape.name(d)) + " multiply to " +
-                      std::to_string(product[i]) + ", expected " + std::to_string(want) +
-                      " (the layer's " + std::string(shape.name(d)) + ")");
+  const DimExtents rfExtent = extentsOf(m.rfLoops);  // a part of `product`: no overflow
+  for (std::size_t i = shape.numDims(); i < kMaxDims; ++i) {
+    if (product[i] != 1) fail(context, "loops over a dimension the layer does not have");
   }
-  // From here on every bound is >= 1 and the bounds over each dimension d multiply to
-  // shape.size(d), so any product of bounds (a tile extent, a spatial extent, a count of visits
-  // or of array steps) is at most the product of all of them, the layer's MACs, which the
-  // network reader keeps at most 2^40: the plain products below and in tile_math, the analytic
-  // model and the simulator cannot overflow.
+  checkRaggedTiles(shape, m, rfExtent, context);
+  // From here on every bound is >= 1 and the bounds over each dimension d multiply to at least
+  // shape.size(d). The padded nest (every loop at its full bound) is checked to hold at most
+  // 2^60 points: any product of bounds (a tile extent, a spatial extent, a count of visits or
+  // of array steps, a tile's words times its visits) is at most that, so the plain products
+  // and the sums of up to three of them below and in tile_math, the analytic model and the
+  // simulator cannot overflow.
+  std::optional<std::int64_t> points = 1;
+  for (std::size_t i = 0; i < shape.numDims(); ++i) points = mulOpt(points, product[i]);
+  if (!points || *points > (std::int64_t{1} << 60)) {
+    fail(context, "the loop bounds multiply to more than 2^60 (ragged tiles padding the layer's " +
+                      std::to_string(layer.macs()) +
+                      " MACs too much); expected bounds whose "
+                      "products over each dimension stay close to its size");
+  }
   if (m.spatialExtent(Axis::Rows) > arch.rows) {
     fail(context, "spatial loops use " + std::to_string(m.spatialExtent(Axis::Rows)) +
                       " rows, the array has " + std::to_string(arch.rows));
