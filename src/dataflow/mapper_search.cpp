@@ -11,6 +11,7 @@
 #include "dataflow/default_mapper.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -55,8 +56,8 @@ DimExtents fullSizes(const ProblemShape& shape) {
   return full;
 }
 
-/// estimateCycles with the layer's sizes `full` given.
-double cycleEstimate(const DimExtents& full, const ArchSpec& arch, const Mapping& m,
+/// estimateCycles with the layer's shape given.
+double cycleEstimate(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
                      const AccessCounts& c) {
   auto at = [&](std::int64_t words, std::int64_t perCycle) {
     return perCycle == kUnlimited ? 0.0
@@ -75,7 +76,7 @@ double cycleEstimate(const DimExtents& full, const ArchSpec& arch, const Mapping
   const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
   // Empty array steps (beyond a ragged edge) take no time; every active PE runs every RF
   // iteration (the RF tile divides each dimension).
-  const double compute = static_cast<double>(nonEmptyArraySteps(m, full) * m.rfIterations());
+  const double compute = static_cast<double>(nonEmptySteps(shape, m) * m.rfIterations());
   const double dramCycles = at(dram * bytesPerWord, arch.dram.bytesPerCycle);
   const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
                                     at(glbWrites, arch.glb.writeWordsPerCycle));
@@ -313,7 +314,7 @@ class Searcher {
   void consider(const Mapping& m, Scored& best) {
     ++stats_.tried;
     const AccessCounts counts = analyticCounts(shape_, arch_, m);
-    const double cycles = cycleEstimate(full_, arch_, m, counts);
+    const double cycles = cycleEstimate(shape_, arch_, m, counts);
     const double energy =
         computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
     double score = energy;
@@ -373,7 +374,7 @@ bool parseObjective(std::string_view s, Objective& out) {
 
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& c) {
-  return cycleEstimate(fullSizes(layer.shape()), arch, m, c);
+  return cycleEstimate(layer.shape(), arch, m, c);
 }
 
 SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,

@@ -51,11 +51,4 @@ bool spatialLegal(const std::vector<SpatialLoop>& spatial, const DimExtents& rfE
   return true;
 }
 
-std::int64_t nonEmptyArraySteps(const Mapping& m, const DimExtents& full) {
-  const DimExtents array = withSpatial(m.spatialLoops, extentsOf(m.rfLoops));
-  std::int64_t steps = 1;
-  for (std::size_t i = 0; i < full.size(); ++i) steps *= ceilDiv(full[i], array[i]);
-  return steps;
-}
-
 }  // namespace dfsim

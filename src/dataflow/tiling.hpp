@@ -41,9 +41,4 @@ std::vector<std::int64_t> splitFactors(std::int64_t n, std::int64_t limit, Tilin
 bool spatialLegal(const std::vector<SpatialLoop>& spatial, const DimExtents& rfExt,
                   const DimExtents& full);
 
-/// The number of array steps of `m` that are not empty (README "Ragged tiles"): per dimension
-/// the ceil of its size over the array's extent in it, multiplied over the dimensions; equals
-/// arraySteps() for a perfectly factorised mapping. `full` holds the layer's sizes.
-std::int64_t nonEmptyArraySteps(const Mapping& m, const DimExtents& full);
-
 }  // namespace dfsim
