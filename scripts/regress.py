@@ -15,7 +15,12 @@ counted as differences unless --strict), and exits 0 when every figure of the ba
 1 when anything differs or a run fails on one side only (a run refused by both sides with the
 same message counts as equal).
 
+`--new-args="ARGS"` gives the new side's `dfsim run` extra arguments (e.g. `--new-args="--tiling
+perfect"`: a change that adds a default-on feature is compared with it switched off);
+they reach scripts/compare's runs too, through a small wrapper script in the output folder.
+
 Usage: scripts/regress [--base REV] [--jobs N] [--out DIR] [--only REGEX] [--list] [--strict]
+                       [--new-args="ARGS"]
 Run from anywhere with Debian's interpreter; paths are relative to the repository root.
 """
 
@@ -24,6 +29,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -110,6 +116,20 @@ def build_new():
     if r.returncode != 0:
         sys.exit(f"regress: error: building build/dfsim failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
     return os.path.join(bld, "dfsim")
+
+
+def wrap_with_args(binary, extra, out):
+    """A script that runs `binary` with `extra` inserted after a `run` command (other commands
+    pass through), so that scripts/compare's runs get them too."""
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "dfsim-new")
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n"
+                f'if [ "$1" = run ]; then shift; exec {shlex.quote(binary)} run '
+                f'{" ".join(shlex.quote(x) for x in extra)} "$@"; fi\n'
+                f'exec {shlex.quote(binary)} "$@"\n')
+    os.chmod(path, 0o755)
+    return path
 
 
 def run_case(binary, args, out_dir):
@@ -218,6 +238,8 @@ def main(argv=None):
     ap.add_argument("--strict", action="store_true",
                     help="count keys only the new side writes as differences too")
     ap.add_argument("--no-compare", action="store_true", help="skip the scripts/compare run")
+    ap.add_argument("--new-args", default="", metavar="ARGS",
+                    help="extra `dfsim run` arguments for the new side only (shell words)")
     a = ap.parse_args(argv)
 
     todo = [(n, args) for n, args in cases() if re.search(a.only, n)]
@@ -232,6 +254,8 @@ def main(argv=None):
     base_bin, sha = build_base(a.base, os.path.join(ROOT, "build-regress"))
     new_bin = build_new()
     out = os.path.abspath(a.out)
+    if a.new_args:
+        new_bin = wrap_with_args(new_bin, shlex.split(a.new_args), out)
     sides = {"base": base_bin, "new": new_bin}
     registry = dataflow_registry.names(new_bin) if with_compare else ()
 

@@ -26,6 +26,11 @@ void ExtentHistogram::add(std::int64_t e, std::int64_t c) {
 }
 
 void ExtentHistogram::split(std::int64_t tile) {
+  if (kinds == 1 && extent[0] % tile == 0) {  // the common case: whole tiles only
+    count[0] *= extent[0] / tile;
+    extent[0] = tile;
+    return;
+  }
   const ExtentHistogram before = *this;
   kinds = 0;
   for (std::size_t k = 0; k < before.kinds; ++k) {
@@ -37,6 +42,10 @@ void ExtentHistogram::split(std::int64_t tile) {
 }
 
 void ExtentHistogram::firstOnly(std::int64_t tile) {
+  if (kinds == 1) {
+    if (extent[0] > tile) extent[0] = tile;
+    return;
+  }
   const ExtentHistogram before = *this;
   kinds = 0;
   for (std::size_t k = 0; k < before.kinds; ++k) {

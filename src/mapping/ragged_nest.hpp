@@ -12,13 +12,13 @@ namespace dfsim {
 
 /// Most loops over one dimension (of bound above 1) that a mapping may have; validateMapping
 /// refuses more. Bounds the extent histograms below (one more kind per loop at most).
-inline constexpr std::size_t kMaxLoopsPerDim = 15;
+inline constexpr std::size_t kMaxLoopsPerDim = 7;
 
 /// The tiles of one dimension at one point of a loop nest, as a histogram: `count[k]` tiles of
 /// extent `extent[k]` (distinct extents, at most kMaxLoopsPerDim + 1 of them). Plain value.
 struct ExtentHistogram {
-  std::array<std::int64_t, kMaxLoopsPerDim + 1> extent{};
-  std::array<std::int64_t, kMaxLoopsPerDim + 1> count{};
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> extent;  ///< entries [0, kinds) are set
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> count;   ///< entries [0, kinds) are set
   std::size_t kinds = 0;
 
   /// One tile of extent `n` (a whole dimension).
