@@ -395,7 +395,7 @@ TEST_CASE("dfsim run --dataflow takes a list, and --out writes the resolved conf
 
 TEST_CASE(
     "dfsim run --tiling: ragged (the default) spreads a 997-in, 31-out FC layer over at "
-    "least 150 of eyeriss's 168 PEs, perfect over 1; a bad kind is exit 2",
+    "least 150 of eyeriss's 168 PEs, perfect over 1, and a bad kind is exit 2",
     "[cli]") {
   const dfsim::test::TempDir scratch("tiling");
   const fs::path net = scratch.path() / "fc997.json";

@@ -180,7 +180,7 @@ TEST_CASE("print the perfect-tiling expectations (run by hand to regenerate the 
   for (const std::string& line : digestLines(Tiling::Perfect)) std::cout << line << "\n";
 }
 
-TEST_CASE("tiling perfect never builds a ragged loop; tiling ragged does, on prime dims",
+TEST_CASE("tiling perfect never builds a ragged loop, tiling ragged does, on prime dims",
           "[mapper][tiling]") {
   const EnergyTable table;
   int ragged = 0;
