@@ -186,3 +186,32 @@ TEST_CASE("makeBufferPolicy gives today's whole-tile policy", "[sim][policy]") {
   const std::unique_ptr<BufferPolicy> p = makeBufferPolicy(spec(2, 2));
   REQUIRE(dynamic_cast<WholeTilePolicy*>(p.get()) != nullptr);
 }
+
+TEST_CASE("whole-tile policy, ragged: the prefetch skips tiles beyond the edge", "[sim][policy]") {
+  // DRAM P(2) of 2 wide, DRAM M(2), DRAM P(2) of 1 wide over P = 3: the tiles with both P loops
+  // at 1 start at P = 3, beyond the edge (empty); then GLB C(2).
+  BoundarySpec s = spec(3, 2);
+  s.loops = {{kP, 2, 2, true}, {kM, 2, 1, true}, {kP, 2, 1, true}, {kC, 2, 1, false}};
+  s.sizes[idx(kP)] = 3;
+  s.sizes[idx(kM)] = 2;
+  s.sizes[idx(kC)] = 2;
+  WholeTilePolicy p(s);
+  for (Tensor t : kAllTensors) p.onChange(t, true);
+  const std::vector<std::int64_t>* next = nullptr;
+  PerTensor<int> slot{};
+  // From (0, 0, 0) the next tile is (0, 0, 1): only the inner P moved (inputs).
+  REQUIRE(p.planPrefetch(0, true, {0, 0, 0, 0}, next, slot));
+  CHECK(*next == std::vector<std::int64_t>{0, 0, 1, 0});
+  CHECK(slot[Tensor::Weights] == -1);
+  CHECK(slot[Tensor::Inputs] == 1);
+  // From (1, 0, 0): (1, 0, 1) is empty; the next tile is (1, 1, 0), reached by a carry at M
+  // with the inner P wrapping: weights and inputs both change.
+  REQUIRE(p.planPrefetch(1, false, {1, 0, 0, 0}, next, slot));
+  CHECK(*next == std::vector<std::int64_t>{1, 1, 0, 0});
+  CHECK(slot[Tensor::Weights] == 1);
+  CHECK(slot[Tensor::Inputs] == 1);
+  // From (1, 1, 0) only the empty (1, 1, 1) is left: nothing to prefetch.
+  CHECK_FALSE(p.planPrefetch(1, false, {1, 1, 0, 0}, next, slot));
+  CHECK(slot[Tensor::Weights] == -1);
+  CHECK(slot[Tensor::Inputs] == -1);
+}

@@ -315,6 +315,36 @@ TEST_CASE("a mapping written by --out runs again with --mapping and gives identi
         dfsim::test::readFile(fs::path(second) / "mappings" / "conv2.rs.json"));
 }
 
+TEST_CASE("a ragged mapping file runs, passes --check and is written back with its tiles",
+          "[cli][ragged]") {
+  const dfsim::test::TempDir scratch("raggedmapping");
+  const fs::path file = scratch.path() / "m.json";
+  // 4 filters over 3 array rows: 2 tiles of 3, the last 1 (one row idles in the second step).
+  std::ofstream(file) << R"({"layer": "conv", "dataflow": "ragged",
+    "dram": [{"dim": "M", "bound": 2, "tile": 3}, {"dim": "C", "bound": 2},
+             {"dim": "P", "bound": 4}, {"dim": "R", "bound": 3}],
+    "spatial": [{"dim": "M", "bound": 3, "axis": "rows"}, {"dim": "Q", "bound": 4, "axis": "cols"}],
+    "rf": [{"dim": "S", "bound": 3}],
+    "glb_keeps": ["weights", "inputs", "outputs"], "rf_keeps": ["weights", "inputs", "outputs"]})";
+  const std::string out = (scratch.path() / "r").string();
+  const Outcome o = runDfsim(
+      "run --arch configs/arch/tiny_4x4.json --network models/tiny_conv.json --check -q "
+      "--mapping '" +
+      file.string() + "' --out '" + out + "'");
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  const auto stats = nlohmann::json::parse(dfsim::test::readFile(fs::path(out) / "stats.json"));
+  REQUIRE(stats["layers"].size() == 1);
+  CHECK(stats["layers"][0]["check"] == "passed");
+  CHECK(stats["layers"][0]["macs"] == 1152);
+  CHECK(stats["layers"][0]["active_pes"] == 12);
+  const auto written =
+      nlohmann::json::parse(dfsim::test::readFile(fs::path(out) / "mappings" / "conv.ragged.json"));
+  CHECK(written["dram"][0]["tile"] == 3);
+  CHECK(contains(dfsim::test::readFile(fs::path(out) / "mappings" / "conv.ragged.txt"),
+                 "tiles of 3, the last one clipped to M=4"));
+}
+
 TEST_CASE("a bad mapping file is refused with exit 2 before simulating", "[cli]") {
   const dfsim::test::TempDir scratch("badmapping");
   const fs::path file = scratch.path() / "m.json";

@@ -3,8 +3,10 @@
 The ERT lists, per component, the energy of each action (pJ). Each component is priced on its
 own: its leaf name gives its dfsim level and tensor (accelergy_map.py), so Eyeriss's ifmap,
 weights and psum scratchpads price the RF's inputs, weights and outputs apart. A component
-named for no tensor prices every tensor of its level that has no component of its own. The
-output's `notes` says which entry made each number.
+named for no tensor prices every tensor of its level that has no component of its own. A
+tensor's own GLB-named component with more instances than the one level-wide GLB prices that
+tensor's RF when it has no RF component (_promote: simba_like's PE buffers). The output's
+`notes` says which entry made each number.
 
 Refused (exit 2, naming the component): a component whose name tells no level or two tensors,
 two components for one (level, tensor), a component left pricing nothing, a dfsim action with
@@ -151,7 +153,8 @@ def slots():
 
 
 def resolve(path, ert, maps, ignore=()):
-    """({key: (mean energy, [source strings])} for every slot, [left-out notes])."""
+    """({key: (mean energy, [source strings])} for every slot, [left-out notes], [notes on
+    components moved to the RF by _promote])."""
     mapped = {c for targets in maps.values() for name, _, _ in targets for c in _find(ert, name)}
     ignored = set()
     for name in ignore:
@@ -181,6 +184,7 @@ def resolve(path, ert, maps, ignore=()):
             raise InputError(path, f"component '{comp}': its name matches several tensors' "
                                    "patterns; place it with --map or leave it out with --ignore")
         auto[comp] = (level, tensor)
+    promoted = _promote(auto)
     used = {comp: [] for comp in auto}
     out = {}
     for key, level, tensor, action in slots():
@@ -222,12 +226,56 @@ def resolve(path, ert, maps, ignore=()):
     for comp, keys in used.items():
         if not keys and comp not in mapped:
             level, tensor = auto[comp]
+            owners = {t: [c for c, lt in auto.items() if lt == (level, t)] for t in TENSORS}
+            owned = ", ".join(f"{t}: {leaf(o[0])}" for t, o in owners.items() if len(o) == 1)
+            actions = LEVEL_ACTIONS[level]
+            example = next((t for t in TENSORS if len(owners[t]) == 1), TENSORS[0])
+            option = " ".join(
+                f"--map {level}.{example}.{a}={leaf(comp)}:"
+                + next((n for n in ACTIONS[f'{level}.{a}'] if n in ert[comp]), "ACTION")
+                for a in actions)
             raise InputError(path, f"component '{comp}' ({level}"
                                    f"{'.' + tensor if tensor else ''}) would price nothing: every "
-                                   f"tensor at {level} has a component of its own or a --map; "
-                                   f"leave it out with --ignore {leaf(comp)} or place it with "
-                                   "--map")
-    return out, left_out
+                                   f"tensor at {level} has a component of its own or a --map "
+                                   f"({owned or 'by --map'}), so it is a second {level}-level "
+                                   f"storage and dfsim has one {level} per tensor (pricing one "
+                                   "of the two would leave the other's accesses out); leave it "
+                                   f"out with --ignore {leaf(comp)}, or price a tensor by it "
+                                   f"instead, e.g. {option}"
+                                   + (f" --ignore {leaf(owners[example][0])}"
+                                      if len(owners[example]) == 1 else ""))
+    return out, left_out, promoted
+
+
+def instances(name):
+    """How many instances a component name's `[lo..hi]` ranges give (1 without ranges)."""
+    count = 1
+    for lo, hi in re.findall(r"\[(\d+)\.\.(\d+)\]", str(name)):
+        count *= int(hi) - int(lo) + 1
+    return count
+
+
+def _promote(auto):
+    """Moves a per-tensor GLB-named component to the RF when its tensor has no RF component,
+    a level-wide GLB component remains for that tensor and the moved one has more instances
+    than that GLB (it sits inside the PE array: simba_like's PEInputBuffer[1..16] beside
+    GlobalBuffer[1..1]). Changes `auto` in place; returns the notes saying so."""
+    notes = []
+    for t in TENSORS:
+        if any(lt in (("rf", t), ("rf", None)) for lt in auto.values()):
+            continue
+        specific = [c for c, lt in auto.items() if lt == ("glb", t)]
+        general = [c for c, lt in auto.items() if lt == ("glb", None)]
+        if len(specific) != 1 or len(general) != 1:
+            continue
+        comp, glb = specific[0], general[0]
+        if instances(comp) <= instances(glb):
+            continue
+        auto[comp] = ("rf", t)
+        notes.append(f"{comp} prices rf.{t}: {t} has no RF component and it has more instances "
+                     f"({instances(comp)}) than the GLB {glb} ({instances(glb)}), which prices "
+                     f"glb.{t}")
+    return notes
 
 
 def _level_doc(values, level):
@@ -261,13 +309,14 @@ def _notes_parts(costs, access_words):
 
 def convert(path, maps, access_words, word_bits, name=None, ignore=()):
     ert = load_ert(path)
-    costs, left_out = resolve(path, ert, maps, ignore)
+    costs, left_out, promoted = resolve(path, ert, maps, ignore)
     values = {}
     for key, level, _, _ in slots():
         mean = costs[key][0]
         divide = access_words.get(level, 1) if level != "mac" else 1
         values[key] = round(mean / divide, 12)
     parts = _notes_parts(costs, access_words)
+    parts += promoted
     if left_out:
         parts.append("Left out: " + "; ".join(left_out))
     notes = (f"Converted by scripts/import_accelergy_ert from {os.path.basename(path)} (pJ per "
@@ -326,6 +375,8 @@ def main(argv=None):
                "an action with several argument sets is priced by the one whose arguments are "
                "all 1\n"
                "an ERT without network components prices the NoC 0\n"
+               "a tensor's own buffer with more instances than the one GLB prices its RF when "
+               "it has no RF component\n"
                "example:\n  import_accelergy_ert timeloop-mapper.ERT.yaml --access-words glb=4 "
                "--access-words dram=4 > eyeriss_pj.json\n"
                "exit status: 0 success, 2 bad input (one line on stderr)",

@@ -22,7 +22,6 @@
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
 #include "io/readers.hpp"
-#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 #include "mapping/validate_mapping.hpp"
 #include "report/layer_stats.hpp"
@@ -471,12 +470,6 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                        ", got \"" + f.layer + "\"");
     }
     validateMapping(*it, arch, f.mapping, path);
-    // Interim step of issue 13: the analytic side knows ragged tiles, the simulator not yet.
-    if (hasRaggedTiles(it->shape(), f.mapping)) {
-      throw InputError(path +
-                       ": a ragged tiling (loop bounds over a dimension multiplying to "
-                       "more than its size) validates but is not simulated yet");
-    }
     const bool selected = std::find(layers.begin(), layers.end(), &*it) != layers.end();
     checkMappingLabel(f, path, selected, dataflows, mappingFiles, req.mappingPaths);
     mappingFiles.push_back(std::move(f));

@@ -2,6 +2,7 @@
 #include "io/mapping_io.hpp"
 
 #include <array>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,8 @@ struct DimNames {
 };
 
 /// A loop's optional "tile" (the extent of one of its iterations, stated for a reader): where
-/// it sits and what it says, checked once every loop is read.
+/// it sits and what it says, checked once every loop is read. Any positive 64-bit value reads
+/// (the writer states what the bounds imply, even for bounds validation will refuse).
 struct StatedTile {
   std::size_t level = 0;  ///< 0 dram, 1 glb, 2 spatial, 3 rf
   std::size_t index = 0;
@@ -48,7 +50,9 @@ std::vector<Loop> readLoops(const StrictObject& root, const std::string& key, co
     loops.push_back({names.read(loop.require("dim", names.expected), loop.pos("dim")),
                      loop.getInt("bound", positiveInt())});
     if (loop.has("tile")) {
-      tiles.push_back({level, i, loop.getInt("tile", positiveInt()), loop.pos("tile")});
+      tiles.push_back({level, i,
+                       loop.getInt("tile", intInRange(1, std::numeric_limits<std::int64_t>::max())),
+                       loop.pos("tile")});
     }
   }
   return loops;
@@ -67,7 +71,9 @@ std::vector<SpatialLoop> readSpatial(const StrictObject& root, const DimNames& n
     l.dim = names.read(loop.require("dim", names.expected), loop.pos("dim"));
     l.bound = loop.getInt("bound", positiveInt());
     if (loop.has("tile")) {
-      tiles.push_back({2, i, loop.getInt("tile", positiveInt()), loop.pos("tile")});
+      tiles.push_back({2, i,
+                       loop.getInt("tile", intInRange(1, std::numeric_limits<std::int64_t>::max())),
+                       loop.pos("tile")});
     }
     const std::string axis = loop.getString("axis");
     if (axis == "rows") {

@@ -1,6 +1,9 @@
 #include "mapping/mapping.hpp"
 
+#include <limits>
 #include <sstream>
+
+#include "common/checked_math.hpp"
 
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
@@ -51,10 +54,14 @@ std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
     return " tiles of " + std::to_string(rest[idx(d)]) + ", the last one clipped to " +
            std::string(shape.name(d)) + "=" + std::to_string(shape.size(d));
   };
-  for (const Loop& l : m.dramLoops) rest[idx(l.dim)] *= l.bound;
-  for (const Loop& l : m.glbLoops) rest[idx(l.dim)] *= l.bound;
-  for (const SpatialLoop& l : m.spatialLoops) rest[idx(l.dim)] *= l.bound;
-  for (const Loop& l : m.rfLoops) rest[idx(l.dim)] *= l.bound;
+  // Saturating products: a mapping may be rendered before validation refuses it.
+  const auto grow = [&](Dim d, std::int64_t b) {
+    rest[idx(d)] = checkedMul(rest[idx(d)], b).value_or(std::numeric_limits<std::int64_t>::max());
+  };
+  for (const Loop& l : m.dramLoops) grow(l.dim, l.bound);
+  for (const Loop& l : m.glbLoops) grow(l.dim, l.bound);
+  for (const SpatialLoop& l : m.spatialLoops) grow(l.dim, l.bound);
+  for (const Loop& l : m.rfLoops) grow(l.dim, l.bound);
   auto keeps = [](const PerTensor<bool>& k) {
     std::string s;
     for (Tensor t : kAllTensors) {

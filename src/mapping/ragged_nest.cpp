@@ -1,5 +1,9 @@
 #include "mapping/ragged_nest.hpp"
 
+#include <limits>
+#include <optional>
+
+#include "common/checked_math.hpp"
 #include "common/errors.hpp"
 
 namespace dfsim {
@@ -75,7 +79,10 @@ NestLoops NestLoops::of(const Mapping& m) {
   for (std::size_t i = n.loops.size(); i-- > 0;) {
     NestLoop& l = n.loops[i];
     l.tile = inner[idx(l.dim)];
-    inner[idx(l.dim)] *= l.bound;
+    // Saturating: the mapping readers and writers list tiles before validation, which refuses
+    // bounds whose products pass 2^63.
+    inner[idx(l.dim)] =
+        checkedMul(inner[idx(l.dim)], l.bound).value_or(std::numeric_limits<std::int64_t>::max());
   }
   return n;
 }
@@ -95,11 +102,11 @@ std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m) {
 }
 
 bool isRaggedDim(const ProblemShape& shape, const Mapping& m, Dim d) {
-  std::int64_t product = 1;
-  for (const Loop& l : m.dramLoops) product *= l.dim == d ? l.bound : 1;
-  for (const Loop& l : m.glbLoops) product *= l.dim == d ? l.bound : 1;
-  for (const SpatialLoop& l : m.spatialLoops) product *= l.dim == d ? l.bound : 1;
-  for (const Loop& l : m.rfLoops) product *= l.dim == d ? l.bound : 1;
+  std::optional<std::int64_t> product = 1;  // nullopt: past 2^63, certainly not the size
+  for (const Loop& l : m.dramLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const Loop& l : m.glbLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const SpatialLoop& l : m.spatialLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
+  for (const Loop& l : m.rfLoops) product = mulOpt(product, l.dim == d ? l.bound : 1);
   return product != shape.size(d);
 }
 

@@ -53,7 +53,8 @@ struct NestLoops {
   std::size_t spatial = 0;
   std::size_t rf = 0;
 
-  /// The loops of `m` (products of bounds: `m` passed validateMapping's bound checks).
+  /// The loops of `m`; a tile whose product of bounds passes 2^63 (a mapping validation would
+  /// refuse) is 2^63 - 1.
   static NestLoops of(const Mapping& m);
 };
 
@@ -63,7 +64,7 @@ struct NestLoops {
 std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m);
 
 /// Whether `m` tiles dimension `d` of `shape` raggedly (the bounds of its loops over d multiply
-/// to more than its size).
+/// to more than its size; also true, without overflow, for any product other than the size).
 bool isRaggedDim(const ProblemShape& shape, const Mapping& m, Dim d);
 
 /// Whether some dimension of `shape` is tiled raggedly by `m` (the bounds of its loops multiply

@@ -9,7 +9,13 @@ ArrayNoc::ArrayNoc(const sc_core::sc_module_name& name, const ArchSpec& arch, bo
       multicast_(arch.noc.multicast),
       functional_(functional),
       port_(static_cast<std::uint64_t>(arch.noc.wordsPerCycle),
-            static_cast<std::uint64_t>(arch.noc.hopLatencyCycles)) {}
+            static_cast<std::uint64_t>(arch.noc.hopLatencyCycles)) {
+  reserveStepKinds(1);
+}
+
+void ArrayNoc::reserveStepKinds(std::size_t kinds) {
+  memo_.assign(kMemosPerKind * kinds, Memo{});
+}
 
 ArrayNoc::Plan ArrayNoc::makePlan(const BoxShape& rfShape, const BoxShape& parentShape) {
   Plan plan;
@@ -35,15 +41,16 @@ void ArrayNoc::newRound(std::size_t size) {
 
 std::int64_t ArrayNoc::fill(Tensor t, Route route, const Plan& plan, const TileBuffer& parent,
                             ReadWrite& parentCounts, PeArray& pes,
-                            const std::vector<std::int64_t>& peBase) {
-  const auto delivered = static_cast<std::int64_t>(plan.size()) * pes.pes();
-  Memo& m = memo(t, route, kFill);
+                            const std::vector<std::int64_t>& peBase, const StepKind& kind) {
+  const auto delivered =
+      static_cast<std::int64_t>(plan.size()) * static_cast<std::int64_t>(kind.pes.size());
+  Memo& m = memo(t, route, kFill, kind);
   std::int64_t parentReads = 0;
   if (!functional_ && m.known) {
     parentReads = m.parentWords;
   } else {
     newRound(parent.data.size());
-    for (std::int64_t pe = 0; pe < pes.pes(); ++pe) {
+    for (std::int64_t pe : kind.pes) {
       std::int32_t* dst = pes.rf(t, pe);
       const std::int64_t base = peBase[static_cast<std::size_t>(pe)];
       for (const auto& [local, delta] : plan) {
@@ -62,9 +69,10 @@ std::int64_t ArrayNoc::fill(Tensor t, Route route, const Plan& plan, const TileB
 }
 
 std::int64_t ArrayNoc::replayFills(Tensor t, Route route, std::int64_t times,
-                                   std::int64_t wordsPerPe, ReadWrite& parentCounts, PeArray& pes) {
-  const std::int64_t parentReads = memo(t, route, kFill).parentWords * times;
-  const std::int64_t delivered = wordsPerPe * pes.pes() * times;
+                                   std::int64_t wordsPerPe, ReadWrite& parentCounts, PeArray& pes,
+                                   const StepKind& kind) {
+  const std::int64_t parentReads = memo(t, route, kFill, kind).parentWords * times;
+  const std::int64_t delivered = wordsPerPe * static_cast<std::int64_t>(kind.pes.size()) * times;
   parentCounts.reads += parentReads;
   counts_[t].reads += delivered;
   if (pes.keeps(t)) pes.countsOf(t).writes += delivered;
@@ -73,9 +81,9 @@ std::int64_t ArrayNoc::replayFills(Tensor t, Route route, std::int64_t times,
 
 std::int64_t ArrayNoc::fillPartials(Route route, const Plan& plan, const TileBuffer& parent,
                                     ReadWrite& parentCounts, PeArray& pes,
-                                    const std::vector<std::int64_t>& peBase) {
+                                    const std::vector<std::int64_t>& peBase, const StepKind& kind) {
   const Tensor t = Tensor::Outputs;
-  Memo& m = memo(t, route, kPartials);
+  Memo& m = memo(t, route, kPartials, kind);
   std::int64_t returned = 0;
   if (!functional_ && m.known) {
     // A visited output tile was drained whole, so it holds partials everywhere or nowhere.
@@ -84,7 +92,7 @@ std::int64_t ArrayNoc::fillPartials(Route route, const Plan& plan, const TileBuf
   } else {
     newRound(parent.data.size());
     std::int64_t distinct = 0;
-    for (std::int64_t pe = 0; pe < pes.pes(); ++pe) {
+    for (std::int64_t pe : kind.pes) {
       std::int32_t* dst = pes.rf(t, pe);
       const std::int64_t base = peBase[static_cast<std::size_t>(pe)];
       for (const auto& [local, delta] : plan) {
@@ -113,10 +121,11 @@ std::int64_t ArrayNoc::fillPartials(Route route, const Plan& plan, const TileBuf
 
 std::int64_t ArrayNoc::drain(Route route, const Plan& plan, TileBuffer& parent,
                              ReadWrite& parentCounts, PeArray& pes,
-                             const std::vector<std::int64_t>& peBase) {
+                             const std::vector<std::int64_t>& peBase, const StepKind& kind) {
   const Tensor t = Tensor::Outputs;
-  Memo& m = memo(t, route, kDrain);
-  const auto sent = static_cast<std::int64_t>(plan.size()) * pes.pes();
+  Memo& m = memo(t, route, kDrain, kind);
+  const auto sent =
+      static_cast<std::int64_t>(plan.size()) * static_cast<std::int64_t>(kind.pes.size());
   const std::int64_t origin = peBase[0] + plan.front().second;
   std::int64_t written = 0;
   if (!functional_ && m.known) {
@@ -128,7 +137,7 @@ std::int64_t ArrayNoc::drain(Route route, const Plan& plan, TileBuffer& parent,
   } else {
     newRound(parent.data.size());
     m.distinctOffsets.clear();
-    for (std::int64_t pe = 0; pe < pes.pes(); ++pe) {
+    for (std::int64_t pe : kind.pes) {
       const std::int32_t* src = pes.rf(t, pe);
       const std::int64_t base = peBase[static_cast<std::size_t>(pe)];
       for (const auto& [local, delta] : plan) {

@@ -12,6 +12,7 @@
 #include "common/per_tensor.hpp"
 #include "sim/bandwidth_port.hpp"
 #include "sim/pe_array.hpp"
+#include "sim/step_kind.hpp"
 #include "sim/tile_buffer.hpp"
 
 namespace dfsim {
@@ -23,11 +24,16 @@ namespace dfsim {
 /// tensor: NoC reads are deliveries to PEs, NoC writes are words sent by PEs. Timing: a port of
 /// `noc.wordsPerCycle` distinct words per cycle with the hop latency.
 ///
+/// Every transfer runs over the PEs that work in its step (a StepKind: under a ragged mapping a
+/// PE beyond the problem's edge idles and gets, sends and counts nothing).
+///
 /// Fast mode (`functional` false): the first transfer of each kind (tensor x RF tile or latch x
-/// fill, partial return or drain) runs as above and records what it counted; later transfers of
-/// that kind count the same without moving values, and a drain only marks which parent words now
-/// hold partial sums. Tiles are uniform under a perfectly factorised mapping, so the counts are
-/// the same as in functional mode (a test checks it on every dataflow).
+/// fill, partial return or drain x step kind) runs as above and records what it counted; later
+/// transfers of that kind count the same without moving values, and a drain only marks which
+/// parent words now hold partial sums. Transfers of one kind move the same pattern of words (the
+/// step kind fixes the working PEs, the parent's pitch is that of its largest tile), so the
+/// counts are the same as in functional mode (a test checks it on every dataflow and on ragged
+/// mappings).
 class ArrayNoc : public sc_core::sc_module {
  public:
   /// Where a transfer goes in the PE: the RF tile, or the one-word operand latch.
@@ -43,36 +49,43 @@ class ArrayNoc : public sc_core::sc_module {
   static Plan makePlan(const BoxShape& rfShape, const BoxShape& parentShape);
   /// Sizes the marks for parents of up to `parentWords` words (allocation happens here, once).
   void reserveParent(std::int64_t parentWords);
+  /// Sizes the fast-mode memo for `kinds` step kinds (StepKind::id < kinds; default 1).
+  void reserveStepKinds(std::size_t kinds);
 
-  /// Fills every PE's RF tile or latch of `t` (weights or inputs) from `parent`; `peBase[pe]` is
-  /// the parent index of PE pe's tile origin. Bumps parent reads, NoC reads and RF writes (a
-  /// latch is not the RF: no RF count). Returns the words the parent read (the distinct words
-  /// when multicasting).
+  /// Fills the RF tile or latch of `t` (weights or inputs) of every PE working in `kind` from
+  /// `parent`; `peBase[pe]` is the parent index of PE pe's tile origin. Bumps parent reads, NoC
+  /// reads and RF writes (a latch is not the RF: no RF count). Returns the words the parent read
+  /// (the distinct words when multicasting).
   std::int64_t fill(Tensor t, Route route, const Plan& plan, const TileBuffer& parent,
-                    ReadWrite& parentCounts, PeArray& pes, const std::vector<std::int64_t>& peBase);
-  /// Fast mode, once `replaysAll(t, route)`: counts `times` fills of `t` like the first one.
-  /// Returns the parent reads.
+                    ReadWrite& parentCounts, PeArray& pes, const std::vector<std::int64_t>& peBase,
+                    const StepKind& kind);
+  /// Fast mode, once `replaysAll(t, route, kind)`: counts `times` fills of `t` like the first
+  /// one of `kind`. Returns the parent reads.
   std::int64_t replayFills(Tensor t, Route route, std::int64_t times, std::int64_t wordsPerPe,
-                           ReadWrite& parentCounts, PeArray& pes);
-  /// Starts a visit of the output tiles: each PE's psums start at zero, except that every word
-  /// the parent holds a partial sum for is returned to the first PE that needs it. Returns the
-  /// parent reads.
+                           ReadWrite& parentCounts, PeArray& pes, const StepKind& kind);
+  /// Starts a visit of the output tiles: the psums of each PE working in `kind` start at zero,
+  /// except that every word the parent holds a partial sum for is returned to the first PE that
+  /// needs it. Returns the parent reads.
   std::int64_t fillPartials(Route route, const Plan& plan, const TileBuffer& parent,
                             ReadWrite& parentCounts, PeArray& pes,
-                            const std::vector<std::int64_t>& peBase);
-  /// Ends a visit of the output tiles: every PE sends its psums, the array adds those of the same
-  /// output, and the parent gets one write per distinct output. Returns the parent writes.
+                            const std::vector<std::int64_t>& peBase, const StepKind& kind);
+  /// Ends a visit of the output tiles: every PE of `kind` (those the visit's fillPartials
+  /// started) sends its psums, the array adds those of the same output, and the parent gets one
+  /// write per distinct output. Returns the parent writes.
   std::int64_t drain(Route route, const Plan& plan, TileBuffer& parent, ReadWrite& parentCounts,
-                     PeArray& pes, const std::vector<std::int64_t>& peBase);
+                     PeArray& pes, const std::vector<std::int64_t>& peBase, const StepKind& kind);
 
-  /// Whether psum drains on `route` are replayed (fast mode, after the first): only PE 0's
-  /// parent index is then read.
-  bool replaysDrains(Route route) const { return replays(Tensor::Outputs, route, kDrain); }
-  /// Whether every transfer of `t` on `route` is replayed (fast mode, each kind seen once):
-  /// then only PE 0's parent index is read.
-  bool replaysAll(Tensor t, Route route) const {
-    return t == Tensor::Outputs ? replays(t, route, kPartials) && replays(t, route, kDrain)
-                                : replays(t, route, kFill);
+  /// Whether psum drains on `route` of `kind` are replayed (fast mode, after the first): only
+  /// PE 0's parent index is then read.
+  bool replaysDrains(Route route, const StepKind& kind) const {
+    return replays(Tensor::Outputs, route, kDrain, kind);
+  }
+  /// Whether every transfer of `t` on `route` in steps of `kind` is replayed (fast mode, each
+  /// seen once): then only PE 0's parent index is read.
+  bool replaysAll(Tensor t, Route route, const StepKind& kind) const {
+    return t == Tensor::Outputs
+               ? replays(t, route, kPartials, kind) && replays(t, route, kDrain, kind)
+               : replays(t, route, kFill, kind);
   }
 
   /// The network port's backlog at `now` (BandwidthPort::backlogUnits).
@@ -121,10 +134,16 @@ class ArrayNoc : public sc_core::sc_module {
     std::vector<std::int64_t> distinctOffsets;
   };
   enum Op : std::size_t { kFill, kPartials, kDrain, kOps };
-  Memo& memo(Tensor t, Route r, Op op) { return memo_[idx(t)][static_cast<std::size_t>(r)][op]; }
+  static constexpr std::size_t kMemosPerKind = kNumTensors * 2 * kOps;
+  std::size_t memoIndex(Tensor t, Route r, Op op, const StepKind& kind) const {
+    return kind.id * kMemosPerKind + (idx(t) * 2 + static_cast<std::size_t>(r)) * kOps + op;
+  }
+  Memo& memo(Tensor t, Route r, Op op, const StepKind& kind) {
+    return memo_[memoIndex(t, r, op, kind)];
+  }
 
-  bool replays(Tensor t, Route r, Op op) const {
-    return !functional_ && memo_[idx(t)][static_cast<std::size_t>(r)][op].known;
+  bool replays(Tensor t, Route r, Op op, const StepKind& kind) const {
+    return !functional_ && memo_[memoIndex(t, r, op, kind)].known;
   }
   /// Starts a new round of "first time this word is seen" marks over a parent of `size` words.
   void newRound(std::size_t size);
@@ -141,7 +160,7 @@ class ArrayNoc : public sc_core::sc_module {
   std::vector<std::uint32_t> stamp_;
   std::uint32_t round_ = 0;
   PerTensor<ReadWrite> counts_{};
-  std::array<std::array<std::array<Memo, kOps>, 2>, kNumTensors> memo_{};
+  std::vector<Memo> memo_;  ///< per step kind, tensor, route and op (memoIndex)
   std::vector<std::int64_t> markLog_;
   bool markLogOn_ = false;
   std::uint64_t marksDropped_ = 0;

@@ -50,32 +50,43 @@ bool WholeTilePolicy::planPrefetch(std::size_t carry, bool first,
   for (Tensor t : kAllTensors) any = any || (spec_.keeps[t] && spec_.slots[t] == 2);
   // Only a step that brought new tiles starts the next prefetch.
   if (!any || !(first || carry < spec_.tileLoops)) return false;
-  // The next tile: the odometer over the tile loops moved by one (the loops inside at 0).
+  // The next non-empty tile: the odometer over the tile loops moved on (the loops inside at 0)
+  // past the tiles beyond the problem's edge; its tiles change as for the outermost carry.
   const std::size_t tileLoops = spec_.tileLoops;
   std::fill(next_.begin(), next_.end(), 0);
   std::copy(index.begin(), index.begin() + static_cast<std::ptrdiff_t>(tileLoops), next_.begin());
-  bool wrapped = true;
-  for (std::size_t i = tileLoops; i-- > 0;) {
-    if (++next_[i] < spec_.loops[i].bound) {
-      wrapped = false;
-      break;
+  std::size_t outermost = tileLoops;
+  do {
+    std::size_t moved = tileLoops;
+    for (std::size_t i = tileLoops; i-- > 0;) {
+      if (++next_[i] < spec_.loops[i].bound) {
+        moved = i;
+        break;
+      }
+      next_[i] = 0;
     }
-    next_[i] = 0;
-  }
-  if (wrapped) return false;  // the last tile: nothing to prefetch
+    if (moved == tileLoops) return false;  // past the last tile: nothing to prefetch
+    outermost = std::min(outermost, moved);
+  } while (emptyTile(next_));
   bool planned = false;
   for (Tensor t : kAllTensors) {
-    if (!spec_.keeps[t] || spec_.slots[t] != 2) continue;
-    bool changed = false;
-    for (std::size_t i = 0; i < tileLoops && !changed; ++i) {
-      changed = spec_.layout[t].moves(spec_.loops[i].dim) && next_[i] != index[i];
-    }
-    if (!changed) continue;
+    if (!spec_.keeps[t] || spec_.slots[t] != 2 || !changeAt_[outermost][t]) continue;
     slotOut[t] = slot_[t] ^ 1;
     planned = true;
   }
   nextIndex = &next_;
   return planned;
+}
+
+bool WholeTilePolicy::emptyTile(const std::vector<std::int64_t>& index) const {
+  DimVector origin{};
+  for (std::size_t i = 0; i < spec_.tileLoops; ++i) {
+    origin[idx(spec_.loops[i].dim)] += index[i] * spec_.loops[i].weight;
+  }
+  for (std::size_t d = 0; d < kMaxDims; ++d) {
+    if (spec_.sizes[d] > 0 && origin[d] >= spec_.sizes[d]) return true;
+  }
+  return false;
 }
 
 void WholeTilePolicy::prefetchIssued(Tensor t, Cycle ready) {

@@ -22,6 +22,9 @@ struct BoundarySpec {
   PerTensor<TensorLayout> layout;  ///< what a loop means for a tensor (TensorLayout::moves)
   PerTensor<bool> keeps{};         ///< the child holds a tile of t (untracked tensors never change)
   PerTensor<int> slots{};          ///< 1, or 2 to double buffer t (prefetch the next tile)
+  /// Size of each dimension: a tile whose origin (over the tile loops) reaches it in some
+  /// dimension is empty (a ragged mapping's padded nest), never prefetched. 0: unbounded.
+  DimVector sizes{};
 };
 
 /// What a step does to one tensor's child tile.
@@ -56,15 +59,20 @@ struct TileMove {
 ///   prefetchIssued(). At the end of the run, the controller writes back the outputs' slot().
 /// - `carry` is the odometer's carry position: the loop that moved by one while every loop
 ///   inside it wrapped to 0; loops.size() means every loop wrapped (nothing changes); on the
-///   first step the controller passes `first` (every kept tensor's tile is loaded).
+///   first step the controller passes `first` (every kept tensor's tile is loaded). Under a
+///   ragged mapping the controller walks the padded nest and calls only at non-empty steps,
+///   with the outermost carry since the previous non-empty step (the ragged semantics: a tile
+///   changes iff a loop it depends on moved since then).
 /// - May not touch the blocks, time or counters (tests drive it without the SystemC kernel);
 ///   may not allocate after construction.
 /// - Invariants the counts rely on: a tensor's tile changes at a step exactly when one of the
 ///   tile loops it depends on (TensorLayout::moves) changed its index, so the words the blocks
 ///   count are those of the tiles the analytic model counts; a prefetch is planned only for a
 ///   tile the next change of that tensor will take (onChange() then answers UsePrefetched) and
-///   never past the last tile; the state relative to the controller's time (pendingBacklog())
-///   is all that a skip-ahead snapshot needs: two steps with equal backlogs behave alike.
+///   never past the last non-empty tile, and the next tile is the next non-empty one (its
+///   tile changes as changes() says for the outermost carry on the way); the state relative to the
+///   controller's time (pendingBacklog()) is all that a skip-ahead snapshot needs: two steps with
+///   equal backlogs behave alike.
 /// - Choosing another policy: makeBufferPolicy() is the one place; a `buffer_policy` (or
 ///   `halo_reuse`) key of a storage level in the arch file would select it there. A
 ///   sliding-window policy (issue 14) is a new class: its onChange() answers a partial fill.
@@ -115,6 +123,9 @@ class WholeTilePolicy final : public BufferPolicy {
   }
 
  private:
+  /// Whether the tile at tile-loop indices `index` lies beyond the problem's edge.
+  bool emptyTile(const std::vector<std::int64_t>& index) const;
+
   BoundarySpec spec_;
   /// changeAt_[c][t]: a step with carry c changes t's tile (c == loops.size(): none).
   std::vector<PerTensor<bool>> changeAt_;

@@ -1,5 +1,6 @@
 #include "sim/controller.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/errors.hpp"
@@ -21,7 +22,8 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
       glb_(glb),
       noc_(noc),
       pes_(pes),
-      plan_(NestPlan::make(mapping)) {
+      plan_(NestPlan::make(mapping)),
+      ragged_(RaggedPlan::make(plan_, shape)) {
   skipRepeats_ = skipRepeats;
   const std::size_t iters = plan_.rfPoint.size();
   const auto peCount = static_cast<std::size_t>(pes.pes());
@@ -36,6 +38,9 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
   BoundarySpec rfSpec;
   rfSpec.loops = plan_.outer;
   rfSpec.tileLoops = plan_.outer.size();
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    glbSpec.sizes[d] = rfSpec.sizes[d] = shape.size(ProblemShape::dimAt(d));
+  }
   for (Tensor t : kAllTensors) {
     layout_[t] = TensorLayout::make(shape, t);
     glbSpec.layout[t] = layout_[t];
@@ -55,6 +60,15 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     if (mapping.glbKeeps[t]) {
       glbShape_[t] = BoxShape::make(layout, plan_.glbExtent);
       glb.configure(t, &glbShape_[t], &dramShape, glbSlots[t]);
+      // A clipped GLB tile keeps the slot's layout and moves only its own touched words.
+      glbView_[t].resize(ragged_.glbKinds());
+      for (std::size_t g = 0; g < ragged_.glbKinds(); ++g) {
+        BoxShape v = BoxShape::make(layout, ragged_.glbExtent(g));
+        v.extent = glbShape_[t].extent;
+        v.pitch = glbShape_[t].pitch;
+        v.size = glbShape_[t].size;
+        glbView_[t][g] = std::move(v);
+      }
     }
     const BoxShape& parentShape = mapping.glbKeeps[t] ? glbShape_[t] : dramShape;
     noc.reserveParent(parentShape.size);
@@ -81,7 +95,10 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     latchIndex_[t].assign(peCount, 0);
   }
   pes.checkCapacity();
+  noc.reserveStepKinds(ragged_.stepKinds());
+  kind_ = outKind_ = latchKind_ = &ragged_.stepKind(0);
   precomputeStepTables();
+  precomputeOriginTables();
   trackers_.assign(plan_.outer.size(), LoopTracker{});
   firstTracked_ = plan_.outer.size();
   for (std::size_t i = plan_.outer.size(); skipRepeats_ && i-- > dramLoopCount_;) {
@@ -127,10 +144,42 @@ void Controller::precomputeStepTables() {
   }
 }
 
+void Controller::precomputeOriginTables() {
+  const std::size_t loops = plan_.outer.size();
+  const std::vector<std::size_t>& over = ragged_.overhangDims();
+  originCarry_.assign((loops + 1) * over.size(), 0);
+  for (std::size_t c = 0; c <= loops; ++c) {
+    for (std::size_t i = 0; i < over.size(); ++i) {
+      std::int64_t delta = 0;
+      for (std::size_t j = c; j < loops; ++j) {
+        const NestPlan::OuterLoop& l = plan_.outer[j];
+        if (idx(l.dim) != over[i]) continue;
+        delta += j == c ? l.weight : -(l.bound - 1) * l.weight;
+      }
+      originCarry_[c * over.size() + i] = delta;
+    }
+  }
+}
+
+void Controller::moveOrigin(std::size_t carry) {
+  const std::vector<std::size_t>& over = ragged_.overhangDims();
+  const std::int64_t* delta = originCarry_.data() + carry * over.size();
+  for (std::size_t i = 0; i < over.size(); ++i) origin_[over[i]] += delta[i];
+}
+
+void Controller::locate() {
+  for (Tensor t : kAllTensors) {
+    stepBase_[t] = 0;
+    for (std::size_t i = 0; i < index_.size(); ++i) stepBase_[t] += index_[i] * loopStride_[t][i];
+  }
+  origin_ = originAt(false, index_);
+}
+
 void Controller::run() {
   // 1. Step through the temporal loops above the array, odometer style.
   now_ = clock_.now();
   syncedAt_ = now_;
+  kind_ = &ragged_.stepKindAt(origin_);  // the first step (origin 0) is never empty
   for (bool first = true;; first = false) {
     // 2. One array step: drain, GLB tiles, RF tiles, compute (unless skipped over).
     if (first || !skipRepeats_ || !skipAhead()) runStep(first);
@@ -141,16 +190,26 @@ void Controller::run() {
       wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
       syncedAt_ = clock_.now();
     }
-    carry_ = plan_.outer.size();  // every loop wrapped, unless one below moves
-    for (std::size_t i = plan_.outer.size(); i-- > 0;) {
-      if (++index_[i] < plan_.outer[i].bound) {
-        carry_ = i;
-        break;
+    // The next non-empty step of the padded nest (a ragged mapping's empty steps are skipped:
+    // no policy call, no transfer, no time), with the outermost carry on the way.
+    const std::size_t loops = plan_.outer.size();
+    std::size_t moved = loops;
+    carry_ = loops;
+    do {
+      moved = loops;  // every loop wrapped, unless one below moves
+      for (std::size_t i = loops; i-- > 0;) {
+        if (++index_[i] < plan_.outer[i].bound) {
+          moved = i;
+          break;
+        }
+        index_[i] = 0;
       }
-      index_[i] = 0;
-    }
-    for (Tensor t : kAllTensors) stepBase_[t] += carryDelta_[t][carry_];
-    if (carry_ == plan_.outer.size()) break;  // every loop wrapped: the nest is done
+      for (Tensor t : kAllTensors) stepBase_[t] += carryDelta_[t][moved];
+      moveOrigin(moved);
+      carry_ = std::min(carry_, moved);
+    } while (moved < loops && ragged_.empty(origin_));
+    if (moved == loops) break;  // every loop wrapped: the nest is done
+    kind_ = &ragged_.stepKindAt(origin_);
   }
   // 3. Drain the last psums and write every output back (carry_ says every loop wrapped).
   drainOutputs();
@@ -177,26 +236,31 @@ void Controller::runStep(bool first) {
     if (rfPolicy_->onChange(t, first).action != TileMove::Action::Fill) {
       throw InternalError("controller: the RF buffer policy asked for a move other than a fill");
     }
-    computePeBases(t, stepBase_[t]);
+    // The tile goes to the PEs working now: every PE that works until it changes again.
+    computePeBases(t, stepBase_[t], *kind_);
+    if (t == Tensor::Outputs) outKind_ = kind_;
     const std::int64_t n = t == Tensor::Outputs
                                ? noc_.fillPartials(ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
-                                                   parentCounts(t), pes_, peBase_[t])
+                                                   parentCounts(t), pes_, peBase_[t], *kind_)
                                : noc_.fill(t, ArrayNoc::Route::RfTile, rfPlan_[t], parentOf(t),
-                                           parentCounts(t), pes_, peBase_[t]);
+                                           parentCounts(t), pes_, peBase_[t], *kind_);
     (mapping_.glbKeeps[t] ? glbWords : dramWords) += n;
   }
   const Cycle start = now_;
   advanceToLatest(dram_.reserveWords(start, dramWords), glb_.reserveReads(start, glbWords),
                   noc_.reserve(start, dramWords + glbWords));
   computeStep();
+  runBase_ = stepBase_;
+  ++stepsRun_;
 }
 
 void Controller::computeStep() {
   const std::size_t iters = plan_.rfPoint.size();
   const Cycle start = now_;
+  const StepKind& kind = *kind_;
   if (!anyLatch_) {
     pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
-                 macOffset_[Tensor::Outputs], 0, iters);
+                 macOffset_[Tensor::Outputs], 0, iters, kind);
   } else {
     // Operands that bypass the RF stream into the PEs' latches as the RF loops move them.
     std::int64_t dramReads = 0;
@@ -207,20 +271,21 @@ void Controller::computeStep() {
     // deliveries are `iters` repeats of the first, counted at once.
     bool bulk = mapping_.rfKeeps[Tensor::Outputs];
     for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
-      bulk = bulk && (mapping_.rfKeeps[t] || noc_.replaysAll(t, ArrayNoc::Route::Latch));
+      bulk = bulk && (mapping_.rfKeeps[t] || noc_.replaysAll(t, ArrayNoc::Route::Latch, kind));
     }
     if (bulk) {
       for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
         if (mapping_.rfKeeps[t]) continue;
-        const std::int64_t r = noc_.replayFills(
-            t, ArrayNoc::Route::Latch, static_cast<std::int64_t>(iters), 1, parentCounts(t), pes_);
+        const std::int64_t r =
+            noc_.replayFills(t, ArrayNoc::Route::Latch, static_cast<std::int64_t>(iters), 1,
+                             parentCounts(t), pes_, kind);
         (mapping_.glbKeeps[t] ? glbReads : dramReads) += r;
       }
       pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
-                   macOffset_[Tensor::Outputs], 0, iters);
+                   macOffset_[Tensor::Outputs], 0, iters, kind);
     }
     for (Tensor t : kAllTensors) {
-      if (!bulk && !mapping_.rfKeeps[t]) computePeBases(t, stepBase_[t]);
+      if (!bulk && !mapping_.rfKeeps[t]) computePeBases(t, stepBase_[t], kind);
     }
     // A latch holds an operand for one MAC only: every iteration brings new ones.
     for (std::size_t k = 0; !bulk && k < iters; ++k) {
@@ -230,27 +295,30 @@ void Controller::computeStep() {
         if (t == Tensor::Outputs) {
           // The previous MAC's psum leaves its latch (unless the step boundary drained it).
           if (!(k == 0 && changedRf_[t])) {
+            // (by the PEs of the step that filled the latches: the previous one at k == 0)
             const std::int64_t w =
                 noc_.drain(ArrayNoc::Route::Latch, kLatchDrainPlan, parentOfMutable(t),
-                           parentCounts(t), pes_, latchIndex_[t]);
+                           parentCounts(t), pes_, latchIndex_[t], *latchKind_);
             (viaGlb ? glbWrites : dramWrites) += w;
           }
-          const std::int64_t r = noc_.fillPartials(ArrayNoc::Route::Latch, latchPlan_[t][k],
-                                                   parentOf(t), parentCounts(t), pes_, peBase_[t]);
+          const std::int64_t r =
+              noc_.fillPartials(ArrayNoc::Route::Latch, latchPlan_[t][k], parentOf(t),
+                                parentCounts(t), pes_, peBase_[t], kind);
+          latchKind_ = &kind;
           (viaGlb ? glbReads : dramReads) += r;
           // Where each latch's psum goes back to (fast mode needs only PE 0's).
           const std::int64_t delta = latchPlan_[t][k][0].second;
           const std::size_t track =
-              noc_.replaysDrains(ArrayNoc::Route::Latch) ? 1 : latchIndex_[t].size();
+              noc_.replaysDrains(ArrayNoc::Route::Latch, kind) ? 1 : latchIndex_[t].size();
           for (std::size_t pe = 0; pe < track; ++pe) latchIndex_[t][pe] = peBase_[t][pe] + delta;
         } else {
           const std::int64_t r = noc_.fill(t, ArrayNoc::Route::Latch, latchPlan_[t][k], parentOf(t),
-                                           parentCounts(t), pes_, peBase_[t]);
+                                           parentCounts(t), pes_, peBase_[t], kind);
           (viaGlb ? glbReads : dramReads) += r;
         }
       }
       pes_.compute(macOffset_[Tensor::Weights], macOffset_[Tensor::Inputs],
-                   macOffset_[Tensor::Outputs], k, k + 1);
+                   macOffset_[Tensor::Outputs], k, k + 1, kind);
     }
     const Cycle dramDone = dram_.reserveWords(start, dramReads + dramWrites);
     const Cycle glbDone =
@@ -269,12 +337,13 @@ void Controller::drainOutputs() {
   const Tensor t = Tensor::Outputs;
   std::int64_t n = 0;
   if (mapping_.rfKeeps[t]) {
-    computePeBases(t, stepBase_[t] - carryDelta_[t][carry_]);  // the previous step's psums
+    // The psums of the last step run, held by the PEs their fill went to.
+    computePeBases(t, runBase_[t], *outKind_);
     n = noc_.drain(ArrayNoc::Route::RfTile, rfPlan_[t], parentOfMutable(t), parentCounts(t), pes_,
-                   peBase_[t]);
+                   peBase_[t], *outKind_);
   } else {
     n = noc_.drain(ArrayNoc::Route::Latch, kLatchDrainPlan, parentOfMutable(t), parentCounts(t),
-                   pes_, latchIndex_[t]);
+                   pes_, latchIndex_[t], *latchKind_);
   }
   const bool viaGlb = mapping_.glbKeeps[t];
   const Cycle start = now_;
@@ -307,8 +376,9 @@ void Controller::updateGlbTiles(bool first) {
         ready = max(ready, glbPolicy_->prefetchReady(t));
         break;
       case TileMove::Action::Fill: {
-        const AxisVector origin = layout_[t].axes(originAt(true, index_));
-        ready = max(ready, glb_.fill(t, move[t].slot, origin, start));
+        const DimVector o = originAt(true, index_);
+        const BoxShape* view = &glbView_[t][ragged_.glbKindAt(o)];
+        ready = max(ready, glb_.fill(t, move[t].slot, layout_[t].axes(o), view, start));
         break;
       }
     }
@@ -319,8 +389,9 @@ void Controller::updateGlbTiles(bool first) {
   if (!glbPolicy_->planPrefetch(carry_, first, index_, next, prefetchSlot_)) return;
   for (Tensor t : kAllTensors) {
     if (prefetchSlot_[t] < 0) continue;
-    const AxisVector origin = layout_[t].axes(originAt(true, *next));
-    glbPolicy_->prefetchIssued(t, glb_.fill(t, prefetchSlot_[t], origin, now_));
+    const DimVector o = originAt(true, *next);
+    const BoxShape* view = &glbView_[t][ragged_.glbKindAt(o)];
+    glbPolicy_->prefetchIssued(t, glb_.fill(t, prefetchSlot_[t], layout_[t].axes(o), view, now_));
   }
 }
 
@@ -358,14 +429,14 @@ DimVector Controller::originAt(bool dramOnly, const std::vector<std::int64_t>& i
   return o;
 }
 
-void Controller::computePeBases(Tensor t, std::int64_t stepBase) {
+void Controller::computePeBases(Tensor t, std::int64_t stepBase, const StepKind& kind) {
   // parent.indexOf(axes(stepOrigin) + peAxes[pe]), expanded: every term is linear.
   const TileBuffer& parent = parentOf(t);
   std::int64_t base = stepBase;
   for (std::size_t k = 0; k < kAxes; ++k) base -= parent.origin[k] * parent.shape->pitch[k];
   const ArrayNoc::Route route =
       mapping_.rfKeeps[t] ? ArrayNoc::Route::RfTile : ArrayNoc::Route::Latch;
-  const std::size_t pes = noc_.replaysAll(t, route) ? 1 : peBase_[t].size();
+  const std::size_t pes = noc_.replaysAll(t, route, kind) ? 1 : peBase_[t].size();
   for (std::size_t pe = 0; pe < pes; ++pe) peBase_[t][pe] = base + peIndexOffset_[t][pe];
 }
 

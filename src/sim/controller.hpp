@@ -16,7 +16,9 @@
 #include "sim/global_buffer.hpp"
 #include "sim/nest_plan.hpp"
 #include "sim/pe_array.hpp"
+#include "sim/ragged_plan.hpp"
 #include "sim/sim_clock.hpp"
+#include "sim/step_kind.hpp"
 #include "sim/tile_box.hpp"
 #include "workload/problem_shape.hpp"
 
@@ -28,6 +30,12 @@ namespace dfsim {
 /// odometer and time and makes the block calls; the policies decide which tiles change, what
 /// moves, what is prefetched and which slot is current; the blocks move the words and count
 /// them. Time advances only by what the blocks' ports report, with one wait() per array step.
+///
+/// Ragged mappings (a loop's last iteration may be smaller): it walks the padded nest (every
+/// loop at its full bound) and skips every step whose origin is beyond the problem's edge in
+/// some dimension (no policy call, no transfer, no time); the buffer policies see the
+/// outermost carry since the previous non-empty step. A step runs over the PEs its kind says
+/// work (RaggedPlan); a GLB tile moves only the words of its clipped tile.
 class Controller : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Controller);
@@ -66,9 +74,18 @@ class Controller : public sc_core::sc_module {
   void advanceToLatest(Cycle dramDone, Cycle glbDone, Cycle nocDone);
   /// Loop-dimension origin of the tile that the loops outside `level` select.
   DimVector originAt(bool dramOnly, const std::vector<std::int64_t>& index) const;
-  /// Parent index of every PE's tile origin of `t` for a step whose loop indices contribute
-  /// `stepBase` (see stepBase_).
-  void computePeBases(Tensor t, std::int64_t stepBase);
+  /// Parent index of the tile origin of `t` of every PE (only PE 0 when every transfer of
+  /// `kind` is replayed) for a step whose loop indices contribute `stepBase` (see stepBase_).
+  void computePeBases(Tensor t, std::int64_t stepBase, const StepKind& kind);
+  /// Moves origin_ as the odometer's carry `carry` does.
+  void moveOrigin(std::size_t carry);
+  /// Recomputes stepBase_ and origin_ from index_ (after skipping ahead).
+  void locate();
+  /// Iterations of loop `loop`, in the sweep the odometer is in, whose range in the loop's
+  /// dimension lies inside the problem (all of them unless the dimension is ragged).
+  std::int64_t fullIterations(std::size_t loop) const;
+  /// Fills origin_'s carry table (constructor only).
+  void precomputeOriginTables();
   /// Fills the linear parent-index tables (constructor only).
   void precomputeStepTables();
 
@@ -91,6 +108,7 @@ class Controller : public sc_core::sc_module {
     std::array<std::int64_t, kCounters> delta{};
     std::size_t logStart = 0;  ///< mark-log size at `start`
     std::uint64_t droppedAtStart = 0;
+    std::int64_t stepsAtStart = 0;  ///< non-empty steps run (or skipped) before `start`
   };
   /// Called before every step but the first: at the start of an iteration of loop carry_, when
   /// the last two iterations changed every counter alike and left the same relative timing
@@ -114,8 +132,12 @@ class Controller : public sc_core::sc_module {
   ArrayNoc& noc_;
   PeArray& pes_;
   NestPlan plan_;
+  RaggedPlan ragged_;  ///< the mapping's ragged edges (step kinds, GLB tile kinds)
   PerTensor<TensorLayout> layout_;
   PerTensor<BoxShape> glbShape_;
+  /// Per GLB tile kind (RaggedPlan::glbKindAt): the clipped tile's touched words, with the
+  /// pitch of glbShape_ (kind 0: glbShape_ itself).
+  PerTensor<std::vector<BoxShape>> glbView_;
   PerTensor<BoxShape> rfShape_;
   PerTensor<ArrayNoc::Plan> rfPlan_;                  ///< RF tile transfers
   PerTensor<std::vector<ArrayNoc::Plan>> latchPlan_;  ///< per RF iteration, latched operands
@@ -141,8 +163,18 @@ class Controller : public sc_core::sc_module {
   std::size_t firstTracked_ = 0;       ///< outermost tracked loop (loop count: none)
   Snapshot scratchSnapshot_;
   std::int64_t stepsSkipped_ = 0;
-  std::size_t carry_ = 0;        ///< carry position of the last increment
-  PerTensor<bool> changedRf_{};  ///< this step moved the RF tile
+  /// Outermost carry position since the previous non-empty step (loops.size(): all wrapped).
+  std::size_t carry_ = 0;
+  /// The padded step's loop-dimension origin, kept for RaggedPlan::overhangDims() only;
+  /// originCarry_[c * overhang + i] is how its i-th overhanging dimension moves at carry c.
+  DimVector origin_{};
+  std::vector<std::int64_t> originCarry_;
+  const StepKind* kind_ = nullptr;       ///< the kind of the step being run
+  const StepKind* outKind_ = nullptr;    ///< the kind of the step that filled the RF psums
+  const StepKind* latchKind_ = nullptr;  ///< the kind of the step that last filled the latches
+  PerTensor<std::int64_t> runBase_{};    ///< stepBase_ of the last step run
+  std::int64_t stepsRun_ = 0;            ///< non-empty steps run or skipped over
+  PerTensor<bool> changedRf_{};          ///< this step moved the RF tile
   /// The GLB slot in use per tensor: the slot of the GLB policy's last move (mirrored here,
   /// read by every transfer).
   PerTensor<int> glbSlot_{};

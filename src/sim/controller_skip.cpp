@@ -12,6 +12,22 @@
 // iteration of the sweep does the same, and they can be applied at once: counters times their
 // number, time moved on with every port's backlog carried along, and the parent indices the
 // drains marked as holding partial sums replayed at each iteration's offset.
+//
+// Ragged mappings. The controller walks the padded nest and skips the empty steps; a step's
+// kind (which PEs work) and its emptiness depend only on its origin, per dimension a sum over
+// the loops of that dimension. Inside one sweep of loop c the loops outside c stand still, so
+// two iterations of c are alike in every dimension but c's own; in c's dimension an iteration
+// is alike the others when its whole range [base + j*T, base + (j+1)*T) lies inside the
+// problem (T the loop's nominal tile, base the origin the loops outside c give). Those full
+// iterations come first (fullIterations()); only they are compared and skipped: the skip stops
+// before the first clipped or empty iteration, which then runs step by step. The snapshots are
+// taken at non-empty steps only; a non-empty step whose outermost carry since the previous one
+// is c is the first step of its iteration of c (the loops inside c stand at 0: that step's
+// origin is the smallest of its iteration's, so it is non-empty whenever any of them is). The
+// state after the skip is that after the last full iteration's last non-empty step, which is
+// the state after the iteration just compared, shifted by the skipped iterations: its psum
+// bases and latch indices move by c's stride each (they are linear in the loop indices), the
+// step kinds of the last psum fill and latch fill are those of the compared iteration.
 #include <algorithm>
 #include <string>
 
@@ -59,8 +75,10 @@ bool Controller::skipAhead() {
     for (std::size_t k = 0; k < kCounters; ++k) delta[k] = now.counters[k] - tc.start.counters[k];
     const bool marksKept =
         loopStride_[Tensor::Outputs][c] == 0 || noc_.marksDropped() == tc.droppedAtStart;
-    if (tc.haveDelta && delta == tc.delta && now.backlog == tc.start.backlog && marksKept) {
-      applySkip(c, plan_.outer[c].bound - index_[c], delta);
+    const std::int64_t times = fullIterations(c) - index_[c];
+    if (tc.haveDelta && delta == tc.delta && now.backlog == tc.start.backlog && marksKept &&
+        times > 0) {
+      applySkip(c, times, delta);
       return true;
     }
     tc.delta = delta;
@@ -74,8 +92,19 @@ bool Controller::skipAhead() {
     if (j != c) t.haveDelta = false;  // a new sweep of loop j begins
     t.logStart = noc_.markLog().size();
     t.droppedAtStart = noc_.marksDropped();
+    t.stepsAtStart = stepsRun_;
   }
   return false;
+}
+
+std::int64_t Controller::fullIterations(std::size_t loop) const {
+  const NestPlan::OuterLoop& l = plan_.outer[loop];
+  const std::size_t d = idx(l.dim);
+  std::int64_t base = 0;  // the origin in d that the loops outside `loop` give
+  for (std::size_t i = 0; i < loop; ++i) {
+    if (idx(plan_.outer[i].dim) == d) base += index_[i] * plan_.outer[i].weight;
+  }
+  return std::min(l.bound, (ragged_.size(d) - base) / l.weight);
 }
 
 void Controller::applySkip(std::size_t loop, std::int64_t times,
@@ -121,29 +150,28 @@ void Controller::applySkip(std::size_t loop, std::int64_t times,
       }
     }
   }
-  std::int64_t stepsPerIteration = 1;
-  for (std::size_t j = loop + 1; j < plan_.outer.size(); ++j)
-    stepsPerIteration *= plan_.outer[j].bound;
-  stepsSkipped_ += times * stepsPerIteration;
-  // 4. The odometer stands on the loop's last step, as if it had just run.
-  for (std::size_t j = loop; j < plan_.outer.size(); ++j) {
+  // The non-empty steps of the iteration just compared, once per skipped iteration.
+  const std::int64_t steps = times * (stepsRun_ - trackers_[loop].stepsAtStart);
+  stepsSkipped_ += steps;
+  stepsRun_ += steps;
+  // 4. The odometer stands on the last (padded) step of the last skipped iteration, the steps
+  // run stand where that iteration's last non-empty step left them: one loop step further per
+  // skipped iteration than the iteration compared (the step kinds of the last fills stay).
+  index_[loop] += times - 1;
+  trackers_[loop].haveStart = false;
+  trackers_[loop].haveDelta = false;
+  for (std::size_t j = loop + 1; j < plan_.outer.size(); ++j) {
     index_[j] = plan_.outer[j].bound - 1;
     trackers_[j].haveStart = false;
     trackers_[j].haveDelta = false;
   }
-  for (Tensor t : kAllTensors) {
-    stepBase_[t] = 0;
-    for (std::size_t i = 0; i < index_.size(); ++i) stepBase_[t] += index_[i] * loopStride_[t][i];
-  }
+  locate();
+  for (Tensor t : kAllTensors) runBase_[t] += times * loopStride_[t][loop];
   // A psum that bypasses the RF is still in its latch after that step: the next drain sends it
   // from where the step's last RF iteration left it.
   const Tensor out = Tensor::Outputs;
   if (!mapping_.rfKeeps[out]) {
-    computePeBases(out, stepBase_[out]);
-    const std::int64_t last = latchPlan_[out].back()[0].second;
-    const std::size_t track =
-        noc_.replaysDrains(ArrayNoc::Route::Latch) ? 1 : latchIndex_[out].size();
-    for (std::size_t pe = 0; pe < track; ++pe) latchIndex_[out][pe] = peBase_[out][pe] + last;
+    for (std::int64_t& i : latchIndex_[out]) i += times * shift;
   }
 }
 

@@ -47,13 +47,15 @@ Cycle GlobalBuffer::burst(Tensor t, bool write, std::int64_t dramIndex, std::int
   return clock_.toCycle(sc_core::sc_time_stamp() + delay);
 }
 
-Cycle GlobalBuffer::fill(Tensor t, int i, const AxisVector& origin, Cycle now) {
+Cycle GlobalBuffer::fill(Tensor t, int i, const AxisVector& origin, const BoxShape* view,
+                         Cycle now) {
   TileBuffer& buf = slot(t, i);
   buf.origin = origin;
+  buf.view = view;
   buf.holding = true;
   std::fill(buf.valid.begin(), buf.valid.end(), std::uint8_t{0});
   checkCapacity();
-  const BoxShape& shape = *buf.shape;
+  const BoxShape& shape = *view;
   const BoxShape& full = *dramShape_[t];
   const std::vector<std::int64_t>& inner = shape.touched[kAxes - 1];
   Cycle done = now;
@@ -104,7 +106,7 @@ Cycle GlobalBuffer::fill(Tensor t, int i, const AxisVector& origin, Cycle now) {
 Cycle GlobalBuffer::writeBack(int i, Cycle now) {
   const Tensor t = Tensor::Outputs;
   TileBuffer& buf = slot(t, i);
-  const BoxShape& shape = *buf.shape;
+  const BoxShape& shape = *buf.view;
   const BoxShape& full = *dramShape_[t];
   const std::vector<std::int64_t>& inner = shape.touched[kAxes - 1];
   Cycle done = now;

@@ -40,11 +40,14 @@ class GlobalBuffer : public sc_core::sc_module {
   const PerTensor<ReadWrite>& counts() const { return counts_; }
 
   /// Loads the tile of `t` at `origin` into slot `i` from DRAM, issued at cycle `now`; returns
-  /// the cycle its last word arrives. Outputs load only the words DRAM holds partial sums for;
-  /// the rest start empty (no access).
-  Cycle fill(Tensor t, int i, const AxisVector& origin, Cycle now);
-  /// Writes slot `i` of the outputs back to DRAM (posted: the array need not wait); returns the
-  /// cycle the write completes.
+  /// the cycle its last word arrives. `view` gives the tile's touched words (the slot's shape, or
+  /// a clipped tile of a ragged mapping: the same pitch, fewer touched offsets); the slot keeps
+  /// it for the write-back. Outputs load only the words DRAM holds partial sums for; the rest
+  /// start empty (no access).
+  Cycle fill(Tensor t, int i, const AxisVector& origin, const BoxShape* view, Cycle now);
+  /// Writes the tile held in slot `i` of the outputs back to DRAM (the touched words of its
+  /// view that hold a psum; posted: the array need not wait); returns the cycle the write
+  /// completes.
   Cycle writeBack(int i, Cycle now);
   /// Books `words` GLB reads at `now`; returns their completion (bandwidth and latency).
   Cycle reserveReads(Cycle now, std::int64_t words) {

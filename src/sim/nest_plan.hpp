@@ -9,7 +9,8 @@
 namespace dfsim {
 
 /// The mapping unrolled into what the controller walks: the temporal loops above the array with
-/// the weight of each loop's digit in its dimension, the dimension offset of every active PE, and
+/// the weight of each loop's digit in its dimension, the dimension offset of every PE the mapping
+/// occupies (under a ragged mapping some idle in some steps: RaggedPlan), and
 /// the dimension offsets of every RF iteration. Plain data, built once per layer.
 struct NestPlan {
   /// One temporal loop above the array (a DRAM or GLB loop).
@@ -20,7 +21,7 @@ struct NestPlan {
     bool atDram = false;      ///< a DRAM loop (changes the GLB tile) or a GLB loop
   };
   std::vector<OuterLoop> outer;     ///< DRAM loops then GLB loops, outermost first
-  std::vector<DimVector> peOffset;  ///< per active PE: dimension offset from spatial loops
+  std::vector<DimVector> peOffset;  ///< per PE: dimension offset from spatial loops
   std::vector<DimVector> rfPoint;   ///< per RF iteration, in order: local dimension offsets
   DimVector rfExtent{};             ///< extents of the RF loops
   DimVector glbExtent{};            ///< extents of the GLB, spatial and RF loops

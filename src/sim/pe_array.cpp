@@ -36,14 +36,21 @@ void PeArray::checkCapacity() const {
 }
 
 void PeArray::compute(const std::vector<std::int32_t>& wOff, const std::vector<std::int32_t>& inOff,
-                      const std::vector<std::int32_t>& outOff, std::size_t begin, std::size_t end) {
-  for (std::int64_t pe = 0; functional_ && pe < pes_; ++pe) {
-    const std::int32_t* w = rf(Tensor::Weights, pe);
-    const std::int32_t* in = rf(Tensor::Inputs, pe);
-    std::int32_t* out = rf(Tensor::Outputs, pe);
-    for (std::size_t k = begin; k < end; ++k) out[outOff[k]] += w[wOff[k]] * in[inOff[k]];
+                      const std::vector<std::int32_t>& outOff, std::size_t begin, std::size_t end,
+                      const StepKind& kind) {
+  if (functional_) {
+    const std::int32_t* wo = wOff.data();
+    const std::int32_t* io = inOff.data();
+    const std::int32_t* oo = outOff.data();
+    for (const std::int64_t pe : kind.pes) {
+      const std::int32_t* w = rf(Tensor::Weights, pe);
+      const std::int32_t* in = rf(Tensor::Inputs, pe);
+      std::int32_t* out = rf(Tensor::Outputs, pe);
+      for (std::size_t k = begin; k < end; ++k) out[oo[k]] += w[wo[k]] * in[io[k]];
+    }
   }
-  const auto n = static_cast<std::int64_t>(end - begin) * pes_;
+  const auto n =
+      static_cast<std::int64_t>(end - begin) * static_cast<std::int64_t>(kind.pes.size());
   if (keeps_[Tensor::Weights]) counts_[Tensor::Weights].reads += n;
   if (keeps_[Tensor::Inputs]) counts_[Tensor::Inputs].reads += n;
   if (keeps_[Tensor::Outputs]) {

@@ -8,18 +8,19 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "common/per_tensor.hpp"
+#include "sim/step_kind.hpp"
 #include "sim/tile_box.hpp"
 
 namespace dfsim {
 
-/// The PE array: per active PE a register file per tensor (struct of arrays: one block of
-/// `tileSize` words per PE) and a MAC. It has no process of its own: the controller tells it
-/// when to compute. It counts RF reads and writes per tensor and the MACs performed, and refuses
+/// The PE array: per PE the mapping occupies a register file per tensor (struct of arrays: one
+/// block of `tileSize` words per PE) and a MAC. It has no process of its own: the controller tells
+/// it when to compute. It counts RF reads and writes per tensor and the MACs performed, and refuses
 /// (InternalError) RF tiles larger than the arch's partitions.
 class PeArray : public sc_core::sc_module {
  public:
-  /// An array of `activePes` working PEs for `arch`. `functional` false: MACs are counted, not
-  /// computed (fast mode).
+  /// An array of `activePes` PEs (those the mapping occupies) for `arch`. `functional` false: MACs
+  /// are counted, not computed (fast mode).
   PeArray(const sc_core::sc_module_name& name, const ArchSpec& arch, std::int64_t activePes,
           bool functional);
 
@@ -41,15 +42,16 @@ class PeArray : public sc_core::sc_module {
   /// Counts `n` MACs whose accesses the caller counts itself (the controller skipping ahead
   /// over repeated steps in fast mode).
   void countMacs(std::int64_t n) { macs_ += n; }
-  /// Active PEs.
+  /// PEs the mapping occupies (a step of a ragged mapping may use fewer: StepKind).
   std::int64_t pes() const { return pes_; }
 
-  /// Every PE runs RF iterations [begin, end): iteration k computes
-  /// out[outOff[k]] += w[wOff[k]] * in[inOff[k]] on its RF blocks (offset 0 for a latched
-  /// operand). Each MAC reads the weight, the input and the psum and writes the psum back; those
-  /// accesses are RF accesses for the tensors the RF keeps.
+  /// Every PE working in a step of kind `kind` (the others idle) runs RF iterations
+  /// [begin, end): iteration k computes out[outOff[k]] += w[wOff[k]] * in[inOff[k]] on its RF
+  /// blocks (offset 0 for a latched operand). Each MAC reads the weight, the input and the psum
+  /// and writes the psum back; those accesses are RF accesses for the tensors the RF keeps.
   void compute(const std::vector<std::int32_t>& wOff, const std::vector<std::int32_t>& inOff,
-               const std::vector<std::int32_t>& outOff, std::size_t begin, std::size_t end);
+               const std::vector<std::int32_t>& outOff, std::size_t begin, std::size_t end,
+               const StepKind& kind);
 
   /// Throws InternalError when the configured RF tiles exceed a partition of the arch's RF.
   void checkCapacity() const;

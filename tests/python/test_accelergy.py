@@ -225,6 +225,36 @@ class AccelergyTest(ImporterTest):
         self.assertBadProcess(proc, ERT_PROG, ambiguous,
                               "'eyeriss_like.shared_glb' action 'read' has 2 argument sets")
 
+    def test_pe_buffers_named_like_glbs_price_the_rf(self):
+        """simba_like's naming: per-tensor buffers inside the PE array (more instances than the
+        one level-wide global buffer) price the RF of a tensor that has no RF component; with
+        as many instances as the GLB they stay ambiguous and are refused."""
+        def ert(pe_instances):
+            rows = [("sys.mac[1..64]", "compute", 0.5), ("sys.DRAM[1..1]", "read", 100),
+                    ("sys.GlobalBuffer[1..1]", "read", 10),
+                    (f"sys.PEInputBuffer[1..{pe_instances}]", "read", 2),
+                    ("sys.PEAccuBuffer[1..64]", "read", 3), ("sys.PEWeightBuffer[1..64]",
+                                                             "read", 4),
+                    ("sys.PEWeightRegs[1..64]", "read", 0.25)]
+            tables = "".join(f"  - name: {n}\n    actions:\n"
+                             f"    - {{name: {a}, arguments: null, energy: {e}}}\n"
+                             f"    - {{name: write, arguments: null, energy: {e}}}\n"
+                             for n, a, e in rows)
+            return "ERT:\n  version: 0.4\n  tables:\n" + tables
+        _, doc = self.import_ert(self.write("simba.yaml", ert(16)))
+        self.assertEqual(doc["rf"], {"weights": {"read": 0.25, "write": 0.25},
+                                     "inputs": {"read": 2.0, "write": 2.0},
+                                     "outputs": {"read": 3.0, "write": 3.0}})
+        self.assertEqual(doc["glb"]["weights"], {"read": 4.0, "write": 4.0})
+        self.assertEqual(doc["glb"]["inputs"], {"read": 10.0, "write": 10.0})
+        self.assertIn("sys.PEInputBuffer[1..16] prices rf.inputs: inputs has no RF component "
+                      "and it has more instances (16) than the GLB sys.GlobalBuffer[1..1] (1)",
+                      doc["notes"])
+        flat = self.write("flat.yaml", ert(1))
+        code, _, err = in_process(accelergy_ert.main, [flat], ERT_PROG)
+        self.assertBadInput(code, err, ERT_PROG, flat, "no component for dfsim's 'rf.inputs'",
+                            "--map rf.inputs.read=COMPONENT:ACTION")
+
     # -- the public Timeloop ERTs ------------------------------------------------------------
     def test_public_timeloop_erts(self):
         """Every ERT (and ERT_summary) of the Timeloop exercises in shared/peer-files imports
@@ -237,25 +267,36 @@ class AccelergyTest(ImporterTest):
         files = sorted(glob.glob(os.path.join(root, "**", "*.ERT*.yaml"), recursive=True))
         files = [f for f in files if os.path.basename(f).endswith(("ERT.yaml", "ERT_summary.yaml"))]
         self.assertEqual(len(files), 10)
-        refused = {"simba_like": "no component for dfsim's 'rf.inputs'",
-                   "simple_weight_stationary": "component 'system_top_level.pe_spad[1..256]' "
+        # simba_like's PE buffers are named like GLBs: PEInputBuffer[1..16] and
+        # PEAccuBuffer[1..64] price the RF of inputs and outputs (more instances than
+        # GlobalBuffer[1..1]); the simple_* designs have two PE-level storages for one tensor.
+        refused = {"simple_weight_stationary": "component 'system_top_level.pe_spad[1..256]' "
                                                "(rf) would price nothing",
                    "simple_output_stationary": "component 'system_top_level.pe_spad[1..256]' "
                                                "(rf) would price nothing"}
         imported = 0
         for path in files:
-            design = next((d for d in ["eyeriss_like", *refused] if f"/{d}/" in path), None)
+            design = next((d for d in ["eyeriss_like", "simba_like", *refused]
+                           if f"/{d}/" in path), None)
             with self.subTest(path=os.path.relpath(path, root)):
                 code, out, err = in_process(accelergy_ert.main, [path], ERT_PROG)
                 if design in refused:
-                    self.assertBadInput(code, err, ERT_PROG, path, refused[design])
+                    self.assertBadInput(code, err, ERT_PROG, path, refused[design],
+                                        "--ignore pe_spad", "--map rf.weights.read=pe_spad:read")
                     continue
                 self.assertEqual((code, err), (0, ""))
                 doc = json.loads(out)
                 imported += 1
                 self.assertEqual(sorted(doc["rf"]), ["inputs", "outputs", "weights"])
                 self.assertEqual(doc["noc"], {"per_word": 0.0})
-        self.assertEqual(imported, 4)
+                if design == "simba_like":
+                    self.assertIn("PEInputBuffer[1..16] prices rf.inputs", doc["notes"])
+                    self.assertIn("rf.outputs.read = System_top_level.PEAccuBuffer[1..64]:read",
+                                  doc["notes"])
+                    self.assertIn("glb.weights.read = System_top_level.PEWeightBuffer[1..64]",
+                                  doc["notes"])
+                    self.assertNotIn("Left out", doc["notes"])
+        self.assertEqual(imported, 6)
         v03 = os.path.join(root, "v0.3", "workspace", "baseline_designs", "example_designs",
                            "eyeriss_like", "example_AlexNet_layer1_outputs",
                            "timeloop-mapper.ERT.yaml")

@@ -95,6 +95,33 @@ class ScaleSimImportTest(ImporterTest):
         self.assertEqual(summary(out)["all"], (32 * 96 + 32 * 32, 64 * 96 * 32 + 64 * 32 * 32))
         self.assertSimulates(out, "Out")
 
+    def test_bom_lowercase_header_and_scalesim_rows(self):
+        """A UTF-8 byte-order mark and a lowercase header (SCALE-Sim's transformer topologies),
+        a row without a name, values after the column stride and a row without its trailing
+        comma whose dropped last field was the column stride: all as SCALE-Sim reads them."""
+        text = ("\ufeffLayer name,Ifmap height,ifmap width,filter height,filter width,channels,"
+                "num filters,strides,batch size,\n"
+                "conv1,16,16,3,3,4,8,1,\n"
+                " ,8,8,1,1,8,8,1,\n"
+                "wide,8,8,3,3,2,2,1,1,7,\n"
+                "cut,9,9,3,3,2,2,2,1\n")
+        path = self.write("bom.csv", text, mode="w")
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(3), b"\xef\xbb\xbf")
+        out, doc = self.convert(path)
+        names = [l["name"] for l in doc["layers"]]
+        self.assertEqual(names, ["conv1", "line3", "wide", "cut"])
+        self.assertIn("named after its line", doc["layers"][1]["notes"])
+        self.assertIn("values after the column stride (7) ignored", doc["layers"][2]["notes"])
+        self.assertEqual(doc["layers"][3]["stride"], 2)  # the column stride 1 was dropped
+        self.assertEqual(summary(out)["all"][1],
+                         scalesim_macs(16, 16, 3, 3, 4, 8, 1) + scalesim_macs(8, 8, 1, 1, 8, 8, 1)
+                         + scalesim_macs(8, 8, 3, 3, 2, 2, 1) + scalesim_macs(9, 9, 3, 3, 2, 2, 2))
+        # --form overrides the header, as SCALE-Sim's -i option does.
+        odd = self.write("odd.csv", "name;m;n;k\nL1, 4, 5, 6,\n")
+        _, doc = self.convert(odd, "--form", "gemm")
+        self.assertEqual((doc["layers"][0]["C"], doc["layers"][0]["M"]), (6, 5))
+
     def test_command_line(self):
         path = self.write("gemm.csv", GEMM_CSV)
         proc = script("import_scalesim", path)
@@ -110,7 +137,7 @@ class ScaleSimImportTest(ImporterTest):
             ("header.csv", "name, a, b\nConv1, 1, 2\n", ["line 1: expected a SCALE-Sim topology "
                                                          "header"]),
             ("noint.csv", header + "Conv1, 224, abc, 11, 11, 3, 96, 4,\n",
-             ["line 2: IFMAP Width: expected a positive integer, got 'abc'"]),
+             ["line 2: IFMAP Width: expected an integer (SCALE-Sim reads every field", "'abc'"]),
             ("zero.csv", header + "Conv1, 224, 224, 11, 11, 0, 96, 4,\n",
              ["line 2: Channels: expected a positive integer, got '0'"]),
             ("short.csv", header + "\nConv1, 224, 224, 11,\n",
@@ -119,8 +146,14 @@ class ScaleSimImportTest(ImporterTest):
              ["line 2: the 7x7 filter is larger than the 5x5 IFMAP"]),
             ("strides.csv", header + "Conv1, 16, 16, 3, 3, 3, 8, 2, 1,\n",
              ["line 2: row stride 2 and column stride 1 differ"]),
-            ("noname.csv", header + " , 16, 16, 3, 3, 3, 8, 1,\n",
-             ["line 2: expected a layer name"]),
+            ("nocomma.csv", header + "Conv1, 16, 16, 3, 3, 3, 8, 1\n",
+             ["line 2: expected a name and 7 or 8 values", "got 6 values (SCALE-Sim drops the "
+              "last comma-separated field of every row, here '1': end the row with a comma)"]),
+            ("tabs.csv", header + "Conv1\t16\t16\t3\t3\t3\t8\t1\t\n",
+             ["line 2: no value left after SCALE-Sim drops the last comma-separated field",
+              "tab-separated"]),
+            ("blankrow.csv", header + ",,,,,,,,\nConv1, 16, 16, 3, 3, 3, 8, 1,\n",
+             ["line 2: IFMAP Height: expected an integer", "got ''"]),
             ("rows.csv", header + "\n\n", ["no layer rows after the header"]),
             ("gemm.csv", "Layer, M, N, K,\nL1, 4, 4,\n",
              ["line 2: expected a name and 3 values (M, N, K), got 2 values"]),

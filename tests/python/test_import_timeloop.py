@@ -98,16 +98,14 @@ class TimeloopImportTest(ImporterTest):
             ("noproblem.yaml", "architecture: {}\n", ["expected a Timeloop problem"]),
             ("missing.yaml", layer_yaml(M=8, R=3, S=3, P=4, Q=4),
              ["problem.instance.C: missing required dimension"]),
-            ("unknown.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, K=2),
-             ["problem.instance.K: unknown dimension; valid: C, G, Hdilation"]),
             ("negative.yaml", layer_yaml(C=3, M=-8, R=3, S=3, P=4, Q=4),
              ["problem.instance.M: expected a positive integer, got -8"]),
             ("float.yaml", layer_yaml(C=3, M=8.5, R=3, S=3, P=4, Q=4),
              ["problem.instance.M: expected a positive integer, got 8.5"]),
             ("dilated.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hdilation=2),
-             ["dilation (Hdilation 2, Wdilation 1) is not supported"]),
+             ["dilation Hdilation=2 on the S x Q axis is not supported"]),
             ("strides.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hstride=2, Wstride=1),
-             ["Hstride 2 and Wstride 1 differ"]),
+             ["strides Wstride=1 (R x P) and Hstride=2 (S x Q) differ"]),
             ("sparse.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4) +
              "    densities: {Inputs: 0.5}\n", ["densities: sparse densities are not modelled"]),
             ("list.yaml", "problem:\n  instance: [1, 2]\n",
@@ -126,6 +124,91 @@ class TimeloopImportTest(ImporterTest):
         missing = os.path.join(self.tmp, "nope.yaml")
         proc = script("import_timeloop", missing)
         self.assertBadProcess(proc, PROG, missing, "cannot open")
+
+    # -- timeloopfe's form: Jinja include_text, <<< merges, shapes by their projections --------
+    BASE = """\
+base_ignore: &base
+  version: 0.4
+  instance: {N: 1, C: 1, G: 1, R: 1, S: 1, Hdilation: 1, Hstride: 1, Wdilation: 1, Wstride: 1,
+             M: 1, P: 1, Q: 1, H: 1, W: 1}
+  shape:
+    coefficients:
+    - {name: Wstride, default: 1}
+    - {name: Hstride, default: 1}
+    - {name: Wdilation, default: 1}
+    - {name: Hdilation, default: 1}
+    data_spaces:
+    - {name: Weights, projection: [[[C]], [[M]], [[R]], [[S]], [[G]]]}
+    - name: Inputs
+      projection: [[[N]], [[C]], [[R, Wdilation], [P, Wstride]], [[S, Hdilation], [Q, Hstride]],
+                   [[G]]]
+    - {name: Outputs, projection: [[[N]], [[M]], [[Q]], [[P]], [[G]]], read_write: true}
+    dimensions: [C, M, R, S, N, P, Q, G]
+"""
+
+    def timeloopfe(self, name, instance):
+        self.write(os.path.join("fe", "base.yaml"), self.BASE)
+        return self.write(os.path.join("fe", "net", name),
+                          "{{include_text('../base.yaml')}}\nproblem:\n  <<<: *base\n"
+                          f"  instance: {instance}\n")
+
+    def test_timeloopfe_form(self):
+        a = self.timeloopfe("0.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Hstride: 2, "
+                                      "Wstride: 2}")
+        self.timeloopfe("1.yaml", "{G: 8, P: 5, Q: 5, R: 3, S: 3}")
+        self.timeloopfe("2.yaml", "{C: 64, M: 16, P: 10}")
+        self.timeloopfe("3.yaml", "{C: 8, M: 4, P: 3, Q: 1, R: 1, S: 1, Hdilation: 2, "
+                                  "Wstride: 2}")
+        out, doc = self.convert(os.path.dirname(a))
+        self.assertEqual(doc["name"], "net")  # numbered files: the folder's name
+        l0, l1, l2, l3 = doc["layers"]
+        self.assertEqual((l0["C"], l0["M"], l0["H"], l0["stride"]), (3, 8, 11, 2))
+        self.assertNotIn("notes", l0)  # H: 1 and W: 1 are ignored quietly
+        self.assertEqual((l1["C"], l1["M"], l1["groups"], l1["H"]), (8, 8, 8, 7))
+        self.assertEqual((l2["type"], l2["C"], l2["M"], l2["H"], l2["W"]), ("conv", 64, 16, 10, 1))
+        # a dilation on a 1-long filter and a stride on a 1-output axis do not matter
+        self.assertEqual((l3["stride"], l3["H"], l3["W"]), (2, 5, 1))
+        self.assertEqual(summary(out)["all"][1], 3 * 8 * 25 * 9 + 8 * 25 * 9 + 64 * 16 * 10
+                         + 8 * 4 * 3)
+        bad = [("dil.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Wdilation: 2}",
+                "dilation Wdilation=2 on the R x P axis is not supported"),
+               ("strides.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Hstride: 2}",
+                "strides Wstride=1 (R x P) and Hstride=2 (S x Q) differ")]
+        for name, instance, what in bad:
+            with self.subTest(name=name):
+                path = self.timeloopfe(name, instance)
+                code, _, err = in_process(timeloop_import.main, [path], PROG)
+                self.assertBadInput(code, err, PROG, path, what)
+        jinja = self.write("fe/bad/j.yaml", "{{ undefined_name }}\nproblem: {}\n")
+        code, _, err = in_process(timeloop_import.main, [jinja], PROG)
+        self.assertBadInput(code, err, PROG, jinja, "Jinja template", "undefined_name")
+        missing = self.write("fe/bad/m.yaml", "{{include_text('nope.yaml')}}\n")
+        code, _, err = in_process(timeloop_import.main, [missing], PROG)
+        self.assertBadInput(code, err, PROG, missing, "include_text('nope.yaml'): cannot read")
+
+    def test_shapes_by_projection(self):
+        gemm = ("problem:\n  instance: {M: 6, N: 5, K: 4}\n  shape:\n    name: gemm\n"
+                "    dimensions: [M, N, K]\n    data_spaces:\n"
+                "    - {name: A, projection: [[[M]], [[K]]]}\n"
+                "    - {name: B, projection: [[[N]], [[K]]]}\n"
+                "    - {name: Z, projection: [[[M]], [[N]]], read_write: true}\n")
+        out, doc = self.convert(self.write("gemm.yaml", gemm))
+        layer = doc["layers"][0]
+        self.assertEqual((layer["C"], layer["M"], layer["H"], layer["W"]), (4, 5, 6, 1))
+        self.assertIn("operand B taken as the weights", layer["notes"])
+        self.assertEqual(summary(out)["all"], (4 * 5, 6 * 5 * 4))
+        three = gemm.replace("    - {name: Z", "    - {name: Y, projection: [[[M]], [[K]]]}\n"
+                                             "    - {name: Z")
+        path = self.write("three.yaml", three)
+        code, _, err = in_process(timeloop_import.main, [path], PROG)
+        self.assertBadInput(code, err, PROG, path, "1 read-write and 3 read-only data spaces")
+        lone = gemm.replace("dimensions: [M, N, K]", "dimensions: [M, N, K, L]").replace(
+            "{M: 6, N: 5, K: 4}", "{M: 6, N: 5, K: 4, L: 2}").replace(
+            "[[[M]], [[K]]]}\n    - {name: B", "[[[M]], [[K]], [[L]]]}\n    - {name: B")
+        path = self.write("lone.yaml", lone)
+        code, _, err = in_process(timeloop_import.main, [path], PROG)
+        self.assertBadInput(code, err, PROG, path, "dimension L (in A) has no place in a dfsim "
+                                                   "layer")
 
 
 if __name__ == "__main__":
