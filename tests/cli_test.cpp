@@ -422,3 +422,35 @@ TEST_CASE("dfsim run --dataflow takes a list, and --out writes the resolved conf
   CHECK(dfsim::test::readFile(outDir / "config.json") == dump.out);
   CHECK(nlohmann::json::parse(dump.out)["arch"]["dram"]["latency_cycles"] == 7);
 }
+
+TEST_CASE(
+    "dfsim run --tiling: ragged (the default) spreads a 997-in, 31-out FC layer over at "
+    "least 150 of eyeriss's 168 PEs, perfect over 1, and a bad kind is exit 2",
+    "[cli]") {
+  const dfsim::test::TempDir scratch("tiling");
+  const fs::path net = scratch.path() / "fc997.json";
+  dfsim::test::writeFile(net, R"({"name": "fc997", "batch": 1, "layers": [
+      {"name": "fc", "type": "fc", "in_features": 997, "out_features": 31}]})");
+  const std::string base = "run --arch configs/arch/eyeriss.json --network '" + net.string() +
+                           "' --dataflow all --check -q";
+  auto mostPes = [&](const std::string& extra, const std::string& tag) {
+    const fs::path outDir = scratch.path() / tag;
+    const Outcome o = runDfsim(base + extra + " --out '" + outDir.string() + "'");
+    INFO(o.err);
+    REQUIRE(o.code == 0);
+    const nlohmann::json stats =
+        nlohmann::json::parse(dfsim::test::readFile(outDir / "stats.json"));
+    std::int64_t most = 0;
+    for (const nlohmann::json& row : stats["layers"]) {
+      CHECK(row["check"] == "passed");
+      most = std::max(most, row["active_pes"].get<std::int64_t>());
+    }
+    return most;
+  };
+  CHECK(mostPes("", "default") >= 150);
+  CHECK(mostPes(" --tiling ragged --objective edp", "search") >= 150);
+  CHECK(mostPes(" --tiling perfect", "perfect") == 1);
+  const Outcome bad = runDfsim(base + " --tiling square");
+  CHECK(bad.code == 2);
+  CHECK(contains(bad.err, "--tiling square: expected ragged or perfect"));
+}

@@ -44,11 +44,12 @@ ArchSpec readPreset(const Preset& p) {
 }
 
 /// Maps `layer` with the preset's dataflow, simulates it with the functional check and compares
-/// with the analytic model; with unlimited bandwidth and no latency, cycles = MACs / active PEs.
+/// with the analytic model; with unlimited bandwidth and no latency, cycles = MACs / active PEs
+/// (a perfect tiling: every PE computes at every step).
 SimResult runChecked(const Layer& layer, const ArchSpec& arch, Dataflow df) {
   INFO("layer " << layer.name << ", dataflow " << dataflowName(df) << ", arch " << arch.name);
   Mapping m;
-  REQUIRE_NOTHROW(m = defaultMapping(layer, arch, df));
+  REQUIRE_NOTHROW(m = defaultMapping(layer, arch, df, Tiling::Perfect));
   INFO(test::nest(m));
   REQUIRE_NOTHROW(validateMapping(layer, arch, m, "isca16 preset test"));
   SimOptions opt;

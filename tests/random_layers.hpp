@@ -68,6 +68,36 @@ inline std::vector<Layer> randomLayers(int count, std::uint64_t seed) {
   return layers;
 }
 
+/// `count` layers whose dims are 1 or primes (ragged tilings are the only way to split them):
+/// N 1-2, C and M from {1, 2, 3, 5, 7, 11, 13}, convs with P from {3, 5, 7, 11}, R from
+/// {1, 3, 5}, stride 1-2, padding 0-1; one in four an FC layer with 13-37 inputs.
+inline std::vector<Layer> randomPrimeLayers(int count, std::uint64_t seed) {
+  Draw draw(seed);
+  const std::int64_t small[] = {1, 2, 3, 5, 7, 11, 13};
+  const std::int64_t planes[] = {3, 5, 7, 11};
+  const std::int64_t filters[] = {1, 3, 5};
+  const std::int64_t inputs[] = {13, 17, 29, 31, 37};
+  std::vector<Layer> layers;
+  for (int i = 0; i < count; ++i) {
+    const std::int64_t n = draw(1, 2);
+    const std::int64_t m = small[draw(0, 6)];
+    const std::string name = "prime" + std::to_string(i);
+    if (i % 4 == 3) {
+      layers.push_back(fc(name, n, inputs[draw(0, 4)], m));
+      continue;
+    }
+    const std::int64_t c = small[draw(0, 6)];
+    const std::int64_t p = planes[draw(0, 3)];
+    const std::int64_t r = filters[draw(0, 2)];
+    const std::int64_t stride = draw(1, 2);
+    const std::int64_t padding = r > 1 ? draw(0, 1) : 0;
+    // H such that P = (H + 2 padding - R) / stride + 1.
+    const std::int64_t h = (p - 1) * stride + r - 2 * padding;
+    layers.push_back(conv(name, n, c, m, h, r, stride, padding));
+  }
+  return layers;
+}
+
 inline std::string shapeOf(const Layer& l) {
   std::ostringstream os;
   os << l.name << " (" << layerTypeName(l.type) << ") N=" << l.N << " C=" << l.C << " M=" << l.M

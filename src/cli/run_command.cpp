@@ -18,6 +18,7 @@
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/mapper_search.hpp"
+#include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
 #include "io/readers.hpp"
@@ -54,6 +55,7 @@ struct RunRequest {
   bool search = false;                    ///< search mappings instead of the default mapper
   bool fast = false;                      ///< count and time without computing values
   Objective objective = Objective::Energy;
+  Tiling tiling = Tiling::Ragged;  ///< tilings the mappers (default and search) build
   std::vector<std::string> layers;
   std::int64_t batch = 0;  ///< 0: as in the network file
   std::vector<Override> overrides;
@@ -111,6 +113,10 @@ po::options_description runOptions() {
   opt("objective", po::value<std::string>()->value_name("NAME"),
       "what --search minimises: energy (default), cycles or edp (energy x cycles); implies "
       "--search");
+  opt("tiling", po::value<std::string>()->value_name("KIND"),
+      "tilings the mappers build: ragged (default: a loop's last tile may be smaller, so a "
+      "dimension spreads over more PEs) or perfect (every loop bound divides its dimension: the "
+      "mappings of dfsim before ragged tiles)");
   opt("check", "compare every output with a reference convolution (slower)");
   opt("fast",
       "count and time without computing values (no --check): repeated transfers replay the "
@@ -195,6 +201,11 @@ RunRequest parseRequest(const po::variables_map& vm) {
     if (!parseObjective(o, r.objective)) {
       throw InputError("--objective " + o + ": expected energy, cycles or edp");
     }
+  }
+  if (vm.count("tiling")) {
+    const std::string t = vm["tiling"].as<std::string>();
+    if (!parseTiling(t, r.tiling))
+      throw InputError("--tiling " + t + ": expected ragged or perfect");
   }
   if (vm.count("seed")) r.seed = parseUnsignedInt(vm["seed"].as<std::string>(), "--seed");
   r.quiet = vm.count("quiet") > 0;
@@ -484,8 +495,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         Job job{&layer, dataflowName(df), {}, "default", {}};
         if (req.search) {
           const auto start = std::chrono::steady_clock::now();
-          SearchResult found =
-              searchMapping(layer, arch, df, table, SearchOptions{req.objective, false});
+          SearchResult found = searchMapping(layer, arch, df, table,
+                                             SearchOptions{req.objective, false, req.tiling});
           job.mapping = std::move(found.mapping);
           job.mapper = std::string("search:") + objectiveName(req.objective);
           job.search = found.stats;
@@ -497,7 +508,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                 << significant(wall.count(), 3) << " s wall" << std::endl;
           }
         } else {
-          job.mapping = defaultMapping(layer, arch, df);
+          job.mapping = defaultMapping(layer, arch, df, req.tiling);
         }
         validateMapping(layer, arch, job.mapping,
                         job.mapper + " " + dataflowName(df) + " mapping of " + layer.name);

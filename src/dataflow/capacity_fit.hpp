@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+
 #include "arch/arch_spec.hpp"
 #include "common/per_tensor.hpp"
 #include "mapping/tile_math.hpp"
@@ -8,9 +10,11 @@
 namespace dfsim {
 
 /// Whether tiles of given loop extents fit a level's partitions: the RF once, the GLB twice over
-/// when it is double buffered. The mappers' capacity test (validateMapping applies the same
-/// rule to a finished mapping). No overflow: the mappers' extents are divisors of the layer's
-/// dimensions, so each tile is at most its tensor (<= 2^40 words) and `need` at most 6 * 2^40.
+/// when it is double buffered; a nominal extent beyond the layer (a ragged last tile) counts as
+/// clipped to it, since the largest tile is the first. The mappers' capacity test
+/// (validateMapping applies the same rule to a finished mapping). No overflow: the extents are
+/// clipped to the layer's dimensions, so each tile is at most its tensor (<= 2^40 words) and
+/// `need` at most 6 * 2^40.
 struct CapacityFit {
   const ProblemShape& shape;
   const ArchSpec& arch;
@@ -18,7 +22,10 @@ struct CapacityFit {
   PerTensor<bool> glbKeeps;
 
   /// Whether the tiles spanned by `ext` fit `level` (Rf or Glb).
-  bool fits(Level level, const DimExtents& ext) const {
+  bool fits(Level level, DimExtents ext) const {
+    for (std::size_t i = 0; i < shape.numDims(); ++i) {
+      ext[i] = std::min(ext[i], shape.size(ProblemShape::dimAt(i)));
+    }
     const auto& parts = level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
     const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
     const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;

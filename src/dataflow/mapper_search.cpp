@@ -1,6 +1,7 @@
 #include "dataflow/mapper_search.hpp"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "dataflow/default_mapper.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -46,17 +48,47 @@ std::vector<std::vector<Dim>> dramOrders(const ProblemShape& shape) {
   return orders;
 }
 
-std::vector<std::int64_t> divisorsUpTo(std::int64_t n, std::int64_t limit) {
-  std::vector<std::int64_t> d;
-  for (std::int64_t f = 1; f <= n && f <= limit; ++f) {
-    if (n % f == 0) d.push_back(f);
-  }
-  return d;
+/// The full sizes of `shape`'s dimensions (1 beyond its last).
+DimExtents fullSizes(const ProblemShape& shape) {
+  DimExtents full;
+  full.fill(1);
+  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
+  return full;
 }
 
-/// Every way to give `dims` factors of `remaining` with a product <= `size` (one axis).
+/// estimateCycles with the layer's shape given.
+double cycleEstimate(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
+                     const AccessCounts& c) {
+  auto at = [&](std::int64_t words, std::int64_t perCycle) {
+    return perCycle == kUnlimited ? 0.0
+                                  : static_cast<double>(words) / static_cast<double>(perCycle);
+  };
+  std::int64_t dram = 0;
+  std::int64_t glbReads = 0;
+  std::int64_t glbWrites = 0;
+  std::int64_t nocWords = 0;
+  for (Tensor t : kAllTensors) {
+    dram += c(Level::Dram, t).reads + c(Level::Dram, t).writes;
+    glbReads += c(Level::Glb, t).reads;
+    glbWrites += c(Level::Glb, t).writes;
+    nocWords += c(Level::Glb, t).reads + c(Level::Glb, t).writes;
+  }
+  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
+  // Empty array steps (beyond a ragged edge) take no time; every active PE runs every RF
+  // iteration (the RF tile divides each dimension).
+  const double compute = static_cast<double>(nonEmptySteps(shape, m) * m.rfIterations());
+  const double dramCycles = at(dram * bytesPerWord, arch.dram.bytesPerCycle);
+  const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
+                                    at(glbWrites, arch.glb.writeWordsPerCycle));
+  const double nocCycles = at(nocWords, arch.noc.wordsPerCycle);
+  return std::max({compute, dramCycles, glbCycles, nocCycles}) +
+         static_cast<double>(arch.dram.latencyCycles);
+}
+
+/// Every way to give `dims` factors of the counts `remaining` with a product <= `size` (one
+/// axis), each factor one of splitFactors(count, ..., tiling).
 void axisChoices(const std::vector<Dim>& dims, std::int64_t size, Axis axis,
-                 const DimExtents& remaining, const std::vector<Dim>& fullySpread,
+                 const DimExtents& remaining, const std::vector<Dim>& fullySpread, Tiling tiling,
                  std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>>& out) {
   std::vector<SpatialLoop> loops;
   DimExtents left = remaining;
@@ -66,14 +98,15 @@ void axisChoices(const std::vector<Dim>& dims, std::int64_t size, Axis axis,
       return;
     }
     const Dim d = dims[i];
-    const std::vector<std::int64_t> divs = divisorsUpTo(left[idx(d)], size / used);
+    const std::int64_t n = left[idx(d)];
+    const std::vector<std::int64_t> divs = splitFactors(n, size / used, tiling);
     const bool forced = std::find(fullySpread.begin(), fullySpread.end(), d) != fullySpread.end();
     for (std::int64_t f : divs) {
       if (forced && f != divs.back()) continue;
       if (f > 1) loops.push_back({d, f, axis});
-      left[idx(d)] /= f;
+      left[idx(d)] = ceilDiv(n, f);
       self(self, i + 1, used * f);
-      left[idx(d)] *= f;
+      left[idx(d)] = n;
       if (f > 1) loops.pop_back();
     }
   };
@@ -86,8 +119,12 @@ struct SpatialChoice {
   std::int64_t pes = 1;
 };
 
+/// The spatial choices of `rules` on `arch` (both axis roles unless fixed), legal under the
+/// ragged rules, the most PE-hungry first (at most kMaxSpatial, none below half the best).
 std::vector<SpatialChoice> spatialChoices(const DataflowRules& rules, const ArchSpec& arch,
-                                          const DimExtents& full) {
+                                          const DimExtents& full, Tiling tiling) {
+  DimExtents ones;
+  ones.fill(1);
   std::vector<SpatialChoice> all;
   for (int swap = 0; swap < (rules.fixedAxes ? 1 : 2); ++swap) {
     const Axis first = swap ? Axis::Cols : Axis::Rows;
@@ -95,15 +132,19 @@ std::vector<SpatialChoice> spatialChoices(const DataflowRules& rules, const Arch
     const std::int64_t firstSize = swap ? arch.cols : arch.rows;
     const std::int64_t secondSize = swap ? arch.rows : arch.cols;
     std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>> a;
-    axisChoices(rules.rowDims, firstSize, first, full, rules.fullySpread, a);
+    axisChoices(rules.rowDims, firstSize, first, full, rules.fullySpread, tiling, a);
     for (const auto& [rowLoops, rowLeft] : a) {
       std::vector<std::pair<std::vector<SpatialLoop>, DimExtents>> b;
-      axisChoices(rules.colDims, secondSize, second, rowLeft, rules.fullySpread, b);
+      axisChoices(rules.colDims, secondSize, second, rowLeft, rules.fullySpread, tiling, b);
       for (const auto& [colLoops, left] : b) {
         SpatialChoice c;
         c.loops.reserve(rowLoops.size() + colLoops.size());
         for (const SpatialLoop& l : rowLoops) c.loops.push_back(l);
         for (const SpatialLoop& l : colLoops) c.loops.push_back(l);
+        // Two loops over one dimension (one per axis): the counts above gave each its factor,
+        // the nest order decides whether the outer one has an iteration always beyond the
+        // edge. (A perfect choice always passes.)
+        if (!spatialLegal(c.loops, ones, full)) continue;
         c.remaining = left;
         for (const SpatialLoop& l : c.loops) c.pes *= l.bound;
         all.push_back(std::move(c));
@@ -131,11 +172,11 @@ struct Scored {
 
 class Searcher {
  public:
-  Searcher(const Layer& layer, const ProblemShape& shape, const ArchSpec& arch,
-           const DataflowRules& rules, const EnergyTable& table, const SearchOptions& options,
-           PerTensor<bool> rfKeeps, PerTensor<bool> glbKeeps)
-      : layer_(layer),
-        shape_(shape),
+  Searcher(const ProblemShape& shape, const ArchSpec& arch, const DataflowRules& rules,
+           const EnergyTable& table, const SearchOptions& options, PerTensor<bool> rfKeeps,
+           PerTensor<bool> glbKeeps)
+      : shape_(shape),
+        full_(fullSizes(shape)),
         dramOrders_(dramOrders(shape)),
         arch_(arch),
         rules_(rules),
@@ -143,16 +184,31 @@ class Searcher {
         options_(options),
         fit_{shape, arch, rfKeeps, glbKeeps} {}
 
-  /// RF factor choices for the rule's RF dims, each fitting the RF.
-  std::vector<std::pair<std::vector<Loop>, DimExtents>> rfChoices(const DimExtents& remaining) {
+  /// RF factor choices for the rule's RF dims under spatial choice `sc`, each fitting the RF,
+  /// with the counts of array tiles left per dim. Perfect: factors of what the spatial loops
+  /// leave. Ragged: factors of the full dims (the RF tile divides each dim) that keep the
+  /// spatial loops legal.
+  std::vector<std::pair<std::vector<Loop>, DimExtents>> rfChoices(const SpatialChoice& sc) {
     std::vector<std::pair<std::vector<Loop>, DimExtents>> out;
     DimExtents ones;
     ones.fill(1);
+    const bool ragged = options_.tiling == Tiling::Ragged;
+    const DimExtents spatialExt = withSpatial(sc.loops, ones);
     forEachFactorChoice(
-        rules_.rfInnerFirst, ones, remaining, Level::Rf, false,
+        rules_.rfInnerFirst, ones, ragged ? full_ : sc.remaining, Level::Rf, false, Tiling::Perfect,
+        [&](const DimExtents& ext) { return !ragged || spatialLegal(sc.loops, ext, full_); },
         [&] { return out.size() == kMaxRfPerSpatial; },
         [&](std::vector<Loop> loops, const DimExtents& left) {
-          out.emplace_back(std::move(loops), left);
+          if (!ragged) {
+            out.emplace_back(std::move(loops), left);
+            return;
+          }
+          const DimExtents rfExt = extentsOf(loops);
+          DimExtents counts;
+          for (std::size_t i = 0; i < counts.size(); ++i) {
+            counts[i] = ceilDiv(full_[i], spatialExt[i] * rfExt[i]);
+          }
+          out.emplace_back(std::move(loops), counts);
         });
     return out;
   }
@@ -160,34 +216,46 @@ class Searcher {
   /// Scores every DRAM order for one full choice of spatial, RF and GLB loops.
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
                    const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
+    // One scratch mapping for every order (no allocation per candidate once it has grown).
+    scratch_.rfKeeps = fit_.rfKeeps;
+    scratch_.glbKeeps = fit_.glbKeeps;
+    scratch_.spatialLoops = spatial;
+    scratch_.rfLoops = rf;
+    scratch_.glbLoops = glb;
     for (const std::vector<Dim>& order : dramOrders_) {
-      Mapping m;
-      m.rfKeeps = fit_.rfKeeps;
-      m.glbKeeps = fit_.glbKeeps;
-      m.spatialLoops = spatial;
-      m.rfLoops = rf;
-      m.glbLoops = glb;
+      scratch_.dramLoops.clear();
       for (Dim d : order) {
-        if (left[idx(d)] > 1) m.dramLoops.push_back({d, left[idx(d)]});
+        if (left[idx(d)] > 1) scratch_.dramLoops.push_back({d, left[idx(d)]});
       }
-      consider(std::move(m), best);
+      consider(scratch_, best);
     }
   }
 
-  /// The GLB loops (outermost first) grown greedily as the default mapper does.
-  std::pair<std::vector<Loop>, DimExtents> greedyGlb(const DimExtents& arrayExt,
-                                                     DimExtents left) const {
+  /// splitFactors(n, n, tiling), memoised (the enumeration asks for the same counts again and
+  /// again). The reference stays valid while the searcher lives (node-based map).
+  const std::vector<std::int64_t>& factorsOf(std::int64_t n, Tiling tiling) {
+    std::map<std::int64_t, std::vector<std::int64_t>>& memo =
+        tiling == Tiling::Perfect ? perfectFactors_ : raggedFactors_;
+    auto it = memo.find(n);
+    if (it == memo.end()) it = memo.emplace(n, splitFactors(n, n, tiling)).first;
+    return it->second;
+  }
+
+  /// The GLB loops (outermost first) grown greedily as the default mapper does, over the
+  /// counts `left` of array tiles.
+  std::pair<std::vector<Loop>, DimExtents> greedyGlb(const DimExtents& arrayExt, DimExtents left) {
     DimExtents ext = arrayExt;
     std::vector<Loop> innerFirst;
     for (Dim d : rules_.glbInnerFirst) {
-      const std::vector<std::int64_t> divs = divisorsUpTo(left[idx(d)], left[idx(d)]);
+      const std::int64_t n = left[idx(d)];
+      const std::vector<std::int64_t>& divs = factorsOf(n, options_.tiling);
       for (auto it = divs.rbegin(); it != divs.rend(); ++it) {
         DimExtents e = ext;
         e[idx(d)] *= *it;
         if (*it == 1 || fit_.fits(Level::Glb, e)) {
           if (*it > 1) innerFirst.push_back({d, *it});
           ext = e;
-          left[idx(d)] /= *it;
+          left[idx(d)] = ceilDiv(n, *it);
           break;
         }
       }
@@ -200,7 +268,8 @@ class Searcher {
               const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf, Scored& best) {
     std::size_t choices = 0;
     forEachFactorChoice(
-        rules_.glbInnerFirst, arrayExt, remaining, Level::Glb, true,
+        rules_.glbInnerFirst, arrayExt, remaining, Level::Glb, true, options_.tiling,
+        [](const DimExtents&) { return true; },
         [&] { return !options_.exhaustive && choices == kMaxGlbChoices; },
         [&](std::vector<Loop> loops, const DimExtents& left) {
           ++choices;
@@ -208,13 +277,15 @@ class Searcher {
         });
   }
 
-  /// Calls leaf(loops outermost first, what is left of each dim) for every choice of one factor
-  /// per dim of `dims` (innermost first) dividing what is left of it, such that `ext` times the
-  /// factors chosen so far fits `level` (a factor of 1 always counts as fitting when
-  /// `oneFits`). Descends no further once stop() is true.
-  template <typename Stop, typename Leaf>
+  /// Calls leaf(loops outermost first, what is left of each count) for every choice of one
+  /// factor per dim of `dims` (innermost first), each one of splitFactors(what is left of its
+  /// count, ..., tiling) (what is left becomes the ceil of the count over the factor), such that
+  /// `ext` times the factors chosen so far fits `level` (a factor of 1 always counts as fitting
+  /// when `oneFits`) and satisfies legal(). Descends no further once stop() is true.
+  template <typename Legal, typename Stop, typename Leaf>
   void forEachFactorChoice(const std::vector<Dim>& dims, DimExtents ext, DimExtents left,
-                           Level level, bool oneFits, Stop&& stop, Leaf&& leaf) {
+                           Level level, bool oneFits, Tiling tiling, Legal&& legal, Stop&& stop,
+                           Leaf&& leaf) {
     std::vector<Loop> innerFirst;
     auto dfs = [&](auto&& self, std::size_t i) -> void {
       if (stop()) return;
@@ -224,13 +295,13 @@ class Searcher {
       }
       const Dim d = dims[i];
       const std::int64_t n = left[idx(d)];
-      for (std::int64_t f : divisorsUpTo(n, n)) {
+      for (std::int64_t f : factorsOf(n, tiling)) {
         ext[idx(d)] *= f;
-        if ((oneFits && f == 1) || fit_.fits(level, ext)) {
+        if (((oneFits && f == 1) || fit_.fits(level, ext)) && legal(ext)) {
           if (f > 1) innerFirst.push_back({d, f});
-          left[idx(d)] /= f;
+          left[idx(d)] = ceilDiv(n, f);
           self(self, i + 1);
-          left[idx(d)] *= f;
+          left[idx(d)] = n;
           if (f > 1) innerFirst.pop_back();
         }
         ext[idx(d)] /= f;
@@ -239,18 +310,18 @@ class Searcher {
     dfs(dfs, 0);
   }
 
-  /// Scores `m` and keeps it in `best` when it wins.
-  void consider(Mapping m, Scored& best) {
+  /// Scores `m` and keeps a copy in `best` when it wins.
+  void consider(const Mapping& m, Scored& best) {
     ++stats_.tried;
     const AccessCounts counts = analyticCounts(shape_, arch_, m);
-    const double cycles = estimateCycles(layer_, arch_, m, counts);
+    const double cycles = cycleEstimate(shape_, arch_, m, counts);
     const double energy =
         computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
     double score = energy;
     if (options_.objective == Objective::Cycles) score = cycles;
     if (options_.objective == Objective::Edp) score = energy * cycles;
     if (!best.valid || score < best.score || (score == best.score && cycles < best.cycles)) {
-      best.mapping = std::move(m);
+      best.mapping = m;
       best.energy = energy;
       best.cycles = cycles;
       best.score = score;
@@ -260,10 +331,11 @@ class Searcher {
 
   const CapacityFit& fit() const { return fit_; }
   const SearchStats& stats() const { return stats_; }
+  const DimExtents& full() const { return full_; }
 
  private:
-  const Layer& layer_;
   const ProblemShape& shape_;
+  const DimExtents full_;
   const std::vector<std::vector<Dim>> dramOrders_;
   const ArchSpec& arch_;
   const DataflowRules& rules_;
@@ -271,6 +343,9 @@ class Searcher {
   const SearchOptions& options_;
   CapacityFit fit_;
   SearchStats stats_;
+  Mapping scratch_;
+  std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
+  std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };
 
 }  // namespace
@@ -299,29 +374,7 @@ bool parseObjective(std::string_view s, Objective& out) {
 
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& c) {
-  (void)layer;
-  auto at = [&](std::int64_t words, std::int64_t perCycle) {
-    return perCycle == kUnlimited ? 0.0
-                                  : static_cast<double>(words) / static_cast<double>(perCycle);
-  };
-  std::int64_t dram = 0;
-  std::int64_t glbReads = 0;
-  std::int64_t glbWrites = 0;
-  std::int64_t nocWords = 0;
-  for (Tensor t : kAllTensors) {
-    dram += c(Level::Dram, t).reads + c(Level::Dram, t).writes;
-    glbReads += c(Level::Glb, t).reads;
-    glbWrites += c(Level::Glb, t).writes;
-    nocWords += c(Level::Glb, t).reads + c(Level::Glb, t).writes;
-  }
-  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
-  const double compute = static_cast<double>(m.arraySteps() * m.rfIterations());
-  const double dramCycles = at(dram * bytesPerWord, arch.dram.bytesPerCycle);
-  const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
-                                    at(glbWrites, arch.glb.writeWordsPerCycle));
-  const double nocCycles = at(nocWords, arch.noc.wordsPerCycle);
-  return std::max({compute, dramCycles, glbCycles, nocCycles}) +
-         static_cast<double>(arch.dram.latencyCycles);
+  return cycleEstimate(layer.shape(), arch, m, c);
 }
 
 SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,
@@ -334,10 +387,8 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
     rfKeeps[t] = rules.rfKeeps[t] && arch.holds(Level::Rf, t);
     glbKeeps[t] = arch.holds(Level::Glb, t);
   }
-  Searcher searcher(layer, shape, arch, rules, table, options, rfKeeps, glbKeeps);
-  DimExtents full;
-  full.fill(1);
-  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
+  Searcher searcher(shape, arch, rules, table, options, rfKeeps, glbKeeps);
+  const DimExtents& full = searcher.full();
 
   // 1. Stage A: every (spatial, RF) choice with greedy GLB loops, every DRAM order.
   struct Pair {
@@ -348,8 +399,8 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
     Scored best;
   };
   std::vector<Pair> pairs;
-  for (const SpatialChoice& sc : spatialChoices(rules, arch, full)) {
-    for (auto& [rf, left] : searcher.rfChoices(sc.remaining)) {
+  for (const SpatialChoice& sc : spatialChoices(rules, arch, full, options.tiling)) {
+    for (auto& [rf, left] : searcher.rfChoices(sc)) {
       const DimExtents arrayExt = withSpatial(sc.loops, extentsOf(rf));
       if (!searcher.fit().fits(Level::Glb, arrayExt)) continue;
       Pair p{sc.loops, rf, arrayExt, left, {}};
@@ -361,7 +412,7 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
   if (pairs.empty()) {
     // Nothing fits unshrunk: the default mapper knows how to shrink (or says why it cannot).
     SearchResult r;
-    r.mapping = defaultMapping(layer, arch, dataflow);
+    r.mapping = defaultMapping(layer, arch, dataflow, options.tiling);
     const AccessCounts counts = analyticCounts(shape, arch, r.mapping);
     r.cycles = estimateCycles(layer, arch, r.mapping, counts);
     r.energy = computeEnergy(counts, Cycle(static_cast<std::uint64_t>(r.cycles)), table).total;

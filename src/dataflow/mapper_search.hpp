@@ -6,6 +6,7 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "dataflow/dataflow.hpp"
+#include "dataflow/tiling.hpp"
 #include "energy/energy_table.hpp"
 #include "mapping/mapping.hpp"
 #include "workload/layer.hpp"
@@ -26,6 +27,9 @@ struct SearchOptions {
   /// only the most promising few (for tests on tiny layers: the search then covers its whole
   /// space).
   bool exhaustive = false;
+  /// Which tilings the search builds (Perfect: the search of issue 5, same mappings and
+  /// scores; Ragged: also ragged spatial, GLB and DRAM loops, README "Mapper search").
+  Tiling tiling = Tiling::Ragged;
 };
 
 /// What a search looked at. Deterministic (no wall time: the CLI measures that).
@@ -44,8 +48,9 @@ struct SearchResult {
 };
 
 /// A cycle estimate from a mapping's analytic counts: the largest of the compute cycles
-/// (array steps x RF iterations) and the cycles DRAM, GLB and NoC need for their words at their
-/// bandwidths, plus the DRAM latency. Used to rank mappings; the simulator gives the real count.
+/// (non-empty array steps x RF iterations: a step beyond a ragged edge takes no time) and the
+/// cycles DRAM, GLB and NoC need for their words at their bandwidths, plus the DRAM latency. Used
+/// to rank mappings; the simulator gives the real count.
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& counts);
 

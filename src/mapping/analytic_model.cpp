@@ -9,80 +9,102 @@ namespace {
 
 using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
 
-/// Per dimension of `shape`, the tiles after the nest's loops [0, `end`) (split) and then
-/// [`end`, `stop`) (their first iteration only): the tiles a boundary sees each time loops
-/// [0, end) move. Dimensions beyond the shape's stay one tile of extent 1.
-DimHistograms tilesAt(const ProblemShape& shape, const NestLoops& nest, std::size_t end,
-                      std::size_t stop) {
-  DimHistograms h;
-  for (std::size_t i = 0; i < kMaxDims; ++i) {
-    h[i] = ExtentHistogram::whole(i < shape.numDims() ? shape.size(ProblemShape::dimAt(i)) : 1);
+/// What the counts of one problem need, built once per call: the shape, the mapping's loops per
+/// dimension and, per tensor, the dimensions it depends on.
+struct Nest {
+  const ProblemShape& shape;
+  const Mapping& m;
+  DimLoopTable loops;
+  PerTensor<std::uint32_t> relevant{};  ///< bit d: the tensor depends on dimension d
+
+  Nest(const ProblemShape& s, const Mapping& mapping)
+      : shape(s), m(mapping), loops(DimLoopTable::of(mapping, s)) {
+    for (Tensor t : kAllTensors) relevant[t] = s.projectedDims(t);
   }
-  for (std::size_t j = 0; j < stop; ++j) {
-    const NestLoop& l = nest.loops[j];
-    if (j < end) {
-      h[idx(l.dim)].split(l.tile);
-    } else {
-      h[idx(l.dim)].firstOnly(l.tile);
+  bool dependsOn(Tensor t, std::size_t d) const { return (relevant[t] >> d & 1U) != 0; }
+  std::int64_t size(std::size_t d) const { return shape.size(ProblemShape::dimAt(d)); }
+
+  /// Per dimension, the tiles after the loops at positions [0, `split`) (split) and
+  /// [`split`, `stop`) (their first iteration only): the tiles a boundary sees each time the
+  /// loops [0, split) move.
+  void tilesAt(std::size_t split, std::size_t stop, DimHistograms& h) const {
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      h[d].reset(size(d));
+      loops.tiles(d, h[d], 0, split, stop);
     }
   }
-  return h;
-}
-
-/// The tiles of `h` after the nest's loops [from, stop), all split.
-DimHistograms splitFurther(DimHistograms h, const NestLoops& nest, std::size_t from,
-                           std::size_t stop) {
-  for (std::size_t j = from; j < stop; ++j) h[idx(nest.loops[j].dim)].split(nest.loops[j].tile);
-  return h;
-}
-
-/// Sum, over every combination of one tile kind per dimension `t` depends on, of the number of
-/// such tiles times the words of `t` in a tile of those extents (each divided by `divisor`).
-/// Dimensions `t` does not depend on are not enumerated (their tiles do not change its words).
-std::int64_t wordsOverKinds(const ProblemShape& shape, Tensor t, const DimHistograms& h,
-                            const DimExtents& divisor) {
-  std::array<std::size_t, kMaxDims> relevant{};
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < shape.numDims(); ++i) {
-    if (isRelevant(shape, t, ProblemShape::dimAt(i))) relevant[n++] = i;
+  /// The tiles of `h` after the loops at positions [from, stop), all split.
+  void splitFurther(std::size_t from, std::size_t stop, DimHistograms& h) const {
+    for (std::size_t d = 0; d < shape.numDims(); ++d) loops.tiles(d, h[d], from, stop, stop);
   }
-  DimExtents e;
-  e.fill(1);
-  std::int64_t sum = 0;
-  auto walk = [&](auto&& self, std::size_t k, std::int64_t count) -> void {
-    if (k == n) {
-      sum += count * tileWords(shape, t, e);
-      return;
+  /// One past the innermost loop at a position below `stop` (of a bound above 1: the table
+  /// lists no other) over a dimension `t` depends on (0 when none): loops inside it reuse `t`'s
+  /// tile.
+  std::size_t reuseEnd(Tensor t, std::size_t stop) const {
+    std::size_t end = 0;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) continue;
+      for (std::size_t k = 0; k < loops.count[d]; ++k) {
+        const std::size_t pos = loops.loops[d][k].pos;
+        if (pos < stop && pos + 1 > end) end = pos + 1;
+      }
     }
-    const ExtentHistogram& hd = h[relevant[k]];
-    for (std::size_t j = 0; j < hd.kinds; ++j) {
-      e[relevant[k]] = hd.extent[j] / divisor[relevant[k]];
-      self(self, k + 1, count * hd.count[j]);
+    return end;
+  }
+
+  /// Sum, over every combination of one tile kind per dimension `t` depends on, of the number
+  /// of such tiles times the words of `t` in a tile of those extents (each divided by
+  /// `divisor`). Dimensions `t` does not depend on are not enumerated (their tiles do not change
+  /// its words). A dimension feeds one coordinate of `t` (the shape's contract) and the words
+  /// are the product of the coordinates' distinct values, so the sum is the product over
+  /// coordinates of the sums over their own dimensions' kinds.
+  std::int64_t wordsOverKinds(Tensor t, const DimHistograms& h, const DimExtents& divisor) const {
+    DimExtents e;
+    e.fill(1);
+    bool oneKind = true;
+    std::int64_t tiles = 1;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) continue;
+      oneKind = oneKind && h[d].kinds == 1;
+      e[d] = h[d].extent[0] / divisor[d];
+      tiles *= h[d].count[0];
     }
-  };
-  walk(walk, 0, 1);
-  return sum;
-}
-
-/// Product of the tile counts of the dimensions `t` does not depend on.
-std::int64_t otherTiles(const ProblemShape& shape, Tensor t, const DimHistograms& h) {
-  std::int64_t n = 1;
-  for (std::size_t i = 0; i < shape.numDims(); ++i) {
-    if (!isRelevant(shape, t, ProblemShape::dimAt(i))) n *= h[i].total();
+    if (oneKind) return tiles * tileWords(shape, t, e);  // no ragged tile: one kind
+    std::int64_t product = 1;
+    for (std::size_t k = 0; k < shape.numAxes(t); ++k) {
+      const Dim a = shape.term(t, k, 0).dim;
+      const ExtentHistogram& ha = h[idx(a)];
+      std::int64_t sum = 0;
+      if (shape.numTerms(t, k) == 1) {
+        for (std::size_t i = 0; i < ha.kinds; ++i) {
+          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+          sum += ha.count[i] * axisWords(shape, t, k, e);
+        }
+      } else {
+        const Dim b = shape.term(t, k, 1).dim;
+        const ExtentHistogram& hb = h[idx(b)];
+        for (std::size_t i = 0; i < ha.kinds; ++i) {
+          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+          for (std::size_t j = 0; j < hb.kinds; ++j) {
+            e[idx(b)] = hb.extent[j] / divisor[idx(b)];
+            sum += ha.count[i] * hb.count[j] * axisWords(shape, t, k, e);
+          }
+        }
+      }
+      product *= sum;
+    }
+    return product;
   }
-  return n;
-}
 
-/// One past the innermost loop of nest[begin, stop) with a bound above 1 that `t` depends on
-/// (`begin` when none): loops inside it reuse `t`'s tile.
-std::size_t reuseEnd(const ProblemShape& shape, Tensor t, const NestLoops& nest, std::size_t begin,
-                     std::size_t stop) {
-  std::size_t end = begin;
-  for (std::size_t j = begin; j < stop; ++j) {
-    if (nest.loops[j].bound > 1 && isRelevant(shape, t, nest.loops[j].dim)) end = j + 1;
+  /// Product of the tile counts of the dimensions `t` does not depend on.
+  std::int64_t otherTiles(Tensor t, const DimHistograms& h) const {
+    std::int64_t n = 1;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) n *= h[d].total();
+    }
+    return n;
   }
-  return end;
-}
+};
 
 /// What a boundary moves for one tensor, summed over every visit of its child tile: the words of
 /// the union tiles (one per visit; what a multicast parent reads), those of the union tiles of
@@ -98,46 +120,46 @@ struct BoundaryWords {
 /// every RF iteration) against its parent. Ragged tiles (README "Ragged tiles"): every array
 /// step's tile is the clipped one, a PE beyond the edge idles, and a tile is fetched to the PEs
 /// active when it changes (the loop's first iteration, its largest).
-BoundaryWords arrayBoundary(const ProblemShape& shape, const Mapping& m, const NestLoops& nest,
-                            Tensor t) {
+BoundaryWords arrayBoundary(const Nest& nest, Tensor t) {
   BoundaryWords w;
   DimExtents none;
   none.fill(1);
-  if (m.rfKeeps[t]) {
-    const std::size_t end = reuseEnd(shape, t, nest, 0, nest.spatial);
-    const DimHistograms visits = tilesAt(shape, nest, end, nest.spatial);
-    const DimHistograms perPe = splitFurther(visits, nest, nest.spatial, nest.rf);
-    w.distinctWords = wordsOverKinds(shape, t, visits, none);
-    w.unionWords = w.distinctWords * otherTiles(shape, t, visits);
-    w.instanceWords = wordsOverKinds(shape, t, perPe, none) * otherTiles(shape, t, perPe);
+  const DimLoopTable& loops = nest.loops;
+  DimHistograms h;
+  if (nest.m.rfKeeps[t]) {
+    nest.tilesAt(nest.reuseEnd(t, loops.spatial), loops.spatial, h);
+    w.distinctWords = nest.wordsOverKinds(t, h, none);
+    w.unionWords = w.distinctWords * nest.otherTiles(t, h);
+    nest.splitFurther(loops.spatial, loops.rf, h);  // per PE
+    w.instanceWords = nest.wordsOverKinds(t, h, none) * nest.otherTiles(t, h);
     return w;
   }
   // Bypassing the RF: every RF iteration of every array step is a visit of a one-word tile per
   // PE. The RF loops divide their dimensions (validation), so they run whole in every PE; the
   // union over the PEs at one RF iteration has, per dimension, the PEs active along it.
-  const DimHistograms steps = tilesAt(shape, nest, nest.spatial, nest.spatial);
-  const DimHistograms perPe = splitFurther(steps, nest, nest.spatial, nest.rf);
-  const DimExtents rfExt = extentsOf(m.rfLoops);
+  nest.tilesAt(loops.spatial, loops.spatial, h);
+  const DimExtents rfExt = extentsOf(nest.m.rfLoops);
   std::int64_t relevantRf = 1;
   std::int64_t otherRf = 1;
-  for (std::size_t i = 0; i < shape.numDims(); ++i) {
-    (isRelevant(shape, t, ProblemShape::dimAt(i)) ? relevantRf : otherRf) *= rfExt[i];
+  for (std::size_t d = 0; d < nest.shape.numDims(); ++d) {
+    (nest.dependsOn(t, d) ? relevantRf : otherRf) *= rfExt[d];
   }
-  w.distinctWords = relevantRf * wordsOverKinds(shape, t, steps, rfExt);
-  w.unionWords = w.distinctWords * otherRf * otherTiles(shape, t, steps);
-  std::int64_t instances = m.rfIterations();
-  for (std::size_t i = 0; i < shape.numDims(); ++i) instances *= perPe[i].total();
+  w.distinctWords = relevantRf * nest.wordsOverKinds(t, h, rfExt);
+  w.unionWords = w.distinctWords * otherRf * nest.otherTiles(t, h);
+  nest.splitFurther(loops.spatial, loops.rf, h);  // per PE
+  std::int64_t instances = nest.m.rfIterations();
+  for (std::size_t d = 0; d < nest.shape.numDims(); ++d) instances *= h[d].total();
   w.instanceWords = instances;
   return w;
 }
 
 /// Counts at the boundary between the array (RF, or the one-word operand latch when the RF
 /// bypasses `t`) and its parent (GLB, or DRAM when the GLB bypasses `t`).
-void countArrayBoundary(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
-                        const NestLoops& nest, Tensor t, AccessCounts& c) {
+void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, AccessCounts& c) {
+  const Mapping& m = nest.m;
   const bool inRf = m.rfKeeps[t];
-  const BoundaryWords w = arrayBoundary(shape, m, nest, t);
-  const std::int64_t macs = shape.macs();
+  const BoundaryWords w = arrayBoundary(nest, t);
+  const std::int64_t macs = nest.shape.macs();
   ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);
   ReadWrite& noc = c(Level::Noc, t);
   ReadWrite& rf = c(Level::Rf, t);
@@ -169,13 +191,13 @@ void countArrayBoundary(const ProblemShape& shape, const ArchSpec& arch, const M
 }
 
 /// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps.
-void countGlbBoundary(const ProblemShape& shape, const NestLoops& nest, Tensor t, AccessCounts& c) {
+void countGlbBoundary(const Nest& nest, Tensor t, AccessCounts& c) {
   DimExtents none;
   none.fill(1);
-  const std::size_t end = reuseEnd(shape, t, nest, 0, nest.glb);
-  const DimHistograms visits = tilesAt(shape, nest, end, nest.glb);
-  const std::int64_t distinctWords = wordsOverKinds(shape, t, visits, none);
-  const std::int64_t fillWords = distinctWords * otherTiles(shape, t, visits);
+  DimHistograms visits;
+  nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits);
+  const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
+  const std::int64_t fillWords = distinctWords * nest.otherTiles(t, visits);
   ReadWrite& dram = c(Level::Dram, t);
   ReadWrite& glb = c(Level::Glb, t);
   if (t != Tensor::Outputs) {
@@ -195,10 +217,10 @@ void countGlbBoundary(const ProblemShape& shape, const NestLoops& nest, Tensor t
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m) {
   AccessCounts c;
   c.macs = shape.macs();
-  const NestLoops nest = NestLoops::of(m);
+  const Nest nest(shape, m);
   for (Tensor t : kAllTensors) {
-    countArrayBoundary(shape, arch, m, nest, t, c);
-    if (m.glbKeeps[t]) countGlbBoundary(shape, nest, t, c);
+    countArrayBoundary(nest, arch, t, c);
+    if (m.glbKeeps[t]) countGlbBoundary(nest, t, c);
   }
   return c;
 }

@@ -29,27 +29,31 @@ void ExtentHistogram::add(std::int64_t e, std::int64_t c) {
   ++kinds;
 }
 
-void ExtentHistogram::split(std::int64_t tile) {
-  if (kinds == 1 && extent[0] % tile == 0) {  // the common case: whole tiles only
-    count[0] *= extent[0] / tile;
-    extent[0] = tile;
-    return;
+void ExtentHistogram::splitKinds(std::int64_t tile) {
+  // In place: the full tiles go first (they all have extent `tile`), then the ragged ones,
+  // E % tile < tile, merged where equal; no entry is overwritten before it is read.
+  std::int64_t full = 0;
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> restExtent;
+  std::array<std::int64_t, kMaxLoopsPerDim + 1> restCount;
+  std::size_t rests = 0;
+  for (std::size_t k = 0; k < kinds; ++k) {
+    full += count[k] * (extent[k] / tile);
+    const std::int64_t rest = extent[k] % tile;
+    if (rest == 0) continue;
+    std::size_t r = 0;
+    while (r < rests && restExtent[r] != rest) ++r;
+    if (r == rests) {
+      restExtent[rests] = rest;
+      restCount[rests++] = 0;
+    }
+    restCount[r] += count[k];
   }
-  const ExtentHistogram before = *this;
   kinds = 0;
-  for (std::size_t k = 0; k < before.kinds; ++k) {
-    const std::int64_t full = before.extent[k] / tile;
-    const std::int64_t rest = before.extent[k] % tile;
-    if (full > 0) add(tile, before.count[k] * full);
-    if (rest > 0) add(rest, before.count[k]);
-  }
+  if (full > 0) add(tile, full);
+  for (std::size_t r = 0; r < rests; ++r) add(restExtent[r], restCount[r]);
 }
 
-void ExtentHistogram::firstOnly(std::int64_t tile) {
-  if (kinds == 1) {
-    if (extent[0] > tile) extent[0] = tile;
-    return;
-  }
+void ExtentHistogram::firstOnlyKinds(std::int64_t tile) {
   const ExtentHistogram before = *this;
   kinds = 0;
   for (std::size_t k = 0; k < before.kinds; ++k) {
@@ -87,15 +91,45 @@ NestLoops NestLoops::of(const Mapping& m) {
   return n;
 }
 
+DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
+  DimLoopTable t;  // entries are set as they are listed
+  std::size_t pos = 0;
+  const auto add = [&](Dim d, std::int64_t bound) {
+    const std::size_t i = idx(d);
+    if (bound > 1) {
+      if (t.count[i] == kMaxLoopsPerDim) {
+        throw InternalError("loop table: more loops over one dimension than validation allows");
+      }
+      t.loops[i][t.count[i]++] = {pos, bound, 1};
+    }
+    ++pos;
+  };
+  for (const Loop& l : m.dramLoops) add(l.dim, l.bound);
+  t.glb = pos;
+  for (const Loop& l : m.glbLoops) add(l.dim, l.bound);
+  t.spatial = pos;
+  for (const SpatialLoop& l : m.spatialLoops) add(l.dim, l.bound);
+  t.rf = pos;
+  for (const Loop& l : m.rfLoops) add(l.dim, l.bound);
+  t.end = pos;
+  for (std::size_t i = 0; i < kMaxDims; ++i) {
+    std::int64_t inner = 1;
+    for (std::size_t k = t.count[i]; k-- > 0;) {
+      t.loops[i][k].tile = inner;
+      inner *= t.loops[i][k].bound;
+    }
+    t.exact[i] = inner == (i < shape.numDims() ? shape.size(ProblemShape::dimAt(i)) : 1);
+  }
+  return t;
+}
+
 std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m) {
-  const NestLoops nest = NestLoops::of(m);
+  const DimLoopTable table = DimLoopTable::of(m, shape);
   std::int64_t steps = 1;
   for (std::size_t i = 0; i < shape.numDims(); ++i) {
-    const Dim d = ProblemShape::dimAt(i);
-    ExtentHistogram h = ExtentHistogram::whole(shape.size(d));
-    for (std::size_t j = 0; j < nest.spatial; ++j) {
-      if (nest.loops[j].dim == d) h.split(nest.loops[j].tile);
-    }
+    ExtentHistogram h;
+    h.reset(shape.size(ProblemShape::dimAt(i)));
+    table.tiles(i, h, 0, table.spatial, table.spatial);
     steps *= h.total();
   }
   return steps;

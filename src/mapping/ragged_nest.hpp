@@ -23,17 +23,40 @@ struct ExtentHistogram {
 
   /// One tile of extent `n` (a whole dimension).
   static ExtentHistogram whole(std::int64_t n);
+  /// Makes this one tile of extent `n`.
+  void reset(std::int64_t n) {
+    kinds = 1;
+    extent[0] = n;
+    count[0] = 1;
+  }
   /// The tiles after a loop whose iterations are `tile` wide: a tile of extent E splits into
   /// E / tile full tiles and, when E % tile > 0, one ragged tile of E % tile (the ragged-tile
   /// rule: README "Ragged tiles").
-  void split(std::int64_t tile);
+  void split(std::int64_t tile) {
+    if (kinds == 1 && extent[0] % tile == 0) {  // the common case: whole tiles only
+      count[0] *= extent[0] / tile;
+      extent[0] = tile;
+      return;
+    }
+    splitKinds(tile);
+  }
   /// Only the loop's first iteration, min(E, tile), of every tile: what the nest looks like
   /// when it reaches that loop's index 0 (the largest iteration).
-  void firstOnly(std::int64_t tile);
+  void firstOnly(std::int64_t tile) {
+    if (kinds == 1) {
+      if (extent[0] > tile) extent[0] = tile;
+      return;
+    }
+    firstOnlyKinds(tile);
+  }
   /// Total number of tiles.
   std::int64_t total() const;
   /// Adds `c` tiles of extent `e` (merging with an equal extent).
   void add(std::int64_t e, std::int64_t c);
+
+ private:
+  void splitKinds(std::int64_t tile);
+  void firstOnlyKinds(std::int64_t tile);
 };
 
 /// One loop of a mapping in nest order (DRAM, GLB, spatial, RF loops, each list outermost
@@ -56,6 +79,55 @@ struct NestLoops {
   /// The loops of `m`; a tile whose product of bounds passes 2^63 (a mapping validation would
   /// refuse) is 2^63 - 1.
   static NestLoops of(const Mapping& m);
+};
+
+/// Per dimension, the loops of a validated mapping with a bound above 1, in nest order, each
+/// with its position in the nest (0-based over every loop of the four lists, DRAM first; loops
+/// of bound 1 count for positions but are not listed), bound and nominal tile. Fixed-size (no
+/// allocation: the analytic model builds one per scored candidate).
+struct DimLoopTable {
+  /// One loop (plain, uninitialised until listed: entries [0, count[d]) are set).
+  struct Entry {
+    std::size_t pos;
+    std::int64_t bound;
+    std::int64_t tile;
+  };
+  std::array<std::array<Entry, kMaxLoopsPerDim>, kMaxDims> loops;  ///< [dim][k], k < count
+  std::array<std::size_t, kMaxDims> count{};
+  /// exact[d]: the bounds over d multiply to its size (no ragged tile: every split is whole).
+  std::array<bool, kMaxDims> exact{};
+  std::size_t glb = 0;      ///< position of the first GLB loop
+  std::size_t spatial = 0;  ///< position of the first spatial loop
+  std::size_t rf = 0;       ///< position of the first RF loop
+  std::size_t end = 0;      ///< one past the last loop
+
+  /// The table of `m` for `shape`. Contract: `m` passed validateMapping() for `shape` (at most
+  /// kMaxLoopsPerDim loops of a bound above 1 per dimension; InternalError otherwise).
+  static DimLoopTable of(const Mapping& m, const ProblemShape& shape);
+  /// Moves the tiles `h` of dimension `d` (those before its loops at positions below `first`)
+  /// on through its loops at positions [first, split) (split into their tiles) and
+  /// [split, stop) (their first iteration only).
+  void tiles(std::size_t d, ExtentHistogram& h, std::size_t first, std::size_t split,
+             std::size_t stop) const {
+    if (exact[d]) {  // one kind throughout: a tile of extent b*T splits into b tiles of T
+      for (std::size_t k = 0; k < count[d]; ++k) {
+        const Entry& e = loops[d][k];
+        if (e.pos < first || e.pos >= stop) continue;
+        if (e.pos < split) h.count[0] *= e.bound;
+        h.extent[0] = e.tile;
+      }
+      return;
+    }
+    for (std::size_t k = 0; k < count[d]; ++k) {
+      const Entry& e = loops[d][k];
+      if (e.pos < first || e.pos >= stop) continue;
+      if (e.pos < split) {
+        h.split(e.tile);
+      } else {
+        h.firstOnly(e.tile);
+      }
+    }
+  }
 };
 
 /// The number of array steps (iterations of the DRAM and GLB loops) that hold at least one

@@ -35,6 +35,10 @@ inline bool isRelevant(const ProblemShape& shape, Tensor t, Dim d) {
 /// window of extent `b` at stride `u`).
 std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u);
 
+/// Distinct values coordinate `axis` of tensor `t` takes over a tile with extents `e` (one term:
+/// its extent; two terms: slidingExtent with the unit-coefficient term as the window).
+std::int64_t axisWords(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExtents& e);
+
 /// Words of tensor `t` in a tile with extents `e`, in closed form from the shape's projection:
 /// the product over t's coordinates of the distinct values each takes (one term: its extent;
 /// two terms: slidingExtent with the unit-coefficient term as the window).

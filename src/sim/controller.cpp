@@ -58,7 +58,14 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     const TensorLayout& layout = layout_[t];
     const BoxShape& dramShape = *dram.store(t).shape;
     if (mapping.glbKeeps[t]) {
-      glbShape_[t] = BoxShape::make(layout, plan_.glbExtent);
+      // The slot holds the largest GLB tile, the nominal one clipped to the layer (a tile's
+      // origin is a multiple of the nominal extent, so the first is the largest): what
+      // validateMapping checks against the partition's capacity.
+      DimVector largest = plan_.glbExtent;
+      for (std::size_t d = 0; d < largest.size(); ++d) {
+        largest[d] = std::min(largest[d], ragged_.size(d));
+      }
+      glbShape_[t] = BoxShape::make(layout, largest);
       glb.configure(t, &glbShape_[t], &dramShape, glbSlots[t]);
       // A clipped GLB tile keeps the slot's layout and moves only its own touched words.
       glbView_[t].resize(ragged_.glbKinds());
