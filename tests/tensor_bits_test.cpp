@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "common/errors.hpp"
+#include "dataflow/capacity_fit.hpp"
+#include "dataflow/mapper_search.hpp"
 #include "io/readers.hpp"
 #include "mapping/analytic_model.hpp"
 #include "mapping/validate_mapping.hpp"
@@ -127,4 +129,32 @@ TEST_CASE("narrower words take fewer DRAM bytes and fit where wider ones do not"
     CHECK(b.cycles.total.count() >= static_cast<std::uint64_t>(bytesB));
     CHECK(b.cycles.total < a.cycles.total);
   }
+}
+
+TEST_CASE("the mappers count a partition in bits too", "[precision][mapper]") {
+  const Layer l = test::conv("c", 1, 4, 25, 5, 3);
+  const ProblemShape shape = l.shape();
+  json doc = eyerissDoc();
+  const ArchSpec wide = archFromJson(doc, "a.json");
+  doc["tensor_bits"] = {{"weights", 8}};
+  const ArchSpec narrow = archFromJson(doc, "a.json");
+  DimExtents ext;
+  ext.fill(1);
+  ext[idx(test::cd::M)] = 25;
+  ext[idx(test::cd::C)] = 4;
+  ext[idx(test::cd::R)] = 3;  // 300 weights
+  const PerTensor<bool> weightsOnly{{true, false, false}};
+  CHECK_FALSE(CapacityFit{shape, wide, weightsOnly, weightsOnly}.fits(Level::Rf, ext));
+  CHECK(CapacityFit{shape, narrow, weightsOnly, weightsOnly}.fits(Level::Rf, ext));
+  // The cycle estimate charges DRAM each tensor's bytes.
+  Mapping m;
+  m.dramLoops = {{test::cd::M, 25}, {test::cd::C, 4}, {test::cd::R, 3},
+                 {test::cd::S, 3},  {test::cd::P, 3}, {test::cd::Q, 3}};
+  doc["dram"]["bytes_per_cycle"] = 1;
+  doc.erase("tensor_bits");
+  const ArchSpec slow16 = archFromJson(doc, "a.json");
+  doc["tensor_bits"] = {{"weights", 8}, {"inputs", 8}, {"outputs", 8}};
+  const ArchSpec slow8 = archFromJson(doc, "a.json");
+  const AccessCounts c = analyticCounts(shape, slow16, m);
+  CHECK(estimateCycles(l, slow8, m, c) < estimateCycles(l, slow16, m, c));
 }

@@ -14,7 +14,7 @@ namespace dfsim {
 /// clipped to it, since the largest tile is the first. The mappers' capacity test
 /// (validateMapping applies the same rule to a finished mapping). No overflow: the extents are
 /// clipped to the layer's dimensions, so each tile is at most its tensor (<= 2^40 words) and
-/// `need` at most 6 * 2^40.
+/// the bits needed at most 6 * 2^40 * 64.
 struct CapacityFit {
   const ProblemShape& shape;
   const ArchSpec& arch;
@@ -30,11 +30,11 @@ struct CapacityFit {
     const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
     const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
     for (const StoragePartition& p : parts) {
-      std::int64_t need = 0;
+      PerTensor<std::int64_t> need{};
       for (Tensor t : kAllTensors) {
-        if (p.tensors[t] && keeps[t]) need += copies * tileWords(shape, t, ext);
+        if (p.tensors[t] && keeps[t]) need[t] = copies * tileWords(shape, t, ext);
       }
-      if (need > p.capacityWords) return false;
+      if (!arch.fits(p, need)) return false;  // in bits: each tensor at its width
     }
     return true;
   }

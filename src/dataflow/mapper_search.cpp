@@ -63,21 +63,20 @@ double cycleEstimate(const ProblemShape& shape, const ArchSpec& arch, const Mapp
     return perCycle == kUnlimited ? 0.0
                                   : static_cast<double>(words) / static_cast<double>(perCycle);
   };
-  std::int64_t dram = 0;
+  std::int64_t dramBytes = 0;  // each tensor's words at its width
   std::int64_t glbReads = 0;
   std::int64_t glbWrites = 0;
   std::int64_t nocWords = 0;
   for (Tensor t : kAllTensors) {
-    dram += c(Level::Dram, t).reads + c(Level::Dram, t).writes;
+    dramBytes += (c(Level::Dram, t).reads + c(Level::Dram, t).writes) * arch.dramBytesPerWord(t);
     glbReads += c(Level::Glb, t).reads;
     glbWrites += c(Level::Glb, t).writes;
     nocWords += c(Level::Glb, t).reads + c(Level::Glb, t).writes;
   }
-  const std::int64_t bytesPerWord = (arch.wordBits + 7) / 8;
   // Empty array steps (beyond a ragged edge) take no time; every active PE runs every RF
   // iteration (the RF tile divides each dimension).
   const double compute = static_cast<double>(nonEmptySteps(shape, m) * m.rfIterations());
-  const double dramCycles = at(dram * bytesPerWord, arch.dram.bytesPerCycle);
+  const double dramCycles = at(dramBytes, arch.dram.bytesPerCycle);
   const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
                                     at(glbWrites, arch.glb.writeWordsPerCycle));
   const double nocCycles = at(nocWords, arch.noc.wordsPerCycle);
