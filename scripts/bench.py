@@ -29,6 +29,8 @@ def run_one(dfsim, root, args, dataflow, layer, out_dir):
         cmd += ["--batch", str(args.batch)]
     if args.search:
         cmd.append("--search")
+    if args.tiling:
+        cmd += ["--tiling", args.tiling]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
@@ -53,6 +55,8 @@ def main():
                     help="run in --fast mode (counts and cycles, no values) instead of --check")
     ap.add_argument("--search", action="store_true",
                     help="searched mappings (--search) instead of the default ones")
+    ap.add_argument("--tiling", choices=["ragged", "perfect"],
+                    help="the mappers' tilings (dfsim run --tiling; default: dfsim's, ragged)")
     args = ap.parse_args()
     try:
         dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"
