@@ -338,6 +338,8 @@ TEST_CASE("a ragged mapping file runs, passes --check and is written back with i
   CHECK(stats["layers"][0]["check"] == "passed");
   CHECK(stats["layers"][0]["macs"] == 1152);
   CHECK(stats["layers"][0]["active_pes"] == 12);
+  CHECK(stats["layers"][0]["mapper"]["tiling"] == nullptr);
+  CHECK(stats["layers"][0]["mapper"]["ragged_tiles"] == true);
   const auto written =
       nlohmann::json::parse(dfsim::test::readFile(fs::path(out) / "mappings" / "conv.ragged.json"));
   CHECK(written["dram"][0]["tile"] == 3);
@@ -441,14 +443,17 @@ TEST_CASE(
     const nlohmann::json stats =
         nlohmann::json::parse(dfsim::test::readFile(outDir / "stats.json"));
     std::int64_t most = 0;
+    const bool perfect = extra.find("perfect") != std::string::npos;
     for (const nlohmann::json& row : stats["layers"]) {
       CHECK(row["check"] == "passed");
+      CHECK(row["mapper"]["tiling"] == (perfect ? "perfect" : "ragged"));
+      if (perfect) CHECK(row["mapper"]["ragged_tiles"] == false);
       most = std::max(most, row["active_pes"].get<std::int64_t>());
     }
     return most;
   };
   CHECK(mostPes("", "default") >= 150);
-  CHECK(mostPes(" --tiling ragged --objective edp", "search") >= 150);
+  CHECK(mostPes(" --tiling ragged --search --objective edp", "search") >= 150);
   CHECK(mostPes(" --tiling perfect", "perfect") == 1);
   const Outcome bad = runDfsim(base + " --tiling square");
   CHECK(bad.code == 2);

@@ -179,6 +179,18 @@ def network_json(doc):
     return "\n".join(lines) + "\n"
 
 
+def read_text(path, what):
+    """The text of the UTF-8 file `path`; InputError naming the file when it cannot be opened
+    or is not UTF-8 text (`what` says what it should have been, e.g. "a SCALE-Sim .cfg")."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        raise InputError(path, f"cannot open ({e.strerror})")
+    except UnicodeDecodeError:
+        raise InputError(path, f"not a UTF-8 text file (expected {what})")
+
+
 def write_text(text, path=None):
     """Writes `text` to `path` atomically (temp file then rename), or to stdout when no path."""
     if path is None or path == "-":

@@ -44,7 +44,7 @@ import math
 import os
 
 from .common import (InputError, conv_layer, conv_output_size, fc_layer, network_document,
-                     network_json, run_main, unique_name, write_text)
+                     network_json, read_text, run_main, unique_name, write_text)
 
 PROG = "import_scalesim"
 
@@ -149,13 +149,7 @@ def _gemm_row(path, lineno, name, values, row):
 
 
 def _read(path, what):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except UnicodeDecodeError:
-        raise InputError(path, f"not a text file (expected {what})")
+    return read_text(path, what)
 
 
 def convert(path, name=None, round_down=False, form=None):

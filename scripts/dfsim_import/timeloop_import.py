@@ -49,7 +49,7 @@ import os
 import re
 
 from .common import (InputError, conv_layer, fc_layer, network_document, network_json,
-                     run_main, unique_name, write_text)
+                     read_text, run_main, unique_name, write_text)
 
 PROG = "import_timeloop"
 
@@ -87,13 +87,7 @@ def expand(paths):
 # --- reading: Jinja, YAML, merges ---------------------------------------------------------------
 
 def _read_text(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except UnicodeDecodeError:
-        raise InputError(path, "not a UTF-8 text file (expected a Timeloop problem YAML)")
+    return read_text(path, "a Timeloop problem YAML")
 
 
 def render(path, text):

@@ -103,11 +103,15 @@ class Jobs:
         self.flags = ["--fast"] if spec.fast else []
         if spec.search:
             self.flags += ["--search", "--objective", spec.search]
+        if spec.tiling:
+            self.flags += ["--tiling", spec.tiling]
         # dfsim reports layers in network order whatever the order of --layer: sorted here.
         # The dataflows belong to the settings: a point's folder holds the results of all.
         self.settings = {"layers": sorted(spec.layers) if spec.layers else None,
                          "dataflows": list(spec.dataflows), "fast": spec.fast,
                          "search": spec.search}
+        if spec.tiling:  # absent otherwise: the input keys of older specs stay the same
+            self.settings["tiling"] = spec.tiling
         try:
             self.digests = {doc: task.file_digest(getattr(spec, doc))
                             for doc in spec_mod.DOCUMENTS}

@@ -19,13 +19,14 @@ from . import columns, expr
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_ENERGY = os.path.join(ROOT, "configs", "energy", "isca16_normalized.json")
 SEARCH_OBJECTIVES = ["energy", "cycles", "edp"]
+TILINGS = ["ragged", "perfect"]  # dfsim run --tiling
 DOCUMENTS = ("arch", "network", "energy")
 MAX_POINTS = 1_000_000
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SPEC_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 TOP_KEYS = {"name", "description", "notes", "arch", "network", "energy", "dataflows", "layers",
-            "batch", "fast", "search", "constants", "parameters", "derived", "filters",
+            "batch", "fast", "search", "tiling", "constants", "parameters", "derived", "filters",
             "metrics", "objective", "plot"}
 PARAM_KEYS = {"name", "path", "values", "unit", "description"}
 DERIVED_KEYS = {"name", "path", "expr", "min", "max", "unit", "description"}
@@ -260,6 +261,10 @@ def load(path, registry, display=None, default_energy=DEFAULT_ENERGY):
         c.fail("search", f"expected null or one of {', '.join(SEARCH_OBJECTIVES)}, got "
                          f"{describe(search)}")
 
+    tiling = doc.get("tiling")
+    if tiling is not None and tiling not in TILINGS:
+        c.fail("tiling", f"expected null or one of {', '.join(TILINGS)}, got {describe(tiling)}")
+
     names = {}  # expression name -> where it was defined
     used_columns = {}
     used_paths = {}
@@ -401,7 +406,8 @@ def load(path, registry, display=None, default_energy=DEFAULT_ENERGY):
     spec = Spec(file=os.path.abspath(path), display=display, dir=base_dir, name=name,
                 description=doc.get("description", ""), arch=files["arch"],
                 network=files["network"], energy=files["energy"], dataflows=dataflows,
-                layers=layers, batch=batch, fast=fast, search=search, constants=constants,
+                layers=layers, batch=batch, fast=fast, search=search, tiling=tiling,
+                constants=constants,
                 axes=axes, derived=derived, filters=filters, metrics=metrics,
                 objective=objective, plot_x=plot_x, plot_metrics=plot_metrics, document=doc)
     if spec.point_count() > MAX_POINTS:

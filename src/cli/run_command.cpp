@@ -22,6 +22,7 @@
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
 #include "io/readers.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 #include "mapping/validate_mapping.hpp"
 #include "report/layer_stats.hpp"
@@ -392,6 +393,8 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.mapping = renderLoopNest(job.layer->shape(), job.mapping);
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
+  s.tiling = job.mapper == "file" ? "" : tilingName(req.tiling);
+  s.raggedTiles = hasRaggedTiles(job.layer->shape(), job.mapping);
   return s;
 }
 

@@ -28,6 +28,10 @@ struct LayerStats {
   std::string mapping;             ///< loop-nest rendering of the mapping used
   std::string mapper = "default";  ///< "default", "search:<objective>" or "file"
   std::int64_t searchTried = 0;    ///< candidate mappings the search built and scored (0: none)
+  /// The tilings the mapper was allowed ("ragged" or "perfect", dfsim run --tiling; "" for a
+  /// mapping file) and whether the mapping has a ragged tile.
+  std::string tiling;
+  bool raggedTiles = false;
 };
 
 /// A whole run: the layers in order (one entry per layer x dataflow) and what produced them.

@@ -63,7 +63,12 @@ json layerJson(const LayerStats& l, const std::string& unit) {
           {"energy", energyJson(l.energy, unit)},
           {"check", l.check},
           {"mapping", l.mapping},
-          {"mapper", {{"kind", l.mapper}, {"tried", l.searchTried}, {"scored", l.searchTried}}}};
+          {"mapper",
+           {{"kind", l.mapper},
+            {"tried", l.searchTried},
+            {"scored", l.searchTried},
+            {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
+            {"ragged_tiles", l.raggedTiles}}}};
 }
 
 json totalJson(const LayerStats& t, const std::string& unit) {

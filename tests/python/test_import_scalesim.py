@@ -157,7 +157,7 @@ class ScaleSimImportTest(ImporterTest):
             ("rows.csv", header + "\n\n", ["no layer rows after the header"]),
             ("gemm.csv", "Layer, M, N, K,\nL1, 4, 4,\n",
              ["line 2: expected a name and 3 values (M, N, K), got 2 values"]),
-            ("binary.csv", b"\xff\xfe\x00bad", ["not a text file"]),
+            ("binary.csv", b"\xff\xfe\x00bad", ["not a UTF-8 text file"]),
         ]
         for name, text, what in cases:
             with self.subTest(name=name):

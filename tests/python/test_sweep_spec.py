@@ -81,6 +81,20 @@ class SpecErrorTest(ImporterTest):
         self.bad(doc, "parameters[0].valeus: unknown key; valid keys: description, name, path, "
                       "unit, values")
 
+    def test_tiling(self):
+        """`tiling` is null (dfsim's default) or a --tiling kind, and reaches the runs' flags;
+        a spec without it keeps its points' settings (and so their folders) as before."""
+        self.bad(base_spec(tiling="square"), "tiling: expected null or one of ragged, perfect, "
+                                             "got \"square\"")
+        perfect = load_spec(self.write("p.json", json.dumps(base_spec(tiling="perfect"))))
+        jobs = cli.Jobs(perfect, dfsim_binary(), self.tmp, None)
+        self.assertEqual(jobs.flags[-2:], ["--tiling", "perfect"])
+        self.assertEqual(jobs.settings["tiling"], "perfect")
+        plain = load_spec(self.write("d.json", json.dumps(base_spec())))
+        jobs = cli.Jobs(plain, dfsim_binary(), self.tmp, None)
+        self.assertNotIn("--tiling", jobs.flags)
+        self.assertNotIn("tiling", jobs.settings)
+
     def test_missing_file(self):
         self.bad(base_spec(arch="nope/arch.json"), "arch: no such file: nope/arch.json")
 
