@@ -56,7 +56,7 @@ import os
 import re
 
 from .common import (InputError, conv_layer, fc_layer, network_document, network_json,
-                     run_main, unify_stride, unique_name, write_text)
+                     read_text, run_main, unify_stride, unique_name, write_text)
 
 PROG = "import_maestro"
 
@@ -390,19 +390,9 @@ def layer_macs(layer):
             layer["S"] * layer["P"] * layer["Q"])
 
 
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except UnicodeDecodeError:
-        raise InputError(path, "not a UTF-8 text file (expected a MAESTRO .m file)")
-
-
 def convert(path, name=None):
     """The network document of a MAESTRO file."""
-    net_name, _, parsed = parse(path, _read(path))
+    net_name, _, parsed = parse(path, read_text(path, "a MAESTRO .m file"))
     layers, used = [], set()
     previous = None  # (name, directives) of the last layer with a Dataflow block of its own
     with_dataflow = 0
