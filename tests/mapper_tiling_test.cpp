@@ -39,11 +39,14 @@ std::vector<Layer> goldenLayers() {
   return layers;
 }
 
-/// The lines of tests/golden/perfect_tiling_mappings.txt, computed now with `tiling`.
-std::vector<std::string> digestLines(Tiling tiling) {
+/// The lines of tests/golden/perfect_tiling_mappings.txt, computed now with `tiling`, for the
+/// first `maxLayers` of its layers.
+std::vector<std::string> digestLines(Tiling tiling, std::size_t maxLayers = SIZE_MAX) {
   const EnergyTable table;
   std::vector<std::string> lines;
-  for (const Layer& layer : goldenLayers()) {
+  const std::vector<Layer> layers = goldenLayers();
+  for (std::size_t li = 0; li < layers.size() && li < maxLayers; ++li) {
+    const Layer& layer = layers[li];
     for (const ArchSpec& arch : test::propertyArchs()) {
       for (Dataflow df : dataflows()) {
         const std::string base = layer.name + " " + arch.name + " " + dataflowName(df);
@@ -170,8 +173,12 @@ TEST_CASE(
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line[0] != '#') expected.push_back(line);
   }
-  const std::vector<std::string> actual = digestLines(Tiling::Perfect);
-  REQUIRE(actual.size() == expected.size());
+  // Every layer of the file in a normal build, the first two under the sanitizers.
+  const int layers = test::cases(static_cast<int>(goldenLayers().size()), 2);
+  const std::vector<std::string> actual =
+      digestLines(Tiling::Perfect, static_cast<std::size_t>(layers));
+  REQUIRE(actual.size() <= expected.size());
+  if (layers == static_cast<int>(goldenLayers().size())) REQUIRE(actual.size() == expected.size());
   for (std::size_t i = 0; i < actual.size(); ++i) CHECK(actual[i] == expected[i]);
 }
 
@@ -184,7 +191,7 @@ TEST_CASE("tiling perfect never builds a ragged loop, tiling ragged does, on pri
           "[mapper][tiling]") {
   const EnergyTable table;
   int ragged = 0;
-  for (const Layer& layer : test::randomPrimeLayers(12, 0x9a99ed)) {
+  for (const Layer& layer : test::randomPrimeLayers(test::cases(12, 3), 0x9a99ed)) {
     for (const ArchSpec& arch : test::propertyArchs()) {
       for (Dataflow df : dataflows()) {
         INFO(test::shapeOf(layer) << ", " << dataflowName(df) << ", " << arch.name);
@@ -207,8 +214,8 @@ TEST_CASE(
     "[mapper][tiling]") {
   const EnergyTable table;
   // 14 layers x 3 arrays x 6 dataflows: about 5 s in Release.
-  std::vector<Layer> layers = test::randomPrimeLayers(10, 0x9a99ee);
-  for (const Layer& l : test::randomLayers(4, 0x9a99ef)) layers.push_back(l);
+  std::vector<Layer> layers = test::randomPrimeLayers(test::cases(10, 2), 0x9a99ee);
+  for (const Layer& l : test::randomLayers(test::cases(4, 1), 0x9a99ef)) layers.push_back(l);
   for (const Layer& layer : layers) {
     for (const ArchSpec& arch : test::propertyArchs()) {
       for (Dataflow df : dataflows()) {

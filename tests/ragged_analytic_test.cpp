@@ -424,7 +424,8 @@ TEST_CASE("closed-form counts equal a brute-force walk on random ragged mappings
   const std::vector<std::int64_t> primes = {1, 2, 3, 5, 7, 11, 13};
   int checked = 0;
   int ragged = 0;
-  for (int trial = 0; trial < 300; ++trial) {
+  const int trials = test::cases(300, 80);
+  for (int trial = 0; trial < trials; ++trial) {
     auto p = [&] {
       return primes[std::uniform_int_distribution<std::size_t>(0, primes.size() - 1)(rng)];
     };
@@ -459,6 +460,6 @@ TEST_CASE("closed-form counts equal a brute-force walk on random ragged mappings
                   shapeOf(l) + "\n" + nest(m) + (multicast ? " multicast" : " unicast"));
     }
   }
-  CHECK(checked >= 150);
-  CHECK(ragged >= 100);
+  CHECK(checked >= trials / 2);
+  CHECK(ragged >= trials / 3);
 }
