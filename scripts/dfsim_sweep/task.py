@@ -13,7 +13,6 @@ after dfsim succeeded. POINTS/<hash>/keys/<input key> (empty files) record the i
 running anything.
 """
 
-import ctypes
 import hashlib
 import json
 import os
@@ -31,7 +30,6 @@ TMP_PREFIX = ".tmp-"
 # dfsim-tmp.<pid>`, `.tmp-<uuid>.dfsim-lock`: they start with TMP_PREFIX); a name made by
 # prefixing DIR with "." (`..tmp-<uuid>.dfsim-...`) is recognised too.
 DFSIM_TMP_PREFIX = "." + TMP_PREFIX
-PR_SET_PDEATHSIG = 1
 KEYS_DIR = "keys"
 KEY_VERSION = 2  # bump when the layout or the meaning of a key changes
 
@@ -169,22 +167,15 @@ class Children:
 CHILDREN = Children()
 
 
-def _death_signal():
-    """A preexec_fn that makes the child get SIGKILL when the thread that started it (and
-    waits on it) ends, the whole process included, kill -9 too (Linux prctl
-    PR_SET_PDEATHSIG); None where prctl is not available. The libc function is looked up
-    here, in the parent, so that the child between fork and exec only calls it."""
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec():
-        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl: no signal would come
-            os._exit(1)
-    return preexec
+def _with_death_signal(cmd):
+    """`cmd` run through util-linux's `setpriv --pdeathsig KILL`: the child gets SIGKILL when
+    the thread that started it (and waits on it) ends, the whole process included, kill -9 too
+    (Linux PR_SET_PDEATHSIG, kept across setpriv's exec into dfsim). Not a preexec_fn: Python
+    code between fork and exec in a threaded process (the local cluster's workers are threads)
+    is unsafe, and CPython 3.11 can report "release unlocked lock" from it. `cmd` unchanged
+    where setpriv is missing (it is in util-linux, essential on Debian)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] + list(cmd) if setpriv else list(cmd)
 
 
 def _run(cmd, job, should_stop):
@@ -197,9 +188,9 @@ def _run(cmd, job, should_stop):
     # (then the point is not reported as failed by a dfsim killed under it). Started and
     # waited on in this thread, with the death signal: dfsim dies with this thread or
     # process, however they end.
-    proc = subprocess.Popen(cmd, cwd=job["cwd"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=_death_signal())
+    proc = subprocess.Popen(_with_death_signal(cmd), cwd=job["cwd"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     CHILDREN.add(proc)
     try:
         while True:
