@@ -23,9 +23,7 @@ struct CapacityFit {
 
   /// Whether the tiles spanned by `ext` fit `level` (Rf or Glb).
   bool fits(Level level, DimExtents ext) const {
-    for (std::size_t i = 0; i < shape.numDims(); ++i) {
-      ext[i] = std::min(ext[i], shape.size(ProblemShape::dimAt(i)));
-    }
+    ext = clippedToLayer(shape, ext);
     const auto& parts = level == Level::Rf ? arch.rf.partitions : arch.glb.partitions;
     const PerTensor<bool>& keeps = level == Level::Rf ? rfKeeps : glbKeeps;
     const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;

@@ -100,9 +100,7 @@ Mapping defaultMapping(const Layer& layer, const ArchSpec& arch, Dataflow datafl
   }
   const CapacityFit fit{shape, arch, m.rfKeeps, m.glbKeeps};
 
-  DimExtents full;
-  full.fill(1);
-  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
+  const DimExtents full = dimSizes(shape);
 
   // 1. Spatial: the rule's dims over rows and columns; also try them on the other axes and keep
   //    whichever uses more PEs (the first on a tie). Ragged: a factor may leave a smaller last

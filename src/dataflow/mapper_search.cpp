@@ -48,17 +48,10 @@ std::vector<std::vector<Dim>> dramOrders(const ProblemShape& shape) {
   return orders;
 }
 
-/// The full sizes of `shape`'s dimensions (1 beyond its last).
-DimExtents fullSizes(const ProblemShape& shape) {
-  DimExtents full;
-  full.fill(1);
-  for (std::size_t i = 0; i < shape.numDims(); ++i) full[i] = shape.size(ProblemShape::dimAt(i));
-  return full;
-}
-
-/// estimateCycles with the layer's shape given.
-double cycleEstimate(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
-                     const AccessCounts& c) {
+/// estimateCycles with the layer's shape and the mapping's nonEmptySteps given (the search
+/// scores several DRAM orders of one factor choice, which share them).
+double cycleEstimate(const ArchSpec& arch, const Mapping& m, const AccessCounts& c,
+                     std::int64_t steps) {
   auto at = [&](std::int64_t words, std::int64_t perCycle) {
     return perCycle == kUnlimited ? 0.0
                                   : static_cast<double>(words) / static_cast<double>(perCycle);
@@ -75,7 +68,7 @@ double cycleEstimate(const ProblemShape& shape, const ArchSpec& arch, const Mapp
   }
   // Empty array steps (beyond a ragged edge) take no time; every active PE runs every RF
   // iteration (the RF tile divides each dimension).
-  const double compute = static_cast<double>(nonEmptySteps(shape, m) * m.rfIterations());
+  const double compute = static_cast<double>(steps * m.rfIterations());
   const double dramCycles = at(dramBytes, arch.dram.bytesPerCycle);
   const double glbCycles = std::max(at(glbReads, arch.glb.readWordsPerCycle),
                                     at(glbWrites, arch.glb.writeWordsPerCycle));
@@ -175,7 +168,7 @@ class Searcher {
            const EnergyTable& table, const SearchOptions& options, PerTensor<bool> rfKeeps,
            PerTensor<bool> glbKeeps)
       : shape_(shape),
-        full_(fullSizes(shape)),
+        full_(dimSizes(shape)),
         dramOrders_(dramOrders(shape)),
         arch_(arch),
         rules_(rules),
@@ -221,12 +214,14 @@ class Searcher {
     scratch_.spatialLoops = spatial;
     scratch_.rfLoops = rf;
     scratch_.glbLoops = glb;
+    std::int64_t steps = 0;  // the same for every order: the DRAM loops' bounds do not change
     for (const std::vector<Dim>& order : dramOrders_) {
       scratch_.dramLoops.clear();
       for (Dim d : order) {
         if (left[idx(d)] > 1) scratch_.dramLoops.push_back({d, left[idx(d)]});
       }
-      consider(scratch_, best);
+      if (steps == 0) steps = nonEmptySteps(shape_, scratch_);
+      consider(scratch_, best, steps);
     }
   }
 
@@ -309,11 +304,11 @@ class Searcher {
     dfs(dfs, 0);
   }
 
-  /// Scores `m` and keeps a copy in `best` when it wins.
-  void consider(const Mapping& m, Scored& best) {
+  /// Scores `m` (whose nonEmptySteps are `steps`) and keeps a copy in `best` when it wins.
+  void consider(const Mapping& m, Scored& best, std::int64_t steps) {
     ++stats_.tried;
     const AccessCounts counts = analyticCounts(shape_, arch_, m);
-    const double cycles = cycleEstimate(shape_, arch_, m, counts);
+    const double cycles = cycleEstimate(arch_, m, counts, steps);
     const double energy =
         computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
     double score = energy;
@@ -373,7 +368,7 @@ bool parseObjective(std::string_view s, Objective& out) {
 
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& c) {
-  return cycleEstimate(layer.shape(), arch, m, c);
+  return cycleEstimate(arch, m, c, nonEmptySteps(layer.shape(), m));
 }
 
 SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,

@@ -10,7 +10,7 @@ namespace dfsim {
 
 ExtentHistogram ExtentHistogram::whole(std::int64_t n) {
   ExtentHistogram h;
-  h.add(n, 1);
+  h.reset(n);
   return h;
 }
 
@@ -111,7 +111,6 @@ DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
   for (const SpatialLoop& l : m.spatialLoops) add(l.dim, l.bound);
   t.rf = pos;
   for (const Loop& l : m.rfLoops) add(l.dim, l.bound);
-  t.end = pos;
   for (std::size_t i = 0; i < kMaxDims; ++i) {
     std::int64_t inner = 1;
     for (std::size_t k = t.count[i]; k-- > 0;) {

@@ -99,7 +99,6 @@ struct DimLoopTable {
   std::size_t glb = 0;      ///< position of the first GLB loop
   std::size_t spatial = 0;  ///< position of the first spatial loop
   std::size_t rf = 0;       ///< position of the first RF loop
-  std::size_t end = 0;      ///< one past the last loop
 
   /// The table of `m` for `shape`. Contract: `m` passed validateMapping() for `shape` (at most
   /// kMaxLoopsPerDim loops of a bound above 1 per dimension; InternalError otherwise).

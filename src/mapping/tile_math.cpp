@@ -1,5 +1,7 @@
 #include "mapping/tile_math.hpp"
 
+#include <algorithm>
+
 namespace dfsim {
 
 DimExtents extentsOf(const std::vector<Loop>& loops) {
@@ -34,22 +36,18 @@ std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e)
   return words;
 }
 
-std::int64_t tileVisits(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer) {
-  std::size_t end = 0;  // one past the innermost relevant loop with a bound above 1
-  for (std::size_t i = 0; i < outer.size(); ++i) {
-    if (outer[i].bound > 1 && isRelevant(shape, t, outer[i].dim)) end = i + 1;
-  }
-  std::int64_t v = 1;
-  for (std::size_t i = 0; i < end; ++i) v *= outer[i].bound;
-  return v;
+DimExtents dimSizes(const ProblemShape& shape) {
+  DimExtents sizes;
+  sizes.fill(1);
+  for (std::size_t i = 0; i < shape.numDims(); ++i) sizes[i] = shape.size(ProblemShape::dimAt(i));
+  return sizes;
 }
 
-std::int64_t distinctTiles(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer) {
-  std::int64_t d = 1;
-  for (const Loop& l : outer) {
-    if (isRelevant(shape, t, l.dim)) d *= l.bound;
+DimExtents clippedToLayer(const ProblemShape& shape, DimExtents e) {
+  for (std::size_t i = 0; i < shape.numDims(); ++i) {
+    e[i] = std::min(e[i], shape.size(ProblemShape::dimAt(i)));
   }
-  return d;
+  return e;
 }
 
 }  // namespace dfsim

@@ -44,11 +44,10 @@ std::int64_t axisWords(const ProblemShape& shape, Tensor t, std::size_t axis, co
 /// two terms: slidingExtent with the unit-coefficient term as the window).
 std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e);
 
-/// How many times the tile of `t` inside `outer` changes while `outer` (temporal loops, outermost
-/// first) runs, counting the first fill: the product of the bounds of every loop from the
-/// outermost down to the innermost one that is relevant to `t` (inner irrelevant loops reuse).
-std::int64_t tileVisits(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer);
-/// How many distinct tiles of `t` `outer` visits: the product of its relevant bounds.
-std::int64_t distinctTiles(const ProblemShape& shape, Tensor t, const std::vector<Loop>& outer);
+/// The sizes of `shape`'s dimensions as extents (1 beyond its last dimension).
+DimExtents dimSizes(const ProblemShape& shape);
+/// `e` clipped to the layer, per dimension min(e, size): the largest tile a ragged nest with
+/// nominal extents `e` holds (its first tile).
+DimExtents clippedToLayer(const ProblemShape& shape, DimExtents e);
 
 }  // namespace dfsim

@@ -34,10 +34,7 @@ void checkCapacity(const ProblemShape& shape, const ArchSpec& arch, const Mappin
   DimExtents inner = level == Level::Rf
                          ? extentsOf(m.rfLoops)
                          : withSpatial(m.spatialLoops, extentsOf(concat(m.glbLoops, m.rfLoops)));
-  // The largest tile: a ragged nest's tile is the nominal one clipped to the layer.
-  for (std::size_t i = 0; i < shape.numDims(); ++i) {
-    inner[i] = std::min(inner[i], shape.size(ProblemShape::dimAt(i)));
-  }
+  inner = clippedToLayer(shape, inner);  // the largest tile of a ragged nest
   const std::int64_t copies = (level == Level::Glb && arch.glb.doubleBuffered) ? 2 : 1;
   for (const StoragePartition& p : parts) {
     PerTensor<std::int64_t> words{};
@@ -113,8 +110,9 @@ void multiplyBounds(const ProblemShape& shape, const std::vector<L>& loops, cons
 /// d, is at least N); no loop has an iteration that always lies beyond the edge ((bound - 1) *
 /// tile < N); the RF loops' extent over d divides N (a ragged edge falls at the array or above,
 /// never inside a PE's RF tile); and at most kMaxLoopsPerDim loops over d have a bound above 1.
-void checkRaggedTiles(const ProblemShape& shape, const Mapping& m, const DimExtents& rfExtent,
-                      const std::string& context) {
+/// `product[d]` is the product of every bound over d (multiplyBounds's).
+void checkRaggedTiles(const ProblemShape& shape, const Mapping& m, const DimExtents& product,
+                      const DimExtents& rfExtent, const std::string& context) {
   const NestLoops nest = NestLoops::of(m);
   std::array<std::size_t, kMaxDims> loopsOver{};
   for (std::size_t j = 0; j < nest.loops.size(); ++j) {
@@ -142,10 +140,7 @@ void checkRaggedTiles(const ProblemShape& shape, const Mapping& m, const DimExte
   for (std::size_t i = 0; i < shape.numDims(); ++i) {
     const Dim d = ProblemShape::dimAt(i);
     const std::string dim(shape.name(d));
-    std::int64_t covered = 1;
-    for (const NestLoop& l : nest.loops) {
-      if (l.dim == d) covered *= l.bound;
-    }
+    const std::int64_t covered = product[i];
     if (covered < shape.size(d)) {
       fail(context, "loop bounds over " + dim + " multiply to " + std::to_string(covered) +
                         ", expected " + std::to_string(shape.size(d)) + " (the layer's " + dim +
@@ -204,7 +199,7 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
   for (std::size_t i = shape.numDims(); i < kMaxDims; ++i) {
     if (product[i] != 1) fail(context, "loops over a dimension the layer does not have");
   }
-  checkRaggedTiles(shape, m, rfExtent, context);
+  checkRaggedTiles(shape, m, product, rfExtent, context);
   // From here on every bound is >= 1 and the bounds over each dimension d multiply to at least
   // shape.size(d). The padded nest (every loop at its full bound) is checked to hold at most
   // 2^60 points: any product of bounds (a tile extent, a spatial extent, a count of visits or
