@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/arch_spec.hpp"
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+
+namespace dfsim {
+
+/// Most entries (storage levels plus fan-outs) a hierarchy may have: the size of every
+/// per-entry array (AccessCounts, energy tables).
+inline constexpr std::size_t kMaxLevelEntries = 8;
+
+/// One storage level of a hierarchy: DRAM (the outermost, off-chip, unbounded, holds every
+/// tensor whole) or an on-chip level with partitions. One instance per leaf of the fan-outs
+/// above it.
+struct StorageLevelSpec {
+  std::string name;      ///< unique in the hierarchy, [a-z][a-z0-9_]*; reports use it
+  bool offChip = false;  ///< true for the outermost level only (DRAM)
+  /// On chip: the slices and the tensors each may keep (a tensor in none bypasses the level).
+  /// Off chip: empty (DRAM keeps everything).
+  std::vector<StoragePartition> partitions;
+  std::int64_t readWordsPerCycle = kUnlimited;   ///< on chip: words read per cycle, per instance
+  std::int64_t writeWordsPerCycle = kUnlimited;  ///< on chip: words written per cycle, per instance
+  std::int64_t bytesPerCycle = kUnlimited;       ///< off chip: bytes per core cycle
+  std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
+  bool doubleBuffered = false;  ///< weights and inputs get a second slot for the prefetch
+  /// Bits of one word of each tensor at this level (0: the arch's tensorBits/wordBits).
+  PerTensor<std::int64_t> tensorBits{};
+};
+
+/// A fan-out between two storage levels: `rows x cols` instances of everything below it per
+/// instance of the level above, and the network that connects them.
+struct FanOutSpec {
+  std::string name;  ///< unique in the hierarchy; reports use it (the 4-level instance: "noc")
+  std::int64_t rows = 1;
+  std::int64_t cols = 1;
+  std::int64_t wordsPerCycle = kUnlimited;  ///< distinct words the network carries per cycle
+  bool multicast = true;  ///< one parent read may feed many children; if false, one per child
+  std::int64_t hopLatencyCycles = 0;  ///< cycles from the parent to a child
+  /// rows * cols.
+  std::int64_t count() const { return rows * cols; }
+};
+
+/// One entry of a hierarchy: a storage level or a fan-out.
+struct HierarchyEntry {
+  enum class Kind : std::uint8_t { Storage, FanOut };
+  Kind kind = Kind::Storage;
+  StorageLevelSpec storage;  ///< when kind == Storage
+  FanOutSpec fanOut;         ///< when kind == FanOut
+  /// The entry's name (storage or fan-out).
+  const std::string& name() const { return kind == Kind::Storage ? storage.name : fanOut.name; }
+};
+
+/// A storage hierarchy as data, outermost first (Timeloop's level-indexed topology, written our
+/// way). Contract (checked by `validateHierarchy`): 2 to kMaxLevelEntries entries; the first is
+/// the off-chip storage level and no other is off chip; the last is a storage level (the PE's
+/// own storage; it may have no partitions: no local reuse); a fan-out sits between two storage
+/// levels (never first, last, or next to another fan-out); names are unique. Entry indices are
+/// what AccessCounts and the energy tables are indexed by; the 4-level instance of today's arch
+/// files is dram (0), glb (1), noc (2, the fan-out), rf (3): `Level` values index it.
+struct Hierarchy {
+  std::vector<HierarchyEntry> entries;
+
+  /// Number of entries.
+  std::size_t size() const { return entries.size(); }
+  /// Whether entry `i` is a storage level.
+  bool isStorage(std::size_t i) const {
+    return entries[i].kind == HierarchyEntry::Kind::Storage;
+  }
+  /// Index of the entry named `name`, or size() when none is.
+  std::size_t find(const std::string& name) const;
+  /// Instances of entry `i`: the product of the fan-outs above it (a fan-out entry counts its
+  /// own children: the product of it and those above).
+  std::int64_t instances(std::size_t i) const;
+  /// Indices of the storage entries, outermost first.
+  std::vector<std::size_t> storageEntries() const;
+  /// Index of the fan-out directly below storage entry `i`, or size() when none is.
+  std::size_t fanOutBelow(std::size_t i) const;
+  /// Whether this is the 4-level instance (off-chip, storage, fan-out, storage) that the
+  /// simulator and the dataflows' mappers run.
+  bool isFourLevel() const;
+};
+
+}  // namespace dfsim

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/ids.hpp"
+#include "common/per_tensor.hpp"
+#include "mapping/mapping.hpp"
+
+namespace dfsim {
+
+/// The loops one storage level of a hierarchy runs (Timeloop's per-level mapping): its
+/// temporal loops (each iteration is one tile of the next storage level that keeps a tensor)
+/// and, when a fan-out sits directly below it, the spatial loops spread over that fan-out's
+/// rows and columns; and which tensors it keeps.
+struct LevelLoops {
+  std::vector<Loop> temporal;        ///< outermost first
+  std::vector<SpatialLoop> spatial;  ///< over the fan-out below (empty when there is none)
+  PerTensor<bool> keeps{{true, true, true}};  ///< tensors this level holds (DRAM: all)
+};
+
+/// A mapping of a problem onto a Hierarchy: one LevelLoops per storage level, outermost first
+/// (levels[k] belongs to the k-th storage entry). The nest, outermost first, is
+///   levels[0].temporal, levels[0].spatial, levels[1].temporal, levels[1].spatial, ...
+/// with a MAC inside the innermost loop. Loop bounds count tiles and the last tile of a
+/// dimension may be ragged (README "Ragged tiles"); the tile of tensor t at a level is the data
+/// the loops inside that level index. The 4-level Mapping is the instance
+///   {dram: dramLoops}, {glb: glbLoops + spatialLoops, glbKeeps}, {rf: rfLoops, rfKeeps}.
+struct LoopNest {
+  std::vector<LevelLoops> levels;
+};
+
+/// The 4-level mapping `m` as a LoopNest over the 4-level hierarchy.
+LoopNest toLoopNest(const Mapping& m);
+
+}  // namespace dfsim
