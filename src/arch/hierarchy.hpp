@@ -68,9 +68,7 @@ struct Hierarchy {
   /// Number of entries.
   std::size_t size() const { return entries.size(); }
   /// Whether entry `i` is a storage level.
-  bool isStorage(std::size_t i) const {
-    return entries[i].kind == HierarchyEntry::Kind::Storage;
-  }
+  bool isStorage(std::size_t i) const { return entries[i].kind == HierarchyEntry::Kind::Storage; }
   /// Index of the entry named `name`, or size() when none is.
   std::size_t find(const std::string& name) const;
   /// Instances of entry `i`: the product of the fan-outs above it (a fan-out entry counts its

@@ -14,8 +14,8 @@ namespace dfsim {
 /// and, when a fan-out sits directly below it, the spatial loops spread over that fan-out's
 /// rows and columns; and which tensors it keeps.
 struct LevelLoops {
-  std::vector<Loop> temporal;        ///< outermost first
-  std::vector<SpatialLoop> spatial;  ///< over the fan-out below (empty when there is none)
+  std::vector<Loop> temporal;                 ///< outermost first
+  std::vector<SpatialLoop> spatial;           ///< over the fan-out below (empty when there is none)
   PerTensor<bool> keeps{{true, true, true}};  ///< tensors this level holds (DRAM: all)
 };
 
