@@ -17,11 +17,19 @@ struct ReadWrite {
   bool operator!=(const ReadWrite& o) const { return !(*this == o); }
 };
 
-/// Word accesses per level x tensor, plus MACs. The contract between the simulator (which bumps
-/// these as words move) and the analytic model (which derives them from the mapping).
+/// Word accesses per hierarchy entry x tensor, plus MACs. The contract between the simulator
+/// (which bumps these as words move) and the analytic model (which derives them from the
+/// mapping). Entries are a Hierarchy's entry indices (storage levels and fan-outs interleaved);
+/// on the 4-level instance they are the `Level` values, and entries past a hierarchy's last
+/// stay zero.
 struct AccessCounts {
-  std::array<std::array<ReadWrite, kNumTensors>, kNumLevels> at{};
+  std::array<std::array<ReadWrite, kNumTensors>, kMaxLevelEntries> at{};
   std::int64_t macs = 0;
+
+  /// Counts of tensor `t` at hierarchy entry `entry` (< kMaxLevelEntries).
+  ReadWrite& operator()(std::size_t entry, Tensor t) { return at[entry][idx(t)]; }
+  /// Counts of tensor `t` at hierarchy entry `entry` (< kMaxLevelEntries).
+  const ReadWrite& operator()(std::size_t entry, Tensor t) const { return at[entry][idx(t)]; }
 
   /// Counts of tensor `t` at level `l`.
   ReadWrite& operator()(Level l, Tensor t) { return at[idx(l)][idx(t)]; }
@@ -31,7 +39,7 @@ struct AccessCounts {
   bool operator!=(const AccessCounts& o) const { return !(*this == o); }
   /// Element-wise sum, for network totals.
   AccessCounts& operator+=(const AccessCounts& o) {
-    for (std::size_t l = 0; l < kNumLevels; ++l) {
+    for (std::size_t l = 0; l < kMaxLevelEntries; ++l) {
       for (std::size_t t = 0; t < kNumTensors; ++t) {
         at[l][t].reads += o.at[l][t].reads;
         at[l][t].writes += o.at[l][t].writes;
