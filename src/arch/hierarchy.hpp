@@ -10,10 +10,6 @@
 
 namespace dfsim {
 
-/// Most entries (storage levels plus fan-outs) a hierarchy may have: the size of every
-/// per-entry array (AccessCounts, energy tables).
-inline constexpr std::size_t kMaxLevelEntries = 8;
-
 /// One storage level of a hierarchy: DRAM (the outermost, off-chip, unbounded, holds every
 /// tensor whole) or an on-chip level with partitions. One instance per leaf of the fan-outs
 /// above it.

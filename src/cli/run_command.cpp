@@ -431,7 +431,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   // 2. The files, with --set and --batch applied by the strict readers.
   const ArchSpec arch = readArch(req.archPath, req.overrides);
   const Network net = readNetwork(req.networkPath, req.overrides, req.batch);
-  const EnergyTable table = readEnergy(req.energyPath, req.overrides);
+  // The table's costs in the arch's entry order (a general-form table prices levels by name).
+  std::vector<std::string> entryNames;
+  for (Level l : kAllLevels) entryNames.emplace_back(levelName(l));
+  const EnergyTable table =
+      resolvedFor(readEnergy(req.energyPath, req.overrides), entryNames, true, req.energyPath);
   const std::vector<const Layer*> layers = selectLayers(net, req.layers, req.networkPath);
   if (table.wordBits != arch.wordBits) {
     throw InputError(req.energyPath + ": energy.word_bits: expected " +
