@@ -226,3 +226,81 @@ TEST_CASE("eyeriss's spads priced apart: the energy of one tile equals the hand 
 }
 
 }  // namespace dfsim
+
+namespace dfsim {
+namespace {
+
+json generalTable() {
+  return json::parse(R"({
+    "name": "g", "unit": "pJ", "word_bits": 16, "mac": 1,
+    "levels": {"dram": {"read": 200, "write": 190}, "glb": {"read": 6, "write": 7},
+               "cluster_noc": {"per_word": 3, "weights": {"per_word": 4}},
+               "noc": {"per_word": 2}, "spad": {"read": 1, "write": 1.5,
+                                               "outputs": {"read": 0.5}}}
+  })");
+}
+
+}  // namespace
+
+TEST_CASE("an energy table in the general form prices levels by name", "[energy]") {
+  const EnergyTable t = read(generalTable());
+  CHECK_FALSE(t.fourLevelForm());
+  // Resolved for an arch's entries, outermost first; names the arch lacks are ignored.
+  const EnergyTable r = resolvedFor(t, {"dram", "glb", "noc", "spad"}, true, "E");
+  CHECK(r.cost(std::size_t{0}, Tensor::Inputs) == AccessCost{200.0, 190.0});
+  CHECK(r.cost(std::size_t{1}, Tensor::Weights) == AccessCost{6.0, 7.0});
+  CHECK(r.cost(std::size_t{2}, Tensor::Outputs) == AccessCost{2.0, 2.0});  // per_word: both
+  CHECK(r.cost(std::size_t{3}, Tensor::Outputs) == AccessCost{0.5, 1.5});
+  CHECK(r.cost(std::size_t{3}, Tensor::Weights) == AccessCost{1.0, 1.5});
+  const EnergyTable five = resolvedFor(t, {"dram", "glb", "cluster_noc", "spad"}, false, "E");
+  CHECK(five.cost(std::size_t{2}, Tensor::Weights) == AccessCost{4.0, 4.0});
+  CHECK(five.cost(std::size_t{2}, Tensor::Inputs) == AccessCost{3.0, 3.0});
+  // Energy follows the resolved order: one read of each tensor at entry 2.
+  AccessCounts c;
+  for (Tensor x : kAllTensors) c(std::size_t{2}, x).reads = 1;
+  CHECK(computeEnergy(c, Cycle(0), five).perLevel[2] == 10.0);
+
+  // The dump is the general form again, and reads back to the same costs.
+  const json dump = energyToJson(t);
+  CHECK(dump.contains("levels"));
+  CHECK(dump["levels"]["cluster_noc"] == json::parse(R"({"per_word": 3.0,
+                                                      "weights": {"per_word": 4.0}})"));
+  CHECK(energyFromJson(dump, "dump").perWord == t.perWord);
+  CHECK(energyFromJson(dump, "dump").names == t.names);
+
+  // --set reaches a level of the general form, per tensor too.
+  const EnergyTable s = read(generalTable(), {{"energy.levels.glb.inputs.read", "9"}});
+  CHECK(resolvedFor(s, {"dram", "glb", "noc", "spad"}, true, "E")
+            .cost(std::size_t{1}, Tensor::Inputs) == AccessCost{9.0, 7.0});
+}
+
+TEST_CASE("an energy table must price every level of the arch it is used with", "[energy]") {
+  const EnergyTable t = read(generalTable());
+  try {
+    resolvedFor(t, {"dram", "glb", "pe_noc", "spad"}, false, "E");
+    FAIL("no error");
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) ==
+          "E: energy.levels: expected costs for the arch's level \"pe_noc\"; the table names "
+          "cluster_noc, dram, glb, noc, spad");
+  }
+  // The 4-level form applies by position to a 4-level arch only.
+  const EnergyTable old = read(oldTable());
+  CHECK(resolvedFor(old, {"dram", "glb", "noc", "spad"}, true, "E").perWord == old.perWord);
+  CHECK_THROWS_WITH(resolvedFor(old, {"dram", "glb", "cluster_noc", "cl", "noc", "rf"}, false, "E"),
+                    Catch::Contains("the arch's levels are dram, glb, cluster_noc, cl, noc, rf"));
+  // A malformed general form: named, with its path.
+  json bad = generalTable();
+  bad["levels"]["glb"] = json::parse(R"({"read": 6})");
+  CHECK(errorOf(bad) ==
+        "FILE: energy.levels.glb.write: missing required key (expected a number "
+        ">= 0)");
+  bad = generalTable();
+  bad["rf"] = json::parse(R"({"read": 1, "write": 1})");
+  CHECK_THAT(errorOf(bad), Catch::StartsWith("FILE: energy.rf: unknown key"));
+  bad = generalTable();
+  bad["levels"] = json::object();
+  CHECK_THAT(errorOf(bad), Catch::Contains("expected a non-empty object"));
+}
+
+}  // namespace dfsim

@@ -10,9 +10,6 @@
 
 namespace dfsim {
 
-// kMaxLevelEntries (most entries a hierarchy may have) lives in common/ids.hpp, so that
-// AccessCounts (src/common) can size its per-entry array with it.
-
 /// One storage level of a hierarchy: DRAM (the outermost, off-chip, unbounded, holds every
 /// tensor whole) or an on-chip level with partitions. One instance per leaf of the fan-outs
 /// above it.

@@ -263,6 +263,26 @@ constexpr std::size_t kMaxFileName = 255;
 /// Throws InputError when `f`, a --mapping file, would give a second row with one label for
 /// its layer: its label is a dataflow run on that layer by --dataflow, or the label of an
 /// earlier --mapping file of the same layer.
+/// A mapping file in the general form names the arch's storage levels in order and has the
+/// 4-level shape the simulator runs; otherwise an InputError naming `path`.
+void checkStorageNames(const MappingFile& f, const std::vector<std::string>& storageNames,
+                       const std::string& path, const std::string& archPath) {
+  if (f.levelNames.empty()) return;  // the 4-level form
+  std::string expected;
+  for (const std::string& n : storageNames) expected += (expected.empty() ? "" : ", ") + n;
+  for (std::size_t k = 0; k < f.levelNames.size(); ++k) {
+    if (k >= storageNames.size() || f.levelNames[k] != storageNames[k]) {
+      throw InputError(path + ": mapping.levels[" + std::to_string(k) +
+                       "].level: expected the storage levels of " + archPath + " in order (" +
+                       expected + "), got \"" + f.levelNames[k] + "\"");
+    }
+  }
+  if (f.levelNames.size() != storageNames.size() || !f.fourLevel) {
+    throw InputError(path + ": mapping.levels: expected one level per storage level of " +
+                     archPath + " (" + expected + "), spatial loops at the one above its fan-out");
+  }
+}
+
 void checkMappingLabel(const MappingFile& f, const std::string& path, bool layerSelected,
                        const std::vector<Dataflow>& dataflows,
                        const std::vector<MappingFile>& earlier,
@@ -431,7 +451,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   // 2. The files, with --set and --batch applied by the strict readers.
   const ArchSpec arch = readArch(req.archPath, req.overrides);
   const Network net = readNetwork(req.networkPath, req.overrides, req.batch);
-  const EnergyTable table = readEnergy(req.energyPath, req.overrides);
+  // The table's costs in the arch's entry order (a general-form table prices levels by name).
+  std::vector<std::string> entryNames;
+  for (Level l : kAllLevels) entryNames.emplace_back(levelName(l));
+  const EnergyTable table =
+      resolvedFor(readEnergy(req.energyPath, req.overrides), entryNames, true, req.energyPath);
   const std::vector<const Layer*> layers = selectLayers(net, req.layers, req.networkPath);
   if (table.wordBits != arch.wordBits) {
     throw InputError(req.energyPath + ": energy.word_bits: expected " +
@@ -463,6 +487,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   for (const Layer* layer : layers) {
     if (layer->onArray()) checkTensorStorage(*layer, nullptr, req);
   }
+  std::vector<std::string> storageNames;
+  for (Level l : {Level::Dram, Level::Glb, Level::Rf}) storageNames.emplace_back(levelName(l));
   std::vector<MappingFile> mappingFiles;
   for (const std::string& path : req.mappingPaths) {
     MappingFile f = readMappingFile(path);
@@ -472,6 +498,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       throw InputError(path + ": mapping.layer: expected a conv or fc layer of " + req.networkPath +
                        ", got \"" + f.layer + "\"");
     }
+    checkStorageNames(f, storageNames, path, req.archPath);
     validateMapping(*it, arch, f.mapping, path);
     const bool selected = std::find(layers.begin(), layers.end(), &*it) != layers.end();
     checkMappingLabel(f, path, selected, dataflows, mappingFiles, req.mappingPaths);

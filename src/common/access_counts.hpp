@@ -19,21 +19,20 @@ struct ReadWrite {
 
 /// Word accesses per hierarchy entry x tensor, plus MACs. The contract between the simulator
 /// (which bumps these as words move) and the analytic model (which derives them from the
-/// mapping). Entries are a Hierarchy's entry indices (storage levels and fan-outs interleaved);
-/// on the 4-level instance they are the `Level` values, and entries past a hierarchy's last
-/// stay zero.
+/// mapping). Indexed by the entry's index in its Hierarchy (storage levels and fan-outs,
+/// outermost first; src/arch/hierarchy.hpp); on the 4-level instance by `Level`. Entries a
+/// hierarchy does not have stay zero.
 struct AccessCounts {
   std::array<std::array<ReadWrite, kNumTensors>, kMaxLevelEntries> at{};
   std::int64_t macs = 0;
 
-  /// Counts of tensor `t` at hierarchy entry `entry` (< kMaxLevelEntries).
-  ReadWrite& operator()(std::size_t entry, Tensor t) { return at[entry][idx(t)]; }
-  /// Counts of tensor `t` at hierarchy entry `entry` (< kMaxLevelEntries).
-  const ReadWrite& operator()(std::size_t entry, Tensor t) const { return at[entry][idx(t)]; }
-
-  /// Counts of tensor `t` at level `l`.
+  /// Counts of tensor `t` at entry `e` (e < kMaxLevelEntries).
+  ReadWrite& operator()(std::size_t e, Tensor t) { return at[e][idx(t)]; }
+  /// Counts of tensor `t` at entry `e` (e < kMaxLevelEntries).
+  const ReadWrite& operator()(std::size_t e, Tensor t) const { return at[e][idx(t)]; }
+  /// Counts of tensor `t` at level `l` of the 4-level instance.
   ReadWrite& operator()(Level l, Tensor t) { return at[idx(l)][idx(t)]; }
-  /// Counts of tensor `t` at level `l`.
+  /// Counts of tensor `t` at level `l` of the 4-level instance.
   const ReadWrite& operator()(Level l, Tensor t) const { return at[idx(l)][idx(t)]; }
   bool operator==(const AccessCounts& o) const { return at == o.at && macs == o.macs; }
   bool operator!=(const AccessCounts& o) const { return !(*this == o); }

@@ -33,9 +33,9 @@ inline constexpr std::size_t kNumLevels = 4;
 inline constexpr std::array<Level, kNumLevels> kAllLevels = {Level::Dram, Level::Glb, Level::Noc,
                                                              Level::Rf};
 
-/// Most entries (storage levels plus fan-outs) a hierarchy may have: the size of every
-/// per-entry array (AccessCounts, energy tables). The 4-level instance's entries are the
-/// `Level` values.
+/// Most entries (storage levels plus fan-outs) a storage hierarchy may have
+/// (src/arch/hierarchy.hpp): the size of every per-entry array (AccessCounts, energy tables).
+/// The 4-level instance's entries are the `Level` values.
 inline constexpr std::size_t kMaxLevelEntries = 8;
 
 /// Index of an enum value, for array subscripts.

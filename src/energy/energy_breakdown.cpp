@@ -8,9 +8,9 @@ namespace dfsim {
 
 EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
   mac += o.mac;
-  for (std::size_t l = 0; l < kNumLevels; ++l) perLevel[l] += o.perLevel[l];
+  for (std::size_t l = 0; l < kMaxLevelEntries; ++l) perLevel[l] += o.perLevel[l];
   for (Tensor t : kAllTensors) perTensor[t] += o.perTensor[t];
-  for (std::size_t l = 0; l < kNumLevels; ++l) {
+  for (std::size_t l = 0; l < kMaxLevelEntries; ++l) {
     for (Tensor t : kAllTensors) perLevelTensor[l][t] += o.perLevelTensor[l][t];
   }
   leakage += o.leakage;
@@ -21,14 +21,14 @@ EnergyBreakdown& EnergyBreakdown::operator+=(const EnergyBreakdown& o) {
 EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table) {
   EnergyBreakdown e;
   e.mac = static_cast<double>(counts.macs) * table.macPerOp;
-  for (Level l : kAllLevels) {
+  for (std::size_t l = 0; l < kMaxLevelEntries; ++l) {
     for (Tensor t : kAllTensors) {
       const ReadWrite& rw = counts(l, t);
       const AccessCost& c = table.cost(l, t);
       const double v =
           static_cast<double>(rw.reads) * c.read + static_cast<double>(rw.writes) * c.write;
-      e.perLevelTensor[idx(l)][t] = v;
-      e.perLevel[idx(l)] += v;
+      e.perLevelTensor[l][t] = v;
+      e.perLevel[l] += v;
       e.perTensor[t] += v;
     }
   }

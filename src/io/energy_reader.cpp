@@ -29,14 +29,14 @@ const NumberSpec& costSpec() {
 /// How one level is written in the file: its key and the names of its two actions (read and
 /// write; the NoC has one, `per_word`, which prices both).
 struct LevelFormat {
-  Level level;
+  std::string key;
   std::vector<std::string> actions;
 };
 
 const std::array<LevelFormat, kNumLevels>& levelFormats() {
   static const std::array<LevelFormat, kNumLevels> formats = {
-      LevelFormat{Level::Dram, {"read", "write"}}, LevelFormat{Level::Glb, {"read", "write"}},
-      LevelFormat{Level::Noc, {"per_word"}}, LevelFormat{Level::Rf, {"read", "write"}}};
+      LevelFormat{"dram", {"read", "write"}}, LevelFormat{"glb", {"read", "write"}},
+      LevelFormat{"noc", {"per_word"}}, LevelFormat{"rf", {"read", "write"}}};
   return formats;
 }
 
@@ -52,7 +52,7 @@ double actionOf(const AccessCost& c, std::size_t a) {
 /// ...}`. A tensor's action defaults to the level's; the level's is required only where some
 /// tensor does not give its own.
 PerTensor<AccessCost> readLevel(const StrictObject& root, const LevelFormat& f) {
-  const std::string key(levelName(f.level));
+  const std::string& key = f.key;
   std::vector<std::string> valid = f.actions;
   for (Tensor t : kAllTensors) valid.emplace_back(tensorName(t));
   const StrictObject level = root.getObject(key, valid);
@@ -131,27 +131,71 @@ void addTensorObjectsFor(json& doc, const std::vector<Override>& overrides) {
   for (const Override& o : overrides) {
     const std::vector<std::string> parts = dottedParts(o.path);
     Tensor t{};
-    if (parts.size() < 4 || parts[0] != "energy" || !parseTensor(parts[2], t)) continue;
-    const auto level = doc.find(parts[1]);
-    if (level == doc.end() || !level->is_object() || level->contains(parts[2])) continue;
-    (*level)[parts[2]] = json::object();
+    // energy.<level>.<tensor>.<action>, or energy.levels.<level>.<tensor>.<action>
+    const std::size_t k = parts.size() >= 2 && parts[1] == "levels" ? 2 : 1;
+    if (parts.size() < k + 3 || parts[0] != "energy" || !parseTensor(parts[k + 1], t)) continue;
+    json* parent = &doc;
+    if (k == 2) {
+      const auto levels = doc.find("levels");
+      if (levels == doc.end() || !levels->is_object()) continue;
+      parent = &*levels;
+    }
+    const auto level = parent->find(parts[k]);
+    if (level == parent->end() || !level->is_object() || level->contains(parts[k + 1])) continue;
+    (*level)[parts[k + 1]] = json::object();
+  }
+}
+
+/// The general form's "levels": {name: costs}, one entry per level name (in name order). A
+/// level prices its reads and writes ("read", "write") or both at once ("per_word", as a
+/// network is priced), with per-tensor costs as in the 4-level form.
+void readGeneralLevels(const StrictObject& root, EnergyTable& t) {
+  const nlohmann::json& levels = root.require("levels", "an object of {name: costs}");
+  const JsonPos at = root.pos("levels");
+  if (!levels.is_object() || levels.empty()) {
+    at.failExpected("a non-empty object of {level name: costs}", levels);
+  }
+  if (levels.size() > kMaxLevelEntries) {
+    at.failExpected("at most " + std::to_string(kMaxLevelEntries) + " levels", levels);
+  }
+  std::vector<std::string> keys;
+  for (auto it = levels.begin(); it != levels.end(); ++it) keys.push_back(it.key());
+  const StrictObject all(levels, at, keys);
+  t.perWord = {};
+  for (std::size_t e = 0; e < keys.size(); ++e) {
+    const nlohmann::json& one = levels.at(keys[e]);
+    const bool network = one.is_object() && one.contains("per_word");
+    const LevelFormat f{keys[e], network ? std::vector<std::string>{"per_word"}
+                                         : std::vector<std::string>{"read", "write"}};
+    t.perWord[e] = readLevel(all, f);
+    t.names.push_back(keys[e]);
   }
 }
 
 }  // namespace
 
 EnergyTable energyFromJson(const json& doc, const std::string& file) {
-  const StrictObject root(
-      doc, JsonPos(file, "energy"),
-      {"name", "unit", "word_bits", "mac", "rf", "noc", "glb", "dram", "leakage_per_cycle"});
+  const bool general = doc.is_object() && doc.contains("levels");
+  const std::vector<std::string> common = {"name", "unit", "word_bits", "mac", "leakage_per_cycle"};
+  std::vector<std::string> keys = common;
+  for (const char* k : general ? std::vector<const char*>{"levels"}
+                               : std::vector<const char*>{"rf", "noc", "glb", "dram"}) {
+    keys.emplace_back(k);
+  }
+  const StrictObject root(doc, JsonPos(file, "energy"), keys);
   EnergyTable t;
   t.name = root.getString("name");
   t.unit = root.getString("unit");
   t.wordBits = root.getInt("word_bits", intInRange(1, kMaxWordBits));
   t.macPerOp = root.getNumber("mac", costSpec());
-  // Read in the file's old order (rf, noc, glb, dram), so the first error reported is the same.
-  for (Level l : {Level::Rf, Level::Noc, Level::Glb, Level::Dram}) {
-    t.perWord[idx(l)] = readLevel(root, levelFormats()[idx(l)]);
+  if (general) {
+    readGeneralLevels(root, t);
+  } else {
+    // Read in the file's old order (rf, noc, glb, dram), so the first error reported is the
+    // same.
+    for (Level l : {Level::Rf, Level::Noc, Level::Glb, Level::Dram}) {
+      t.perWord[idx(l)] = readLevel(root, levelFormats()[idx(l)]);
+    }
   }
   t.leakagePerCycle = root.getNumber("leakage_per_cycle", costSpec(), 0.0);
   return t;
@@ -170,9 +214,22 @@ json energyToJson(const EnergyTable& t) {
             {"word_bits", t.wordBits},
             {"mac", t.macPerOp},
             {"leakage_per_cycle", t.leakagePerCycle}};
-  for (const LevelFormat& f : levelFormats()) {
-    j[std::string(levelName(f.level))] = levelJson(t.perWord[idx(f.level)], f);
+  if (t.fourLevelForm()) {
+    for (const LevelFormat& f : levelFormats()) {
+      j[f.key] = levelJson(t.perWord[&f - levelFormats().data()], f);
+    }
+    return j;
   }
+  json levels = json::object();
+  for (std::size_t e = 0; e < t.names.size(); ++e) {
+    const PerTensor<AccessCost>& c = t.perWord[e];
+    bool sameBothWays = true;
+    for (Tensor x : kAllTensors) sameBothWays = sameBothWays && c[x].read == c[x].write;
+    const LevelFormat f{t.names[e], sameBothWays ? std::vector<std::string>{"per_word"}
+                                                 : std::vector<std::string>{"read", "write"}};
+    levels[t.names[e]] = levelJson(c, f);
+  }
+  j["levels"] = levels;
   return j;
 }
 

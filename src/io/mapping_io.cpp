@@ -142,12 +142,118 @@ nlohmann::json loopsToJson(const ProblemShape& shape, const Mapping& m,
   return arr;
 }
 
+/// The nominal tile of every loop of `nest` in flat order (L0.temporal, L0.spatial, L1...):
+/// the product of the bounds of the later loops over its dimension (saturating at 2^62: the
+/// bounds are not validated yet).
+std::vector<std::int64_t> flatTiles(const LoopNest& nest) {
+  std::vector<std::pair<Dim, std::int64_t>> flat;
+  for (const LevelLoops& l : nest.levels) {
+    for (const Loop& x : l.temporal) flat.emplace_back(x.dim, x.bound);
+    for (const SpatialLoop& x : l.spatial) flat.emplace_back(x.dim, x.bound);
+  }
+  constexpr std::int64_t kCap = std::int64_t{1} << 62;
+  std::vector<std::int64_t> tiles(flat.size(), 1);
+  std::array<std::int64_t, kMaxDims> inner{};
+  inner.fill(1);
+  for (std::size_t i = flat.size(); i-- > 0;) {
+    const std::size_t d = idx(flat[i].first);
+    tiles[i] = inner[d];
+    inner[d] = flat[i].second > kCap / inner[d] ? kCap : inner[d] * flat[i].second;
+  }
+  return tiles;
+}
+
+/// The 4-level Mapping of `nest` when it has that shape (three levels, spatial loops at the
+/// middle one only); false otherwise.
+bool fourLevelMapping(const LoopNest& nest, Mapping& m) {
+  if (nest.levels.size() != 3 || !nest.levels[0].spatial.empty() ||
+      !nest.levels[2].spatial.empty()) {
+    return false;
+  }
+  m.dramLoops = nest.levels[0].temporal;
+  m.glbLoops = nest.levels[1].temporal;
+  m.spatialLoops = nest.levels[1].spatial;
+  m.rfLoops = nest.levels[2].temporal;
+  m.glbKeeps = nest.levels[1].keeps;
+  m.rfKeeps = nest.levels[2].keeps;
+  return true;
+}
+
+/// The general form: {"layer", "dataflow", "levels": [{"level", "temporal", "spatial",
+/// "keeps"}]}.
+MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
+                            const DimNames& names) {
+  const StrictObject root(doc, JsonPos(file, "mapping"), {"layer", "dataflow", "levels"});
+  MappingFile f;
+  f.fourLevel = false;
+  f.layer = root.getString("layer");
+  if (root.has("dataflow")) f.label = root.getString("dataflow");
+  const nlohmann::json& levels = root.require("levels", "an array of levels");
+  const JsonPos at = root.pos("levels");
+  if (!levels.is_array() || levels.size() < 2 || levels.size() > kMaxLevelEntries) {
+    at.failExpected(
+        "an array of 2 to " + std::to_string(kMaxLevelEntries) + " storage levels, outermost first",
+        levels);
+  }
+  std::vector<StatedTile> stated;
+  for (std::size_t k = 0; k < levels.size(); ++k) {
+    const StrictObject level(levels[k], at.index(k), {"level", "temporal", "spatial", "keeps"});
+    const std::string name = level.getString("level");
+    for (const std::string& other : f.levelNames) {
+      if (other == name) level.pos("level").failExpected("a level named once", name);
+    }
+    f.levelNames.push_back(name);
+    LevelLoops l;
+    // StatedTile.level counts loop lists in flat order: two per level (temporal, spatial).
+    l.temporal = readLoops(level, "temporal", names, 2 * k, stated);
+    std::vector<StatedTile> spatialTiles;
+    l.spatial = readSpatial(level, names, spatialTiles);
+    for (StatedTile& s : spatialTiles) s.level = 2 * k + 1;
+    stated.insert(stated.end(), spatialTiles.begin(), spatialTiles.end());
+    if (k == 0) {
+      if (level.has("keeps")) {
+        const PerTensor<bool> keeps = readKeeps(level, "keeps");
+        if (!(keeps[Tensor::Weights] && keeps[Tensor::Inputs] && keeps[Tensor::Outputs])) {
+          level.pos("keeps").failExpected("every tensor (the outermost level keeps them all)",
+                                          levels[k].at("keeps"));
+        }
+      }
+    } else {
+      l.keeps = readKeeps(level, "keeps");
+    }
+    f.nest.levels.push_back(std::move(l));
+  }
+  if (!stated.empty()) {
+    // Flat positions of each loop list's first loop.
+    std::vector<std::size_t> start;
+    std::size_t pos = 0;
+    for (const LevelLoops& l : f.nest.levels) {
+      start.push_back(pos);
+      pos += l.temporal.size();
+      start.push_back(pos);
+      pos += l.spatial.size();
+    }
+    const std::vector<std::int64_t> tiles = flatTiles(f.nest);
+    for (const StatedTile& s : stated) {
+      const std::int64_t implied = tiles[start[s.level] + s.index];
+      if (s.tile != implied) {
+        s.pos.failExpected(std::to_string(implied) +
+                               " (the product of the bounds of the loops inside it over its dim)",
+                           nlohmann::json(s.tile));
+      }
+    }
+  }
+  f.fourLevel = fourLevelMapping(f.nest, f.mapping);
+  return f;
+}
+
 }  // namespace
 
 MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) {
   // Every layer today is a convolution, whose dimension names a default layer's shape gives.
   const ProblemShape conv = Layer().shape();
   const DimNames names{conv};
+  if (doc.is_object() && doc.contains("levels")) return generalFromJson(doc, file, names);
   const StrictObject root(
       doc, JsonPos(file, "mapping"),
       {"layer", "dataflow", "dram", "glb", "spatial", "rf", "glb_keeps", "rf_keeps"});
@@ -174,6 +280,7 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   }
   f.mapping.glbKeeps = readKeeps(root, "glb_keeps");
   f.mapping.rfKeeps = readKeeps(root, "rf_keeps");
+  f.nest = toLoopNest(f.mapping);
   return f;
 }
 
@@ -199,6 +306,46 @@ nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const 
           {"rf", loopsToJson(shape, m, m.rfLoops, tiles[3])},
           {"glb_keeps", keepsToJson(m.glbKeeps)},
           {"rf_keeps", keepsToJson(m.rfKeeps)}};
+}
+
+}  // namespace dfsim
+
+namespace dfsim {
+
+nlohmann::json loopNestToJson(const ProblemShape& shape, const LoopNest& nest,
+                              const std::vector<std::string>& levelNames, const std::string& layer,
+                              const std::string& label) {
+  const std::vector<std::int64_t> tiles = flatTiles(nest);
+  // A dimension is ragged when its loops' bounds multiply past its size.
+  std::array<std::int64_t, kMaxDims> product{};
+  product.fill(1);
+  for (const LevelLoops& l : nest.levels) {
+    for (const Loop& x : l.temporal) product[idx(x.dim)] *= x.bound;
+    for (const SpatialLoop& x : l.spatial) product[idx(x.dim)] *= x.bound;
+  }
+  const auto loopJson = [&](Dim d, std::int64_t bound, std::int64_t tile) {
+    nlohmann::json j = {{"dim", std::string(shape.name(d))}, {"bound", bound}};
+    if (product[idx(d)] != shape.size(d)) j["tile"] = tile;
+    return j;
+  };
+  nlohmann::json levels = nlohmann::json::array();
+  std::size_t pos = 0;
+  for (std::size_t k = 0; k < nest.levels.size(); ++k) {
+    const LevelLoops& l = nest.levels[k];
+    nlohmann::json temporal = nlohmann::json::array();
+    for (const Loop& x : l.temporal) temporal.push_back(loopJson(x.dim, x.bound, tiles[pos++]));
+    nlohmann::json spatial = nlohmann::json::array();
+    for (const SpatialLoop& x : l.spatial) {
+      nlohmann::json j = loopJson(x.dim, x.bound, tiles[pos++]);
+      j["axis"] = axisName(x.axis);
+      spatial.push_back(std::move(j));
+    }
+    nlohmann::json level = {{"level", levelNames.at(k)}, {"temporal", temporal}};
+    if (!spatial.empty()) level["spatial"] = spatial;
+    if (k > 0) level["keeps"] = keepsToJson(l.keeps);  // the outermost keeps everything
+    levels.push_back(std::move(level));
+  }
+  return {{"layer", layer}, {"dataflow", label}, {"levels", levels}};
 }
 
 }  // namespace dfsim
