@@ -97,7 +97,7 @@ bool moves(const ProblemShape& s, Tensor t, Dim d) {
 }
 
 /// Walks the padded flat nest of `n` on `h` and counts what THE MODEL says moves (common rules,
-/// src/mapping/README "Boundaries"): per tensor, per boundary (parent p, child c or the
+/// src/mapping/README "Any hierarchy"): per tensor, per boundary (parent p, child c or the
 /// innermost level's operand latch), per step of c's outer temporal loops in time order, every
 /// instance of c that holds a point of the layer needs the clipped tile its box covers; an
 /// instance takes it when a temporal loop over a dimension `t` depends on has moved since the

@@ -1,25 +1,228 @@
 #include "mapping/analytic_model.hpp"
 
-#include "mapping/hierarchy_model.hpp"
 #include "mapping/ragged_nest.hpp"
+#include "mapping/tile_math.hpp"
 
 namespace dfsim {
 
+namespace {
+
+using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
+
+/// What the counts of one problem need, built once per call: the shape, the mapping's loops per
+/// dimension and, per tensor, the dimensions it depends on.
+struct Nest {
+  const ProblemShape& shape;
+  const Mapping& m;
+  DimLoopTable loops;
+  PerTensor<std::uint32_t> relevant{};  ///< bit d: the tensor depends on dimension d
+
+  Nest(const ProblemShape& s, const Mapping& mapping)
+      : shape(s), m(mapping), loops(DimLoopTable::of(mapping, s)) {
+    for (Tensor t : kAllTensors) relevant[t] = s.projectedDims(t);
+  }
+  bool dependsOn(Tensor t, std::size_t d) const { return (relevant[t] >> d & 1U) != 0; }
+  std::int64_t size(std::size_t d) const { return shape.size(ProblemShape::dimAt(d)); }
+
+  /// Per dimension, the tiles after the loops at positions [0, `split`) (split) and
+  /// [`split`, `stop`) (their first iteration only): the tiles a boundary sees each time the
+  /// loops [0, split) move.
+  void tilesAt(std::size_t split, std::size_t stop, DimHistograms& h) const {
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      h[d].reset(size(d));
+      loops.tiles(d, h[d], 0, split, stop);
+    }
+  }
+  /// The tiles of `h` after the loops at positions [from, stop), all split.
+  void splitFurther(std::size_t from, std::size_t stop, DimHistograms& h) const {
+    for (std::size_t d = 0; d < shape.numDims(); ++d) loops.tiles(d, h[d], from, stop, stop);
+  }
+  /// One past the innermost loop at a position below `stop` (of a bound above 1: the table
+  /// lists no other) over a dimension `t` depends on (0 when none): loops inside it reuse `t`'s
+  /// tile.
+  std::size_t reuseEnd(Tensor t, std::size_t stop) const {
+    std::size_t end = 0;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) continue;
+      for (std::size_t k = 0; k < loops.count[d]; ++k) {
+        const std::size_t pos = loops.loops[d][k].pos;
+        if (pos < stop && pos + 1 > end) end = pos + 1;
+      }
+    }
+    return end;
+  }
+
+  /// Sum, over every combination of one tile kind per dimension `t` depends on, of the number
+  /// of such tiles times the words of `t` in a tile of those extents (each divided by
+  /// `divisor`). Dimensions `t` does not depend on are not enumerated (their tiles do not change
+  /// its words). A dimension feeds one coordinate of `t` (the shape's contract) and the words
+  /// are the product of the coordinates' distinct values, so the sum is the product over
+  /// coordinates of the sums over their own dimensions' kinds.
+  std::int64_t wordsOverKinds(Tensor t, const DimHistograms& h, const DimExtents& divisor) const {
+    DimExtents e;
+    e.fill(1);
+    bool oneKind = true;
+    std::int64_t tiles = 1;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) continue;
+      oneKind = oneKind && h[d].kinds == 1;
+      e[d] = h[d].extent[0] / divisor[d];
+      tiles *= h[d].count[0];
+    }
+    if (oneKind) return tiles * tileWords(shape, t, e);  // no ragged tile: one kind
+    std::int64_t product = 1;
+    for (std::size_t k = 0; k < shape.numAxes(t); ++k) {
+      const Dim a = shape.term(t, k, 0).dim;
+      const ExtentHistogram& ha = h[idx(a)];
+      std::int64_t sum = 0;
+      if (shape.numTerms(t, k) == 1) {
+        for (std::size_t i = 0; i < ha.kinds; ++i) {
+          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+          sum += ha.count[i] * axisWords(shape, t, k, e);
+        }
+      } else {
+        const Dim b = shape.term(t, k, 1).dim;
+        const ExtentHistogram& hb = h[idx(b)];
+        for (std::size_t i = 0; i < ha.kinds; ++i) {
+          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+          for (std::size_t j = 0; j < hb.kinds; ++j) {
+            e[idx(b)] = hb.extent[j] / divisor[idx(b)];
+            sum += ha.count[i] * hb.count[j] * axisWords(shape, t, k, e);
+          }
+        }
+      }
+      product *= sum;
+    }
+    return product;
+  }
+
+  /// Product of the tile counts of the dimensions `t` does not depend on.
+  std::int64_t otherTiles(Tensor t, const DimHistograms& h) const {
+    std::int64_t n = 1;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if (!dependsOn(t, d)) n *= h[d].total();
+    }
+    return n;
+  }
+};
+
+/// What a boundary moves for one tensor, summed over every visit of its child tile: the words of
+/// the union tiles (one per visit; what a multicast parent reads), those of the union tiles of
+/// distinct visits (the first visit of each tile), and the words delivered to every child
+/// instance (per PE).
+struct BoundaryWords {
+  std::int64_t unionWords = 0;
+  std::int64_t distinctWords = 0;
+  std::int64_t instanceWords = 0;
+};
+
+/// The array boundary of `t`: its RF tile (or, bypassing the RF, the operand latch: a new word
+/// every RF iteration) against its parent. Ragged tiles (README "Ragged tiles"): every array
+/// step's tile is the clipped one, a PE beyond the edge idles, and a tile is fetched to the PEs
+/// active when it changes (the loop's first iteration, its largest).
+BoundaryWords arrayBoundary(const Nest& nest, Tensor t) {
+  BoundaryWords w;
+  DimExtents none;
+  none.fill(1);
+  const DimLoopTable& loops = nest.loops;
+  DimHistograms h;
+  if (nest.m.rfKeeps[t]) {
+    nest.tilesAt(nest.reuseEnd(t, loops.spatial), loops.spatial, h);
+    w.distinctWords = nest.wordsOverKinds(t, h, none);
+    w.unionWords = w.distinctWords * nest.otherTiles(t, h);
+    nest.splitFurther(loops.spatial, loops.rf, h);  // per PE
+    w.instanceWords = nest.wordsOverKinds(t, h, none) * nest.otherTiles(t, h);
+    return w;
+  }
+  // Bypassing the RF: every RF iteration of every array step is a visit of a one-word tile per
+  // PE. The RF loops divide their dimensions (validation), so they run whole in every PE; the
+  // union over the PEs at one RF iteration has, per dimension, the PEs active along it.
+  nest.tilesAt(loops.spatial, loops.spatial, h);
+  const DimExtents rfExt = extentsOf(nest.m.rfLoops);
+  std::int64_t relevantRf = 1;
+  std::int64_t otherRf = 1;
+  for (std::size_t d = 0; d < nest.shape.numDims(); ++d) {
+    (nest.dependsOn(t, d) ? relevantRf : otherRf) *= rfExt[d];
+  }
+  w.distinctWords = relevantRf * nest.wordsOverKinds(t, h, rfExt);
+  w.unionWords = w.distinctWords * otherRf * nest.otherTiles(t, h);
+  nest.splitFurther(loops.spatial, loops.rf, h);  // per PE
+  std::int64_t instances = nest.m.rfIterations();
+  for (std::size_t d = 0; d < nest.shape.numDims(); ++d) instances *= h[d].total();
+  w.instanceWords = instances;
+  return w;
+}
+
+/// Counts at the boundary between the array (RF, or the one-word operand latch when the RF
+/// bypasses `t`) and its parent (GLB, or DRAM when the GLB bypasses `t`).
+void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, AccessCounts& c) {
+  const Mapping& m = nest.m;
+  const bool inRf = m.rfKeeps[t];
+  const BoundaryWords w = arrayBoundary(nest, t);
+  const std::int64_t macs = nest.shape.macs();
+  ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);
+  ReadWrite& noc = c(Level::Noc, t);
+  ReadWrite& rf = c(Level::Rf, t);
+
+  // A tensor the RF keeps is refetched when a relevant outer loop moves; one it bypasses has no
+  // storage in the PE and is delivered for every MAC (the operand latch is a pipeline register,
+  // not a place to reuse from).
+  if (t != Tensor::Outputs) {
+    parent.reads += arch.noc.multicast ? w.unionWords : w.instanceWords;
+    noc.reads += w.instanceWords;
+    if (inRf) {
+      rf.writes += w.instanceWords;
+      rf.reads += macs;
+    }
+    return;
+  }
+  // Outputs: a revisited tile first gets its partial sums back (one word per distinct output,
+  // to one PE of each reduction group); every visit ends with each PE sending its psums, which
+  // the array reduces to one write per distinct output.
+  const std::int64_t revisitWords = w.unionWords - w.distinctWords;
+  parent.reads += revisitWords;
+  parent.writes += w.unionWords;
+  noc.reads += revisitWords;
+  noc.writes += w.instanceWords;
+  if (inRf) {
+    rf.reads += macs + w.instanceWords;
+    rf.writes += macs + revisitWords;
+  }
+}
+
+/// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps.
+void countGlbBoundary(const Nest& nest, Tensor t, AccessCounts& c) {
+  DimExtents none;
+  none.fill(1);
+  DimHistograms visits;
+  nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits);
+  const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
+  const std::int64_t fillWords = distinctWords * nest.otherTiles(t, visits);
+  ReadWrite& dram = c(Level::Dram, t);
+  ReadWrite& glb = c(Level::Glb, t);
+  if (t != Tensor::Outputs) {
+    dram.reads += fillWords;
+    glb.writes += fillWords;
+    return;
+  }
+  const std::int64_t revisitWords = fillWords - distinctWords;
+  dram.reads += revisitWords;
+  glb.writes += revisitWords;
+  glb.reads += fillWords;
+  dram.writes += fillWords;
+}
+
+}  // namespace
+
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m) {
-  // The generic model on the 4-level instance [dram, glb, noc, rf], its plan built from the
-  // mapping's four lists directly (what planOf(toLoopNest(m)) gives, without allocating: the
-  // mapper scores a million candidates a second through here).
-  LevelPlan plan;
-  plan.levels = 3;
-  const std::size_t glb = m.dramLoops.size();
-  const std::size_t spatial = glb + m.glbLoops.size();
-  const std::size_t rf = spatial + m.spatialLoops.size();
-  plan.level[0] = {idx(Level::Dram), 0, glb, LevelPlan::kNone, true, {{true, true, true}}};
-  plan.level[1] = {idx(Level::Glb), glb, spatial, idx(Level::Noc), arch.noc.multicast, m.glbKeeps};
-  plan.level[2] = {idx(Level::Rf), rf, rf + m.rfLoops.size(), LevelPlan::kNone, true, m.rfKeeps};
-  plan.innerExtent = extentsOf(m.rfLoops);
-  plan.innerIterations = m.rfIterations();
-  return boundaryCounts(shape, DimLoopTable::of(m, shape), plan);
+  AccessCounts c;
+  c.macs = shape.macs();
+  const Nest nest(shape, m);
+  for (Tensor t : kAllTensors) {
+    countArrayBoundary(nest, arch, t, c);
+    if (m.glbKeeps[t]) countGlbBoundary(nest, t, c);
+  }
+  return c;
 }
 
 }  // namespace dfsim

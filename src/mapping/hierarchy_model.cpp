@@ -1,8 +1,35 @@
 #include "mapping/hierarchy_model.hpp"
 
+#include "mapping/ragged_nest.hpp"
+#include "mapping/tile_math.hpp"
+
 namespace dfsim {
 
 namespace {
+
+/// What the analytic model reads of a hierarchy and a loop nest, per storage level, outermost
+/// first: where its loops start in the flat nest, the fan-out directly below it, what it keeps.
+/// Fixed-size .
+struct LevelPlan {
+  /// Marks "no fan-out below".
+  static constexpr std::size_t kNone = kMaxLevelEntries;
+  /// One storage level (plain: every field is set when listed).
+  struct Level {
+    std::size_t entry;         ///< its entry index in the hierarchy (AccessCounts index)
+    std::size_t start;         ///< flat position of its first temporal loop
+    std::size_t spatialStart;  ///< flat position of its first spatial loop
+    std::size_t fanOut;        ///< entry index of the fan-out directly below it, or kNone
+    bool multicast;            ///< that fan-out's multicast
+    PerTensor<bool> keeps;     ///< what it keeps (the outermost: everything)
+  };
+  std::array<Level, kMaxLevelEntries> level;  ///< entries [0, levels) are set
+  std::size_t levels = 0;                     ///< storage levels
+  /// Flat position of the first spatial loop (none: past every position).
+  std::size_t firstSpatial = ~std::size_t{0};
+};
+
+/// The plan of `n` over `h`. Contract: `n` passed validateLoopNest() for `h`.
+LevelPlan planOf(const Hierarchy& h, const LoopNest& n);
 
 using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
 
@@ -13,9 +40,10 @@ struct Nest {
   const DimLoopTable& loops;
   const LevelPlan& plan;
   PerTensor<std::uint32_t> relevant{};  ///< bit d: the tensor depends on dimension d
+  std::int64_t macs;
 
   Nest(const ProblemShape& s, const DimLoopTable& table, const LevelPlan& p)
-      : shape(s), loops(table), plan(p) {
+      : shape(s), loops(table), plan(p), macs(s.macs()) {
     for (Tensor t : kAllTensors) relevant[t] = s.projectedDims(t);
   }
   bool dependsOn(Tensor t, std::size_t d) const { return (relevant[t] >> d & 1U) != 0; }
@@ -100,6 +128,7 @@ struct Nest {
   /// largest): each holds its own copy of every tile of `t` (1 without such loops).
   std::int64_t copiesAcross(Tensor t, std::size_t stop) const {
     std::int64_t n = 1;
+    if (stop <= plan.firstSpatial) return n;  // no fan-out above the parent (4-level)
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
       if (dependsOn(t, d)) continue;
       bool spatial = false;
@@ -136,10 +165,10 @@ struct BoundaryWords {
   std::int64_t instanceWords = 0;
 };
 
-/// The boundary of `t` from storage level `p` to level `c` (README "Boundaries"): `c`'s tile,
-/// or with `latch` the innermost level's one-word operand latch (a new word every innermost
-/// iteration). Ragged tiles: every tile is clipped, an instance beyond the edge idles, and a
-/// tile is fetched to the instances active when it changes (a loop's first iteration, its
+/// The boundary of `t` from storage level `p` to level `c` (src/mapping/README "Any hierarchy"):
+/// `c`'s tile, or with `latch` the innermost level's one-word operand latch (a new word every
+/// innermost iteration). Ragged tiles: every tile is clipped, an instance beyond the edge idles,
+/// and a tile is fetched to the instances active when it changes (a loop's first iteration, its
 /// largest).
 BoundaryWords boundaryWords(const Nest& nest, std::size_t c, bool latch, Tensor t) {
   BoundaryWords w;
@@ -156,6 +185,10 @@ BoundaryWords boundaryWords(const Nest& nest, std::size_t c, bool latch, Tensor 
     const std::int64_t words = nest.wordsOverKinds(t, h, none);
     w.distinctWords = words * nest.copiesAcross(t, stop);
     w.unionWords = words * nest.otherTiles(t, h);
+    if (stop == child.start) {  // no fan-out crossed: one child per parent instance
+      w.instanceWords = w.unionWords;
+      return w;
+    }
     nest.splitFurther(stop, child.start, h);  // per child instance
     w.instanceWords = nest.wordsOverKinds(t, h, none) * nest.otherTiles(t, h);
     return w;
@@ -165,17 +198,25 @@ BoundaryWords boundaryWords(const Nest& nest, std::size_t c, bool latch, Tensor 
   // every instance; the union over the instances at one innermost iteration has, per dimension,
   // the instances active along it.
   nest.visitsAt(stop, stop, h);
-  const DimExtents& inner = nest.plan.innerExtent;
+  // The innermost level's extent over d: its outermost loop over d times that loop's tile.
+  DimExtents inner;
+  inner.fill(1);
   std::int64_t relevantInner = 1;
   std::int64_t otherInner = 1;
   for (std::size_t d = 0; d < nest.shape.numDims(); ++d) {
+    for (std::size_t k = 0; k < nest.loops.count[d]; ++k) {
+      const DimLoopTable::Entry& e = nest.loops.loops[d][k];
+      if (e.pos < child.start) continue;
+      inner[d] = e.bound * e.tile;
+      break;
+    }
     (nest.dependsOn(t, d) ? relevantInner : otherInner) *= inner[d];
   }
   const std::int64_t words = relevantInner * nest.wordsOverKinds(t, h, inner);
   w.distinctWords = words * nest.copiesAcross(t, stop);
   w.unionWords = words * otherInner * nest.otherTiles(t, h);
-  nest.splitFurther(stop, child.start, h);  // per child instance
-  std::int64_t instances = nest.plan.innerIterations;
+  nest.splitFurther(stop, child.start, h);              // per child instance
+  std::int64_t instances = relevantInner * otherInner;  // innermost iterations
   for (std::size_t d = 0; d < nest.shape.numDims(); ++d) instances *= h[d].total();
   w.instanceWords = instances;
   return w;
@@ -189,7 +230,7 @@ void countBoundary(const Nest& nest, std::size_t p, std::size_t c, bool latch, T
   const LevelPlan::Level& above = nest.plan.level[c - 1];
   const bool crossed = above.fanOut != LevelPlan::kNone;
   const BoundaryWords w = boundaryWords(nest, c, latch, t);
-  const std::int64_t macAccesses = c + 1 == nest.plan.levels && !latch ? nest.shape.macs() : 0;
+  const std::int64_t macAccesses = c + 1 == nest.plan.levels && !latch ? nest.macs : 0;
   ReadWrite& parent = counts(nest.plan.level[p].entry, t);
   ReadWrite& child = counts(nest.plan.level[c].entry, t);
   ReadWrite none;
@@ -220,8 +261,7 @@ void countBoundary(const Nest& nest, std::size_t p, std::size_t c, bool latch, T
   }
 }
 
-}  // namespace
-
+/// The plan of `n` over `h`. Contract: `n` passed validateLoopNest() for `h`.
 LevelPlan planOf(const Hierarchy& h, const LoopNest& n) {
   LevelPlan plan;
   std::size_t pos = 0;
@@ -235,25 +275,29 @@ LevelPlan planOf(const Hierarchy& h, const LoopNest& n) {
     }
     LevelPlan::Level& level = plan.level[k];
     const LevelLoops& loops = n.levels[k];
+    level.fanOut = LevelPlan::kNone;
+    level.multicast = true;
     level.entry = e;
     level.start = pos;
     pos += loops.temporal.size();
     level.spatialStart = pos;
     pos += loops.spatial.size();
     level.keeps = k == 0 ? PerTensor<bool>{{true, true, true}} : loops.keeps;
+    if (!loops.spatial.empty() && level.spatialStart < plan.firstSpatial) {
+      plan.firstSpatial = level.spatialStart;
+    }
     ++k;
   }
   plan.levels = k;
-  plan.innerExtent = extentsOf(n.levels[k - 1].temporal);
-  for (const Loop& l : n.levels[k - 1].temporal) plan.innerIterations *= l.bound;
   return plan;
 }
 
+/// The counts of the nest `loops` with levels `plan`.
 AccessCounts boundaryCounts(const ProblemShape& shape, const DimLoopTable& loops,
                             const LevelPlan& plan) {
   AccessCounts counts;
-  counts.macs = shape.macs();
   const Nest nest(shape, loops, plan);
+  counts.macs = nest.macs;
   for (Tensor t : kAllTensors) {
     std::size_t parent = 0;  // DRAM keeps everything
     for (std::size_t c = 1; c < plan.levels; ++c) {
@@ -265,6 +309,8 @@ AccessCounts boundaryCounts(const ProblemShape& shape, const DimLoopTable& loops
   }
   return counts;
 }
+
+}  // namespace
 
 AccessCounts analyticCounts(const ProblemShape& shape, const Hierarchy& h, const LoopNest& n) {
   return boundaryCounts(shape, DimLoopTable::of(n, shape), planOf(h, n));

@@ -115,14 +115,19 @@ struct DimLoopTable {
   /// instances of their own, the temporal loops inside the innermost relevant one reuse).
   void tilesPerInstance(std::size_t d, ExtentHistogram& h, std::size_t first, std::size_t reuseEnd,
                         std::size_t stop) const {
+    if (exact[d]) {  // one kind throughout: a tile of extent b*T splits into b tiles of T
+      for (std::size_t k = 0; k < count[d]; ++k) {
+        const Entry& e = loops[d][k];
+        if (e.pos < first || e.pos >= stop) continue;
+        if (e.spatial || e.pos < reuseEnd) h.count[0] *= e.bound;
+        h.extent[0] = e.tile;
+      }
+      return;
+    }
     for (std::size_t k = 0; k < count[d]; ++k) {
       const Entry& e = loops[d][k];
       if (e.pos < first || e.pos >= stop) continue;
-      const bool split = e.spatial || e.pos < reuseEnd;
-      if (exact[d]) {  // one kind throughout: a tile of extent b*T splits into b tiles of T
-        if (split) h.count[0] *= e.bound;
-        h.extent[0] = e.tile;
-      } else if (split) {
+      if (e.spatial || e.pos < reuseEnd) {
         h.split(e.tile);
       } else {
         h.firstOnly(e.tile);

@@ -10,7 +10,7 @@
 namespace dfsim {
 
 /// Checks that `n` is a legal loop nest of `shape` on hierarchy `h` (README "Ragged tiles",
-/// src/mapping/README "Boundaries"): one LevelLoops per storage level; the outermost (DRAM)
+/// src/mapping/README "Any hierarchy"): one LevelLoops per storage level; the outermost (DRAM)
 /// keeps every tensor; spatial loops only at a level with a fan-out directly below, their
 /// products along rows and cols within its rows and cols; every bound >= 1 and the ragged-tile
 /// rules over the flat nest (the innermost level's extent divides each dimension, so a ragged
