@@ -294,7 +294,7 @@ Hierarchy randomHierarchy(std::mt19937_64& rng) {
 
 /// A random ragged nest of `s` on `h`: per dimension an innermost factor dividing it, then,
 /// outwards, per level a spatial factor (where a fan-out is below, within its rows or cols) and
-/// a temporal factor, each any value whose last iteration starts inside the layer; the
+/// one or two temporal factors, each any value whose last iteration starts inside the layer; the
 /// outermost level covers what is left. Loops shuffled within each level; random keeps.
 LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt19937_64& rng) {
   std::vector<std::size_t> storage;
@@ -337,9 +337,13 @@ LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt19937_64& 
           left = (left + f - 1) / f;
         }
       }
-      const std::int64_t g = k == 0 ? left : pick(rng, 1, left);
-      if (g > 1) n.levels[k].temporal.push_back({d, g});
-      left = (left + g - 1) / g;
+      // Sometimes two temporal loops over d at one level (their order shuffled below).
+      const int loopsHere = k > 0 && pick(rng, 0, 3) == 0 ? 2 : 1;
+      for (int j = 0; j < loopsHere; ++j) {
+        const std::int64_t g = k == 0 ? left : pick(rng, 1, left);
+        if (g > 1) n.levels[k].temporal.push_back({d, g});
+        left = (left + g - 1) / g;
+      }
     }
   }
   for (std::size_t k = 0; k < levels; ++k) {
@@ -458,8 +462,8 @@ TEST_CASE("the generic model equals a brute-force walk on random hierarchies and
   }
   CHECK(checked >= trials / 3);
   CHECK(ragged >= checked / 3);
-  CHECK(twoFanOuts >= checked / 10);
-  CHECK(fanOutAboveParent >= checked / 10);
+  CHECK(twoFanOuts >= checked / 20);
+  CHECK(fanOutAboveParent >= checked / 20);
 }
 
 TEST_CASE("on the 4-level instance the generic model is analyticCounts, and the walker agrees",
