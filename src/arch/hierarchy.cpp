@@ -68,16 +68,16 @@ HierarchyProblem checkHierarchy(const Hierarchy& h) {
     for (std::size_t j = 0; j < i; ++j) {
       if (h.entries[j].name() == e.name()) {
         return problem(i, "name",
-                       "a name no earlier entry has (entry " + std::to_string(j) + " is also \"" +
+                       "a name no earlier level has (levels[" + std::to_string(j) + "] is also \"" +
                            e.name() + "\")");
       }
     }
     if (i == 0) {
       if (!h.isStorage(0) || !e.storage.offChip) {
-        return problem(0, "kind", "the first entry to be the off-chip storage level (DRAM)");
+        return problem(0, "kind", "\"dram\" first (the off-chip level)");
       }
     } else if (h.isStorage(i) && e.storage.offChip) {
-      return problem(i, "kind", "only the first entry to be off chip (DRAM)");
+      return problem(i, "kind", "\"storage\" or \"fanout\" (only the first level is \"dram\")");
     }
     if (!h.isStorage(i)) {
       if (i + 1 == n) return problem(i, "kind", "a storage level last, not a fan-out");

@@ -365,8 +365,9 @@ std::string notSimulatedMessage(const ArchSpec& arch, const std::string& archPat
   for (const HierarchyEntry& e : arch.general.entries) {
     names += (names.empty() ? "" : ", ") + e.name();
   }
-  return archPath + ": arch.levels: `dfsim run` simulates the 4-level hierarchy (dram, storage, " +
-         "fanout, storage, with the arch's word widths at every level) only, got " +
+  return archPath +
+         ": arch.levels: `dfsim run` simulates only the 4-level hierarchy (dram, storage, "
+         "fanout, storage; README \"Architecture file: levels\"), got " +
          std::to_string(arch.general.size()) + " levels (" + names +
          "); `dfsim evaluate` evaluates it";
 }
