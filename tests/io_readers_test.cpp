@@ -284,7 +284,6 @@ TEST_CASE("defaults, shared and fractional capacities, documentation keys", "[io
   CHECK(a.rf.partitions.empty());
   CHECK_FALSE(a.holds(Level::Rf, Tensor::Weights));
   CHECK(a.capacityWords(Level::Glb, Tensor::Weights) == 256);
-
   CHECK(a.glb.readWordsPerCycle == kUnlimited);
   CHECK(a.glb.writeWordsPerCycle == kUnlimited);
   CHECK(a.glb.latencyCycles == 0);
