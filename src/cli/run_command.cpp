@@ -378,6 +378,20 @@ void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const 
 }
 
 /// The row of a layer the array does not compute (pooling): shapes only, zero counts.
+/// Why `dfsim run` refuses `arch` (a hierarchy other than the 4-level instance): one line
+/// naming the file, the hierarchy and what is simulated today.
+std::string notSimulatedMessage(const ArchSpec& arch, const std::string& archPath) {
+  std::string names;
+  for (const HierarchyEntry& e : arch.general.entries) {
+    names += (names.empty() ? "" : ", ") + e.name();
+  }
+  return archPath +
+         ": arch.levels: `dfsim run` simulates only the 4-level hierarchy (dram, storage, "
+         "fanout, storage; README \"Architecture file: levels\"), got " +
+         std::to_string(arch.general.size()) + " levels (" + names +
+         "); `dfsim evaluate` evaluates it";
+}
+
 LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   LayerStats s;
   s.layer = layer.name;
@@ -474,6 +488,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << config;
     return 0;
   }
+  if (!arch.isFourLevel()) throw InputError(notSimulatedMessage(arch, req.archPath));
 
   // 3. The output folder, before hours of simulation rather than after; locked from here to
   //    the commit.
