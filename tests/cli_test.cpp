@@ -422,7 +422,7 @@ TEST_CASE("dfsim run --dataflow takes a list, and --out writes the resolved conf
   const Outcome dump = runDfsim(base + "--dump-config");
   REQUIRE(dump.code == 0);
   CHECK(dfsim::test::readFile(outDir / "config.json") == dump.out);
-  CHECK(nlohmann::json::parse(dump.out)["arch"]["dram"]["latency_cycles"] == 7);
+  CHECK(nlohmann::json::parse(dump.out)["arch"]["levels"][0]["latency_cycles"] == 7);
 }
 
 TEST_CASE(

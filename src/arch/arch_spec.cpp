@@ -1,5 +1,7 @@
 #include "arch/arch_spec.hpp"
 
+#include "arch/arch_equality.hpp"
+
 namespace dfsim {
 
 namespace {
@@ -31,6 +33,107 @@ std::int64_t ArchSpec::bitsIn(const StoragePartition& p,
 
 bool ArchSpec::fits(const StoragePartition& p, const PerTensor<std::int64_t>& words) const {
   return bitsIn(p, words) <= p.capacityWords * wordBits;
+}
+
+}  // namespace dfsim
+
+namespace dfsim {
+
+namespace {
+
+PerTensor<std::int64_t> archBits(const ArchSpec& a) {
+  PerTensor<std::int64_t> bits{};
+  for (Tensor t : kAllTensors) bits[t] = a.bitsOf(t);
+  return bits;
+}
+
+HierarchyEntry storageEntry(StorageLevelSpec s) {
+  HierarchyEntry e;
+  e.kind = HierarchyEntry::Kind::Storage;
+  e.storage = std::move(s);
+  return e;
+}
+
+}  // namespace
+
+Hierarchy ArchSpec::hierarchy() const {
+  if (!isFourLevel()) return general;
+  const PerTensor<std::int64_t> bits = archBits(*this);
+  Hierarchy h;
+  StorageLevelSpec d;
+  d.name = levelNames[0];
+  d.offChip = true;
+  d.bytesPerCycle = dram.bytesPerCycle;
+  d.latencyCycles = dram.latencyCycles;
+  d.tensorBits = bits;
+  h.entries.push_back(storageEntry(d));
+
+  StorageLevelSpec g;
+  g.name = levelNames[1];
+  g.partitions = glb.partitions;
+  g.readWordsPerCycle = glb.readWordsPerCycle;
+  g.writeWordsPerCycle = glb.writeWordsPerCycle;
+  g.latencyCycles = glb.latencyCycles;
+  g.doubleBuffered = glb.doubleBuffered;
+  g.tensorBits = bits;
+  h.entries.push_back(storageEntry(g));
+
+  HierarchyEntry f;
+  f.kind = HierarchyEntry::Kind::FanOut;
+  f.fanOut.name = levelNames[2];
+  f.fanOut.rows = rows;
+  f.fanOut.cols = cols;
+  f.fanOut.wordsPerCycle = noc.wordsPerCycle;
+  f.fanOut.multicast = noc.multicast;
+  f.fanOut.hopLatencyCycles = noc.hopLatencyCycles;
+  h.entries.push_back(f);
+
+  StorageLevelSpec r;
+  r.name = levelNames[3];
+  r.partitions = rf.partitions;
+  r.tensorBits = bits;
+  h.entries.push_back(storageEntry(r));
+  return h;
+}
+
+void setHierarchy(ArchSpec& a, const Hierarchy& h) {
+  // 1. Every storage level states its widths (0: the arch's).
+  Hierarchy full = h;
+  const PerTensor<std::int64_t> bits = archBits(a);
+  for (HierarchyEntry& e : full.entries) {
+    if (e.kind != HierarchyEntry::Kind::Storage) continue;
+    for (Tensor t : kAllTensors) {
+      if (e.storage.tensorBits[t] <= 0) e.storage.tensorBits[t] = bits[t];
+    }
+  }
+  // 2. The 4-level view, kept when it states all of `full` (its hierarchy() gives `full` back).
+  if (full.isFourLevel()) {
+    ArchSpec legacy = a;
+    legacy.general.entries.clear();
+    const StorageLevelSpec& d = full.entries[0].storage;
+    const StorageLevelSpec& g = full.entries[1].storage;
+    const FanOutSpec& f = full.entries[2].fanOut;
+    const StorageLevelSpec& r = full.entries[3].storage;
+    legacy.levelNames = {d.name, g.name, f.name, r.name};
+    legacy.dram.bytesPerCycle = d.bytesPerCycle;
+    legacy.dram.latencyCycles = d.latencyCycles;
+    legacy.glb.partitions = g.partitions;
+    legacy.glb.readWordsPerCycle = g.readWordsPerCycle;
+    legacy.glb.writeWordsPerCycle = g.writeWordsPerCycle;
+    legacy.glb.latencyCycles = g.latencyCycles;
+    legacy.glb.doubleBuffered = g.doubleBuffered;
+    legacy.rows = f.rows;
+    legacy.cols = f.cols;
+    legacy.noc.wordsPerCycle = f.wordsPerCycle;
+    legacy.noc.multicast = f.multicast;
+    legacy.noc.hopLatencyCycles = f.hopLatencyCycles;
+    legacy.rf.partitions = r.partitions;
+    if (legacy.hierarchy() == full) {
+      a = legacy;
+      return;
+    }
+  }
+  a.general = full;
 }
 
 }  // namespace dfsim

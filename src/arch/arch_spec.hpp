@@ -1,23 +1,16 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "arch/hierarchy.hpp"
+#include "arch/storage_partition.hpp"
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
 
 namespace dfsim {
-
-/// Bandwidth value meaning "unlimited" (transfers take zero cycles). Written "unlimited" in JSON.
-inline constexpr std::int64_t kUnlimited = 0;
-
-/// A slice of a storage level reserved for a set of tensors. Tensors in no partition of a level
-/// bypass that level.
-struct StoragePartition {
-  PerTensor<bool> tensors{};       ///< which tensors share this slice
-  std::int64_t capacityWords = 0;  ///< size of the slice, in words
-};
 
 /// The per-PE register file (scratchpad). No partitions, or capacity 0, means "no RF" (NLR).
 struct RfSpec {
@@ -27,9 +20,8 @@ struct RfSpec {
 /// The global buffer shared by the array.
 struct GlbSpec {
   std::vector<StoragePartition> partitions;
-  std::int64_t banks = 1;
-  std::int64_t readWordsPerCycle = kUnlimited;   ///< words read per cycle, all banks together
-  std::int64_t writeWordsPerCycle = kUnlimited;  ///< words written per cycle, all banks together
+  std::int64_t readWordsPerCycle = kUnlimited;   ///< words read per cycle
+  std::int64_t writeWordsPerCycle = kUnlimited;  ///< words written per cycle
   std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
   bool doubleBuffered = true;  ///< prefetch the next tile while the array computes
 };
@@ -48,7 +40,9 @@ struct DramSpec {
 };
 
 /// A validated hardware description. All sizes are in words of `wordBits` bits unless the name
-/// says otherwise.
+/// says otherwise. The hierarchy is either the 4-level instance, held in the legacy fields
+/// (rows, cols, rf, glb, noc, dram, levelNames) that the simulator and the mappers use, or any
+/// other, held in `general` (read, validated and dumped; evaluated by the analytic model).
 struct ArchSpec {
   std::string name;
   std::int64_t rows = 1;  ///< PE array rows
@@ -64,6 +58,22 @@ struct ArchSpec {
   /// what a word of that tensor takes in a partition and in DRAM. 0: wordBits.
   PerTensor<std::int64_t> tensorBits{};
   double clockMhz = 200.0;
+  /// Names of the 4-level instance's entries (dram, glb, the fan-out, rf), as the file gave
+  /// them: what reports call the levels.
+  std::array<std::string, kNumLevels> levelNames = {"dram", "glb", "noc", "rf"};
+  /// The hierarchy when it is NOT the 4-level instance (then the fields above other than name,
+  /// wordBits, tensorBits and clockMhz are unused defaults); empty otherwise. Every storage
+  /// level states its tensorBits (no 0s).
+  Hierarchy general;
+
+  /// Whether the hierarchy is the 4-level instance the simulator and the mappers run (the
+  /// legacy fields above describe it; `general` is empty).
+  bool isFourLevel() const { return general.entries.empty(); }
+  /// The hierarchy: `general`, or the 4-level instance built from the legacy fields and
+  /// levelNames (dram {offChip, bytesPerCycle, latency}, glb {partitions, ports, latency,
+  /// doubleBuffered}, noc {rows, cols, wordsPerCycle, multicast, hop latency}, rf {partitions});
+  /// every storage level's tensorBits are the arch's bitsOf.
+  Hierarchy hierarchy() const;
 
   /// rows * cols.
   std::int64_t peCount() const { return rows * cols; }
@@ -83,5 +93,12 @@ struct ArchSpec {
   /// The bits tiles of `words[t]` words take in `p` (the tensors `p` holds).
   std::int64_t bitsIn(const StoragePartition& p, const PerTensor<std::int64_t>& words) const;
 };
+
+/// Sets the hierarchy of `a` (whose wordBits and tensorBits are already set) to `h`: when `h`
+/// is the 4-level instance and the legacy fields can state all of it (every level's widths the
+/// arch's, the RF without ports, latency or double buffering), fills those fields and
+/// levelNames and clears `general`; otherwise keeps `h` in `general` (levels' tensorBits of 0
+/// made the arch's). `h` must satisfy the Hierarchy contract (checkHierarchy).
+void setHierarchy(ArchSpec& a, const Hierarchy& h);
 
 }  // namespace dfsim

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/arch_spec.hpp"
+#include "arch/storage_partition.hpp"
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
 
@@ -78,5 +78,25 @@ struct Hierarchy {
   /// simulator and the dataflows' mappers run.
   bool isFourLevel() const;
 };
+
+/// The first rule of the Hierarchy contract a hierarchy breaks, placed for a reader's message:
+/// the entry (size() for the list as a whole), the key of that entry the rule is about ("" for
+/// the entry itself) and what was expected. `ok()` when no rule is broken.
+struct HierarchyProblem {
+  std::size_t entry = 0;
+  std::string key;   ///< "kind", "name", "rows", "cols", "partitions", or ""
+  std::string what;  ///< "expected ..." text, without the word "expected"; empty when ok
+  bool ok() const { return what.empty(); }
+};
+
+/// Checks the Hierarchy contract (entry count, DRAM first and only, a storage level last,
+/// fan-outs between storage levels, names unique and [a-z][a-z0-9_]*, rows and cols >= 1,
+/// partitions' tensors listed once per level and capacities >= 0, DRAM without partitions).
+/// Instances are not capped here (readers cap them).
+HierarchyProblem checkHierarchy(const Hierarchy& h);
+
+/// Throws InputError `hierarchy.entries[i] (<name>).<key>: expected <what>` when checkHierarchy
+/// finds a problem (for hierarchies built in code; the arch reader names file and JSON path).
+void validateHierarchy(const Hierarchy& h);
 
 }  // namespace dfsim

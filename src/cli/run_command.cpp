@@ -378,6 +378,20 @@ void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const 
 }
 
 /// The row of a layer the array does not compute (pooling): shapes only, zero counts.
+/// Why `dfsim run` refuses `arch` (a hierarchy other than the 4-level instance): one line
+/// naming the file, the hierarchy and what is simulated today.
+std::string notSimulatedMessage(const ArchSpec& arch, const std::string& archPath) {
+  std::string names;
+  for (const HierarchyEntry& e : arch.general.entries) {
+    names += (names.empty() ? "" : ", ") + e.name();
+  }
+  return archPath +
+         ": arch.levels: `dfsim run` simulates only the 4-level hierarchy (dram, storage, "
+         "fanout, storage; README \"Architecture file: levels\"), got " +
+         std::to_string(arch.general.size()) + " levels (" + names +
+         "); `dfsim evaluate` evaluates it";
+}
+
 LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   LayerStats s;
   s.layer = layer.name;
@@ -451,29 +465,35 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   // 2. The files, with --set and --batch applied by the strict readers.
   const ArchSpec arch = readArch(req.archPath, req.overrides);
   const Network net = readNetwork(req.networkPath, req.overrides, req.batch);
-  // The table's costs in the arch's entry order (a general-form table prices levels by name).
-  std::vector<std::string> entryNames;
-  for (Level l : kAllLevels) entryNames.emplace_back(levelName(l));
-  const EnergyTable table =
-      resolvedFor(readEnergy(req.energyPath, req.overrides), entryNames, true, req.energyPath);
+  const EnergyTable fileTable = readEnergy(req.energyPath, req.overrides);
   const std::vector<const Layer*> layers = selectLayers(net, req.layers, req.networkPath);
-  if (table.wordBits != arch.wordBits) {
+  if (fileTable.wordBits != arch.wordBits) {
     throw InputError(req.energyPath + ": energy.word_bits: expected " +
                      std::to_string(arch.wordBits) + " (the word size of " + req.archPath +
-                     "), got " + std::to_string(table.wordBits));
+                     "), got " + std::to_string(fileTable.wordBits));
   }
 
   // The resolved configs (after --set and --batch): printed by --dump-config, and written to
   // DIR/config.json by --out.
   const std::string config = nlohmann::json{{"arch", archToJson(arch)},
                                             {"network", networkToJson(net)},
-                                            {"energy", energyToJson(table)}}
+                                            {"energy", energyToJson(fileTable)}}
                                  .dump(2) +
                              "\n";
   if (req.dumpConfig) {
     out << config;
     return 0;
   }
+  if (!arch.isFourLevel()) throw InputError(notSimulatedMessage(arch, req.archPath));
+  // The table's costs in the arch's entry order (a general-form table prices levels by name).
+  const Hierarchy hierarchy = arch.hierarchy();
+  std::vector<std::string> entryNames;
+  std::vector<std::string> storageNames;
+  for (std::size_t i = 0; i < hierarchy.size(); ++i) {
+    entryNames.push_back(hierarchy.entries[i].name());
+    if (hierarchy.isStorage(i)) storageNames.push_back(hierarchy.entries[i].name());
+  }
+  const EnergyTable table = resolvedFor(fileTable, entryNames, true, req.energyPath);
 
   // 3. The output folder, before hours of simulation rather than after; locked from here to
   //    the commit.
@@ -487,8 +507,6 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   for (const Layer* layer : layers) {
     if (layer->onArray()) checkTensorStorage(*layer, nullptr, req);
   }
-  std::vector<std::string> storageNames;
-  for (Level l : {Level::Dram, Level::Glb, Level::Rf}) storageNames.emplace_back(levelName(l));
   std::vector<MappingFile> mappingFiles;
   for (const std::string& path : req.mappingPaths) {
     MappingFile f = readMappingFile(path);
@@ -575,6 +593,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   run.energyTable = table.name;
   run.energyUnit = table.unit;
   run.clockMhz = arch.clockMhz;
+  run.levelNames = entryNames;
   std::size_t done = 0;
   std::vector<JobTiming> timings;
   auto nextJob = jobs.begin();

@@ -41,6 +41,9 @@ struct RunStats {
   std::string energyTable;
   std::string energyUnit;
   double clockMhz = 0.0;
+  /// The arch's hierarchy entries by name, outermost first (what `counts` and the energy are
+  /// indexed by; the 4-level instance's default: dram, glb, noc, rf). Reports name them so.
+  std::vector<std::string> levelNames = {"dram", "glb", "noc", "rf"};
   std::vector<LayerStats> layers;
 };
 

@@ -26,7 +26,7 @@ void appendRow(std::string& out, const std::vector<std::string>& fields) {
   out.push_back('\n');
 }
 
-std::vector<std::string> rowOf(const LayerStats& l) {
+std::vector<std::string> rowOf(const LayerStats& l, std::size_t levels) {
   const EnergyBreakdown& e = l.energy;
   std::vector<std::string> f = {
       csvField(l.layer),
@@ -44,16 +44,13 @@ std::vector<std::string> rowOf(const LayerStats& l) {
       formatDouble(l.utilization),
       formatDouble(e.total),
       formatDouble(e.mac),
-      formatDouble(e.perLevel[idx(Level::Dram)]),
-      formatDouble(e.perLevel[idx(Level::Glb)]),
-      formatDouble(e.perLevel[idx(Level::Noc)]),
-      formatDouble(e.perLevel[idx(Level::Rf)]),
-      formatDouble(e.leakage),
-      formatDouble(e.perTensor[Tensor::Weights]),
-      formatDouble(e.perTensor[Tensor::Inputs]),
-      formatDouble(e.perTensor[Tensor::Outputs]),
   };
-  for (Level lv : kAllLevels) {
+  for (std::size_t lv = 0; lv < levels; ++lv) f.push_back(formatDouble(e.perLevel[lv]));
+  f.push_back(formatDouble(e.leakage));
+  f.push_back(formatDouble(e.perTensor[Tensor::Weights]));
+  f.push_back(formatDouble(e.perTensor[Tensor::Inputs]));
+  f.push_back(formatDouble(e.perTensor[Tensor::Outputs]));
+  for (std::size_t lv = 0; lv < levels; ++lv) {
     for (Tensor t : kAllTensors) {
       f.push_back(std::to_string(l.counts(lv, t).reads));
       f.push_back(std::to_string(l.counts(lv, t).writes));
@@ -64,7 +61,7 @@ std::vector<std::string> rowOf(const LayerStats& l) {
 
 }  // namespace
 
-std::vector<std::string> layersCsvColumns() {
+std::vector<std::string> layersCsvColumns(const std::vector<std::string>& levels) {
   std::vector<std::string> c = {"layer",
                                 "type",
                                 "dataflow",
@@ -79,18 +76,14 @@ std::vector<std::string> layersCsvColumns() {
                                 "total_pes",
                                 "utilization",
                                 "energy_total",
-                                "energy_mac",
-                                "energy_dram",
-                                "energy_glb",
-                                "energy_noc",
-                                "energy_rf",
-                                "energy_leakage",
-                                "energy_weights",
-                                "energy_inputs",
-                                "energy_outputs"};
-  for (Level l : kAllLevels) {
+                                "energy_mac"};
+  for (const std::string& l : levels) c.push_back("energy_" + l);
+  for (const char* k : {"energy_leakage", "energy_weights", "energy_inputs", "energy_outputs"}) {
+    c.emplace_back(k);
+  }
+  for (const std::string& l : levels) {
     for (Tensor t : kAllTensors) {
-      const std::string prefix = std::string(levelName(l)) + "_" + std::string(tensorName(t));
+      const std::string prefix = l + "_" + std::string(tensorName(t));
       c.push_back(prefix + "_reads");
       c.push_back(prefix + "_writes");
     }
@@ -100,8 +93,8 @@ std::vector<std::string> layersCsvColumns() {
 
 std::string layersCsv(const RunStats& run) {
   std::string out;
-  appendRow(out, layersCsvColumns());
-  for (const LayerStats& l : run.layers) appendRow(out, rowOf(l));
+  appendRow(out, layersCsvColumns(run.levelNames));
+  for (const LayerStats& l : run.layers) appendRow(out, rowOf(l, run.levelNames.size()));
   return out;
 }
 

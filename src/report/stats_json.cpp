@@ -16,29 +16,31 @@ json cyclesJson(const CycleBreakdown& c) {
           {"stall_noc", c.stallNoc.count()}};
 }
 
-json accessesJson(const AccessCounts& counts) {
+using Names = std::vector<std::string>;
+
+json accessesJson(const AccessCounts& counts, const Names& levels) {
   json a = {{"unit", "words"}};
-  for (Level l : kAllLevels) {
+  for (std::size_t l = 0; l < levels.size(); ++l) {
     json level = json::object();
     for (Tensor t : kAllTensors) {
       const ReadWrite& rw = counts(l, t);
       level[std::string(tensorName(t))] = {{"reads", rw.reads}, {"writes", rw.writes}};
     }
-    a[std::string(levelName(l))] = std::move(level);
+    a[levels[l]] = std::move(level);
   }
   return a;
 }
 
-json energyJson(const EnergyBreakdown& e, const std::string& unit) {
+json energyJson(const EnergyBreakdown& e, const std::string& unit, const Names& levels) {
   json byLevel = json::object();
-  for (Level l : kAllLevels) byLevel[std::string(levelName(l))] = e.perLevel[idx(l)];
+  for (std::size_t l = 0; l < levels.size(); ++l) byLevel[levels[l]] = e.perLevel[l];
   json byTensor = json::object();
   for (Tensor t : kAllTensors) byTensor[std::string(tensorName(t))] = e.perTensor[t];
   json byLevelTensor = json::object();
-  for (Level l : kAllLevels) {
+  for (std::size_t l = 0; l < levels.size(); ++l) {
     json level = json::object();
-    for (Tensor t : kAllTensors) level[std::string(tensorName(t))] = e.perLevelTensor[idx(l)][t];
-    byLevelTensor[std::string(levelName(l))] = std::move(level);
+    for (Tensor t : kAllTensors) level[std::string(tensorName(t))] = e.perLevelTensor[l][t];
+    byLevelTensor[levels[l]] = std::move(level);
   }
   return {{"unit", unit},
           {"total", e.total},
@@ -49,7 +51,7 @@ json energyJson(const EnergyBreakdown& e, const std::string& unit) {
           {"by_level_tensor", byLevelTensor}};
 }
 
-json layerJson(const LayerStats& l, const std::string& unit) {
+json layerJson(const LayerStats& l, const std::string& unit, const Names& levels) {
   return {{"name", l.layer},
           {"type", layerTypeName(l.type)},
           {"dataflow", l.dataflow},
@@ -59,8 +61,8 @@ json layerJson(const LayerStats& l, const std::string& unit) {
           {"active_pes", l.activePes},
           {"total_pes", l.totalPes},
           {"utilization", l.utilization},
-          {"accesses", accessesJson(l.counts)},
-          {"energy", energyJson(l.energy, unit)},
+          {"accesses", accessesJson(l.counts, levels)},
+          {"energy", energyJson(l.energy, unit, levels)},
           {"check", l.check},
           {"mapping", l.mapping},
           {"mapper",
@@ -71,7 +73,7 @@ json layerJson(const LayerStats& l, const std::string& unit) {
             {"ragged_tiles", l.raggedTiles}}}};
 }
 
-json totalJson(const LayerStats& t, const std::string& unit) {
+json totalJson(const LayerStats& t, const std::string& unit, const Names& levels) {
   return {{"dataflow", t.dataflow},
           {"batch", t.batch},
           {"macs", t.macs},
@@ -79,8 +81,8 @@ json totalJson(const LayerStats& t, const std::string& unit) {
           {"active_pes_mean", t.activePes},
           {"total_pes", t.totalPes},
           {"utilization", t.utilization},
-          {"accesses", accessesJson(t.counts)},
-          {"energy", energyJson(t.energy, unit)},
+          {"accesses", accessesJson(t.counts, levels)},
+          {"energy", energyJson(t.energy, unit, levels)},
           {"check", t.check}};
 }
 
@@ -103,11 +105,12 @@ nlohmann::json statsToJson(const RunStats& run) {
               {"clock_mhz", run.clockMhz},
               {"energy_table", {{"name", run.energyTable}, {"unit", run.energyUnit}}}};
   json layers = json::array();
-  for (const LayerStats& l : run.layers) layers.push_back(layerJson(l, run.energyUnit));
+  for (const LayerStats& l : run.layers)
+    layers.push_back(layerJson(l, run.energyUnit, run.levelNames));
   j["layers"] = std::move(layers);
   json totals = json::array();
   for (const std::string& df : dataflowsOf(run)) {
-    totals.push_back(totalJson(totalFor(run, df), run.energyUnit));
+    totals.push_back(totalJson(totalFor(run, df), run.energyUnit, run.levelNames));
   }
   j["totals"] = std::move(totals);
   return j;
