@@ -5,6 +5,7 @@
 // storage levels, 0 to 2 fan-outs, random partitions and keeps, multicast on or off) and random
 // ragged nests; and on the 4-level instance, against analyticCounts(shape, arch, Mapping).
 #include <algorithm>
+#include <array>
 #include <map>
 #include <random>
 #include <set>
@@ -14,8 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "arch/hierarchy.hpp"
 #include "common/errors.hpp"
-#include "hierarchy_support.hpp"
 #include "mapping/analytic_model.hpp"
 #include "mapping/hierarchy_model.hpp"
 #include "mapping/validate_loop_nest.hpp"
@@ -256,7 +257,7 @@ std::int64_t pick(std::mt19937_64& rng, std::int64_t lo, std::int64_t hi) {
 }
 
 /// 2 to 4 storage levels, 0 to 2 fan-outs (rows, cols 1-3, multicast on or off) between them,
-/// on-chip levels with 1 or 2 partitions listing random tensors, room for anything.
+/// on-chip levels with 1 or 2 partitions holding random tensors, room for anything.
 Hierarchy randomHierarchy(std::mt19937_64& rng) {
   const std::int64_t levels = pick(rng, 2, 4);
   // Two fan-outs half the time they fit (the cases with parents below a fan-out).
@@ -271,10 +272,17 @@ Hierarchy randomHierarchy(std::mt19937_64& rng) {
     s.storage.name = "l" + std::to_string(k);
     s.storage.offChip = k == 0;
     if (k > 0) {
-      const std::int64_t parts = pick(rng, 1, 2);
-      for (std::int64_t q = 0; q < parts; ++q) {
-        s.storage.partitions.push_back(partition(pick(rng, 0, 2) != 0, pick(rng, 0, 2) != 0,
-                                                 pick(rng, 0, 2) != 0, std::int64_t{1} << 30));
+      // Each tensor in one of two partitions, or (one in five) in none.
+      std::array<StoragePartition, 2> parts;
+      for (StoragePartition& p : parts) p.capacityWords = std::int64_t{1} << 30;
+      for (Tensor t : kAllTensors) {
+        const std::int64_t where = pick(rng, 0, 4);
+        if (where < 4) parts[static_cast<std::size_t>(where % 2)].tensors[t] = true;
+      }
+      for (const StoragePartition& p : parts) {
+        if (p.tensors[Tensor::Weights] || p.tensors[Tensor::Inputs] || p.tensors[Tensor::Outputs]) {
+          s.storage.partitions.push_back(p);
+        }
       }
       s.storage.doubleBuffered = pick(rng, 0, 1) == 0;
     }
@@ -435,6 +443,7 @@ TEST_CASE("the generic model equals a brute-force walk on random hierarchies and
     const Layer l = smallPrimeLayer(trial, rng);
     const ProblemShape s = l.shape();
     const Hierarchy h = randomHierarchy(rng);
+    REQUIRE_NOTHROW(validateHierarchy(h));
     const LoopNest n = randomNest(s, h, rng);
     try {
       validateLoopNest(s, a, h, n, "random");
@@ -476,7 +485,7 @@ TEST_CASE("on the 4-level instance the generic model is analyticCounts, and the 
     const ProblemShape s = l.shape();
     ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, false);
     a.noc.multicast = trial % 2 == 0;
-    const Hierarchy h = fourLevel(a);
+    const Hierarchy h = a.hierarchy();
     const LoopNest n = randomNest(s, h, rng);
     Mapping m;
     m.dramLoops = n.levels[0].temporal;

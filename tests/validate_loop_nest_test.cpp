@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "arch/hierarchy.hpp"
 #include "common/errors.hpp"
-#include "hierarchy_support.hpp"
 #include "mapping/loop_nest.hpp"
 #include "mapping/validate_loop_nest.hpp"
 #include "mapping/validate_mapping.hpp"
@@ -94,6 +94,7 @@ std::string lists(const ProblemShape& s, const Mapping& m) {
 
 TEST_CASE("validateLoopNest accepts a legal nest over two fan-outs", "[hierarchy]") {
   const ArchSpec a = arch(1, 1, 0, 0, false);
+  REQUIRE_NOTHROW(validateHierarchy(twoFanOuts()));
   CHECK_NOTHROW(validateLoopNest(layer().shape(), a, twoFanOuts(), legal(), "n.json"));
 }
 
@@ -272,7 +273,7 @@ TEST_CASE("on the 4-level instance validateLoopNest accepts and refuses what val
     }
     const std::string old = messageOf([&] { validateMapping(l, a, m, "m"); });
     const std::string now =
-        messageOf([&] { validateLoopNest(s, a, fourLevel(a), toLoopNest(m), "m"); });
+        messageOf([&] { validateLoopNest(s, a, a.hierarchy(), toLoopNest(m), "m"); });
     if (old.empty() != now.empty()) {
       FAIL_CHECK(shapeOf(l) << "\n"
                             << lists(s, m) << "\nvalidateMapping: " << old
@@ -293,11 +294,11 @@ TEST_CASE("on the 4-level instance the cycle bound refuses what validateMapping 
   m.glbKeeps = {{false, false, false}};
   m.rfKeeps = {{false, false, false}};
   REQUIRE_NOTHROW(validateMapping(l, a, m, "m"));
-  REQUIRE_NOTHROW(validateLoopNest(l.shape(), a, fourLevel(a), toLoopNest(m), "m"));
+  REQUIRE_NOTHROW(validateLoopNest(l.shape(), a, a.hierarchy(), toLoopNest(m), "m"));
   a.dram.latencyCycles = std::int64_t{1} << 40;
   a.glb.latencyCycles = std::int64_t{1} << 40;
   CHECK(messageOf([&] { validateMapping(l, a, m, "m"); }).find("2^62 cycles") != std::string::npos);
   CHECK(messageOf([&] {
-          validateLoopNest(l.shape(), a, fourLevel(a), toLoopNest(m), "m");
+          validateLoopNest(l.shape(), a, a.hierarchy(), toLoopNest(m), "m");
         }).find("2^62 cycles") != std::string::npos);
 }
