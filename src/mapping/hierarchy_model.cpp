@@ -9,7 +9,7 @@ namespace {
 
 /// What the analytic model reads of a hierarchy and a loop nest, per storage level, outermost
 /// first: where its loops start in the flat nest, the fan-out directly below it, what it keeps.
-/// Fixed-size .
+/// Fixed-size.
 struct LevelPlan {
   /// Marks "no fan-out below".
   static constexpr std::size_t kNone = kMaxLevelEntries;
@@ -27,9 +27,6 @@ struct LevelPlan {
   /// Flat position of the first spatial loop (none: past every position).
   std::size_t firstSpatial = ~std::size_t{0};
 };
-
-/// The plan of `n` over `h`. Contract: `n` passed validateLoopNest() for `h`.
-LevelPlan planOf(const Hierarchy& h, const LoopNest& n);
 
 using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
 
