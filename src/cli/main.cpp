@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli/dataflows_command.hpp"
+#include "cli/evaluate_command.hpp"
 #include "cli/options.hpp"
 #include "cli/run_command.hpp"
 #include "cli/summary_command.hpp"
@@ -96,11 +97,12 @@ int dispatch(const std::vector<std::string>& args, std::ostream& out) {
   if (cmd == "run") return runCommand(rest, out, std::cerr);
   if (cmd == "summary") return summaryCommand(rest, out);
   if (cmd == "dataflows") return dataflowsCommand(rest, out);
+  if (cmd == "evaluate") return evaluateCommand(rest, out);
   if (!cmd.empty() && cmd.front() == '-') {
     throw InputError("unrecognised option '" + cmd + "' (see 'dfsim --help')");
   }
   throw InputError("unknown command '" + cmd +
-                   "'; expected run, summary or dataflows (see 'dfsim --help')");
+                   "'; expected run, evaluate, summary or dataflows (see 'dfsim --help')");
 }
 
 }  // namespace

@@ -76,6 +76,8 @@ std::string topUsage() {
          "\n"
          "Commands:\n"
          "  run        simulate layers of a network on an architecture\n"
+         "  evaluate   the analytic model alone (any hierarchy): counts, energy, estimated\n"
+         "             cycles, nothing simulated\n"
          "  summary    print a network's layer shapes, weights and MACs\n"
          "  dataflows  list the dataflows (--json for scripts)\n"
          "\n"

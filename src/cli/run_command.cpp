@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/options.hpp"
+#include "cli/selection.hpp"
 #include "common/atomic_output.hpp"
 #include "common/checked_math.hpp"
 #include "common/errors.hpp"
@@ -133,37 +134,6 @@ po::options_description runOptions() {
 }
 
 /// The allowed --dataflow values, for error messages.
-std::string dataflowChoices() {
-  std::string s;
-  for (const DataflowInfo& d : dataflowRegistry()) s += std::string(d.name) + ", ";
-  return s + "all (os means os_a)";
-}
-
-std::vector<Dataflow> parseDataflows(const std::string& text) {
-  std::vector<Dataflow> out;
-  if (text == "all") {
-    for (const DataflowInfo& d : dataflowRegistry()) out.push_back(d.id);
-    return out;
-  }
-  std::size_t begin = 0;
-  while (true) {
-    const std::size_t end = std::min(text.find(',', begin), text.size());
-    const std::string name = text.substr(begin, end - begin);
-    Dataflow d{};
-    if (!parseDataflow(name, d)) {
-      throw InputError("--dataflow " + text + ": unknown dataflow \"" + name +
-                       "\"; expected one of " + dataflowChoices() + ", or a comma-separated " +
-                       "list of them");
-    }
-    if (std::find(out.begin(), out.end(), d) != out.end()) {
-      throw InputError("--dataflow " + text + ": " + std::string(dataflowName(d)) +
-                       " is named twice");
-    }
-    out.push_back(d);
-    if (end == text.size()) return out;
-    begin = end + 1;
-  }
-}
 
 /// 1. The command line alone: syntax, numbers, --set syntax. No file is opened.
 RunRequest parseRequest(const po::variables_map& vm) {
@@ -215,26 +185,6 @@ RunRequest parseRequest(const po::variables_map& vm) {
 
 /// The layers named by --layer, in network order; all layers when none is named. Throws
 /// InputError listing the network's layers when a name is not among them.
-std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std::string>& names,
-                                       const std::string& networkPath) {
-  for (const std::string& n : names) {
-    const bool found = std::any_of(net.layers.begin(), net.layers.end(),
-                                   [&](const Layer& l) { return l.name == n; });
-    if (!found) {
-      std::string all;
-      for (const Layer& l : net.layers) all += (all.empty() ? "" : ", ") + l.name;
-      throw InputError("--layer " + n + ": no such layer in " + networkPath +
-                       "; its layers are: " + all);
-    }
-  }
-  std::vector<const Layer*> out;
-  for (const Layer& l : net.layers) {
-    if (names.empty() || std::find(names.begin(), names.end(), l.name) != names.end()) {
-      out.push_back(&l);
-    }
-  }
-  return out;
-}
 
 /// `name` made safe as a file name: characters other than letters, digits, '_', '-' and '.'
 /// become '_'.

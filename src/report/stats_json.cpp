@@ -18,6 +18,8 @@ json cyclesJson(const CycleBreakdown& c) {
 
 using Names = std::vector<std::string>;
 
+}  // namespace
+
 json accessesJson(const AccessCounts& counts, const Names& levels) {
   json a = {{"unit", "words"}};
   for (std::size_t l = 0; l < levels.size(); ++l) {
@@ -50,6 +52,8 @@ json energyJson(const EnergyBreakdown& e, const std::string& unit, const Names& 
           {"by_tensor", byTensor},
           {"by_level_tensor", byLevelTensor}};
 }
+
+namespace {
 
 json layerJson(const LayerStats& l, const std::string& unit, const Names& levels) {
   return {{"name", l.layer},

@@ -6,6 +6,14 @@
 
 namespace dfsim {
 
+/// `counts` as stats.json's "accesses": {unit: "words", <level>: {<tensor>: {reads, writes}}}
+/// for every entry named in `levels` (outermost first; counts indexed by entry).
+nlohmann::json accessesJson(const AccessCounts& counts, const std::vector<std::string>& levels);
+/// `e` as stats.json's "energy": {unit, total, mac, leakage, by_level, by_tensor,
+/// by_level_tensor}, levels named by `levels`.
+nlohmann::json energyJson(const EnergyBreakdown& e, const std::string& unit,
+                          const std::vector<std::string>& levels);
+
 /// The machine-readable result of a run (written as stats.json). Layout:
 ///
 ///   run:    {dfsim_version, network, arch, clock_mhz, energy_table: {name, unit}}

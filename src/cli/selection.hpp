@@ -1,0 +1,23 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dataflow/dataflow.hpp"
+#include "workload/network.hpp"
+
+namespace dfsim {
+
+/// "ws, os_a, ..., all (os means os_a)": the --dataflow choices, from the registry.
+std::string dataflowChoices();
+
+/// The dataflows of a --dataflow value: "all", or a comma-separated list of registry names
+/// (each once). Throws InputError naming the option and the choices otherwise.
+std::vector<Dataflow> parseDataflows(const std::string& text);
+
+/// The layers of `net` named by --layer `names` (all when empty), in the network's order.
+/// Throws InputError naming a layer `net` does not have (and listing its layers).
+std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std::string>& names,
+                                       const std::string& networkPath);
+
+}  // namespace dfsim
