@@ -373,7 +373,8 @@ std::vector<BadInput> commandLineCases() {
       {"an unknown command",
        {},
        "simulate",
-       "unknown command 'simulate'; expected run, summary or dataflows (see 'dfsim --help')"},
+       "unknown command 'simulate'; expected run, evaluate, summary or dataflows (see 'dfsim "
+       "--help')"},
       {"an unknown option",
        {},
        runArgs("--frobnicate"),
