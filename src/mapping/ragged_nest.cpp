@@ -91,26 +91,20 @@ NestLoops NestLoops::of(const Mapping& m) {
   return n;
 }
 
-DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
-  DimLoopTable t;  // entries are set as they are listed
-  std::size_t pos = 0;
-  const auto add = [&](Dim d, std::int64_t bound) {
-    const std::size_t i = idx(d);
-    if (bound > 1) {
-      if (t.count[i] == kMaxLoopsPerDim) {
-        throw InternalError("loop table: more loops over one dimension than validation allows");
-      }
-      t.loops[i][t.count[i]++] = {pos, bound, 1};
-    }
-    ++pos;
-  };
-  for (const Loop& l : m.dramLoops) add(l.dim, l.bound);
-  t.glb = pos;
-  for (const Loop& l : m.glbLoops) add(l.dim, l.bound);
-  t.spatial = pos;
-  for (const SpatialLoop& l : m.spatialLoops) add(l.dim, l.bound);
-  t.rf = pos;
-  for (const Loop& l : m.rfLoops) add(l.dim, l.bound);
+namespace {
+
+/// Lists a loop of bound above 1 over `d` at position `pos` (InternalError past kMaxLoopsPerDim).
+void listLoop(DimLoopTable& t, Dim d, std::int64_t bound, std::size_t pos, bool spatial) {
+  const std::size_t i = idx(d);
+  if (bound <= 1) return;
+  if (t.count[i] == kMaxLoopsPerDim) {
+    throw InternalError("loop table: more loops over one dimension than validation allows");
+  }
+  t.loops[i][t.count[i]++] = {pos, bound, 1, spatial};
+}
+
+/// Sets the nominal tiles (inner products of bounds) and `exact` of every dimension.
+void finishTable(DimLoopTable& t, const ProblemShape& shape) {
   for (std::size_t i = 0; i < kMaxDims; ++i) {
     std::int64_t inner = 1;
     for (std::size_t k = t.count[i]; k-- > 0;) {
@@ -119,6 +113,32 @@ DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
     }
     t.exact[i] = inner == (i < shape.numDims() ? shape.size(ProblemShape::dimAt(i)) : 1);
   }
+}
+
+}  // namespace
+
+DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
+  DimLoopTable t;  // entries are set as they are listed
+  std::size_t pos = 0;
+  for (const Loop& l : m.dramLoops) listLoop(t, l.dim, l.bound, pos++, false);
+  t.glb = pos;
+  for (const Loop& l : m.glbLoops) listLoop(t, l.dim, l.bound, pos++, false);
+  t.spatial = pos;
+  for (const SpatialLoop& l : m.spatialLoops) listLoop(t, l.dim, l.bound, pos++, true);
+  t.rf = pos;
+  for (const Loop& l : m.rfLoops) listLoop(t, l.dim, l.bound, pos++, false);
+  finishTable(t, shape);
+  return t;
+}
+
+DimLoopTable DimLoopTable::of(const LoopNest& n, const ProblemShape& shape) {
+  DimLoopTable t;
+  std::size_t pos = 0;
+  for (const LevelLoops& level : n.levels) {
+    for (const Loop& l : level.temporal) listLoop(t, l.dim, l.bound, pos++, false);
+    for (const SpatialLoop& l : level.spatial) listLoop(t, l.dim, l.bound, pos++, true);
+  }
+  finishTable(t, shape);
   return t;
 }
 

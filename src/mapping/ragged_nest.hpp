@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "mapping/loop_nest.hpp"
 #include "mapping/mapping.hpp"
 #include "workload/problem_shape.hpp"
 
@@ -82,27 +83,57 @@ struct NestLoops {
 };
 
 /// Per dimension, the loops of a validated mapping with a bound above 1, in nest order, each
-/// with its position in the nest (0-based over every loop of the four lists, DRAM first; loops
-/// of bound 1 count for positions but are not listed), bound and nominal tile. Fixed-size (no
-/// allocation: the analytic model builds one per scored candidate).
+/// with its position in the nest (0-based over every loop of the four lists, DRAM first, or of
+/// a LoopNest's flat order; loops of bound 1 count for positions but are not listed), bound,
+/// nominal tile and whether it is spatial. Fixed-size (no allocation: the analytic model builds
+/// one per scored candidate).
 struct DimLoopTable {
   /// One loop (plain, uninitialised until listed: entries [0, count[d]) are set).
   struct Entry {
     std::size_t pos;
     std::int64_t bound;
     std::int64_t tile;
+    bool spatial;
   };
   std::array<std::array<Entry, kMaxLoopsPerDim>, kMaxDims> loops;  ///< [dim][k], k < count
   std::array<std::size_t, kMaxDims> count{};
   /// exact[d]: the bounds over d multiply to its size (no ragged tile: every split is whole).
   std::array<bool, kMaxDims> exact{};
-  std::size_t glb = 0;      ///< position of the first GLB loop
-  std::size_t spatial = 0;  ///< position of the first spatial loop
-  std::size_t rf = 0;       ///< position of the first RF loop
+  std::size_t glb = 0;      ///< position of the first GLB loop (a Mapping's table only)
+  std::size_t spatial = 0;  ///< position of the first spatial loop (a Mapping's table only)
+  std::size_t rf = 0;       ///< position of the first RF loop (a Mapping's table only)
 
   /// The table of `m` for `shape`. Contract: `m` passed validateMapping() for `shape` (at most
   /// kMaxLoopsPerDim loops of a bound above 1 per dimension; InternalError otherwise).
   static DimLoopTable of(const Mapping& m, const ProblemShape& shape);
+  /// The table of `n` in its flat order (levels[0].temporal, levels[0].spatial, ...); `glb`,
+  /// `spatial` and `rf` stay 0. Contract: `n` passed validateLoopNest() for `shape`.
+  static DimLoopTable of(const LoopNest& n, const ProblemShape& shape);
+  /// Moves the tiles `h` of dimension `d` on through its loops at positions [first, stop): a
+  /// spatial loop or one below `reuseEnd` splits into its tiles, any other keeps its first
+  /// iteration only (the visits one instance of a parent sees: the spatial loops above it make
+  /// instances of their own, the temporal loops inside the innermost relevant one reuse).
+  void tilesPerInstance(std::size_t d, ExtentHistogram& h, std::size_t first, std::size_t reuseEnd,
+                        std::size_t stop) const {
+    if (exact[d]) {  // one kind throughout: a tile of extent b*T splits into b tiles of T
+      for (std::size_t k = 0; k < count[d]; ++k) {
+        const Entry& e = loops[d][k];
+        if (e.pos < first || e.pos >= stop) continue;
+        if (e.spatial || e.pos < reuseEnd) h.count[0] *= e.bound;
+        h.extent[0] = e.tile;
+      }
+      return;
+    }
+    for (std::size_t k = 0; k < count[d]; ++k) {
+      const Entry& e = loops[d][k];
+      if (e.pos < first || e.pos >= stop) continue;
+      if (e.spatial || e.pos < reuseEnd) {
+        h.split(e.tile);
+      } else {
+        h.firstOnly(e.tile);
+      }
+    }
+  }
   /// Moves the tiles `h` of dimension `d` (those before its loops at positions below `first`)
   /// on through its loops at positions [first, split) (split into their tiles) and
   /// [split, stop) (their first iteration only).

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+
+#include "arch/arch_spec.hpp"
+#include "arch/hierarchy.hpp"
+#include "mapping/loop_nest.hpp"
+#include "workload/problem_shape.hpp"
+
+namespace dfsim {
+
+/// Checks that `n` is a legal loop nest of `shape` on hierarchy `h` (README "Ragged tiles",
+/// src/mapping/README "Any hierarchy"): one LevelLoops per storage level; the outermost (DRAM)
+/// keeps every tensor; spatial loops only at a level with a fan-out directly below, their
+/// products along rows and cols within its rows and cols; every bound >= 1 and the ragged-tile
+/// rules over the flat nest (the innermost level's extent divides each dimension, so a ragged
+/// edge falls at a fan-out or above); a level keeps a tensor only if one of its partitions
+/// lists it; the one-fan-out rule (between two consecutive levels keeping a tensor, or the
+/// innermost level keeping it and its operand latch, the tensor crosses at most one fan-out,
+/// and only the one directly above the lower level); per on-chip level and partition, the
+/// largest tiles kept (clipped to the layer) fit in bits, twice over where the level is double
+/// buffered; and an upper bound on the cycles of a run stays within kMaxCycles. Words are
+/// `arch.bitsOf(t)` bits wide where the level's tensorBits are 0, and capacities count words of
+/// `arch.wordBits` bits. Throws InputError "<context>: <what>", naming a loop or level by its
+/// path (`levels[1].spatial[0]`, `levels[2].keeps`). After it returns, the products of bounds
+/// are at most 2^60 (later arithmetic needs no checks). Contract: `h` satisfies Hierarchy's.
+void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,
+                      const LoopNest& n, const std::string& context);
+
+}  // namespace dfsim
