@@ -334,6 +334,186 @@ def convert(path, maps, access_words, word_bits, name=None, ignore=()):
     return doc
 
 
+# --- the general form: one entry per level of a dfsim arch (--arch) --------------------------
+
+COMPONENT_NOTE = re.compile(r"^component (\S+) \(")
+
+
+def _snake(name):
+    base = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", leaf(name))
+    base = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", base)
+    return re.sub(r"[^a-z0-9]+", "_", base.lower()).strip("_")
+
+
+def load_arch(path):
+    """The levels of a dfsim general-form arch file: [level dict], outermost first."""
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise InputError(path, f"cannot open ({e.strerror})")
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"{e.lineno}:{e.colno}: not JSON ({e.msg})")
+    levels = doc.get("levels") if isinstance(doc, dict) else None
+    if not isinstance(levels, list) or not levels or not all(
+            isinstance(lv, dict) and isinstance(lv.get("name"), str) for lv in levels):
+        raise InputError(path, "arch.levels: expected the general form's list of named levels "
+                               "(README 'Architecture file: levels'; scripts/import_timeloop_arch "
+                               "writes it)")
+    return doc, levels
+
+
+def _sources(arch_path, level, i, by_snake):
+    """[(tensors, component name or None, where)] of one dram/storage level: each partition's
+    component from its notes ("component NAME (...)"), else the level's, else the ERT component
+    whose snake-case leaf name is the level's name."""
+    at = f"arch.levels[{i}]"
+    level_comp = None
+    m = COMPONENT_NOTE.match(str(level.get("notes", "")))
+    if m:
+        level_comp = m.group(1)
+    elif level["name"] in by_snake:
+        level_comp = by_snake[level["name"]]
+    if level.get("kind") == "dram" or "partitions" not in level:
+        if level.get("kind") != "dram" and level.get("words") == 0 and level_comp is None:
+            return []
+        return [(list(TENSORS), level_comp, at)]
+    out = []
+    for j, part in enumerate(level["partitions"]):
+        tensors = [t for t in TENSORS if t in (part.get("tensors") or [])]
+        pm = COMPONENT_NOTE.match(str(part.get("notes", "")))
+        out.append((tensors, pm.group(1) if pm else level_comp, f"{at}.partitions[{j}]"))
+    return out
+
+
+def convert_for_arch(path, arch_path, access_words, word_bits, name=None, ignore=()):
+    """The general-form energy table for the arch `arch_path`: one entry per level, each storage
+    level's tensors priced by the ERT component its partition came from."""
+    ert = load_ert(path)
+    arch, levels = load_arch(arch_path)
+    arch_bits = arch.get("word_bits")
+    if word_bits is not None and arch_bits is not None and word_bits != arch_bits:
+        raise InputError(f"--word-bits {word_bits}", f"the arch {arch_path} has word_bits "
+                                                     f"{arch_bits}; the table must price its word")
+    word_bits = arch_bits if word_bits is None else word_bits
+    names = {lv["name"] for lv in levels}
+    for lv in access_words:
+        if lv not in names:
+            raise InputError(f"--access-words {lv}=...", f"no level '{lv}' in {arch_path} "
+                                                         f"(levels: {', '.join(sorted(names))})")
+    ignored = set()
+    for comp in ignore:
+        found = _find(ert, comp)
+        if not found:
+            raise InputError(path, f"--ignore {comp}: no component '{comp}' in the ERT "
+                                   f"(components: {', '.join(sorted(ert))})")
+        ignored.update(found)
+    live = {c: v for c, v in ert.items() if c not in ignored}
+    by_snake = {}
+    for comp in live:
+        by_snake.setdefault(_snake(comp), leaf(comp))
+    used = {}
+    parts = []
+
+    def price(comp_name, level_key, what, where):
+        comps = [c for c in _find(live, comp_name)]
+        if not comps:
+            raise InputError(path, f"no component '{comp_name}' in the ERT for {what} ({arch_path} "
+                                   f"{where}); components: {', '.join(sorted(live))}")
+        if len(comps) > 1:
+            raise InputError(path, f"components {', '.join(comps)} all have the leaf name "
+                                   f"'{comp_name}' ({what}); leave some out with --ignore")
+        comp = comps[0]
+        action = next((a for a in ACTIONS[level_key] if a in live[comp]), None)
+        if action is None:
+            raise InputError(path, f"component '{comp}' (for {what}) has none of the actions "
+                                   f"{' | '.join(ACTIONS[level_key])} (it has: "
+                                   f"{', '.join(sorted(live[comp]))})")
+        energy, args = _pick(path, comp, action, live[comp][action], None)
+        used.setdefault(comp, []).append(what)
+        src = f"{comp}:{action}" + (f"({', '.join(f'{k}={v}' for k, v in sorted(args.items()))})"
+                                    if args else "") + f" = {energy:g}"
+        return energy, src
+
+    network = [c for c in live if classify(c)[0] == "noc"]
+    out_levels = {}
+    for i, lv in enumerate(levels):
+        lname = lv["name"]
+        divide = access_words.get(lname, 1)
+        per = f", divided by {divide} words per access" if divide > 1 else ""
+        if lv.get("kind") == "fanout":
+            cands = [c for c in network if _snake(c) in (lname, re.sub(r"_noc$", "", lname))]
+            if len(cands) == 1:
+                e, src = price(leaf(cands[0]), "noc.per_word", f"{lname}.per_word",
+                               f"arch.levels[{i}]")
+                out_levels[lname] = {"per_word": round(e / divide, 12)}
+                parts.append(f"{lname}.per_word = {src}{per}")
+            else:
+                out_levels[lname] = {"per_word": 0}
+                parts.append(f"{lname}.per_word = 0 (no network component named {lname} in the "
+                             "ERT)")
+            continue
+        kind = "dram" if lv.get("kind") == "dram" else "glb"
+        costs = {}
+        for tensors, comp, where in _sources(arch_path, lv, i, by_snake):
+            if comp is None:
+                raise InputError(arch_path, f"{where}: names no ERT component (its notes start "
+                                            "with no 'component NAME (' and no component's "
+                                            f"snake-case leaf name is '{lname}')")
+            if not tensors:
+                continue
+            tag = f"{lname}.{'/'.join(tensors)}"
+            r, rsrc = price(comp, f"{kind}.read", f"{tag}.read", where)
+            w, wsrc = price(comp, f"{kind}.write", f"{tag}.write", where)
+            for t in tensors:
+                costs[t] = {"read": round(r / divide, 12), "write": round(w / divide, 12)}
+            parts.append(f"{tag}.read = {rsrc}{per}")
+            parts.append(f"{tag}.write = {wsrc}{per}")
+        if not costs:
+            out_levels[lname] = {"read": 0, "write": 0}
+            parts.append(f"{lname} = 0 (a level of no component: it holds nothing)")
+            continue
+        values = list(costs.values())
+        if len(costs) == 3 and all(v == values[0] for v in values):
+            out_levels[lname] = dict(values[0])
+            continue
+        entry = {}
+        missing = [t for t in TENSORS if t not in costs]
+        if missing:
+            entry.update({"read": 0, "write": 0})
+            parts.append(f"{lname}.read/write = 0 for {', '.join(missing)} (not kept there)")
+        for t in TENSORS:
+            if t in costs:
+                entry[t] = costs[t]
+        out_levels[lname] = entry
+    macs = [c for c in live if classify(c)[0] == "mac" and c not in used]
+    if len(macs) != 1:
+        raise InputError(path, f"expected one compute component (leaf name matching "
+                               f"/{dict(LEVEL_PATTERNS)['mac']}/) for dfsim's 'mac', found "
+                               f"{len(macs)}" + (f": {', '.join(macs)}; leave some out with "
+                                                 "--ignore" if macs else ""))
+    mac, mac_src = price(leaf(macs[0]), "mac", "mac", "mac")
+    left_out = [f"{c} (--ignore)" for c in sorted(ignored)]
+    for comp in sorted(live):
+        if comp in used:
+            continue
+        if re.search(SKIP_PATTERN, leaf(comp), re.I):
+            left_out.append(f"{comp} (a placeholder that holds no data)")
+            continue
+        raise InputError(path, f"component '{comp}' prices nothing: no level of {arch_path} "
+                               "came from it (its notes name other components); leave it out "
+                               f"with --ignore {leaf(comp)}")
+    notes_parts = [f"mac = {mac_src}"] + parts
+    if left_out:
+        notes_parts.append("Left out: " + "; ".join(left_out))
+    notes = (f"Converted by scripts/import_accelergy_ert from {os.path.basename(path)} for the "
+             f"levels of {os.path.basename(arch_path)} (pJ per action of each component; dfsim "
+             f"prices one {word_bits}-bit word; leak not imported). " + ". ".join(notes_parts) + ".")
+    return {"name": name or os.path.splitext(os.path.basename(path))[0], "notes": notes,
+            "unit": "pJ", "word_bits": word_bits, "mac": mac, "leakage_per_cycle": 0,
+            "levels": out_levels}
+
+
 def energy_json(doc):
     """The energy table text in the layout of configs/energy/*.json: one line per key, a level
     on one line, or with one line per tensor when its tensors are priced apart."""
@@ -379,6 +559,8 @@ def main(argv=None):
                "it has no RF component\n"
                "example:\n  import_accelergy_ert timeloop-mapper.ERT.yaml --access-words glb=4 "
                "--access-words dram=4 > eyeriss_pj.json\n"
+               "  import_accelergy_ert timeloop-mapper.ERT.yaml --arch eyeriss_tl.json > "
+               "eyeriss_tl_pj.json   (general form, one entry per level)\n"
                "exit status: 0 success, 2 bad input (one line on stderr)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("ert", help="the Accelergy ERT .yaml file")
@@ -392,16 +574,31 @@ def main(argv=None):
     parser.add_argument("--access-words", action="append", metavar="LEVEL=N",
                         help="one action of LEVEL (rf, noc, glb, dram) moves N words: its "
                              "energy is divided by N (repeatable)")
-    parser.add_argument("--word-bits", type=int, default=16,
-                        help="the word size the table is for; must match the arch (default 16)")
+    parser.add_argument("--word-bits", type=int,
+                        help="the word size the table is for; must match the arch (default: "
+                             "the --arch's word_bits, else 16)")
+    parser.add_argument("--arch", metavar="ARCH.json",
+                        help="a dfsim arch in the levels form (e.g. from import_timeloop_arch): "
+                             "write the general-form table, one entry per level of it, each "
+                             "partition priced by the component its notes name; --map does not "
+                             "apply, --access-words takes the arch's level names")
     parser.add_argument("--name", help="table name (default: the file name without .yaml)")
     parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
     args = parser.parse_args(argv)
-    if not 1 <= args.word_bits <= 64:
+    if args.word_bits is not None and not 1 <= args.word_bits <= 64:
         parser.error(f"argument --word-bits: expected an integer 1..64, got {args.word_bits}")
+    if args.arch is not None:
+        if args.map:
+            parser.error("argument --map: not with --arch (the arch's notes place each "
+                         "component; --ignore leaves one out)")
+        words = parse_access_words(args.access_words, levels=None)
+        doc = convert_for_arch(args.ert, args.arch, words, args.word_bits, args.name, args.ignore)
+        write_text(energy_json(doc), args.output)
+        return
     maps = parse_map(args.map, keys=KEYS + TENSOR_KEYS)
     words = parse_access_words(args.access_words)
-    write_text(energy_json(convert(args.ert, maps, words, args.word_bits, args.name,
+    word_bits = 16 if args.word_bits is None else args.word_bits
+    write_text(energy_json(convert(args.ert, maps, words, word_bits, args.name,
                                    args.ignore)), args.output)
 
 

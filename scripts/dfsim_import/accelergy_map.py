@@ -94,13 +94,14 @@ def parse_map(items, option="--map", keys=KEYS):
     return out
 
 
-def parse_access_words(items, option="--access-words"):
-    """`LEVEL=N` items -> {level: N}, words moved by one Accelergy action of that level."""
+def parse_access_words(items, option="--access-words", levels=LEVELS):
+    """`LEVEL=N` items -> {level: N}, words moved by one Accelergy action of that level
+    (`levels` None: any name; the caller checks it against its arch)."""
     out = {}
     for item in items or []:
         where = f"{option} {item}"
         level, _, value = item.partition("=")
-        if level not in LEVELS:
+        if levels is not None and level not in levels:
             raise InputError(where, f"expected LEVEL=N with LEVEL one of {', '.join(LEVELS)}")
         try:
             n = int(value)
