@@ -42,10 +42,40 @@ def read_point(point_dir):
     unit = stats["run"]["energy_table"]["unit"]
     by_df = {}
     with open(os.path.join(point_dir, "layers.csv"), newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f):
+        reader = csv.DictReader(f)
+        rename = _role_names(reader.fieldnames or [])
+        for r in reader:
+            r = {rename.get(k, k): v for k, v in r.items()}
             if r.get("dataflow") not in (None, "-"):
                 by_df.setdefault(r["dataflow"], []).append(r)
     return unit, by_df
+
+
+_ROLES = ["dram", "glb", "noc", "rf"]
+
+
+def _role_names(header):
+    """{layers.csv column: the table's column} for an arch whose four levels have their own
+    names (a levels-form arch file may call them e.g. dram, glb, array_bus, spad): the table
+    keeps the 4-level instance's role names, matched by position. ValueError for a hierarchy
+    of another size (the sweep's table has the 4-level columns only)."""
+    try:
+        levels = [c[len("energy_"):] for c in
+                  header[header.index("energy_mac") + 1:header.index("energy_leakage")]]
+    except ValueError:
+        raise ValueError("layers.csv has no energy_mac ... energy_leakage columns") from None
+    if levels == _ROLES:
+        return {}
+    if len(levels) != len(_ROLES):
+        raise ValueError(f"layers.csv has {len(levels)} levels ({', '.join(levels)}); the "
+                         f"sweep's table has the columns of the 4-level hierarchy only")
+    rename = {}
+    for name, role in zip(levels, _ROLES):
+        rename[f"energy_{name}"] = f"energy_{role}"
+        for tensor in ("weights", "inputs", "outputs"):
+            for op in ("reads", "writes"):
+                rename[f"{name}_{tensor}_{op}"] = f"{role}_{tensor}_{op}"
+    return rename
 
 
 def build(spec, points, results, points_dir):
