@@ -28,8 +28,6 @@ struct LevelPlan {
   std::size_t firstSpatial = ~std::size_t{0};
 };
 
-using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
-
 /// What the counts of one problem need: the shape, the nest's loops per dimension, the levels
 /// and, per tensor, the dimensions it depends on.
 struct Nest {
@@ -76,48 +74,9 @@ struct Nest {
     return end;
   }
 
-  /// Sum, over every combination of one tile kind per dimension `t` depends on, of the number
-  /// of such tiles times the words of `t` in a tile of those extents (each divided by
-  /// `divisor`). Dimensions `t` does not depend on are not enumerated (their tiles do not change
-  /// its words). A dimension feeds one coordinate of `t` (the shape's contract) and the words
-  /// are the product of the coordinates' distinct values, so the sum is the product over
-  /// coordinates of the sums over their own dimensions' kinds.
+  /// wordsOverKinds of the shape (src/mapping/ragged_nest.hpp).
   std::int64_t wordsOverKinds(Tensor t, const DimHistograms& h, const DimExtents& divisor) const {
-    DimExtents e;
-    e.fill(1);
-    bool oneKind = true;
-    std::int64_t tiles = 1;
-    for (std::size_t d = 0; d < shape.numDims(); ++d) {
-      if (!dependsOn(t, d)) continue;
-      oneKind = oneKind && h[d].kinds == 1;
-      e[d] = h[d].extent[0] / divisor[d];
-      tiles *= h[d].count[0];
-    }
-    if (oneKind) return tiles * tileWords(shape, t, e);  // no ragged tile: one kind
-    std::int64_t product = 1;
-    for (std::size_t k = 0; k < shape.numAxes(t); ++k) {
-      const Dim a = shape.term(t, k, 0).dim;
-      const ExtentHistogram& ha = h[idx(a)];
-      std::int64_t sum = 0;
-      if (shape.numTerms(t, k) == 1) {
-        for (std::size_t i = 0; i < ha.kinds; ++i) {
-          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
-          sum += ha.count[i] * axisWords(shape, t, k, e);
-        }
-      } else {
-        const Dim b = shape.term(t, k, 1).dim;
-        const ExtentHistogram& hb = h[idx(b)];
-        for (std::size_t i = 0; i < ha.kinds; ++i) {
-          e[idx(a)] = ha.extent[i] / divisor[idx(a)];
-          for (std::size_t j = 0; j < hb.kinds; ++j) {
-            e[idx(b)] = hb.extent[j] / divisor[idx(b)];
-            sum += ha.count[i] * hb.count[j] * axisWords(shape, t, k, e);
-          }
-        }
-      }
-      product *= sum;
-    }
-    return product;
+    return dfsim::wordsOverKinds(shape, t, h, divisor);
   }
 
   /// Instances of a parent along the dimensions `t` does not depend on (the spatial loops above
@@ -141,13 +100,9 @@ struct Nest {
     return n;
   }
 
-  /// Product of the tile counts of the dimensions `t` does not depend on.
+  /// otherTiles of the shape (src/mapping/ragged_nest.hpp).
   std::int64_t otherTiles(Tensor t, const DimHistograms& h) const {
-    std::int64_t n = 1;
-    for (std::size_t d = 0; d < shape.numDims(); ++d) {
-      if (!dependsOn(t, d)) n *= h[d].total();
-    }
-    return n;
+    return dfsim::otherTiles(shape, t, h);
   }
 };
 

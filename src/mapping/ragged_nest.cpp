@@ -1,5 +1,7 @@
 #include "mapping/ragged_nest.hpp"
 
+#include "mapping/tile_math.hpp"
+
 #include <limits>
 #include <optional>
 
@@ -168,6 +170,55 @@ bool hasRaggedTiles(const ProblemShape& shape, const Mapping& m) {
     if (isRaggedDim(shape, m, ProblemShape::dimAt(i))) return true;
   }
   return false;
+}
+
+std::int64_t wordsOverKinds(const ProblemShape& shape, Tensor t, const DimHistograms& h,
+                            const DimExtents& divisor) {
+  const std::uint32_t relevant = shape.projectedDims(t);
+  DimExtents e;
+  e.fill(1);
+  bool oneKind = true;
+  std::int64_t tiles = 1;
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    if ((relevant >> d & 1U) == 0) continue;
+    oneKind = oneKind && h[d].kinds == 1;
+    e[d] = h[d].extent[0] / divisor[d];
+    tiles *= h[d].count[0];
+  }
+  if (oneKind) return tiles * tileWords(shape, t, e);  // no ragged tile: one kind
+  std::int64_t product = 1;
+  for (std::size_t k = 0; k < shape.numAxes(t); ++k) {
+    const Dim a = shape.term(t, k, 0).dim;
+    const ExtentHistogram& ha = h[idx(a)];
+    std::int64_t sum = 0;
+    if (shape.numTerms(t, k) == 1) {
+      for (std::size_t i = 0; i < ha.kinds; ++i) {
+        e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+        sum += ha.count[i] * axisWords(shape, t, k, e);
+      }
+    } else {
+      const Dim b = shape.term(t, k, 1).dim;
+      const ExtentHistogram& hb = h[idx(b)];
+      for (std::size_t i = 0; i < ha.kinds; ++i) {
+        e[idx(a)] = ha.extent[i] / divisor[idx(a)];
+        for (std::size_t j = 0; j < hb.kinds; ++j) {
+          e[idx(b)] = hb.extent[j] / divisor[idx(b)];
+          sum += ha.count[i] * hb.count[j] * axisWords(shape, t, k, e);
+        }
+      }
+    }
+    product *= sum;
+  }
+  return product;
+}
+
+std::int64_t otherTiles(const ProblemShape& shape, Tensor t, const DimHistograms& h) {
+  const std::uint32_t relevant = shape.projectedDims(t);
+  std::int64_t n = 1;
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    if ((relevant >> d & 1U) == 0) n *= h[d].total();
+  }
+  return n;
 }
 
 }  // namespace dfsim

@@ -7,6 +7,7 @@
 
 #include "mapping/loop_nest.hpp"
 #include "mapping/mapping.hpp"
+#include "mapping/tile_math.hpp"
 #include "workload/problem_shape.hpp"
 
 namespace dfsim {
@@ -172,5 +173,21 @@ bool isRaggedDim(const ProblemShape& shape, const Mapping& m, Dim d);
 /// Whether some dimension of `shape` is tiled raggedly by `m` (the bounds of its loops multiply
 /// to more than its size).
 bool hasRaggedTiles(const ProblemShape& shape, const Mapping& m);
+
+/// Per dimension, a histogram of tile extents (one nest position's tiles).
+using DimHistograms = std::array<ExtentHistogram, kMaxDims>;
+
+/// Sum, over every combination of one tile kind per dimension `t` depends on (its shape's
+/// projection), of the number of such tiles times the words of `t` in a tile of those extents
+/// (each divided by `divisor`). Dimensions `t` does not depend on are not enumerated (their
+/// tiles do not change its words). A dimension feeds one coordinate of `t` (the shape's
+/// contract) and the words are the product of the coordinates' distinct values, so the sum is
+/// the product over coordinates of the sums over their own dimensions' kinds. Both analytic
+/// models (4-level and any hierarchy) count words with it.
+std::int64_t wordsOverKinds(const ProblemShape& shape, Tensor t, const DimHistograms& h,
+                            const DimExtents& divisor);
+
+/// Product of the tile counts in `h` of the dimensions `t` does not depend on.
+std::int64_t otherTiles(const ProblemShape& shape, Tensor t, const DimHistograms& h);
 
 }  // namespace dfsim
