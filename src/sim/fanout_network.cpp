@@ -1,0 +1,217 @@
+#include "sim/fanout_network.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace dfsim {
+
+namespace {
+
+std::int64_t linear(const AxisVector& abs, const AxisVector& pitch) {
+  std::int64_t i = 0;
+  for (std::size_t k = 0; k < kAxes; ++k) i += abs[k] * pitch[k];
+  return i;
+}
+
+AxisVector plus(const AxisVector& a, const AxisVector& b) {
+  AxisVector c;
+  for (std::size_t k = 0; k < kAxes; ++k) c[k] = a[k] + b[k];
+  return c;
+}
+
+}  // namespace
+
+FanOutNetwork::FanOutNetwork(const sc_core::sc_module_name& name, const FanOutSpec* spec,
+                             std::int64_t copies, bool functional)
+    : sc_core::sc_module(name), direct_(spec == nullptr), functional_(functional) {
+  if (spec != nullptr) {
+    multicast_ = spec->multicast;
+    wires_.assign(static_cast<std::size_t>(copies),
+                  BandwidthPort(static_cast<std::uint64_t>(spec->wordsPerCycle),
+                                static_cast<std::uint64_t>(spec->hopLatencyCycles)));
+  }
+}
+
+Cycle FanOutNetwork::carry(std::int64_t copy, std::int64_t words, Cycle now) {
+  if (direct_) return now;
+  return wires_[static_cast<std::size_t>(copy)].reserve(now, static_cast<std::uint64_t>(words));
+}
+
+TransferDone FanOutNetwork::parentSide(StorageLevel& parent, std::int64_t q, Tensor t,
+                                       std::int64_t words, bool read, Cycle now) {
+  TransferDone d{now, now, now};
+  const Cycle c = read ? parent.read(q, t, words, now) : parent.write(q, t, words, now);
+  (parent.offChip() ? d.dram : d.onChip) = c;
+  return d;
+}
+
+TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
+                                 StorageLevel& child, const ChildTile* kids, std::size_t n,
+                                 std::int64_t copy, Cycle now) {
+  const std::uint64_t ev = ++event_;
+  TileBuffer& from = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t distinct = 0;
+  std::int64_t delivered = 0;
+  TransferDone done{now, now, now};
+  for (std::size_t k = 0; k < n; ++k) {
+    TileBuffer& to = child.tile(kids[k].instance, t);
+    to.origin = kids[k].origin;
+    to.view = kids[k].view;
+    to.holding = true;
+    std::int64_t words = 0;
+    forEachTouched(*kids[k].view, [&](const AxisVector& off) {
+      const auto pi = static_cast<std::size_t>(from.indexOf(plus(to.origin, off)));
+      if (stamp[pi] != ev) {
+        stamp[pi] = ev;
+        ++distinct;
+      }
+      if (functional_) to.data[static_cast<std::size_t>(to.shape->index(off))] = from.data[pi];
+      ++words;
+    });
+    delivered += words;
+    done.onChip = max(done.onChip, child.write(kids[k].instance, t, words, now));
+  }
+  const std::int64_t reads = multicast_ ? distinct : delivered;
+  done.merge(parentSide(parent, q, t, reads, true, now));
+  if (!direct_) counts_[t].reads += delivered;
+  done.network = max(done.network, carry(copy, reads, now));
+  return done;
+}
+
+TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
+                                        const ChildTile* kids, std::size_t n, std::int64_t copy,
+                                        std::uint8_t* seen, const AxisVector& fullPitch,
+                                        Cycle now) {
+  const Tensor t = Tensor::Outputs;
+  const std::uint64_t ev = ++event_;
+  TileBuffer& from = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t distinct = 0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t k = 0; k < n; ++k) {
+    TileBuffer& to = child.tile(kids[k].instance, t);
+    to.origin = kids[k].origin;
+    to.view = kids[k].view;
+    to.holding = true;
+    if (functional_) std::fill(to.data.begin(), to.data.end(), 0);
+    forEachTouched(*kids[k].view, [&](const AxisVector& off) {
+      const AxisVector abs = plus(to.origin, off);
+      const auto pi = static_cast<std::size_t>(from.indexOf(abs));
+      if (stamp[pi] != ev) {
+        stamp[pi] = ev;
+        ++distinct;
+      }
+      first = std::min(first, linear(abs, fullPitch));
+    });
+  }
+  TransferDone done{now, now, now};
+  if (n == 0) return done;
+  const bool revisit = seen[first] != 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const AxisVector& o = kids[k].origin;
+    forEachTouched(*kids[k].view,
+                   [&](const AxisVector& off) { seen[linear(plus(o, off), fullPitch)] = 1; });
+  }
+  if (!revisit) return done;
+  // The psums come back, one word per distinct output to the first child holding it. The
+  // simulator keeps their values at the parent (the drain adds the children's sums to them),
+  // which gives the same sums as moving them down and back.
+  done.merge(parentSide(parent, q, t, distinct, true, now));
+  if (!direct_) counts_[t].reads += distinct;
+  done.network = max(done.network, carry(copy, distinct, now));
+  done.onChip = max(done.onChip, child.write(kids[0].instance, t, distinct, now));
+  return done;
+}
+
+TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
+                                         const ChildTile* kids, std::size_t n, std::int64_t copy,
+                                         Cycle now) {
+  const Tensor t = Tensor::Outputs;
+  const std::uint64_t ev = ++event_;
+  TileBuffer& to = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t distinct = 0;
+  std::int64_t sent = 0;
+  TransferDone done{now, now, now};
+  for (std::size_t k = 0; k < n; ++k) {
+    TileBuffer& from = child.tile(kids[k].instance, t);
+    std::int64_t words = 0;
+    forEachTouched(*from.view, [&](const AxisVector& off) {
+      const auto pi = static_cast<std::size_t>(to.indexOf(plus(from.origin, off)));
+      if (stamp[pi] != ev) {
+        stamp[pi] = ev;
+        ++distinct;
+      }
+      if (functional_) to.data[pi] += from.data[static_cast<std::size_t>(from.shape->index(off))];
+      ++words;
+    });
+    from.holding = false;
+    sent += words;
+    done.onChip = max(done.onChip, child.read(kids[k].instance, t, words, now));
+  }
+  if (!direct_) counts_[t].writes += sent;
+  done.network = max(done.network, carry(copy, sent, now));
+  done.merge(parentSide(parent, q, t, distinct, false, now));
+  return done;
+}
+
+TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64_t q,
+                                      const AxisVector* at, std::size_t n, std::int64_t* index,
+                                      std::int64_t copy, Cycle now) {
+  const std::uint64_t ev = ++event_;
+  TileBuffer& from = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t distinct = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::int64_t pi = from.indexOf(at[k]);
+    index[k] = pi;
+    if (stamp[static_cast<std::size_t>(pi)] != ev) {
+      stamp[static_cast<std::size_t>(pi)] = ev;
+      ++distinct;
+    }
+  }
+  const auto delivered = static_cast<std::int64_t>(n);
+  const std::int64_t reads = multicast_ ? distinct : delivered;
+  TransferDone done = parentSide(parent, q, t, reads, true, now);
+  if (!direct_) counts_[t].reads += delivered;
+  done.network = max(done.network, carry(copy, reads, now));
+  return done;
+}
+
+TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
+                                         const std::int32_t* psum, std::size_t n, std::int64_t copy,
+                                         std::uint8_t* seen, const AxisVector& fullPitch,
+                                         Cycle now) {
+  const Tensor t = Tensor::Outputs;
+  const std::uint64_t ev = ++event_;
+  TileBuffer& to = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t distinct = 0;
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto pi = static_cast<std::size_t>(to.indexOf(at[k]));
+    if (stamp[pi] != ev) {
+      stamp[pi] = ev;
+      ++distinct;
+    }
+    first = std::min(first, linear(at[k], fullPitch));
+    if (functional_) to.data[pi] += psum[k];
+  }
+  TransferDone done{now, now, now};
+  if (n == 0) return done;
+  const bool revisit = seen[first] != 0;
+  for (std::size_t k = 0; k < n; ++k) seen[linear(at[k], fullPitch)] = 1;
+  const auto sent = static_cast<std::int64_t>(n);
+  if (revisit) {
+    done.merge(parentSide(parent, q, t, distinct, true, now));
+    if (!direct_) counts_[t].reads += distinct;
+    done.network = max(done.network, carry(copy, distinct, now));
+  }
+  if (!direct_) counts_[t].writes += sent;
+  done.network = max(done.network, carry(copy, sent, now));
+  done.merge(parentSide(parent, q, t, distinct, false, now));
+  return done;
+}
+
+}  // namespace dfsim

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "arch/hierarchy.hpp"
+#include "common/access_counts.hpp"
+#include "common/cycle.hpp"
+#include "common/per_tensor.hpp"
+#include "sim/bandwidth_port.hpp"
+#include "sim/storage_level.hpp"
+#include "sim/tile_box.hpp"
+
+namespace dfsim {
+
+/// A child's part of one transfer over a boundary: which instance of the child level, where its
+/// tile sits in tensor coordinates, and its words (the clipped tile's view).
+struct ChildTile {
+  std::int64_t instance = 0;
+  AxisVector origin{};
+  const BoxShape* view = nullptr;
+};
+
+/// When the parts of a transfer were done, per kind of port (for the stall causes).
+struct TransferDone {
+  Cycle dram;     ///< the off-chip level's bus
+  Cycle onChip;   ///< on-chip storage ports
+  Cycle network;  ///< the fan-out's wires
+  /// The latest of the three.
+  Cycle latest() const { return max(dram, max(onChip, network)); }
+  /// Takes the later of each part.
+  void merge(const TransferDone& o) {
+    dram = max(dram, o.dram);
+    onChip = max(onChip, o.onChip);
+    network = max(network, o.network);
+  }
+};
+
+/// A fan-out of any hierarchy (a thin module without a process): moves words between one parent
+/// instance and the child instances below it, and counts them; or, built without a spec, the
+/// direct link of a boundary that crosses no fan-out (one child per parent, no counters of its
+/// own, no time).
+///
+/// Contract: each call is one parent instance's group at one step. Fills read every distinct
+/// word of the group's tiles once from the parent when multicasting (once per receiving child
+/// otherwise) and deliver it to every child that needs it (one network read per delivery); psum
+/// drains send every child's words (one network write each) and the parent writes each distinct
+/// output once, the reduced sum. A revisit (the group's first output word was sent to this
+/// parent instance before) first brings the psums back: one parent read, network read and child
+/// write per distinct word. Every child tile lies inside the parent instance's current tile.
+/// Values move only when `functional`; the counts and times are the same either way.
+class FanOutNetwork : public sc_core::sc_module {
+ public:
+  /// The network of `spec` (nullptr: a direct link), one copy per instance of the level above
+  /// it (`copies`), each with its own wires.
+  FanOutNetwork(const sc_core::sc_module_name& name, const FanOutSpec* spec, std::int64_t copies,
+                bool functional);
+
+  /// Fills the weights or inputs tiles `kids[0..n)` from parent instance `q` (copy `copy`).
+  TransferDone fill(Tensor t, StorageLevel& parent, std::int64_t q, StorageLevel& child,
+                    const ChildTile* kids, std::size_t n, std::int64_t copy, Cycle now);
+  /// Gives the children new output tiles (zero psums); a revisit per `seen` (one byte per
+  /// output word of the whole tensor, for parent instance `q`, indexed by `fullPitch`) brings
+  /// the psums back. Marks the group's words seen.
+  TransferDone takeOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
+                           const ChildTile* kids, std::size_t n, std::int64_t copy,
+                           std::uint8_t* seen, const AxisVector& fullPitch, Cycle now);
+  /// Sends the psums of the children's held output tiles up, reduced, into parent instance `q`
+  /// (added to its words), and releases the tiles.
+  TransferDone drainOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
+                            const ChildTile* kids, std::size_t n, std::int64_t copy, Cycle now);
+  /// One innermost iteration's operands of `t` (weights or inputs) for the latches of the
+  /// innermost instances at tensor coordinates `at[0..n)`: read from parent instance `q`; writes
+  /// each word's index in the parent's tile to `index[0..n)`.
+  TransferDone latchFill(Tensor t, StorageLevel& parent, std::int64_t q, const AxisVector* at,
+                         std::size_t n, std::int64_t* index, std::int64_t copy, Cycle now);
+  /// One innermost iteration's psums at `at[0..n)` for parent instance `q`: a revisit (per
+  /// `seen`, as takeOutputs) brings them back first; then each latch's `psum[k]` goes up and the
+  /// parent writes each distinct output once (the sum added to its word).
+  TransferDone latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
+                            const std::int32_t* psum, std::size_t n, std::int64_t copy,
+                            std::uint8_t* seen, const AxisVector& fullPitch, Cycle now);
+
+  /// Whether the network multicasts (a direct link does).
+  bool multicast() const { return multicast_; }
+  /// Deliveries (reads) and psums sent (writes) per tensor, over every copy.
+  const PerTensor<ReadWrite>& counts() const { return counts_; }
+
+ private:
+  Cycle carry(std::int64_t copy, std::int64_t words, Cycle now);
+  /// Parent-side time: a read or a write of `words` by instance `q`.
+  static TransferDone parentSide(StorageLevel& parent, std::int64_t q, Tensor t, std::int64_t words,
+                                 bool read, Cycle now);
+
+  bool direct_;
+  bool multicast_ = true;
+  bool functional_;
+  std::uint64_t event_ = 0;  ///< stamps distinct words per group (parents' stamp arrays)
+  std::vector<BandwidthPort> wires_;
+  PerTensor<ReadWrite> counts_{};
+};
+
+}  // namespace dfsim

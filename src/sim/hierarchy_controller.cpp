@@ -1,0 +1,409 @@
+#include "sim/hierarchy_controller.hpp"
+
+#include <algorithm>
+
+#include "common/errors.hpp"
+
+namespace dfsim {
+
+namespace {
+
+/// SystemC time catches up with the controller's local time at least this often (cycles).
+constexpr std::uint64_t kQuantum = 1 << 16;
+
+DimVector sum(const DimVector& a, const DimVector& b) {
+  DimVector c;
+  for (std::size_t d = 0; d < kMaxDims; ++d) c[d] = a[d] + b[d];
+  return c;
+}
+
+}  // namespace
+
+HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
+                                         const ProblemShape& shape, const Hierarchy& h,
+                                         const LoopNest& nest, const SimClock& clock,
+                                         std::vector<StorageLevel*> levels,
+                                         std::vector<FanOutNetwork*> networks,
+                                         FanOutNetwork& direct, bool functional)
+    : sc_core::sc_module(name),
+      clock_(clock),
+      functional_(functional),
+      dims_(shape.numDims()),
+      levels_(std::move(levels)) {
+  const std::size_t numLevels = nest.levels.size();
+  if (numLevels != levels_.size() || numLevels == 0) {
+    throw InternalError("HierarchyController: one storage level block per level of the nest");
+  }
+  // 1. The problem: sizes (1 for unused dimensions), each tensor's layout and DRAM pitch.
+  size_.fill(1);
+  for (std::size_t d = 0; d < dims_; ++d) size_[d] = shape.size(ProblemShape::dimAt(d));
+  for (Tensor t : kAllTensors) {
+    layout_[t] = TensorLayout::make(shape, t);
+    std::int64_t pitch = 1;
+    for (std::size_t k = kAxes; k-- > 0;) {
+      fullPitch_[t][k] = pitch;
+      pitch *= layout_[t].fullExtent[k];
+    }
+  }
+  // 2. The flat nest, outermost first, and each loop's weight (the bounds inside it over its
+  // dimension); each level's tile extent (the bounds of its loops and those below).
+  std::vector<FlatLoop> flat;
+  for (std::size_t k = 0; k < numLevels; ++k) {
+    for (const Loop& l : nest.levels[k].temporal)
+      flat.push_back({idx(l.dim), l.bound, 1, k, false});
+    for (const SpatialLoop& l : nest.levels[k].spatial) {
+      flat.push_back({idx(l.dim), l.bound, 1, k, true});
+    }
+  }
+  DimVector inner;
+  inner.fill(1);
+  ext_.assign(numLevels, inner);
+  for (std::size_t j = flat.size(); j-- > 0;) {
+    flat[j].weight = inner[flat[j].dim];
+    inner[flat[j].dim] *= flat[j].bound;
+    ext_[flat[j].level] = inner;
+  }
+  for (std::size_t k = numLevels; k-- > 1;) {
+    // A level without loops has the tile of the level below it.
+    bool any = false;
+    for (const FlatLoop& l : flat) any = any || l.level == k;
+    if (!any) ext_[k] = k + 1 < numLevels ? ext_[k + 1] : DimVector{};
+  }
+  for (std::size_t k = 0; k < numLevels; ++k) {
+    for (std::size_t d = 0; d < kMaxDims; ++d) ext_[k][d] = std::max<std::int64_t>(ext_[k][d], 1);
+  }
+  // 3. Instances: per level, the offset of each instance (the spatial loops above it, the
+  // outermost the most significant digit).
+  spatialOff_.resize(numLevels);
+  std::vector<std::int64_t> instances(numLevels, 1);
+  for (std::size_t k = 0; k < numLevels; ++k) {
+    std::vector<DimVector> offs{DimVector{}};
+    for (const FlatLoop& l : flat) {
+      if (!l.spatial || l.level >= k) continue;
+      std::vector<DimVector> next;
+      next.reserve(offs.size() * static_cast<std::size_t>(l.bound));
+      for (const DimVector& o : offs) {
+        for (std::int64_t i = 0; i < l.bound; ++i) {
+          DimVector n = o;
+          n[l.dim] += i * l.weight;
+          next.push_back(n);
+        }
+      }
+      offs.swap(next);
+    }
+    instances[k] = static_cast<std::int64_t>(offs.size());
+    spatialOff_[k] = std::move(offs);
+    if (levels_[k]->instances() != instances[k]) {
+      throw InternalError("HierarchyController: a level's instance count does not match the nest");
+    }
+  }
+  // 4. Steps: the temporal loops above the innermost level; the innermost level's run inside.
+  for (const FlatLoop& l : flat) {
+    if (l.spatial) continue;
+    (l.level + 1 < numLevels ? outer_ : inner_).push_back(l);
+  }
+  for (const FlatLoop& l : inner_) innerIters_ *= l.bound;
+  index_.assign(outer_.size(), 0);
+  innerIndex_.assign(inner_.size(), 0);
+  originBefore_.assign(numLevels, DimVector{});
+  // 5. The boundaries of each tensor (THE MODEL): consecutive levels keeping it, then the latch.
+  std::vector<std::size_t> storage = h.storageEntries();
+  const std::size_t last = numLevels - 1;
+  auto add = [&](Tensor t, std::size_t p, std::size_t c, bool latch) {
+    Boundary b;
+    b.t = t;
+    b.parent = p;
+    b.child = c;
+    b.latch = latch;
+    const std::size_t above = storage[c] - 1;
+    b.net = h.isStorage(above) ? &direct : networks[above];
+    b.perParent = instances[c] / instances[p];
+    for (const FlatLoop& l : outer_) b.timeEnd += l.level < c ? 1 : 0;
+    b.relevantFrom.assign(b.timeEnd + 1, 0);
+    for (std::size_t j = b.timeEnd; j-- > 0;) {
+      const bool rel = outer_[j].bound > 1 && layout_[t].moves(ProblemShape::dimAt(outer_[j].dim));
+      b.relevantFrom[j] = static_cast<std::uint8_t>(rel || b.relevantFrom[j + 1] != 0);
+    }
+    b.took.assign(static_cast<std::size_t>(instances[c]), -1);
+    if (t == Tensor::Outputs) {
+      b.seen.assign(static_cast<std::size_t>(instances[p] * shape.tensorWords(t)), 0);
+    }
+    b.kids.reserve(static_cast<std::size_t>(b.perParent));
+    b.at.resize(static_cast<std::size_t>(b.perParent));
+    b.psum.resize(static_cast<std::size_t>(b.perParent));
+    if (latch) b.index.assign(static_cast<std::size_t>(instances[c]), 0);
+    (latch ? latches_ : bounds_).push_back(std::move(b));
+  };
+  for (Tensor t : kAllTensors) {
+    std::size_t p = 0;
+    for (std::size_t k = 1; k < numLevels; ++k) {
+      if (!nest.levels[k].keeps[t]) continue;
+      add(t, p, k, false);
+      p = k;
+    }
+    if (p != last) add(t, p, last, true);
+  }
+  std::stable_sort(bounds_.begin(), bounds_.end(),
+                   [](const Boundary& a, const Boundary& b) { return a.child < b.child; });
+  active_.assign(static_cast<std::size_t>(instances[last]), 0);
+  for (Tensor t : kAllTensors) macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
+  SC_THREAD(run);
+}
+
+bool HierarchyController::inside(const DimVector& p) const {
+  for (std::size_t d = 0; d < dims_; ++d) {
+    if (p[d] >= size_[d]) return false;
+  }
+  return true;
+}
+
+void HierarchyController::computeOrigins() {
+  DimVector o{};
+  std::size_t j = 0;
+  for (std::size_t k = 0; k < originBefore_.size(); ++k) {
+    while (j < outer_.size() && outer_[j].level < k) {
+      o[outer_[j].dim] += index_[j] * outer_[j].weight;
+      ++j;
+    }
+    originBefore_[k] = o;
+  }
+}
+
+const BoxShape* HierarchyController::viewFor(Boundary& b, const DimVector& ext) {
+  for (const auto& v : b.views) {
+    if (v.first == ext) return v.second.get();
+  }
+  b.views.emplace_back(ext, std::make_unique<BoxShape>(BoxShape::make(layout_[b.t], ext)));
+  return b.views.back().second.get();
+}
+
+void HierarchyController::advance(const TransferDone& done) {
+  const Cycle latest = done.latest();
+  if (latest <= now_) return;
+  const Cycle stall = latest - now_;
+  if (done.dram == latest) {
+    cycles_.stallDram += stall;
+  } else if (done.network == latest) {
+    cycles_.stallNoc += stall;
+  } else {
+    cycles_.stallGlb += stall;
+  }
+  now_ = latest;
+}
+
+TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
+  TransferDone done{now, now, now};
+  StorageLevel& parent = *levels_[b.parent];
+  StorageLevel& child = *levels_[b.child];
+  const std::int64_t parents = parent.instances();
+  const std::int64_t words = static_cast<std::int64_t>(b.seen.size()) / parents;
+  for (std::int64_t q = 0; q < parents; ++q) {
+    b.kids.clear();
+    for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
+      const DimVector o =
+          sum(originBefore_[b.child], spatialOff_[b.child][static_cast<std::size_t>(i)]);
+      if (!inside(o)) continue;  // this instance idles: its tile lies beyond the edge
+      std::int64_t& took = b.took[static_cast<std::size_t>(i)];
+      if (took == b.moved) continue;  // no loop it depends on moved: it keeps its tile
+      took = b.moved;
+      DimVector ext = ext_[b.child];
+      for (std::size_t d = 0; d < dims_; ++d) ext[d] = std::min(ext[d], size_[d] - o[d]);
+      b.kids.push_back({i, layout_[b.t].axes(o), viewFor(b, ext)});
+    }
+    if (b.kids.empty()) continue;
+    if (b.t == Tensor::Outputs) {
+      done.merge(b.net->takeOutputs(parent, q, child, b.kids.data(), b.kids.size(), q,
+                                    b.seen.data() + q * words, fullPitch_[b.t], now));
+    } else {
+      done.merge(b.net->fill(b.t, parent, q, child, b.kids.data(), b.kids.size(), q, now));
+    }
+  }
+  return done;
+}
+
+TransferDone HierarchyController::drainAll(Boundary& b, Cycle now) {
+  TransferDone done{now, now, now};
+  StorageLevel& parent = *levels_[b.parent];
+  StorageLevel& child = *levels_[b.child];
+  for (std::int64_t q = 0; q < parent.instances(); ++q) {
+    b.kids.clear();
+    for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
+      if (child.tile(i, b.t).holding) b.kids.push_back({i, {}, nullptr});
+    }
+    if (b.kids.empty()) continue;
+    done.merge(b.net->drainOutputs(parent, q, child, b.kids.data(), b.kids.size(), q, now));
+  }
+  return done;
+}
+
+void HierarchyController::run() {
+  now_ = clock_.now();
+  syncedAt_ = now_;
+  const std::size_t loops = outer_.size();
+  for (bool first = true, more = true; more; first = false) {
+    std::size_t carry = loops;
+    if (!first) {
+      // 2. The next non-empty step of the padded nest (steps beyond the edge are skipped: no
+      // transfer, no time), with the outermost carry on the way.
+      std::size_t moved = loops;
+      do {
+        moved = loops;
+        for (std::size_t i = loops; i-- > 0;) {
+          if (++index_[i] < outer_[i].bound) {
+            moved = i;
+            break;
+          }
+          index_[i] = 0;
+        }
+        carry = std::min(carry, moved);
+        computeOrigins();
+      } while (moved < loops && !inside(originBefore_.back()));
+      if (moved == loops) break;  // every loop wrapped: the nest is done
+    } else {
+      computeOrigins();
+    }
+    // 1. One step: drains, fills, the innermost iterations.
+    runStep(first, carry);
+    if ((now_ - syncedAt_).count() >= kQuantum) {
+      wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+      syncedAt_ = clock_.now();
+    }
+    more = loops > 0;
+  }
+  // 3. Drain every output tile still held, innermost first, and wait for the last word.
+  const Cycle start = now_;
+  TransferDone done{start, start, start};
+  for (std::size_t k = bounds_.size(); k-- > 0;) {
+    if (bounds_[k].t == Tensor::Outputs) {
+      advance(done);
+      done = drainAll(bounds_[k], now_);
+    }
+  }
+  advance(done);
+  wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
+  cycles_.total = now_;
+  finished_ = true;
+}
+
+void HierarchyController::runStep(bool first, std::size_t carry) {
+  const Cycle start = now_;
+  TransferDone done{start, start, start};
+  // 1. Drains: the output tiles that change give their psums up, innermost boundary first.
+  if (!first) {
+    for (std::size_t k = bounds_.size(); k-- > 0;) {
+      Boundary& b = bounds_[k];
+      if (b.t == Tensor::Outputs && carry < b.timeEnd && b.relevantFrom[carry] != 0) {
+        done.merge(drainAll(b, start));
+      }
+    }
+  }
+  // 2. Fills, outermost boundary first: a child whose tile changed since it took one.
+  for (Boundary& b : bounds_) {
+    if (!first && carry >= b.timeEnd) continue;  // no loop above the child moved
+    if (first || b.relevantFrom[carry] != 0) ++b.moved;
+    done.merge(takeAll(b, start));
+  }
+  advance(done);
+  compute();
+}
+
+void HierarchyController::compute() {
+  const Cycle start = now_;
+  TransferDone done{start, start, start};
+  StorageLevel& pe = *levels_.back();
+  const std::size_t n = active_.size();
+  const std::vector<DimVector>& offs = spatialOff_.back();
+  PerTensor<Boundary*> latch{};
+  for (Boundary& b : latches_) latch[b.t] = &b;
+  std::vector<std::int64_t>& it = innerIndex_;
+  std::fill(it.begin(), it.end(), 0);
+  DimVector innerOff{};
+  for (std::int64_t iter = 0; iter < innerIters_; ++iter) {
+    // 1. The point each innermost instance works on (an instance beyond the edge idles).
+    for (std::size_t i = 0; i < n; ++i) {
+      const DimVector p = sum(sum(originBefore_.back(), offs[i]), innerOff);
+      active_[i] = inside(p) ? 1 : 0;
+      if (active_[i] == 0) continue;
+      for (Tensor t : kAllTensors) macAt_[t][i] = layout_[t].axes(p);
+    }
+    // 2. The latched operands, per parent instance.
+    for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+      Boundary* b = latch[t];
+      if (b == nullptr) continue;
+      StorageLevel& parent = *levels_[b->parent];
+      for (std::int64_t q = 0; q < parent.instances(); ++q) {
+        std::size_t m = 0;
+        const auto lo = static_cast<std::size_t>(q * b->perParent);
+        const auto hi = static_cast<std::size_t>((q + 1) * b->perParent);
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (active_[i] != 0) b->at[m++] = macAt_[t][i];
+        }
+        if (m == 0) continue;
+        std::int64_t* index = b->index.data() + lo;
+        done.merge(b->net->latchFill(t, parent, q, b->at.data(), m, index, q, start));
+        // Spread the compacted indices back over the group's instances.
+        for (std::size_t i = hi; i-- > lo;) {
+          if (active_[i] != 0) index[i - lo] = index[--m];
+        }
+      }
+    }
+    // 3. The MACs.
+    Boundary* out = latch[Tensor::Outputs];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (active_[i] == 0) continue;
+      pe.countMac();
+      for (Tensor t : kAllTensors) {
+        if (latch[t] == nullptr) pe.macAccess(t);
+      }
+      if (!functional_) continue;
+      const auto inst = static_cast<std::int64_t>(i);
+      auto operand = [&](Tensor t) -> std::int32_t& {
+        if (latch[t] == nullptr) {
+          TileBuffer& own = pe.tile(inst, t);
+          return own.data[static_cast<std::size_t>(own.indexOf(macAt_[t][i]))];
+        }
+        const Boundary& b = *latch[t];
+        TileBuffer& src = levels_[b.parent]->tile(inst / b.perParent, t);
+        return src.data[static_cast<std::size_t>(b.index[i])];
+      };
+      const std::int32_t prod = operand(Tensor::Weights) * operand(Tensor::Inputs);
+      if (out == nullptr) {
+        operand(Tensor::Outputs) += prod;
+      } else {
+        out->index[i] = prod;  // the psum leaving the latch this iteration
+      }
+    }
+    // 4. Psums the innermost level does not keep go up, reduced per parent instance.
+    if (out != nullptr) {
+      StorageLevel& parent = *levels_[out->parent];
+      const std::size_t words = out->seen.size() / static_cast<std::size_t>(parent.instances());
+      for (std::int64_t q = 0; q < parent.instances(); ++q) {
+        std::size_t m = 0;
+        const auto lo = static_cast<std::size_t>(q * out->perParent);
+        const auto hi = static_cast<std::size_t>((q + 1) * out->perParent);
+        for (std::size_t i = lo; i < hi; ++i) {
+          if (active_[i] == 0) continue;
+          out->at[m] = macAt_[Tensor::Outputs][i];
+          out->psum[m] = functional_ ? static_cast<std::int32_t>(out->index[i]) : 0;
+          ++m;
+        }
+        if (m == 0) continue;
+        done.merge(out->net->latchOutputs(parent, q, out->at.data(), out->psum.data(), m, q,
+                                          out->seen.data() + static_cast<std::size_t>(q) * words,
+                                          fullPitch_[Tensor::Outputs], start));
+      }
+    }
+    // 5. The next innermost iteration.
+    for (std::size_t j = inner_.size(); j-- > 0;) {
+      innerOff[inner_[j].dim] += inner_[j].weight;
+      if (++it[j] < inner_[j].bound) break;
+      innerOff[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
+      it[j] = 0;
+    }
+  }
+  now_ = start + Cycle(static_cast<std::uint64_t>(innerIters_));
+  cycles_.compute += Cycle(static_cast<std::uint64_t>(innerIters_));
+  advance(done);
+}
+
+}  // namespace dfsim

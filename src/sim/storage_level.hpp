@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+
+#include "arch/hierarchy.hpp"
+#include "common/access_counts.hpp"
+#include "common/cycle.hpp"
+#include "common/per_tensor.hpp"
+#include "sim/bandwidth_port.hpp"
+#include "sim/tile_box.hpp"
+#include "sim/tile_buffer.hpp"
+
+namespace dfsim {
+
+/// One storage level of any hierarchy, all its instances (a thin module without a process): per
+/// instance and per tensor it keeps, the tile held now with real values (DRAM: the whole
+/// tensors), a stamp per word that the networks use to count distinct words, and its ports; its
+/// counters, bumped by the networks as words move and by the MACs of the innermost level.
+///
+/// Contract: `instance` < instances(); a tensor's tile exists only where the level keeps it
+/// (DRAM keeps all). Ports: on chip, one read and one write port per instance (words per cycle,
+/// the level's latency); off chip, one bus in bytes shared by reads and writes.
+class StorageLevel : public sc_core::sc_module {
+ public:
+  /// `instances` copies of `spec`; `tileShape[t]` the largest tile of t it keeps (unused where
+  /// it does not; DRAM: the whole tensor), `bytesPerWord` each tensor's word on the DRAM bus.
+  StorageLevel(const sc_core::sc_module_name& name, const StorageLevelSpec& spec,
+               std::int64_t instances, const PerTensor<bool>& keeps,
+               const PerTensor<const BoxShape*>& tileShape,
+               const PerTensor<std::int64_t>& bytesPerWord);
+
+  /// Instances of this level.
+  std::int64_t instances() const { return instances_; }
+  /// Whether the level keeps tensor `t`.
+  bool keeps(Tensor t) const { return keeps_[t]; }
+  /// The tile of `t` instance `i` holds.
+  TileBuffer& tile(std::int64_t i, Tensor t) { return tiles_[t][static_cast<std::size_t>(i)]; }
+  /// One stamp per word of tile(i, t)'s storage (for distinct-word counting).
+  std::vector<std::uint64_t>& stamps(std::int64_t i, Tensor t) {
+    return stamps_[t][static_cast<std::size_t>(i)];
+  }
+
+  /// Instance `i` reads `words` words of `t` from cycle `now`: counts them, returns when the
+  /// data is out.
+  Cycle read(std::int64_t i, Tensor t, std::int64_t words, Cycle now);
+  /// Instance `i` writes `words` words of `t` from cycle `now`: counts them, returns when done.
+  Cycle write(std::int64_t i, Tensor t, std::int64_t words, Cycle now);
+  /// One MAC's access to the operand of `t` this (innermost) level keeps: a read (and for
+  /// outputs the write of the updated psum); no port time (the PE's own storage).
+  void macAccess(Tensor t) {
+    ++counts_[t].reads;
+    if (t == Tensor::Outputs) ++counts_[t].writes;
+  }
+  /// One MAC done by an instance of this (innermost) level.
+  void countMac() { ++macs_; }
+  /// MACs done by the instances of this level.
+  std::int64_t macs() const { return macs_; }
+  /// The cycle by which every transfer booked on the level's ports has completed.
+  Cycle idleAt() const { return idleAt_; }
+  /// Whether this is the off-chip level.
+  bool offChip() const { return spec_.offChip; }
+  /// Words read and written per tensor, summed over the instances.
+  const PerTensor<ReadWrite>& counts() const { return counts_; }
+
+ private:
+  Cycle reserve(std::vector<BandwidthPort>& ports, std::int64_t i, Tensor t, std::int64_t words,
+                Cycle now);
+
+  StorageLevelSpec spec_;
+  std::int64_t instances_;
+  PerTensor<bool> keeps_;
+  PerTensor<std::int64_t> bytesPerWord_;
+  PerTensor<std::vector<TileBuffer>> tiles_;
+  PerTensor<std::vector<std::vector<std::uint64_t>>> stamps_;
+  std::vector<BandwidthPort> readPorts_;   ///< on chip: one per instance; off chip: the bus
+  std::vector<BandwidthPort> writePorts_;  ///< on chip only
+  PerTensor<ReadWrite> counts_{};
+  std::int64_t macs_ = 0;
+  Cycle idleAt_{};
+};
+
+}  // namespace dfsim

@@ -1,0 +1,227 @@
+// The simulator of any hierarchy (simulateHierarchy) against the three oracles: the reference
+// convolution (--check), the generic analytic model's counts, the compute bound, and fast ==
+// functional; on random hierarchies and ragged nests, on the 4-level instance against
+// simulateLayer, and on eyeriss_v2_like with a small conv.
+#include <random>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "arch/hierarchy.hpp"
+#include "common/errors.hpp"
+#include "io/readers.hpp"
+#include "mapping/analytic_model.hpp"
+#include "mapping/hierarchy_model.hpp"
+#include "mapping/validate_loop_nest.hpp"
+#include "mapping/validate_mapping.hpp"
+#include "random_hierarchy.hpp"
+#include "random_layers.hpp"
+#include "sim/hierarchy_sim.hpp"
+#include "sim/simulate_layer.hpp"
+#include "test_support.hpp"
+
+using namespace dfsim;
+using namespace dfsim::test;
+
+namespace {
+
+void sameCounts(const AccessCounts& want, const AccessCounts& got, std::size_t entries) {
+  CHECK(got.macs == want.macs);
+  for (std::size_t e = 0; e < entries; ++e) {
+    for (Tensor t : kAllTensors) {
+      INFO("entry " << e << " " << tensorName(t));
+      CHECK(got(e, t).reads == want(e, t).reads);
+      CHECK(got(e, t).writes == want(e, t).writes);
+    }
+  }
+  CHECK(got == want);
+}
+
+/// The compute bound, counted here from the nest: the steps of the temporal loops above the
+/// innermost level whose origin lies inside the layer, times the innermost level's iterations.
+std::uint64_t computeBound(const ProblemShape& s, const LoopNest& n) {
+  struct L {
+    std::size_t dim;
+    std::int64_t bound;
+    std::int64_t weight;
+  };
+  std::vector<L> flat;
+  std::vector<bool> outer;
+  for (std::size_t k = 0; k < n.levels.size(); ++k) {
+    for (const Loop& l : n.levels[k].temporal) {
+      flat.push_back({idx(l.dim), l.bound, 1});
+      outer.push_back(k + 1 < n.levels.size());
+    }
+    for (const SpatialLoop& l : n.levels[k].spatial) {
+      flat.push_back({idx(l.dim), l.bound, 1});
+      outer.push_back(false);
+    }
+  }
+  std::vector<std::int64_t> inner(kMaxDims, 1);
+  std::int64_t iters = 1;
+  for (std::size_t j = flat.size(); j-- > 0;) {
+    flat[j].weight = inner[flat[j].dim];
+    inner[flat[j].dim] *= flat[j].bound;
+  }
+  for (const Loop& l : n.levels.back().temporal) iters *= l.bound;
+  std::vector<std::size_t> loops;
+  for (std::size_t j = 0; j < flat.size(); ++j) {
+    if (outer[j]) loops.push_back(j);
+  }
+  std::vector<std::int64_t> index(loops.size(), 0);
+  std::uint64_t steps = 0;
+  for (;;) {
+    bool in = true;
+    std::vector<std::int64_t> o(kMaxDims, 0);
+    for (std::size_t k = 0; k < loops.size(); ++k)
+      o[flat[loops[k]].dim] += index[k] * flat[loops[k]].weight;
+    for (std::size_t d = 0; d < s.numDims(); ++d) in = in && o[d] < s.size(ProblemShape::dimAt(d));
+    steps += in ? 1 : 0;
+    std::size_t k = loops.size();
+    while (k-- > 0) {
+      if (++index[k] < flat[loops[k]].bound) break;
+      index[k] = 0;
+    }
+    if (k == static_cast<std::size_t>(-1)) break;
+  }
+  return steps * static_cast<std::uint64_t>(iters);
+}
+
+/// Runs the three oracles on (layer, arch, nest).
+void threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) {
+  const ProblemShape s = l.shape();
+  const Hierarchy h = a.hierarchy();
+  SimOptions functional;
+  functional.check = true;
+  const SimResult f = simulateHierarchy(l, a, n, functional);
+  INFO(f.checkMismatch);
+  CHECK(f.checked);
+  sameCounts(analyticCounts(s, h, n), f.counts, h.size());
+  CHECK(f.cycles.total.count() >= computeBound(s, n));
+  CHECK(f.cycles.compute.count() == computeBound(s, n));
+  SimOptions fast;
+  fast.functional = false;
+  const SimResult g = simulateHierarchy(l, a, n, fast);
+  CHECK(g.counts == f.counts);
+  CHECK(g.cycles.total == f.cycles.total);
+  CHECK(g.cycles.stallDram == f.cycles.stallDram);
+  CHECK(g.cycles.stallGlb == f.cycles.stallGlb);
+  CHECK(g.cycles.stallNoc == f.cycles.stallNoc);
+}
+
+}  // namespace
+
+TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and ragged nests",
+          "[hierarchy_sim]") {
+  std::mt19937_64 rng(20261202);
+  const int trials = test::cases(300, 40);
+  int checked = 0;
+  int ragged = 0;
+  int latched = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const Layer l = smallPrimeLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    Hierarchy h = randomHierarchy(rng);
+    // Random ports half the time: the times change, never the counts.
+    if (trial % 2 == 0) {
+      for (HierarchyEntry& e : h.entries) {
+        if (e.kind == HierarchyEntry::Kind::FanOut) {
+          e.fanOut.wordsPerCycle = pick(rng, 0, 3);
+          e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
+        } else if (e.storage.offChip) {
+          e.storage.bytesPerCycle = pick(rng, 0, 8);
+          e.storage.latencyCycles = pick(rng, 0, 20);
+        } else {
+          e.storage.readWordsPerCycle = pick(rng, 0, 4);
+          e.storage.writeWordsPerCycle = pick(rng, 0, 4);
+          e.storage.latencyCycles = pick(rng, 0, 3);
+        }
+      }
+    }
+    ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
+    setHierarchy(a, h);
+    const LoopNest n = randomNest(s, h, rng);
+    try {
+      validateLoopNest(s, a, a.hierarchy(), n, "random");
+    } catch (const InputError&) {
+      continue;
+    }
+    ++checked;
+    std::int64_t prod = 1;
+    for (std::size_t i = 0; i < s.numDims(); ++i) {
+      std::int64_t p = 1;
+      for (const LevelLoops& lv : n.levels) {
+        for (const Loop& x : lv.temporal) p *= idx(x.dim) == i ? x.bound : 1;
+        for (const SpatialLoop& x : lv.spatial) p *= idx(x.dim) == i ? x.bound : 1;
+      }
+      prod *= p == s.size(ProblemShape::dimAt(i)) ? 1 : 0;
+    }
+    ragged += prod == 0 ? 1 : 0;
+    for (Tensor t : kAllTensors) latched += n.levels.back().keeps[t] ? 0 : 1;
+    INFO(shapeOf(l) << "\n" << describe(a.hierarchy(), n, s));
+    threeOracles(l, a, n);
+  }
+  CHECK(checked >= trials / 3);
+  CHECK(ragged >= checked / 3);
+  CHECK(latched >= checked / 4);
+}
+
+TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer counts",
+          "[hierarchy_sim]") {
+  std::mt19937_64 rng(11);
+  const int trials = test::cases(100, 20);
+  int checked = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const Layer l = smallPrimeLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, trial % 3 == 0);
+    a.noc.multicast = trial % 2 == 0;
+    const LoopNest n = randomNest(s, a.hierarchy(), rng);
+    Mapping m;
+    m.dramLoops = n.levels[0].temporal;
+    m.glbLoops = n.levels[1].temporal;
+    m.spatialLoops = n.levels[1].spatial;
+    m.glbKeeps = n.levels[1].keeps;
+    m.rfLoops = n.levels[2].temporal;
+    m.rfKeeps = n.levels[2].keeps;
+    try {
+      validateMapping(l, a, m, "random");
+    } catch (const InputError&) {
+      continue;
+    }
+    ++checked;
+    INFO(shapeOf(l) << "\n" << nest(m));
+    SimOptions o;
+    o.check = true;
+    const SimResult four = simulateLayer(l, a, m, o);
+    const SimResult any = simulateHierarchy(l, a, toLoopNest(m), o);
+    CHECK(any.checked);
+    sameCounts(four.counts, any.counts, 4);
+    CHECK(any.activePes == four.activePes);
+    CHECK(any.cycles.compute == four.cycles.compute);
+  }
+  CHECK(checked >= trials / 2);
+}
+
+TEST_CASE("eyeriss_v2_like runs a small conv with a conv3-like mapping through the three oracles",
+          "[hierarchy_sim]") {
+  const ArchSpec a = readArch(std::string(DFSIM_SOURCE_DIR) + "/configs/arch/eyeriss_v2_like.json");
+  // 8 -> 40 output channels, 7x7 -> 5x5 with 3x3 filters; the structure of
+  // configs/mappings/eyeriss_v2_like_alexnet_conv3.json: M (ragged) and P (ragged) over the
+  // 8x2 clusters, R x M over each cluster's 3x4 PEs, C x S in the spads.
+  const Layer l = conv("small", 1, 8, 40, 7, 3, 1);
+  const ProblemShape s = l.shape();
+  LoopNest n;
+  n.levels.resize(3);
+  n.levels[0].temporal = {{cd::M, 2}, {cd::C, 2}};
+  n.levels[0].spatial = {{cd::M, 8, Axis::Rows}, {cd::P, 2, Axis::Cols}};
+  n.levels[1].temporal = {{cd::Q, 5}, {cd::P, 3}};
+  n.levels[1].spatial = {{cd::R, 3, Axis::Rows}, {cd::M, 4, Axis::Cols}};
+  n.levels[2].temporal = {{cd::C, 4}, {cd::S, 3}};
+  REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "small"));
+  threeOracles(l, a, n);
+  // And with the spads streaming the weights through the latches.
+  n.levels[2].keeps[Tensor::Weights] = false;
+  REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "small"));
+  threeOracles(l, a, n);
+}
