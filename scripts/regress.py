@@ -9,7 +9,11 @@ build-regress/ and compares it with the working tree's build/dfsim on a fixed se
   compare     the main job's quick set (scripts/compare --quick: searched mappings on the ISCA16
               presets, CONV batch 1 checked, FC batch 16 fast), run with each binary.
 Every result file but timing.json is compared: JSON files figure by figure (each leaf of the
-document, by its path), other files byte for byte. Prints one line per run, then every differing
+document, by its path), other files byte for byte. A base config.json (the resolved configs,
+in the base's dump format) is compared as the new side reads and dumps it: its arch, network
+and energy table are written out and given to the new binary's `--dump-config`, so a change of
+the dump's form (the arch's levels form, say) is no difference while any value the new reader
+reads otherwise is one (and a base config the new side refuses is one). Prints one line per run, then every differing
 figure (old -> new) and the keys only the new side writes (additions to a format: listed, not
 counted as differences unless --strict), and exits 0 when every figure of the base is equal,
 1 when anything differs or a run fails on one side only (a run refused by both sides with the
@@ -176,10 +180,28 @@ def result_files(folder):
     return set(found)
 
 
-def compare_folders(old, new):
+def config_as_new(doc, new_bin, scratch):
+    """A base config.json document as the new binary reads and dumps it (its --dump-config of
+    the same arch, network and energy table), or {"refused by the new side": message}."""
+    os.makedirs(scratch, exist_ok=True)
+    paths = {}
+    for key in ("arch", "network", "energy"):
+        paths[key] = os.path.join(scratch, f"{key}.json")
+        with open(paths[key], "w", encoding="utf-8") as f:
+            json.dump(doc.get(key), f)
+    r = subprocess.run([new_bin, "run", "--arch", paths["arch"], "--network", paths["network"],
+                        "--energy", paths["energy"], "--dump-config"],
+                       cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        return {"refused by the new side": r.stderr.strip()}
+    return json.loads(r.stdout)
+
+
+def compare_folders(old, new, new_bin=None):
     """Returns (figures compared, difference lines, addition lines): an addition is a file or
     a JSON leaf only the new side has (a new file or key of the format); every other mismatch,
-    a file or leaf only the base has included, is a difference."""
+    a file or leaf only the base has included, is a difference. With `new_bin`, base
+    config.json files are compared as that binary reads them (config_as_new)."""
     diffs = []
     added = []
     figures = 0
@@ -192,7 +214,10 @@ def compare_folders(old, new):
         pa, pb = os.path.join(old, f), os.path.join(new, f)
         if f.endswith(".json"):
             with open(pa, encoding="utf-8") as fa, open(pb, encoding="utf-8") as fb:
-                la, lb = leaves(json.load(fa)), leaves(json.load(fb))
+                da, db = json.load(fa), json.load(fb)
+            if new_bin is not None and os.path.basename(f) == "config.json":
+                da = config_as_new(da, new_bin, os.path.join(new, ".regress-config"))
+            la, lb = leaves(da), leaves(db)
             figures += len(set(la) | set(lb))
             for k in sorted(set(la) | set(lb)):
                 if k not in lb:
@@ -292,7 +317,7 @@ def main(argv=None):
                 total_diffs += 1
                 report.append(f"{name}: base exit {rc_a} ({msg_a}); new exit {rc_b} ({msg_b})")
             continue
-        figures, diffs, added = compare_folders(old, new)
+        figures, diffs, added = compare_folders(old, new, new_bin)
         if a.strict:
             diffs, added = diffs + added, []
         pairs = [(old, new), (base_bin, new_bin)]
