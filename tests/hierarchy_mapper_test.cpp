@@ -275,3 +275,21 @@ TEST_CASE("report: AlexNet on eyeriss_v2_like, active PEs and energy per dataflo
     std::printf("%-6s %-6s %5s %14.4g %9.3f\n", "TOTAL", info.name, "", total, total / macs);
   }
 }
+
+TEST_CASE("eyeriss_v2_like_isca16 prices every entry of eyeriss_v2_like by its role",
+          "[hierarchy][energy]") {
+  const ArchSpec a = readArch(sourcePath("configs/arch/eyeriss_v2_like.json"));
+  std::vector<std::string> names;
+  for (const HierarchyEntry& e : a.hierarchy().entries) names.push_back(e.name());
+  const std::string file = sourcePath("configs/energy/eyeriss_v2_like_isca16.json");
+  const EnergyTable t = resolvedFor(readEnergy(file), names, false, file);
+  const double want[] = {200, 2, 6, 2, 1};  // dram, cluster_noc, cluster_glb, pe_noc, spad
+  for (std::size_t e = 0; e < names.size(); ++e) {
+    for (Tensor x : kAllTensors) {
+      INFO(names[e] << " " << tensorName(x));
+      CHECK(t.cost(e, x).read == want[e]);
+      CHECK(t.cost(e, x).write == want[e]);
+    }
+  }
+  CHECK(t.macPerOp == 1);
+}
