@@ -116,6 +116,41 @@ ArchSpec dramAbovePes() {
                       "flat.json");
 }
 
+/// Five storage levels with two fan-outs, a per-row buffer between them whose psums are 32 bits
+/// wide (twice the arch's), a unicast PE network; the innermost level right below its
+/// fan-out's parent.
+ArchSpec fiveLevels() {
+  return archFromJson(nlohmann::json::parse(R"({
+    "name": "five", "word_bits": 16, "clock_mhz": 100,
+    "levels": [
+      {"name": "dram", "kind": "dram", "bytes_per_cycle": 4},
+      {"name": "glb", "kind": "storage", "size_kib": 64, "double_buffered": true},
+      {"name": "row_noc", "kind": "fanout", "rows": 4, "cols": 1},
+      {"name": "row_buf", "kind": "storage",
+       "partitions": [{"tensors": ["inputs", "weights"], "words": 512},
+                      {"tensors": ["outputs"], "size_kib": 0.5}],
+       "tensor_bits": {"outputs": 32}},
+      {"name": "pe_noc", "kind": "fanout", "rows": 1, "cols": 8, "multicast": false},
+      {"name": "rf", "kind": "storage", "words": 32}
+    ]
+  })"),
+                      "five.json");
+}
+
+/// A fan-out over clusters and no fan-out inside them: the innermost part is glb -> rf.
+ArchSpec noInnerFanOut() {
+  return archFromJson(nlohmann::json::parse(R"({
+    "name": "clusters", "word_bits": 16, "clock_mhz": 200,
+    "levels": [
+      {"name": "dram", "kind": "dram", "bytes_per_cycle": 8},
+      {"name": "cluster_noc", "kind": "fanout", "rows": 4, "cols": 2},
+      {"name": "glb", "kind": "storage", "size_kib": 8},
+      {"name": "rf", "kind": "storage", "words": 64}
+    ]
+  })"),
+                      "clusters.json");
+}
+
 /// Checks a nest of `l` on `a`: it validates, the counts are consistent, it is deterministic.
 void checkNest(const Layer& l, const ArchSpec& a, Dataflow d, Tiling t, const LoopNest& n) {
   const ProblemShape s = l.shape();
@@ -218,6 +253,8 @@ TEST_CASE("defaultLoopNest on other hierarchies: a level above the fan-outs, DRA
           "[hierarchy][mapper]") {
   const ArchSpec l2 = withL2();
   const ArchSpec flat = dramAbovePes();
+  const ArchSpec five = fiveLevels();
+  const ArchSpec clusters = noInnerFanOut();
   REQUIRE_FALSE(l2.isFourLevel());
   REQUIRE_FALSE(flat.isFourLevel());
   std::vector<Layer> layers = alexnet();
@@ -227,6 +264,8 @@ TEST_CASE("defaultLoopNest on other hierarchies: a level above the fan-outs, DRA
       for (Tiling t : {Tiling::Ragged, Tiling::Perfect}) {
         checkNest(l, l2, info.id, t, defaultLoopNest(l, l2, info.id, t));
         checkNest(l, flat, info.id, t, defaultLoopNest(l, flat, info.id, t));
+        checkNest(l, five, info.id, t, defaultLoopNest(l, five, info.id, t));
+        checkNest(l, clusters, info.id, t, defaultLoopNest(l, clusters, info.id, t));
       }
     }
   }

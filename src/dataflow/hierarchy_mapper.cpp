@@ -56,12 +56,16 @@ std::vector<StoragePartition> partitionsAtArchWidths(const ArchSpec& arch,
                                                      const StorageLevelSpec& s) {
   std::vector<StoragePartition> out = s.partitions;
   for (StoragePartition& p : out) {
+    // The widest ratio of level bits to arch bits over the partition's tensors, as a fraction.
+    std::int64_t num = 1, den = 1;
     for (Tensor t : kAllTensors) {
       const std::int64_t levelBits = s.tensorBits[t] > 0 ? s.tensorBits[t] : arch.bitsOf(t);
-      if (p.tensors[t] && levelBits > arch.bitsOf(t)) {
-        p.capacityWords = p.capacityWords * arch.bitsOf(t) / levelBits;
+      if (p.tensors[t] && levelBits * den > arch.bitsOf(t) * num) {
+        num = levelBits;
+        den = arch.bitsOf(t);
       }
     }
+    p.capacityWords = p.capacityWords * den / num;
   }
   return out;
 }
