@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -381,30 +382,76 @@ TEST_CASE("validateHierarchy checks hierarchies built in code", "[arch][hierarch
         "hierarchy: expected 2 to 8 entries (DRAM first, a storage level last), got 1");
 }
 
-TEST_CASE("dfsim run refuses a hierarchy it does not simulate, --dump-config shows it",
-          "[arch][cli]") {
+TEST_CASE("dfsim run simulates a two-fan-out hierarchy, --dump-config shows it", "[arch][cli]") {
   const dfsim::test::TempDir scratch("hier");
   const std::string arch = "configs/arch/eyeriss_v2_like.json";
-  const dfsim::test::Outcome o = dfsim::test::runDfsim(
-      "run --arch " + arch + " --network models/tiny_conv.json --dataflow rs", scratch.path());
+  const std::string energy = " --energy configs/energy/eyeriss_v2_like_isca16.json";
+  const std::string net = " --network models/tiny_conv.json";
+  // The default table prices the 4-level form: refused, naming the levels it lacks.
+  const dfsim::test::Outcome o =
+      dfsim::test::runDfsim("run --arch " + arch + net + " --dataflow rs", scratch.path());
   CHECK(o.code == 2);
   CHECK(o.out.empty());
-  CHECK(o.err ==
-        "dfsim: error: " + arch +
-            ": arch.levels: `dfsim run` simulates only the 4-level hierarchy (dram, storage, "
-            "fanout, storage; README \"Architecture file: levels\"), got 5 levels (dram, "
-            "cluster_noc, cluster_glb, pe_noc, spad); `dfsim evaluate` evaluates it\n");
-  const dfsim::test::Outcome d = dfsim::test::runDfsim(
-      "run --arch " + arch + " --network models/tiny_conv.json --dump-config", scratch.path());
+  CHECK_THAT(o.err, Catch::Contains("the arch's levels are dram, cluster_noc, cluster_glb, "
+                                    "pe_noc, spad"));
+  // --search maps the 4-level hierarchy only.
+  const dfsim::test::Outcome s = dfsim::test::runDfsim(
+      "run --arch " + arch + net + energy + " --dataflow rs --search", scratch.path());
+  CHECK(s.code == 2);
+  CHECK_THAT(s.err, Catch::Contains(arch + ": arch.levels: --search maps the 4-level"));
+  // Every dataflow, functional with the check, against the analytic model's counts.
+  const std::string out = (scratch.path() / "r").string();
+  const dfsim::test::Outcome r = dfsim::test::runDfsim(
+      "run --arch " + arch + net + energy + " --dataflow all --check --out '" + out + "'",
+      scratch.path());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const dfsim::test::Outcome e = dfsim::test::runDfsim(
+      "evaluate --arch " + arch + net + energy + " --dataflow all --json", scratch.path());
+  REQUIRE(e.code == 0);
+  std::ifstream in(scratch.path() / "r" / "stats.json");
+  const json stats = json::parse(in);
+  const json evaluated = json::parse(e.out);
+  std::size_t rows = 0;
+  for (const json& row : stats["layers"]) {
+    if (row["dataflow"] == "-") continue;
+    CHECK(row["check"] == "passed");
+    CHECK(row["total_pes"] == 192);
+    CHECK(row["accesses"].contains("cluster_glb"));
+    for (const json& ev : evaluated["layers"]) {
+      if (ev["name"] != row["name"] || ev["mapping"] != row["dataflow"]) continue;
+      CHECK(ev["accesses"] == row["accesses"]);
+      CHECK(row["cycles"]["compute"].get<double>() == ev["cycles"]["compute"].get<double>());
+      CHECK(row["cycles"]["total"] >= row["cycles"]["compute"]);
+      ++rows;
+    }
+  }
+  CHECK(rows == 6);
+  // The mapping files it wrote are in the general form and run again to the same counts.
+  const std::string again = (scratch.path() / "a").string();
+  const dfsim::test::Outcome m =
+      dfsim::test::runDfsim("run --arch " + arch + net + energy + " --mapping '" + out +
+                                "/mappings/conv.rs.json' --fast --out '" + again + "'",
+                            scratch.path());
+  INFO(m.err);
+  REQUIRE(m.code == 0);
+  std::ifstream in2(scratch.path() / "a" / "stats.json");
+  const json stats2 = json::parse(in2);
+  for (const json& row : stats["layers"]) {
+    if (row["dataflow"] == "rs") CHECK(stats2["layers"][0]["accesses"] == row["accesses"]);
+  }
+
+  const dfsim::test::Outcome d =
+      dfsim::test::runDfsim("run --arch " + arch + net + " --dump-config", scratch.path());
   REQUIRE(d.code == 0);
   const json j = json::parse(d.out);
   CHECK(j["arch"]["levels"].size() == 5);
   CHECK(j["arch"]["levels"][1]["rows"] == 8);
   // The general form of the 4-level chip still runs.
-  const dfsim::test::Outcome r = dfsim::test::runDfsim(
+  const dfsim::test::Outcome four = dfsim::test::runDfsim(
       "run --arch configs/arch/eyeriss_levels.json --network models/tiny_conv.json "
       "--dataflow ws --fast",
       scratch.path());
-  INFO(r.err);
-  CHECK(r.code == 0);
+  INFO(four.err);
+  CHECK(four.code == 0);
 }

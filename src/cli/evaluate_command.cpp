@@ -13,6 +13,7 @@
 #include "cli/selection.hpp"
 #include "common/errors.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
@@ -44,8 +45,8 @@ po::options_description evaluateOptions() {
       kDefaultEnergyPath;
   opt("energy", po::value<std::string>()->value_name("FILE"), energyHelp.c_str());
   opt("dataflow", po::value<std::string>()->value_name("LIST"),
-      "evaluate each selected layer under these dataflows' default mappings (4-level arches; "
-      "a comma-separated list or all)");
+      "evaluate each selected layer under these dataflows' default mappings (a "
+      "comma-separated list or all)");
   opt("mapping", po::value<std::vector<std::string>>()->value_name("FILE"),
       "evaluate the mapping in FILE (either form) for the layer it names; repeatable");
   opt("tiling", po::value<std::string>()->value_name("ragged|perfect"),
@@ -168,17 +169,14 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
   const std::vector<const Layer*> layers = selectLayers(net, layerNames, networkPath);
 
   std::vector<Evaluated> rows;
-  if (!dataflows.empty() && !arch.isFourLevel()) {
-    throw InputError(archPath + ": arch.levels: --dataflow maps the 4-level hierarchy (dram, " +
-                     "one on-chip level, one fan-out, PE storage) today; give this one's " +
-                     "mappings with --mapping (src/io/README.md \"Mapping file\", general form)");
-  }
   for (const Layer* layer : layers) {
     if (!layer->onArray()) continue;
     for (Dataflow df : dataflows) {
-      const Mapping m = defaultMapping(*layer, arch, df, tiling);
-      rows.push_back(evaluateOne(*layer, std::string(dataflowName(df)), toLoopNest(m), arch, h,
-                                 table, std::string(dataflowName(df)) + " on " + layer->name));
+      const LoopNest nest = arch.isFourLevel()
+                                ? toLoopNest(defaultMapping(*layer, arch, df, tiling))
+                                : defaultLoopNest(*layer, arch, df, tiling);
+      rows.push_back(evaluateOne(*layer, std::string(dataflowName(df)), nest, arch, h, table,
+                                 std::string(dataflowName(df)) + " on " + layer->name));
     }
   }
   if (vm.count("mapping")) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -18,6 +19,7 @@
 #include "common/errors.hpp"
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/mapper_search.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
@@ -25,6 +27,7 @@
 #include "io/readers.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
+#include "mapping/validate_loop_nest.hpp"
 #include "mapping/validate_mapping.hpp"
 #include "report/layer_stats.hpp"
 #include "report/layers_csv.hpp"
@@ -32,6 +35,7 @@
 #include "report/stats_json.hpp"
 #include "report/table_printer.hpp"
 #include "report/timing_json.hpp"
+#include "sim/hierarchy_sim.hpp"
 #include "sim/simulate_layer.hpp"
 
 namespace dfsim {
@@ -73,10 +77,12 @@ struct RunRequest {
 struct Job {
   const Layer* layer = nullptr;
   std::string label;
-  Mapping mapping;
+  Mapping mapping;                 ///< the 4-level mapping (unused when `general`)
   std::string mapper = "default";  ///< how the mapping was made
   SearchStats search;
   double searchSeconds = 0.0;  ///< wall time of the search
+  bool general = false;        ///< on a hierarchy other than the 4-level one: `nest` is the mapping
+  LoopNest nest;
 };
 
 po::options_description runOptions() {
@@ -216,8 +222,12 @@ constexpr std::size_t kMaxFileName = 255;
 /// A mapping file in the general form names the arch's storage levels in order and has the
 /// 4-level shape the simulator runs; otherwise an InputError naming `path`.
 void checkStorageNames(const MappingFile& f, const std::vector<std::string>& storageNames,
-                       const std::string& path, const std::string& archPath) {
-  if (f.levelNames.empty()) return;  // the 4-level form
+                       const std::string& path, const std::string& archPath, bool fourLevelArch) {
+  if (f.levelNames.empty()) {  // the 4-level form
+    if (fourLevelArch) return;
+    throw InputError(path + ": mapping: the 4-level form maps a 4-level arch; " + archPath +
+                     " needs the general form (\"levels\": src/io/README.md \"Mapping file\")");
+  }
   std::string expected;
   for (const std::string& n : storageNames) expected += (expected.empty() ? "" : ", ") + n;
   for (std::size_t k = 0; k < f.levelNames.size(); ++k) {
@@ -227,7 +237,7 @@ void checkStorageNames(const MappingFile& f, const std::vector<std::string>& sto
                        expected + "), got \"" + f.levelNames[k] + "\"");
     }
   }
-  if (f.levelNames.size() != storageNames.size() || !f.fourLevel) {
+  if (f.levelNames.size() != storageNames.size() || (fourLevelArch && !f.fourLevel)) {
     throw InputError(path + ": mapping.levels: expected one level per storage level of " +
                      archPath + " (" + expected + "), spatial loops at the one above its fan-out");
   }
@@ -295,10 +305,39 @@ std::int64_t tensorStorageBytes(const Layer& layer, const Mapping* mapping) {
   return words * kBytesPerStoredWord;
 }
 
+/// The bytes the hierarchy simulator holds for `layer` under `n`: the tensors and, per
+/// on-chip level, every instance's tile of each tensor it keeps (a saturating sum: validated
+/// nests stay far below).
+std::int64_t nestStorageBytes(const Layer& layer, const Hierarchy& h, const LoopNest& n) {
+  const ProblemShape shape = layer.shape();
+  std::int64_t words = 0;
+  for (Tensor t : kAllTensors) words += layer.tensorWords()[t];
+  const std::vector<std::size_t> storage = h.storageEntries();
+  for (std::size_t k = 1; k < n.levels.size(); ++k) {
+    DimExtents inner;
+    inner.fill(1);
+    for (std::size_t j = k; j < n.levels.size(); ++j) {
+      for (const Loop& l : n.levels[j].temporal) inner[idx(l.dim)] *= l.bound;
+      for (const SpatialLoop& l : n.levels[j].spatial) inner[idx(l.dim)] *= l.bound;
+    }
+    inner = clippedToLayer(shape, inner);
+    for (Tensor t : kAllTensors) {
+      if (!n.levels[k].keeps[t]) continue;
+      const std::optional<std::int64_t> tile =
+          mulOpt(h.instances(storage[k]), tileWords(shape, t, inner));
+      const std::optional<std::int64_t> sum = addOpt(words, tile);
+      words = sum.value_or(std::numeric_limits<std::int64_t>::max() / kBytesPerStoredWord);
+    }
+  }
+  return std::min(words, std::numeric_limits<std::int64_t>::max() / kBytesPerStoredWord) *
+         kBytesPerStoredWord;
+}
+
 /// Throws InputError when simulating `layer` (under `mapping`, when given) would need more than
 /// kMaxTensorStorageBytes.
-void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunRequest& req) {
-  const std::int64_t bytes = tensorStorageBytes(layer, mapping);
+void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunRequest& req,
+                        std::int64_t nestBytes = -1) {
+  const std::int64_t bytes = nestBytes >= 0 ? nestBytes : tensorStorageBytes(layer, mapping);
   if (bytes <= kMaxTensorStorageBytes) return;
   throw InputError(req.networkPath + ": layer " + layer.name + " needs " + withThousands(bytes) +
                    " bytes of tensor storage (" +
@@ -312,9 +351,12 @@ void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunReq
 /// bound is at most 2^62 (validateMapping), but a network may have many such layers.
 void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const RunRequest& req) {
   std::map<std::string, std::int64_t> total;
+  const Hierarchy h = arch.hierarchy();
   for (const Job& job : jobs) {
-    const std::optional<std::int64_t> sum =
-        addOpt(total[job.label], cycleUpperBound(*job.layer, arch, job.mapping));
+    const std::optional<std::int64_t> bound =
+        job.general ? cycleBound(job.layer->shape(), arch, h, job.nest, h.size() - 1)
+                    : cycleUpperBound(*job.layer, arch, job.mapping);
+    const std::optional<std::int64_t> sum = addOpt(total[job.label], bound);
     if (!sum) {
       throw InputError(req.archPath + ": with arch.dram.latency_cycles=" +
                        std::to_string(arch.dram.latencyCycles) + ", arch.glb.latency_cycles=" +
@@ -328,18 +370,11 @@ void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const 
 }
 
 /// The row of a layer the array does not compute (pooling): shapes only, zero counts.
-/// Why `dfsim run` refuses `arch` (a hierarchy other than the 4-level instance): one line
-/// naming the file, the hierarchy and what is simulated today.
-std::string notSimulatedMessage(const ArchSpec& arch, const std::string& archPath) {
-  std::string names;
-  for (const HierarchyEntry& e : arch.general.entries) {
-    names += (names.empty() ? "" : ", ") + e.name();
-  }
-  return archPath +
-         ": arch.levels: `dfsim run` simulates only the 4-level hierarchy (dram, storage, "
-         "fanout, storage; README \"Architecture file: levels\"), got " +
-         std::to_string(arch.general.size()) + " levels (" + names +
-         "); `dfsim evaluate` evaluates it";
+
+/// The PEs of `arch`: the instances of its innermost level (rows x cols on the 4-level one).
+std::int64_t totalPes(const ArchSpec& arch) {
+  if (arch.isFourLevel()) return arch.peCount();
+  return arch.general.instances(arch.general.size() - 1);
 }
 
 LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
@@ -349,15 +384,16 @@ LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   s.dataflow = "-";
   s.batch = layer.N;
   s.macs = layer.macs();
-  s.totalPes = arch.peCount();
+  s.totalPes = totalPes(arch);
   return s;
 }
 
 LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable& table,
-                        const RunRequest& req) {
+                        const RunRequest& req, const std::vector<std::string>& storageNames) {
   const Layer& layer = *job.layer;
-  const SimResult r =
-      simulateLayer(layer, arch, job.mapping, SimOptions{req.seed, req.check, !req.fast});
+  const SimOptions options{req.seed, req.check, !req.fast};
+  const SimResult r = job.general ? simulateHierarchy(layer, arch, job.nest, options)
+                                  : simulateLayer(layer, arch, job.mapping, options);
   if (!r.checkMismatch.empty()) throw InternalError(r.checkMismatch);
   LayerStats s;
   s.layer = layer.name;
@@ -367,18 +403,20 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.macs = layer.macs();
   s.cycles = r.cycles;
   s.activePes = r.activePes;
-  s.totalPes = arch.peCount();
+  s.totalPes = totalPes(arch);
   const double capacity =
       static_cast<double>(r.cycles.total.count()) * static_cast<double>(s.totalPes);
   s.utilization = capacity > 0.0 ? static_cast<double>(s.macs) / capacity : 0.0;
   s.counts = r.counts;
   s.energy = computeEnergy(r.counts, r.cycles.total, table);
   s.check = r.checked ? "passed" : (req.fast ? "skipped (--fast)" : "not run");
-  s.mapping = renderLoopNest(job.layer->shape(), job.mapping);
+  s.mapping = job.general ? renderLoopNest(job.layer->shape(), job.nest, storageNames)
+                          : renderLoopNest(job.layer->shape(), job.mapping);
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
   s.tiling = job.mapper == "file" ? "" : tilingName(req.tiling);
-  s.raggedTiles = hasRaggedTiles(job.layer->shape(), job.mapping);
+  s.raggedTiles = job.general ? hasRaggedTiles(job.layer->shape(), job.nest)
+                              : hasRaggedTiles(job.layer->shape(), job.mapping);
   return s;
 }
 
@@ -434,7 +472,11 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << config;
     return 0;
   }
-  if (!arch.isFourLevel()) throw InputError(notSimulatedMessage(arch, req.archPath));
+  if (!arch.isFourLevel() && req.search) {
+    throw InputError(req.archPath + ": arch.levels: --search maps the 4-level hierarchy only " +
+                     "today; this one runs with each dataflow's default mapping or --mapping " +
+                     "files");
+  }
   // The table's costs in the arch's entry order (a general-form table prices levels by name).
   const Hierarchy hierarchy = arch.hierarchy();
   std::vector<std::string> entryNames;
@@ -443,7 +485,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     entryNames.push_back(hierarchy.entries[i].name());
     if (hierarchy.isStorage(i)) storageNames.push_back(hierarchy.entries[i].name());
   }
-  const EnergyTable table = resolvedFor(fileTable, entryNames, true, req.energyPath);
+  const EnergyTable table = resolvedFor(fileTable, entryNames, arch.isFourLevel(), req.energyPath);
 
   // 3. The output folder, before hours of simulation rather than after; locked from here to
   //    the commit.
@@ -466,8 +508,12 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       throw InputError(path + ": mapping.layer: expected a conv or fc layer of " + req.networkPath +
                        ", got \"" + f.layer + "\"");
     }
-    checkStorageNames(f, storageNames, path, req.archPath);
-    validateMapping(*it, arch, f.mapping, path);
+    checkStorageNames(f, storageNames, path, req.archPath, arch.isFourLevel());
+    if (arch.isFourLevel()) {
+      validateMapping(*it, arch, f.mapping, path);
+    } else {
+      validateLoopNest(it->shape(), arch, hierarchy, f.nest, path);
+    }
     const bool selected = std::find(layers.begin(), layers.end(), &*it) != layers.end();
     checkMappingLabel(f, path, selected, dataflows, mappingFiles, req.mappingPaths);
     mappingFiles.push_back(std::move(f));
@@ -490,7 +536,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!layer.onArray()) continue;
     if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
       for (Dataflow df : dataflows) {
-        Job job{&layer, dataflowName(df), {}, "default", {}};
+        Job job{&layer, dataflowName(df), {}, "default", {}, 0.0, false, {}};
         if (req.search) {
           const auto start = std::chrono::steady_clock::now();
           SearchResult found = searchMapping(layer, arch, df, table,
@@ -505,30 +551,46 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                 << withThousands(found.stats.tried) << " candidates, "
                 << significant(wall.count(), 3) << " s wall" << std::endl;
           }
-        } else {
+        } else if (arch.isFourLevel()) {
           job.mapping = defaultMapping(layer, arch, df, req.tiling);
+        } else {
+          job.general = true;
+          job.nest = defaultLoopNest(layer, arch, df, req.tiling);
         }
-        validateMapping(layer, arch, job.mapping,
-                        job.mapper + " " + dataflowName(df) + " mapping of " + layer.name);
+        const std::string what = job.mapper + " " + dataflowName(df) + " mapping of " + layer.name;
+        if (job.general) {
+          validateLoopNest(layer.shape(), arch, hierarchy, job.nest, what);
+        } else {
+          validateMapping(layer, arch, job.mapping, what);
+        }
         jobs.push_back(std::move(job));
       }
     }
     for (const MappingFile& f : mappingFiles) {
-      if (f.layer == layer.name) jobs.push_back(Job{&layer, f.label, f.mapping, "file", {}});
+      if (f.layer != layer.name) continue;
+      Job job{&layer, f.label, f.mapping, "file", {}, 0.0, false, {}};
+      job.general = !arch.isFourLevel();
+      job.nest = f.nest;
+      jobs.push_back(std::move(job));
     }
   }
-  for (const Job& job : jobs) checkTensorStorage(*job.layer, &job.mapping, req);
+  for (const Job& job : jobs) {
+    checkTensorStorage(*job.layer, &job.mapping, req,
+                       job.general ? nestStorageBytes(*job.layer, hierarchy, job.nest) : -1);
+  }
   checkTotalCycles(jobs, arch, req);
 
   // 5. The files that are known now, and the room for the rest.
   if (!req.outDir.empty()) {
     for (const Job& job : jobs) {
       const std::string base = "mappings/" + mappingBase(job.layer->name, job.label);
-      outDir.stage(
-          base + ".json",
-          mappingToJson(job.layer->shape(), job.mapping, job.layer->name, job.label).dump(2) +
-              "\n");
-      outDir.stage(base + ".txt", renderLoopNest(job.layer->shape(), job.mapping));
+      const ProblemShape shape = job.layer->shape();
+      const nlohmann::json file =
+          job.general ? loopNestToJson(shape, job.nest, storageNames, job.layer->name, job.label)
+                      : mappingToJson(shape, job.mapping, job.layer->name, job.label);
+      outDir.stage(base + ".json", file.dump(2) + "\n");
+      outDir.stage(base + ".txt", job.general ? renderLoopNest(shape, job.nest, storageNames)
+                                              : renderLoopNest(shape, job.mapping));
     }
     outDir.stage("config.json", config);
     std::size_t rows = jobs.size();
@@ -556,7 +618,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     for (; nextJob != jobs.end() && nextJob->layer == layer; ++nextJob) {
       const auto start = std::chrono::steady_clock::now();
-      run.layers.push_back(simulatedRow(*nextJob, arch, table, req));
+      run.layers.push_back(simulatedRow(*nextJob, arch, table, req, storageNames));
       ++done;
       const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
       const Job& job = *nextJob;

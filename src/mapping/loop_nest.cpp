@@ -1,5 +1,12 @@
 #include "mapping/loop_nest.hpp"
 
+#include <array>
+#include <cctype>
+#include <limits>
+#include <sstream>
+
+#include "common/checked_math.hpp"
+
 namespace dfsim {
 
 LoopNest toLoopNest(const Mapping& m) {
@@ -12,6 +19,71 @@ LoopNest toLoopNest(const Mapping& m) {
   n.levels[2].temporal = m.rfLoops;
   n.levels[2].keeps = m.rfKeeps;
   return n;
+}
+
+namespace {
+
+/// Per dimension, the saturating product of every bound of `n` over it.
+std::array<std::int64_t, kMaxDims> boundProducts(const LoopNest& n) {
+  std::array<std::int64_t, kMaxDims> p{};
+  p.fill(1);
+  const auto grow = [&](Dim d, std::int64_t b) {
+    p[idx(d)] = checkedMul(p[idx(d)], b).value_or(std::numeric_limits<std::int64_t>::max());
+  };
+  for (const LevelLoops& l : n.levels) {
+    for (const Loop& x : l.temporal) grow(x.dim, x.bound);
+    for (const SpatialLoop& x : l.spatial) grow(x.dim, x.bound);
+  }
+  return p;
+}
+
+}  // namespace
+
+bool hasRaggedTiles(const ProblemShape& shape, const LoopNest& n) {
+  const std::array<std::int64_t, kMaxDims> p = boundProducts(n);
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    if (p[d] != shape.size(ProblemShape::dimAt(d))) return true;
+  }
+  return false;
+}
+
+std::string renderLoopNest(const ProblemShape& shape, const LoopNest& n,
+                           const std::vector<std::string>& levelNames) {
+  std::ostringstream os;
+  std::size_t depth = 0;
+  std::array<std::int64_t, kMaxDims> rest = boundProducts(n);
+  const std::array<std::int64_t, kMaxDims> all = rest;
+  const auto note = [&](Dim d, std::int64_t bound) {
+    rest[idx(d)] /= bound;
+    if (all[idx(d)] == shape.size(d)) return std::string();
+    return " tiles of " + std::to_string(rest[idx(d)]) + ", the last one clipped to " +
+           std::string(shape.name(d)) + "=" + std::to_string(shape.size(d));
+  };
+  const auto indent = [&] { return std::string(depth * 2, ' '); };
+  for (std::size_t k = 0; k < n.levels.size(); ++k) {
+    const LevelLoops& l = n.levels[k];
+    std::string name = k < levelNames.size() ? levelNames[k] : "level" + std::to_string(k);
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string kept;
+    for (Tensor t : kAllTensors) {
+      if (k == 0 || l.keeps[t]) kept += (kept.empty() ? "" : ",") + std::string(tensorName(t));
+    }
+    os << indent() << name << " [" << (kept.empty() ? "nothing" : kept) << "]\n";
+    for (const Loop& x : l.temporal) {
+      if (x.bound == 1) continue;
+      os << indent() << "| for " << shape.name(x.dim) << " in [0:" << x.bound << ")"
+         << note(x.dim, x.bound) << "\n";
+      ++depth;
+    }
+    for (const SpatialLoop& x : l.spatial) {
+      if (x.bound == 1) continue;
+      os << indent() << "| par " << shape.name(x.dim) << " in [0:" << x.bound << ") across "
+         << axisName(x.axis) << note(x.dim, x.bound) << "\n";
+      ++depth;
+    }
+  }
+  os << indent() << "<< MAC >>\n";
+  return os.str();
 }
 
 }  // namespace dfsim

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
 #include "mapping/mapping.hpp"
+#include "workload/problem_shape.hpp"
 
 namespace dfsim {
 
@@ -32,5 +34,14 @@ struct LoopNest {
 
 /// The 4-level mapping `m` as a LoopNest over the 4-level hierarchy.
 LoopNest toLoopNest(const Mapping& m);
+
+/// Whether some dimension of `shape` is tiled raggedly by `n` (its bounds multiply to anything
+/// but its size; saturating, so an unvalidated nest gives an answer too).
+bool hasRaggedTiles(const ProblemShape& shape, const LoopNest& n);
+
+/// A human-readable rendering of `n` (renderLoopNest's style), each storage level headed by
+/// its name in `levelNames` (one per level) upper-cased, with the tensors it keeps.
+std::string renderLoopNest(const ProblemShape& shape, const LoopNest& n,
+                           const std::vector<std::string>& levelNames);
 
 }  // namespace dfsim

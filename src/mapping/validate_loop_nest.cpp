@@ -64,6 +64,8 @@ void checkOneFanOut(const Hierarchy& h, Tensor t, std::size_t upper, std::size_t
                               std::string(tensorName(t)) + " in a level between them)");
 }
 
+}  // namespace
+
 /// An upper bound on the cycles of a run, or nullopt past 2^63: today's bound
 /// (cycleUpperBound in validate_mapping.cpp) over every entry, macs + (1 + fan-outs) * W *
 /// (bytes per DRAM word + 2 + every latency), W the words read and written at every storage
@@ -96,8 +98,6 @@ std::optional<std::int64_t> cycleBound(const ProblemShape& shape, const ArchSpec
   // kMaxLevelEntries of them.
   return addOpt(shape.macs(), mulOpt(mulOpt(1 + fanOuts, words), perWord + bytesPerWord));
 }
-
-}  // namespace
 
 void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,
                       const LoopNest& n, const std::string& context) {

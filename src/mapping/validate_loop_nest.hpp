@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "arch/arch_spec.hpp"
@@ -26,5 +27,13 @@ namespace dfsim {
 /// are at most 2^60 (later arithmetic needs no checks). Contract: `h` satisfies Hierarchy's.
 void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,
                       const LoopNest& n, const std::string& context);
+
+/// An upper bound on the cycles of simulating `n` (validateLoopNest refuses one past 2^62),
+/// or nullopt past 2^63: macs + (1 + fan-outs) * W * (bytes per DRAM word + 2 + every latency),
+/// W the words read and written at every storage level but the innermost (entry `innermost`).
+/// On the 4-level instance it is cycleUpperBound's. Contract: `n` passed validateLoopNest().
+std::optional<std::int64_t> cycleBound(const ProblemShape& shape, const ArchSpec& arch,
+                                       const Hierarchy& h, const LoopNest& n,
+                                       std::size_t innermost);
 
 }  // namespace dfsim

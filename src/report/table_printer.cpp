@@ -14,8 +14,18 @@ namespace {
 
 using Align = TextTable::Align;
 
-/// Reads plus writes of all tensors at one level.
-double levelAccesses(const AccessCounts& c, Level l) {
+/// How a table heads a level: the 4-level instance's names as they always were (DRAM, GLB,
+/// NoC, RF), any other name as it is.
+std::string shownName(const std::string& level) {
+  if (level == "dram") return "DRAM";
+  if (level == "glb") return "GLB";
+  if (level == "noc") return "NoC";
+  if (level == "rf") return "RF";
+  return level;
+}
+
+/// Reads plus writes of all tensors at one level (a hierarchy entry).
+double levelAccesses(const AccessCounts& c, std::size_t l) {
   double sum = 0.0;
   for (Tensor t : kAllTensors) {
     sum += static_cast<double>(c(l, t).reads) + static_cast<double>(c(l, t).writes);
@@ -28,20 +38,20 @@ std::string perMac(double v, std::int64_t macs) {
   return macs > 0 ? significant(v / static_cast<double>(macs), 4) : "-";
 }
 
-std::vector<std::string> mainRow(const LayerStats& l, const std::string& name) {
+std::vector<std::string> mainRow(const LayerStats& l, const std::string& name, std::size_t levels) {
   const bool computes = l.macs > 0;
-  return {name,
-          l.dataflow,
-          withThousands(l.macs),
-          withThousands(static_cast<std::int64_t>(l.cycles.total.count())),
-          computes ? significant(100.0 * l.utilization, 3) : "-",
-          computes ? withThousands(l.activePes) : "-",
-          compactCount(levelAccesses(l.counts, Level::Dram)),
-          compactCount(levelAccesses(l.counts, Level::Glb)),
-          compactCount(levelAccesses(l.counts, Level::Noc)),
-          compactCount(levelAccesses(l.counts, Level::Rf)),
-          significant(l.energy.total, 3),
-          perMac(l.energy.total, l.macs)};
+  std::vector<std::string> row = {name,
+                                  l.dataflow,
+                                  withThousands(l.macs),
+                                  withThousands(static_cast<std::int64_t>(l.cycles.total.count())),
+                                  computes ? significant(100.0 * l.utilization, 3) : "-",
+                                  computes ? withThousands(l.activePes) : "-"};
+  for (std::size_t lv = 0; lv < levels; ++lv) {
+    row.push_back(compactCount(levelAccesses(l.counts, lv)));
+  }
+  row.push_back(significant(l.energy.total, 3));
+  row.push_back(perMac(l.energy.total, l.macs));
+  return row;
 }
 
 /// Mean active PEs of one dataflow's layers, weighted by their MACs (unrounded).
@@ -67,23 +77,23 @@ void printDataflowSummary(std::ostream& os, const RunStats& run,
 
   TextTable t;
   t.addColumn("dataflow", Align::Left);
-  for (const char* h : {"ALU", "RF", "NoC", "GLB", "DRAM"}) t.addColumn(h, Align::Right);
+  t.addColumn("ALU", Align::Right);
+  // Innermost level first, as the energy stacks up from the ALU.
+  const std::size_t levels = run.levelNames.size();
+  for (std::size_t lv = levels; lv-- > 0;) t.addColumn(shownName(run.levelNames[lv]), Align::Right);
   if (leakage) t.addColumn("leak", Align::Right);
   t.addColumn("total", Align::Right);
-  t.addColumn("DRAM acc/MAC", Align::Right);
+  t.addColumn(shownName(run.levelNames.empty() ? "dram" : run.levelNames[0]) + " acc/MAC",
+              Align::Right);
   t.addColumn("cycles", Align::Right);
   t.addColumn("mean active PEs", Align::Right);
   for (const LayerStats& s : totals) {
     const EnergyBreakdown& e = s.energy;
-    std::vector<std::string> row = {s.dataflow,
-                                    perMac(e.mac, s.macs),
-                                    perMac(e.perLevel[idx(Level::Rf)], s.macs),
-                                    perMac(e.perLevel[idx(Level::Noc)], s.macs),
-                                    perMac(e.perLevel[idx(Level::Glb)], s.macs),
-                                    perMac(e.perLevel[idx(Level::Dram)], s.macs)};
+    std::vector<std::string> row = {s.dataflow, perMac(e.mac, s.macs)};
+    for (std::size_t lv = levels; lv-- > 0;) row.push_back(perMac(e.perLevel[lv], s.macs));
     if (leakage) row.push_back(perMac(e.leakage, s.macs));
     row.push_back(perMac(e.total, s.macs));
-    row.push_back(perMac(levelAccesses(s.counts, Level::Dram), s.macs));
+    row.push_back(perMac(levelAccesses(s.counts, 0), s.macs));  // the off-chip level
     row.push_back(withThousands(static_cast<std::int64_t>(s.cycles.total.count())));
     row.push_back(significant(meanActivePes(run, s.dataflow), 4));
     t.addRow(std::move(row));
@@ -108,18 +118,18 @@ void printRunTable(std::ostream& os, const RunStats& run) {
   t.addColumn("cycles", Align::Right);
   t.addColumn("util %", Align::Right);
   t.addColumn("active PEs", Align::Right);
-  t.addColumn("DRAM words", Align::Right);
-  t.addColumn("GLB words", Align::Right);
-  t.addColumn("NoC words", Align::Right);
-  t.addColumn("RF words", Align::Right);
+  for (const std::string& level : run.levelNames) {
+    t.addColumn(shownName(level) + " words", Align::Right);
+  }
   t.addColumn("energy [" + run.energyUnit + "]", Align::Right);
   t.addColumn("energy/MAC", Align::Right);
-  for (const LayerStats& l : run.layers) t.addRow(mainRow(l, l.layer));
+  const std::size_t levels = run.levelNames.size();
+  for (const LayerStats& l : run.layers) t.addRow(mainRow(l, l.layer, levels));
 
   const std::vector<std::string> dfs = dataflowsOf(run);
   if (!dfs.empty()) {
     t.addRule();
-    for (const std::string& df : dfs) t.addRow(mainRow(totalFor(run, df), "TOTAL"));
+    for (const std::string& df : dfs) t.addRow(mainRow(totalFor(run, df), "TOTAL", levels));
   }
   t.print(os);
 
