@@ -18,18 +18,7 @@ Dram::Dram(const sc_core::sc_module_name& name, const ArchSpec& arch, const Prob
   for (Tensor t : kAllTensors) bytesPerWord_[t] = arch.dramBytesPerWord(t);
   for (Tensor t : kAllTensors) {
     const TensorLayout layout = TensorLayout::make(shape, t);
-    // A box over the full tensor: use the layout's full extents directly.
-    BoxShape s;
-    std::int64_t pitch = 1;
-    for (std::size_t k = kAxes; k-- > 0;) {
-      s.extent[k] = layout.fullExtent[k];
-      s.pitch[k] = pitch;
-      pitch *= s.extent[k];
-      s.touched[k].resize(static_cast<std::size_t>(s.extent[k]));
-      for (std::int64_t i = 0; i < s.extent[k]; ++i) s.touched[k][static_cast<std::size_t>(i)] = i;
-    }
-    s.size = pitch;
-    s.touchedWords = pitch;
+    BoxShape s = BoxShape::whole(layout);
     shapes_[t] = std::move(s);
     store_[t].reset(&shapes_[t]);
     store_[t].holding = true;

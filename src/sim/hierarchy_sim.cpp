@@ -19,22 +19,6 @@ namespace dfsim {
 
 namespace {
 
-/// The box of a whole tensor (DRAM's tile), from its layout's full extents.
-BoxShape wholeTensor(const TensorLayout& layout) {
-  BoxShape s;
-  std::int64_t pitch = 1;
-  for (std::size_t k = kAxes; k-- > 0;) {
-    s.extent[k] = layout.fullExtent[k];
-    s.pitch[k] = pitch;
-    pitch *= s.extent[k];
-    s.touched[k].resize(static_cast<std::size_t>(s.extent[k]));
-    for (std::int64_t i = 0; i < s.extent[k]; ++i) s.touched[k][static_cast<std::size_t>(i)] = i;
-  }
-  s.size = pitch;
-  s.touchedWords = pitch;
-  return s;
-}
-
 /// The blocks of one accelerator of any hierarchy, wired.
 struct Machine {
   std::vector<std::unique_ptr<BoxShape>> shapes;
@@ -79,7 +63,7 @@ std::unique_ptr<Machine> build(const ProblemShape& shape, const ArchSpec& arch, 
       if (k == 0) keeps[t] = true;
       if (!keeps[t]) continue;
       m->shapes.push_back(std::make_unique<BoxShape>(
-          k == 0 ? wholeTensor(layout[t]) : BoxShape::make(layout[t], tileExt[k])));
+          k == 0 ? BoxShape::whole(layout[t]) : BoxShape::make(layout[t], tileExt[k])));
       tile[t] = m->shapes.back().get();
     }
     m->levels.push_back(

@@ -63,4 +63,19 @@ BoxShape BoxShape::make(const TensorLayout& layout, const DimVector& ext) {
   return s;
 }
 
+BoxShape BoxShape::whole(const TensorLayout& layout) {
+  BoxShape s;
+  std::int64_t pitch = 1;
+  for (std::size_t k = kAxes; k-- > 0;) {
+    s.extent[k] = layout.fullExtent[k];
+    s.pitch[k] = pitch;
+    pitch *= s.extent[k];
+    s.touched[k].resize(static_cast<std::size_t>(s.extent[k]));
+    for (std::int64_t i = 0; i < s.extent[k]; ++i) s.touched[k][static_cast<std::size_t>(i)] = i;
+  }
+  s.size = pitch;
+  s.touchedWords = pitch;
+  return s;
+}
+
 }  // namespace dfsim

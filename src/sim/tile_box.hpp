@@ -51,6 +51,9 @@ struct BoxShape {
 
   /// The tile of `layout` spanned by loop extents `ext` (per dimension).
   static BoxShape make(const TensorLayout& layout, const DimVector& ext);
+  /// The box of a whole tensor (what DRAM holds): the layout's full extents, every word
+  /// touched.
+  static BoxShape whole(const TensorLayout& layout);
   /// Row-major index of `off` (offsets from the box origin).
   std::int64_t index(const AxisVector& off) const {
     std::int64_t i = 0;
