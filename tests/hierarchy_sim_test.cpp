@@ -196,12 +196,7 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer c
     a.noc.multicast = trial % 2 == 0;
     const LoopNest n = randomNest(s, a.hierarchy(), rng);
     Mapping m;
-    m.dramLoops = n.levels[0].temporal;
-    m.glbLoops = n.levels[1].temporal;
-    m.spatialLoops = n.levels[1].spatial;
-    m.glbKeeps = n.levels[1].keeps;
-    m.rfLoops = n.levels[2].temporal;
-    m.rfKeeps = n.levels[2].keeps;
+    REQUIRE(fromLoopNest(n, m));
     try {
       validateMapping(l, a, m, "random");
     } catch (const InputError&) {

@@ -163,22 +163,6 @@ std::vector<std::int64_t> flatTiles(const LoopNest& nest) {
   return tiles;
 }
 
-/// The 4-level Mapping of `nest` when it has that shape (three levels, spatial loops at the
-/// middle one only); false otherwise.
-bool fourLevelMapping(const LoopNest& nest, Mapping& m) {
-  if (nest.levels.size() != 3 || !nest.levels[0].spatial.empty() ||
-      !nest.levels[2].spatial.empty()) {
-    return false;
-  }
-  m.dramLoops = nest.levels[0].temporal;
-  m.glbLoops = nest.levels[1].temporal;
-  m.spatialLoops = nest.levels[1].spatial;
-  m.rfLoops = nest.levels[2].temporal;
-  m.glbKeeps = nest.levels[1].keeps;
-  m.rfKeeps = nest.levels[2].keeps;
-  return true;
-}
-
 /// The general form: {"layer", "dataflow", "levels": [{"level", "temporal", "spatial",
 /// "keeps"}]}.
 MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
@@ -243,7 +227,7 @@ MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
       }
     }
   }
-  f.fourLevel = fourLevelMapping(f.nest, f.mapping);
+  f.fourLevel = fromLoopNest(f.nest, f.mapping);
   return f;
 }
 

@@ -21,6 +21,19 @@ LoopNest toLoopNest(const Mapping& m) {
   return n;
 }
 
+bool fromLoopNest(const LoopNest& n, Mapping& m) {
+  if (n.levels.size() != 3 || !n.levels[0].spatial.empty() || !n.levels[2].spatial.empty()) {
+    return false;
+  }
+  m.dramLoops = n.levels[0].temporal;
+  m.glbLoops = n.levels[1].temporal;
+  m.spatialLoops = n.levels[1].spatial;
+  m.glbKeeps = n.levels[1].keeps;
+  m.rfLoops = n.levels[2].temporal;
+  m.rfKeeps = n.levels[2].keeps;
+  return true;
+}
+
 namespace {
 
 /// Per dimension, the saturating product of every bound of `n` over it.

@@ -35,6 +35,10 @@ struct LoopNest {
 /// The 4-level mapping `m` as a LoopNest over the 4-level hierarchy.
 LoopNest toLoopNest(const Mapping& m);
 
+/// The inverse of toLoopNest: `n` as a 4-level Mapping in `m` when it has that shape (three
+/// levels, spatial loops at the middle one only); false (and `m` untouched) otherwise.
+bool fromLoopNest(const LoopNest& n, Mapping& m);
+
 /// Whether some dimension of `shape` is tiled raggedly by `n` (its bounds multiply to anything
 /// but its size; saturating, so an unvalidated nest gives an answer too).
 bool hasRaggedTiles(const ProblemShape& shape, const LoopNest& n);
