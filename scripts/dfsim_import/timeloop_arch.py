@@ -447,8 +447,11 @@ def _port(where, comp, key):
     return v
 
 
-def convert(path, constraints=(), name=None, clock_mhz=None):
-    """The dfsim arch document (an ordered dict) and [warnings] for the Timeloop arch `path`."""
+def convert(path, constraints=(), name=None, clock_mhz=None, plan=None):
+    """The dfsim arch document (an ordered dict) and [warnings] for the Timeloop arch `path`.
+
+    When `plan` is a list, it receives one entry per dfsim level (same order) saying which
+    Timeloop mapping targets it came from (see `build`); timeloop_map reads it."""
     doc = load_arch_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("architecture"), dict):
         raise InputError(path, "expected a Timeloop architecture: 'architecture: {version, "
@@ -470,10 +473,19 @@ def convert(path, constraints=(), name=None, clock_mhz=None):
         apply_constraint_files(path, comps, cons_docs)
         items = tree_items(path, comps)
         top_attrs = {}
-    return build(path, form, items, comps, top_attrs, name, clock_mhz)
+    return build(path, form, items, comps, top_attrs, name, clock_mhz, plan)
 
 
-def build(path, form, items, comps, top_attrs, name, clock_mhz):
+def _spatial_target(form_is_list, it, above):
+    """The Timeloop mapping target of a fan-out's spatial factors: timeloopfe's container
+    `inter_<name>_spatial` in the v4 list form; in the tree form the storage component directly
+    above the fan-out (`above`)."""
+    if form_is_list:
+        return f"inter_{it[3]}_spatial"
+    return above
+
+
+def build(path, form, items, comps, top_attrs, name, clock_mhz, plan=None):
     notes = [f"Converted by scripts/import_timeloop_arch from {os.path.basename(path)} ({form})"]
     warnings = []
     # 1. the compute unit ends the hierarchy
@@ -509,18 +521,39 @@ def build(path, form, items, comps, top_attrs, name, clock_mhz):
                 raise InputError(path, f"{c.path}.attributes.depth: component '{c.name}' (class "
                                        f"{c.cls}) has no depth: it is neither a storage level "
                                        "dfsim can size nor the compute unit (a mac/alu)")
+    # Per item, the Timeloop mapping targets it came from: a storage group's components (outer
+    # to inner), a fan-out's spatial targets (target, rows, cols); "passthrough" are targets
+    # that keep nothing (their temporal loops belong to the level above).
+    list_form = form.startswith("v4")
+    above = seq[0][1][-1].leaf
+    sources = []
+    for it in seq:
+        if it[0] == "storage":
+            sources.append({"components": [c.leaf for c in it[1]],
+                            "keeps": [list(c.keep) for c in it[1]], "passthrough": []})
+            above = it[1][-1].leaf
+        else:
+            target = _spatial_target(list_form, it, above)
+            sources.append({"spatial": [(target, it[1], it[2])],
+                            "passthrough": [target] if list_form else []})
     kept = [seq[0]]
-    for it in seq[1:]:
+    kept_sources = [sources[0]]
+    for it, src in zip(seq[1:], sources[1:]):
         if it[0] == "storage" and not any(c.keep for c in it[1]):
             names = ", ".join(c.name for c in it[1])
             notes.append(f"{names} ({it[1][0].path}) keeps no tensor ({it[1][0].keep_src}): not "
                          "a dfsim level, the fan-outs around it are one")
+            kept_sources[-1]["passthrough"] += src["components"]
             continue
         kept.append(it)
+        kept_sources.append(src)
     # 3. merge consecutive fan-outs
     merged = []
-    for it in kept:
+    merged_sources = []
+    for it, src in zip(kept, kept_sources):
         if it[0] == "fanout" and merged and merged[-1][0] == "fanout":
+            merged_sources[-1]["spatial"] += src["spatial"]
+            merged_sources[-1]["passthrough"] += src["passthrough"]
             a = merged[-1]
             why = f"{a[5] if len(a) > 5 else a[4]}; {it[5] if len(it) > 5 else it[4]}"
             merged[-1] = ("fanout", a[1] * it[1], a[2] * it[2], it[3], it[4],
@@ -528,9 +561,11 @@ def build(path, form, items, comps, top_attrs, name, clock_mhz):
                           f"between, multiplied ({why})")
         else:
             merged.append(it)
+            merged_sources.append(src)
     if merged[-1][0] == "fanout":
         last = compute.name if compute is not None else "pe"
         merged.append(("storage", [], last))
+        merged_sources.append({"components": [], "keeps": [], "passthrough": []})
         notes.append(f"the fan-out {merged[-2][3]} has no storage below it: the innermost level "
                      f"is a 0-word storage level (the MACs of {last})")
     storages = [i for i, it in enumerate(merged) if it[0] == "storage"]
@@ -698,6 +733,9 @@ def build(path, form, items, comps, top_attrs, name, clock_mhz):
     if len(set(arch_bits.values())) > 1:
         out["tensor_bits"] = dict(arch_bits)
     out["levels"] = levels
+    if plan is not None:
+        for level, src in zip(levels, merged_sources):
+            plan.append(dict({"name": level["name"], "kind": level["kind"]}, **src))
     return out, warnings
 
 

@@ -235,6 +235,9 @@ def read_layer(path, fold_case=False, ignore_densities=False):
     for key in ("densities", "commonDensity"):
         if key not in inst:
             continue
+        if inst[key] in ({}, None):  # no density given: Timeloop's dense problem
+            inst.pop(key)
+            continue
         if not ignore_densities:
             raise InputError(path, f"{where}.{key}: sparse densities are not modelled by "
                                    "dfsim (remove them, or give --ignore-densities, to simulate "
