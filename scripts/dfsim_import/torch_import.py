@@ -13,7 +13,9 @@ on meta tensors it is built again and run on the CPU.
 
 Limits (also in README.md beside this file): a convolution or linear written as a bare function
 call (torch.nn.functional.conv2d(x, w)) instead of a module is not seen as a layer; such calls
-are counted and refused. The input of a linear layer that follows a flatten is given the shape
+are counted and refused, and every product the forward pass performs is counted again at the
+dispatcher (_count_aten_macs): an import whose layers hold a different number of MACs (a matmul of
+two activations, a bare `x @ w`) is refused. The input of a linear layer that follows a flatten is given the shape
 of the last conv/pool output when the sizes agree (AlexNet's fc1 is a 6x6 filter over 256
 channels).
 """
@@ -285,6 +287,68 @@ def _count_functional(torch, tracer):
             setattr(F, k, f)
 
 
+def _prod(values):
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
+
+
+def _op_macs(op, args, out):
+    """MACs of one ATen operator call, from its operands' shapes (0 for operators without
+    multiply-accumulates). Every dense product an nn.Module or a function call performs reaches
+    one of these at PyTorch's dispatcher (matmul, einsum, linear and conv2d decompose into them)."""
+    if op in ("aten.convolution", "aten._convolution", "aten.convolution_overrideable"):
+        x, w, transposed = args[0], args[1], bool(args[6])
+        per_output = _prod(w.shape[1:])  # (C / groups) x kernel
+        return (x.numel() if transposed else out.numel()) * per_output
+    if op == "aten.mm":
+        return _prod(args[0].shape) * args[1].shape[1]
+    if op == "aten.addmm":
+        return _prod(args[1].shape) * args[2].shape[1]
+    if op == "aten.bmm":
+        return _prod(args[0].shape) * args[1].shape[2]
+    if op in ("aten.baddbmm", "aten.addbmm"):
+        return _prod(args[1].shape) * args[2].shape[2]
+    if op == "aten.mv":
+        return _prod(args[0].shape)
+    if op == "aten.addmv":
+        return _prod(args[1].shape)
+    if op in ("aten.dot", "aten.vdot"):
+        return args[0].numel()
+    return 0
+
+
+@contextlib.contextmanager
+def _count_aten_macs(torch, counts):
+    """Adds each ATen product's MACs to `counts` {operator: MACs} while the block runs: an
+    independent count of the model's work, from the dispatcher rather than from the hooks."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Counter(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            op = str(func.overloadpacket)
+            macs = _op_macs(op, args, out)
+            if macs:
+                counts[op] = counts.get(op, 0) + macs
+            return out
+
+    with Counter():
+        yield
+
+
+def layer_macs(layer, batch):
+    """MACs of one dfsim layer dict (conv or fc; 0 for pooling)."""
+    n = layer.get("N", batch)
+    if layer["type"] == "conv":
+        return (n * layer["M"] * layer["P"] * layer["Q"] * (layer["C"] // layer["groups"])
+                * layer["R"] * layer["S"])
+    if layer["type"] == "fc":
+        return n * layer["in_features"] * layer["out_features"]
+    return 0
+
+
 def trace(spec, shape, name=None):
     """Builds the module named by `spec`, runs it on a zero input of `shape`, returns the network
     document (see common.network_document). Raises InputError on anything dfsim cannot express.
@@ -311,11 +375,13 @@ def trace(spec, shape, name=None):
 
     def run(model, device):
         tracer = _Tracer(torch, spec, shape[0])
+        tracer.aten_macs = {}
         handles = [m.register_forward_hook(tracer.hook(n)) for n, m in model.named_modules()]
         try:
             model = model.to(device)
             x = torch.zeros(*shape, device=device)
-            with torch.no_grad(), _count_functional(torch, tracer), warnings.catch_warnings():
+            with torch.no_grad(), _count_functional(torch, tracer), warnings.catch_warnings(), \
+                    _count_aten_macs(torch, tracer.aten_macs):
                 warnings.simplefilter("ignore")
                 model(x)
         finally:
@@ -344,6 +410,17 @@ def trace(spec, shape, name=None):
                                    "MACs would be missing")
     if not tracer.layers:
         raise InputError(spec, "the forward pass ran no Conv2d, Linear or pooling module")
+    performed = sum(tracer.aten_macs.values())
+    kept = sum(layer_macs(layer, shape[0]) for layer in tracer.layers)
+    if performed != kept:
+        ops = ", ".join(f"{op} {n:,}" for op, n in sorted(tracer.aten_macs.items()))
+        why = ("are in products dfsim has no layer for (such as a product of two activations: "
+               "attention, a matmul written as a function)" if performed > kept
+               else "are counted twice")
+        raise InputError(spec, f"the forward pass performs {performed:,} MACs ({ops}) but the "
+                               f"network's layers hold {kept:,}: {abs(performed - kept):,} MACs "
+                               f"{why}; refused rather than imported with a different amount "
+                               "of work")
 
     dims = "x".join(str(d) for d in shape)
     notes = (f"Imported by scripts/import_torch from {spec} with input {dims}. Activations, "

@@ -91,6 +91,30 @@ USER_NETS = textwrap.dedent('''
     def functional():
         return Functional()
 
+    class HiddenMatmul(nn.Module):
+        """A layer's work in a bare matmul with a parameter (no module, no F.linear)."""
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.w = nn.Parameter(torch.zeros(144, 5))
+        def forward(self, x):
+            return torch.flatten(self.conv(x), 1) @ self.w
+
+    def hidden_matmul():
+        return HiddenMatmul()
+
+    class Attention(nn.Module):
+        """A product of two activations (attention's scores), between two Linear modules."""
+        def __init__(self):
+            super().__init__()
+            self.q = nn.Linear(8, 8)
+            self.k = nn.Linear(8, 8)
+        def forward(self, x):
+            return torch.einsum("bld,bmd->blm", self.q(x), self.k(x))
+
+    def attention():
+        return Attention()
+
     def not_a_module():
         return 42
 
@@ -233,6 +257,13 @@ class TorchImportTest(ImporterTest):
              ["adaptive pooling from 14x14 to 3x3"]),
             ([f"{path}:functional", "--input", "1x3x8x8"], f"{path}:functional",
              ["1 call(s) of torch.nn.functional.conv2d outside nn.Conv2d"]),
+            # 4x3x3x3 x 6x6 = 3,888 conv MACs are layers; the matmul's 144x5 are not
+            ([f"{path}:hidden_matmul", "--input", "1x3x8x8"], f"{path}:hidden_matmul",
+             ["performs 4,608 MACs", "layers hold 3,888", "720 MACs are in products dfsim has "
+              "no layer for"]),
+            # two 10x8x8 linears (1,280) are layers; the 10x10x8 score product (800) is not
+            ([f"{path}:attention", "--input", "1x10x8"], f"{path}:attention",
+             ["performs 2,080 MACs", "aten.bmm 800", "layers hold 1,280"]),
             ([f"{path}:not_a_module", "--input", "1x3x8x8"], f"{path}:not_a_module",
              ["expected a torch.nn.Module, got int"]),
             ([f"{path}:broken", "--input", "1x3x8x8"], f"{path}:broken",
