@@ -4,20 +4,20 @@ How: every module gets a forward hook; one forward pass on a zero input of the g
 the hooks of the layers that actually run, in execution order, with their real input and output
 shapes. Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d and AdaptiveMaxPool2d become
 layers; everything else either has no MACs (activations, batch norm, dropout, residual adds,
-concatenation) or is refused with a clear error (Conv1d/3d, transposed convs, RNNs, attention).
+concatenation) or is refused with a clear error (Conv1d/3d, transposed convs, RNNs).
+
+Products outside those modules (F.linear, F.conv2d, matmul, einsum, attention's products of two
+activations) are seen at PyTorch's dispatcher (_watch_products) and become layers of their own
+(mm -> fc, bmm -> grouped 1x1 conv), so the network holds every MAC of the forward pass; the
+dispatcher's MAC sum must equal the layers' MACs, else the import is refused.
 
 Speed: weights are irrelevant to shapes, so the model is built with torch.nn.init's functions
 turned into no-ops and then moved to PyTorch's "meta" device, where a forward pass computes
 shapes only (ResNet-50 takes milliseconds instead of seconds). If the model's forward cannot run
 on meta tensors it is built again and run on the CPU.
 
-Limits (also in README.md beside this file): a convolution or linear written as a bare function
-call (torch.nn.functional.conv2d(x, w)) instead of a module is not seen as a layer; such calls
-are counted and refused, and every product the forward pass performs is counted again at the
-dispatcher (_count_aten_macs): an import whose layers hold a different number of MACs (a matmul of
-two activations, a bare `x @ w`) is refused. The input of a linear layer that follows a flatten is given the shape
-of the last conv/pool output when the sizes agree (AlexNet's fc1 is a 6x6 filter over 256
-channels).
+The input of a linear layer that follows a flatten is given the shape of the last conv/pool
+output when the sizes agree (AlexNet's fc1 is a 6x6 filter over 256 channels).
 """
 
 import argparse
@@ -126,12 +126,13 @@ class _Tracer:
         self.used = set()
         self.ignored = {}          # module type -> calls, for leaf modules with parameters
         self.last_feature = None   # (C, H, W) of the last conv/pool output
-        self.hooked_calls = {"conv2d": 0, "linear": 0}
-        self.functional_calls = {"conv2d": 0, "linear": 0}
+        self.stack = []            # names of the modules running now, outermost first
+        self.in_layer = 0          # how many Conv2d / Linear modules are running now
+        self.aten_macs = {}        # ATen operator -> MACs, every product of the pass
         nn = self.nn
         self.unsupported = tuple(t for t in (
             nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
-            nn.MultiheadAttention, nn.RNNBase, nn.RNNCellBase, nn.Bilinear, nn.MaxPool1d,
+            nn.RNNBase, nn.RNNCellBase, nn.Bilinear, nn.MaxPool1d,
             nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool3d,
             nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool3d, nn.LPPool2d, nn.FractionalMaxPool2d,
             nn.MaxUnpool2d, getattr(nn, "Transformer", None)) if t is not None)
@@ -174,13 +175,11 @@ class _Tracer:
                                 f"right {right}) is not supported: dfsim pads all sides equally")
         stride, pad = unify_stride(self.where, name, (h, w), (r, s), (sh, sw), (top, left), (p, q))
         self.last_feature = (m.out_channels, p, q)
-        self.hooked_calls["conv2d"] += 1
         return conv_layer(self.where, name, m.in_channels, m.out_channels, h, w, r, s, stride, pad,
                           m.groups, N=self._n_field(n))
 
     def linear(self, name, m, x, y):
         shape = tuple(x.shape)
-        self.hooked_calls["linear"] += 1
         if len(shape) <= 2:
             n = shape[0] if len(shape) == 2 else 1
             in_shape = None
@@ -239,13 +238,23 @@ class _Tracer:
         return pool_layer(self.where, name, c, h, w, r, s, stride, pad, N=self._n_field(n),
                           notes=notes)
 
-    def hook(self, name):
-        def on_forward(module, inputs, output):
-            nn = self.nn
+    def pre_hook(self, name):
+        def on_enter(module, inputs):
             if isinstance(module, self.unsupported):
                 self._fail(name, module, "this module type is not supported by dfsim (supported: "
                                          "Conv2d, Linear, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, "
                                          "AdaptiveMaxPool2d)")
+            self.stack.append(name)
+            if isinstance(module, (self.nn.Conv2d, self.nn.Linear)):
+                self.in_layer += 1
+        return on_enter
+
+    def hook(self, name):
+        def on_forward(module, inputs, output):
+            nn = self.nn
+            self.stack.pop()
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                self.in_layer -= 1
             if not inputs or not isinstance(inputs[0], self.torch.Tensor):
                 return
             x = inputs[0]
@@ -266,25 +275,62 @@ class _Tracer:
             self.layers.append(layer)
         return on_forward
 
+    def product(self, op, args, out):
+        """Writes a layer for an ATen product that runs outside every Conv2d / Linear module (a
+        function call: F.linear, F.conv2d, matmul, einsum, attention); one inside is the
+        module's, whose hook writes its layer."""
+        if self.in_layer:
+            return
+        where = self.stack[-1] if self.stack else ""
+        short = op.split(".")[-1]
+        name = self._name(f"{where}.{short}" if where else short)
+        shapes = " x ".join(str(list(a.shape)) for a in args
+                            if isinstance(a, self.torch.Tensor) and a.dim() > 1)
+        note = (f"{op} {shapes} called in {where or 'the model'} outside any Conv2d/Linear "
+                "module; its second operand is dfsim's weights (it may be an activation)")
+        if op in ("aten.mm", "aten.addmm"):
+            a, b = (args[0], args[1]) if op == "aten.mm" else (args[1], args[2])
+            n, k = (int(v) for v in a.shape)
+            layer = fc_layer(self.where, name, k, int(b.shape[1]), None, N=self._n_field(n),
+                             notes=note)
+        elif op in ("aten.bmm", "aten.baddbmm"):
+            a, b = (args[0], args[1]) if op == "aten.bmm" else (args[1], args[2])
+            g, n, k = (int(v) for v in a.shape)
+            m = int(b.shape[2])
+            layer = conv_layer(self.where, name, g * k, g * m, n, 1, 1, 1, groups=g,
+                               N=self._n_field(1),
+                               notes=note + f"; a batch of {g} products as a grouped 1x1 "
+                                            f"convolution (G {g}, C {k}, M {m}, P {n})")
+        elif op in ("aten.mv", "aten.addmv"):
+            a = args[0] if op == "aten.mv" else args[1]
+            n, k = (int(v) for v in a.shape)
+            layer = fc_layer(self.where, name, k, n, None, N=self._n_field(1), notes=note)
+        elif op in ("aten.dot", "aten.vdot"):
+            layer = fc_layer(self.where, name, int(args[0].numel()), 1, None,
+                             N=self._n_field(1), notes=note)
+        else:
+            layer = self._function_conv(name, args, out, note)
+        layer["name"] = name
+        self.layers.append(layer)
 
-@contextlib.contextmanager
-def _count_functional(torch, tracer):
-    """Counts calls of F.conv2d / F.linear, so that calls outside the hooked modules show up."""
-    F = torch.nn.functional
-    saved = {k: getattr(F, k) for k in ("conv2d", "linear")}
-
-    def counting(kind, f):
-        def wrapper(*args, **kwargs):
-            tracer.functional_calls[kind] += 1
-            return f(*args, **kwargs)
-        return wrapper
-    for k, f in saved.items():
-        setattr(F, k, counting(k, f))
-    try:
-        yield
-    finally:
-        for k, f in saved.items():
-            setattr(F, k, f)
+    def _function_conv(self, name, args, out, note):
+        x, w = args[0], args[1]
+        stride, padding, dilation, transposed, groups = (args[3], args[4], args[5], args[6],
+                                                         args[8])
+        if transposed or x.dim() != 4:
+            kind = "transposed" if transposed else f"{x.dim() - 2}-D"
+            raise InputError(self.where, f"'{name}': a {kind} convolution called as a function; "
+                                         "dfsim has no such layer")
+        if tuple(dilation) != (1, 1):
+            raise InputError(self.where, f"'{name}': dilation {tuple(dilation)} is not supported: "
+                                         "dfsim has no dilated convolution")
+        n, c, h, wd = (int(v) for v in x.shape)
+        r, s = (int(v) for v in w.shape[2:])
+        p, q = (int(v) for v in out.shape[2:])
+        st, pad = unify_stride(self.where, name, (h, wd), (r, s), tuple(stride), tuple(padding),
+                               (p, q))
+        return conv_layer(self.where, name, c, int(w.shape[0]), h, wd, r, s, st, pad, int(groups),
+                          N=self._n_field(n), notes=note)
 
 
 def _prod(values):
@@ -320,21 +366,23 @@ def _op_macs(op, args, out):
 
 
 @contextlib.contextmanager
-def _count_aten_macs(torch, counts):
-    """Adds each ATen product's MACs to `counts` {operator: MACs} while the block runs: an
-    independent count of the model's work, from the dispatcher rather than from the hooks."""
+def _watch_products(tracer):
+    """While the block runs, every ATen product (`_op_macs` > 0) adds its MACs to
+    tracer.aten_macs {operator: MACs}, a count of the model's work independent of the hooks, and
+    goes to tracer.product, which writes a layer for it when no Conv2d/Linear module runs it."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    class Counter(TorchDispatchMode):
+    class Watcher(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
             op = str(func.overloadpacket)
             macs = _op_macs(op, args, out)
             if macs:
-                counts[op] = counts.get(op, 0) + macs
+                tracer.aten_macs[op] = tracer.aten_macs.get(op, 0) + macs
+                tracer.product(op, args, out)
             return out
 
-    with Counter():
+    with Watcher():
         yield
 
 
@@ -375,13 +423,13 @@ def trace(spec, shape, name=None):
 
     def run(model, device):
         tracer = _Tracer(torch, spec, shape[0])
-        tracer.aten_macs = {}
-        handles = [m.register_forward_hook(tracer.hook(n)) for n, m in model.named_modules()]
+        handles = [h for n, m in model.named_modules()
+                   for h in (m.register_forward_pre_hook(tracer.pre_hook(n)),
+                             m.register_forward_hook(tracer.hook(n)))]
         try:
             model = model.to(device)
             x = torch.zeros(*shape, device=device)
-            with torch.no_grad(), _count_functional(torch, tracer), warnings.catch_warnings(), \
-                    _count_aten_macs(torch, tracer.aten_macs):
+            with torch.no_grad(), warnings.catch_warnings(), _watch_products(tracer):
                 warnings.simplefilter("ignore")
                 model(x)
         finally:
@@ -402,12 +450,6 @@ def trace(spec, shape, name=None):
             raise InputError(spec, f"the forward pass on an input of shape {list(shape)} failed: "
                                    f"{type(e).__name__}: {e}")
 
-    for kind, module_type in (("conv2d", "nn.Conv2d"), ("linear", "nn.Linear")):
-        extra = tracer.functional_calls[kind] - tracer.hooked_calls[kind]
-        if extra > 0:
-            raise InputError(spec, f"{extra} call(s) of torch.nn.functional.{kind} outside "
-                                   f"{module_type} modules; only modules are traced, so those "
-                                   "MACs would be missing")
     if not tracer.layers:
         raise InputError(spec, "the forward pass ran no Conv2d, Linear or pooling module")
     performed = sum(tracer.aten_macs.values())

@@ -115,6 +115,18 @@ USER_NETS = textwrap.dedent('''
     def attention():
         return Attention()
 
+    class Lora(nn.Linear):
+        """A Linear whose forward adds products of its own: the hook sees one Linear."""
+        def __init__(self):
+            super().__init__(8, 4)
+            self.a = nn.Parameter(torch.zeros(8, 2))
+            self.b = nn.Parameter(torch.zeros(2, 4))
+        def forward(self, x):
+            return super().forward(x) + (x @ self.a) @ self.b
+
+    def lora():
+        return nn.Sequential(Lora())
+
     def not_a_module():
         return 42
 
@@ -255,15 +267,10 @@ class TorchImportTest(ImporterTest):
              ["(Conv1d)", "not supported"]),
             ([f"{path}:uneven", "--input", "1x3x16x16"], f"{path}:uneven",
              ["adaptive pooling from 14x14 to 3x3"]),
-            ([f"{path}:functional", "--input", "1x3x8x8"], f"{path}:functional",
-             ["1 call(s) of torch.nn.functional.conv2d outside nn.Conv2d"]),
-            # 4x3x3x3 x 6x6 = 3,888 conv MACs are layers; the matmul's 144x5 are not
-            ([f"{path}:hidden_matmul", "--input", "1x3x8x8"], f"{path}:hidden_matmul",
-             ["performs 4,608 MACs", "layers hold 3,888", "720 MACs are in products dfsim has "
-              "no layer for"]),
-            # two 10x8x8 linears (1,280) are layers; the 10x10x8 score product (800) is not
-            ([f"{path}:attention", "--input", "1x10x8"], f"{path}:attention",
-             ["performs 2,080 MACs", "aten.bmm 800", "layers hold 1,280"]),
+            # 8x4 = 32 MACs of the Linear are a layer; 8x2 + 2x4 = 24 more run inside it
+            ([f"{path}:lora", "--input", "1x8"], f"{path}:lora",
+             ["performs 56 MACs", "layers hold 32", "24 MACs are in products dfsim has no "
+              "layer for"]),
             ([f"{path}:not_a_module", "--input", "1x3x8x8"], f"{path}:not_a_module",
              ["expected a torch.nn.Module, got int"]),
             ([f"{path}:broken", "--input", "1x3x8x8"], f"{path}:broken",
@@ -291,6 +298,29 @@ class TorchImportTest(ImporterTest):
                 code, out, err = self.trace(argv)
                 self.assertEqual(out, "")
                 self.assertBadInput(code, err, PROG, where, *what)
+
+    def test_function_calls_become_layers(self):
+        """Products outside Conv2d/Linear modules are layers of their own, named after the module
+        that runs them, so the network holds every MAC of the forward pass."""
+        path = self.user_file()
+        cases = [
+            # F.conv2d 4x3x3x3 over 6x6 outputs (3,888) then a 1x1 Conv2d 4->4 (576)
+            ("functional", "1x3x8x8", ["convolution", "conv"], 3888 + 576),
+            # a 3x3 Conv2d 3->4 (3,888), then a bare [1 x 144] @ [144 x 5] (720)
+            ("hidden_matmul", "1x3x8x8", ["conv", "mm"], 3888 + 720),
+            # two 10x8x8 linears (1,280), the 10x10x8 score product as a grouped conv (800)
+            ("attention", "1x10x8", ["q", "k", "bmm"], 1280 + 800),
+        ]
+        for func, shape, names, macs in cases:
+            with self.subTest(func=func):
+                code, out, err = self.trace([f"{path}:{func}", "--input", shape])
+                self.assertEqual(code, 0, err)
+                doc = json.loads(out)
+                self.assertEqual([layer["name"] for layer in doc["layers"]], names)
+                self.assertEqual(sum(torch_import.layer_macs(layer, doc["batch"])
+                                     for layer in doc["layers"]), macs)
+                net = self.write(f"{func}.json", out)
+                self.assertEqual(summary(net)["all"][1], macs)
 
     def test_usage_errors_exit_2(self):
         code, _, err = self.trace(["torchvision:resnet50"])
