@@ -288,8 +288,8 @@ std::vector<BadInput> fileCases() {
           "\"pool\")"),
       networkCase(
           "network: an unknown layer key", [](json& n) { conv(n)["K"] = 3; },
-          "network.layers[0].K: unknown key; valid keys: C, H, M, N, P, Q, R, S, W, groups, name, "
-          "padding, stride, type"),
+          "network.layers[0].K: unknown key; valid keys: C, H, M, N, P, Q, R, S, W, dilation, groups, "
+          "name, padding, stride, type"),
       networkCase(
           "network: a negative channel count", [](json& n) { conv(n)["C"] = -4; },
           "network.layers[0].C: expected a positive integer, got -4"),
@@ -308,7 +308,7 @@ std::vector<BadInput> fileCases() {
           "network.layers[0].P: expected 6 (from H=8, R=3, stride=1, padding=0), got 7"),
       networkCase(
           "network: a filter larger than the padded input", [](json& n) { conv(n)["R"] = 11; },
-          "network.layers[0].R: expected at most the padded input height H+2*padding=8, got 11"),
+          "network.layers[0].R: expected at most the padded input height H+padding=8, got 11"),
       networkCase(
           "network: neither the input nor the output width", [](json& n) { conv(n).erase("W"); },
           "network.layers[0].W: missing required key (expected a positive integer, or Q for the "

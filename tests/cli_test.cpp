@@ -237,7 +237,7 @@ TEST_CASE("dfsim run simulates a small layer and writes stats.json and layers.cs
   pool.C = pool.M = 8;
   pool.H = pool.W = 6;
   pool.R = pool.S = 2;
-  pool.stride = 2;
+  pool.rows.stride = pool.cols.stride = 2;
   pool.P = pool.Q = 3;
   net.layers = {conv, pool};
   const fs::path netFile = scratch.path() / "tiny.json";

@@ -263,7 +263,8 @@ TEST_CASE("small models and the batch override", "[io]") {
   CHECK(tn.layers[1].macs() == 2304);
   CHECK(tn.layers[2].type == LayerType::Pool);
   CHECK(tn.layers[2].S == 2);
-  CHECK(tn.layers[2].stride == 2);
+  CHECK(tn.layers[2].rows.stride == 2);
+  CHECK(tn.layers[2].cols.stride == 2);
   CHECK(tn.layers[2].C == 4);
   CHECK(tn.layers[2].P == 2);
   CHECK(tn.layers[3].macs() == 320);
@@ -344,8 +345,8 @@ TEST_CASE("set overrides", "[io]") {
   const Network n = readNetwork(
       netFile, {parseOverride("network.layers.0.stride=2"),
                 parseOverride("network.layers[0].padding=1"), parseOverride("network.batch=3")});
-  CHECK(n.layers[0].stride == 2);
-  CHECK(n.layers[0].padding == 1);
+  CHECK(n.layers[0].rows == WindowAxis{2, 1, 1, 1});
+  CHECK(n.layers[0].cols == WindowAxis{2, 1, 1, 1});
   CHECK(n.layers[0].P == 4);
   CHECK(n.layers[0].N == 3);
 
@@ -537,14 +538,14 @@ TEST_CASE("network validation errors", "[io]") {
   d["layers"][0]["R"] = 11;
   CHECK(networkError(tmp, d) ==
         "FILE: network.layers[0].R: expected at most the padded input "
-        "height H+2*padding=8, got 11");
+        "height H+padding=8, got 11");
 
   d = baseNetwork();
   d["layers"][0]["padding"] = 1;
   d["layers"][0]["S"] = 11;
   CHECK(networkError(tmp, d) ==
         "FILE: network.layers[0].S: expected at most the padded input "
-        "width W+2*padding=10, got 11");
+        "width W+padding=10, got 11");
 
   d = baseNetwork();
   d["layers"][0].erase("H");
@@ -559,7 +560,7 @@ TEST_CASE("network validation errors", "[io]") {
   CHECK(networkError(tmp, d) ==
         "FILE: network.layers[0].padding: expected padding that leaves "
         "an input height of at least 1 (H = (P-1)*stride + R - "
-        "2*padding = -1), got 2");
+        "padding = -1), got 2");
 
   d = baseNetwork();
   d["layers"][0]["type"] = "cnv";
@@ -582,8 +583,8 @@ TEST_CASE("network validation errors", "[io]") {
   d["layers"][0]["in_features"] = 3;
   CHECK(networkError(tmp, d) ==
         "FILE: network.layers[0].in_features: unknown key; valid keys: "
-        "C, H, M, N, P, Q, R, S, W, groups, name, padding, stride, "
-        "type");
+        "C, H, M, N, P, Q, R, S, W, dilation, groups, name, padding, "
+        "stride, type");
 
   d = baseNetwork();
   d["layers"][0]["stride"] = 0;
@@ -666,6 +667,84 @@ TEST_CASE("set errors", "[io]") {
   CHECK(errorOf([&] { readNetwork(netFile, {parseOverride("network.layers.x.stride=2")}); }) ==
         "--set network.layers.x.stride=2: network.layers: expected an array index in 0..0, got "
         "\"x\"");
+}
+
+TEST_CASE("conv windows per axis: stride, dilation and padding forms", "[io]") {
+  TempDir tmp;
+  auto read = [&](const std::string& keys) {
+    const json d = json::parse(R"({"name": "n", "layers": [{"name": "c", "type": "conv", "C": 2,
+        "M": 3, "H": 11, "W": 10, "R": 3, "S": 2, )" +
+                               keys + "}]}");
+    return readNetwork(tmp.write("net.json", d)).layers[0];
+  };
+  // one number: both axes (and every side)
+  Layer l = read(R"("stride": 2, "padding": 1)");
+  CHECK(l.rows == WindowAxis{2, 1, 1, 1});
+  CHECK(l.cols == WindowAxis{2, 1, 1, 1});
+  CHECK(l.P == 6);  // (11 + 2 - 3) / 2 + 1
+  CHECK(l.Q == 6);  // (10 + 2 - 2) / 2 + 1
+  // [rows, cols]
+  l = read(R"("stride": [2, 1], "padding": [0, 3], "dilation": [1, 4])");
+  CHECK(l.rows == WindowAxis{2, 1, 0, 0});
+  CHECK(l.cols == WindowAxis{1, 4, 3, 3});
+  CHECK(l.P == 5);   // (11 - 3) / 2 + 1
+  CHECK(l.Q == 12);  // 10 + 6 - (4 * 1 + 1) + 1
+  CHECK(l.paddedW() == 16);
+  // [top, bottom, left, right]; a dilation of both axes; the sizes from P and Q alone
+  const json d = json::parse(R"({"name": "n", "layers": [{"name": "c", "type": "conv", "C": 2,
+      "M": 3, "P": 4, "Q": 5, "R": 3, "S": 3, "padding": [0, 1, 2, 0], "dilation": 2}]})");
+  l = readNetwork(tmp.write("net.json", d)).layers[0];
+  CHECK(l.rows == WindowAxis{1, 2, 0, 1});
+  CHECK(l.cols == WindowAxis{1, 2, 2, 0});
+  CHECK(l.H == 7);  // (4 - 1) + 2 * 2 + 1 - 1
+  CHECK(l.W == 7);  // (5 - 1) + 5 - 2
+  CHECK(l.shape().coef(Tensor::Inputs, 3, l.shape().dimByName("R")) == 2);
+  // the dump writes the shortest form and reads back the same layer
+  const Network net = readNetwork(tmp.write("net.json", d));
+  const json dumped = networkToJson(net);
+  CHECK(dumped["layers"][0]["padding"] == json::array({0, 1, 2, 0}));
+  CHECK(dumped["layers"][0]["dilation"] == 2);
+  const Layer back = networkFromJson(dumped, "dump").layers[0];
+  CHECK(back.rows == l.rows);
+  CHECK(back.cols == l.cols);
+  CHECK(networkToJson(readNetwork(tmp.write(
+            "n2.json",
+            json::parse(
+                R"({"name": "n", "layers": [{"name": "c", "type": "conv", "C": 1, "M": 1, "H": 5,
+                "W": 5, "R": 3, "S": 3, "padding": [1, 1]}]})"))))["layers"][0]["padding"] == 1);
+}
+
+TEST_CASE("conv window errors name the key and what was expected", "[io]") {
+  TempDir tmp;
+  auto err = [&](const std::string& keys) {
+    const json d = json::parse(R"({"name": "n", "layers": [{"name": "c", "type": "conv", "C": 2,
+        "M": 3, "H": 11, "W": 10, "R": 3, "S": 3, )" +
+                               keys + "}]}");
+    return networkError(tmp, d);
+  };
+  CHECK(err(R"("stride": [2, 1, 1])") ==
+        "FILE: network.layers[0].stride: expected a positive integer or [rows, cols] of 2, got "
+        "[2,1,1]");
+  CHECK(err(R"("padding": [1, 2, 3])") ==
+        "FILE: network.layers[0].padding: expected an integer >= 0, [rows, cols] of 2 or [top, "
+        "bottom, left, right] of 4, got [1,2,3]");
+  CHECK(err(R"("padding": [1, -1])") ==
+        "FILE: network.layers[0].padding[1]: expected an integer >= 0, got -1");
+  CHECK(err(R"("dilation": [1, 0])") ==
+        "FILE: network.layers[0].dilation[1]: expected a positive integer, got 0");
+  CHECK(err(R"("stride": [1, 2], "dilation": 2)") ==
+        "FILE: network.layers[0].dilation: expected 1 along an axis whose stride is above 1 "
+        "(cols: stride 2; dfsim's closed-form tile counts cover a strided window or a dilated "
+        "one, not both), got 2");
+  CHECK(err(R"("dilation": 6)") ==
+        "FILE: network.layers[0].R: expected at most the padded input height H+padding=11 as "
+        "its span (dilation 6: 13 rows), got 3");
+  // pooling takes no dilation
+  const json pool = json::parse(R"({"name": "n", "layers": [{"name": "p", "type": "pool",
+      "C": 2, "H": 8, "W": 8, "R": 2, "dilation": 2}]})");
+  CHECK(networkError(tmp, pool) ==
+        "FILE: network.layers[0].dilation: unknown key; valid keys: C, H, N, R, S, W, name, "
+        "padding, stride, type");
 }
 
 }  // namespace dfsim

@@ -43,8 +43,8 @@ TEST_CASE("random layers: the generator draws legal, varied shapes", "[mapper]")
     CHECK(l.M % l.groups == 0);
     CHECK(l.R <= l.paddedH());
     grouped = grouped || l.groups > 1;
-    strided = strided || l.stride > 1;
-    padded = padded || l.padding > 0;
+    strided = strided || l.rows.stride > 1;
+    padded = padded || l.rows.padBefore > 0;
     fc = fc || l.type == LayerType::Fc;
     batch = batch || l.N > 1;
   }

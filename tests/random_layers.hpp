@@ -101,7 +101,9 @@ inline std::vector<Layer> randomPrimeLayers(int count, std::uint64_t seed) {
 inline std::string shapeOf(const Layer& l) {
   std::ostringstream os;
   os << l.name << " (" << layerTypeName(l.type) << ") N=" << l.N << " C=" << l.C << " M=" << l.M
-     << " H=" << l.H << " R=" << l.R << " stride=" << l.stride << " pad=" << l.padding
+     << " H=" << l.H << " R=" << l.R << " stride=" << l.rows.stride << "x" << l.cols.stride
+     << " dil=" << l.rows.dilation << "x" << l.cols.dilation << " pad=" << l.rows.padBefore << ","
+     << l.rows.padAfter << "," << l.cols.padBefore << "," << l.cols.padAfter
      << " groups=" << l.groups << " P=" << l.P << " MACs=" << l.macs();
   return os.str();
 }

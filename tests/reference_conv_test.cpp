@@ -8,6 +8,7 @@
 #include "test_support.hpp"
 #include "workload/layer.hpp"
 #include "workload/reference_conv.hpp"
+#include "workload/tensor_data.hpp"
 
 namespace {
 
@@ -55,4 +56,52 @@ TEST_CASE("referenceConv: padded inputs are read in their padded layout", "[refe
   const std::vector<std::int32_t> in = {0, 0, 0, 0, 4, 0, 0, 0, 0};
   const std::vector<std::int32_t> w = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   CHECK(dfsim::referenceConv(l, w, in) == std::vector<std::int32_t>{20});
+}
+
+TEST_CASE("referenceConv: dilation, strides and paddings per axis", "[reference]") {
+  using dfsim::WindowAxis;
+  // 5x5 input 0..24; a 2x2 all-ones filter dilated 2 on rows and 1 on cols: tap (r, s) reads
+  // (p + 2r, q + s). Outputs 3 x 4: window sums in[p][q] + in[p][q+1] + in[p+2][q] + in[p+2][q+1].
+  {
+    const dfsim::Layer l =
+        dfsim::test::convWindow("dil", 1, 1, 1, 5, 5, 2, 2, {1, 2, 0, 0}, {1, 1, 0, 0});
+    REQUIRE(l.P == 3);
+    REQUIRE(l.Q == 4);
+    std::vector<std::int32_t> in(25);
+    for (std::int32_t i = 0; i < 25; ++i) in[static_cast<std::size_t>(i)] = i;
+    const std::vector<std::int32_t> out = dfsim::referenceConv(l, {1, 1, 1, 1}, in);
+    // p=0,q=0: 0+1+10+11 = 22; each q step adds 4, each p step adds 20.
+    CHECK(out == std::vector<std::int32_t>{22, 26, 30, 34, 42, 46, 50, 54, 62, 66, 70, 74});
+  }
+  // A 3x3 input padded 1 on top only and 2 on the left only (padded 4 x 5); a 1x1 filter of 1,
+  // stride 2 on rows and 3 on cols: outputs read padded (0,0), (0,3), (2,0) and (2,3).
+  {
+    const dfsim::Layer l =
+        dfsim::test::convWindow("pad", 1, 1, 1, 3, 3, 1, 1, {2, 1, 1, 0}, {3, 1, 2, 0});
+    REQUIRE(l.P == 2);
+    REQUIRE(l.Q == 2);
+    REQUIRE(l.paddedH() == 4);
+    REQUIRE(l.paddedW() == 5);
+    // The padded layout: row 0 and columns 0-1 are zero; input (h, w) sits at (h+1, w+2).
+    std::vector<std::int32_t> in(20, 0);
+    for (std::int32_t h = 0; h < 3; ++h) {
+      for (std::int32_t w = 0; w < 3; ++w) {
+        in[static_cast<std::size_t>((h + 1) * 5 + w + 2)] = 10 * (h + 1) + (w + 1);
+      }
+    }
+    // Padded (0,0) = 0, (0,3) = 0 (row 0 is padding), (2,0) = 0 (column 0 is padding),
+    // (2,3) = input (1, 1) = 22.
+    CHECK(dfsim::referenceConv(l, {1}, in) == std::vector<std::int32_t>{0, 0, 0, 22});
+    // The generated inputs put the padding where the layout says: zero exactly on row 0 and
+    // columns 0-1 of every channel (values are drawn from [-8, 7], so a real input may be 0 too).
+    const std::vector<std::int32_t> made = dfsim::makeInputs(l, 7);
+    REQUIRE(made.size() == 20);
+    int nonzeroInside = 0;
+    for (std::size_t i = 0; i < made.size(); ++i) {
+      const bool pad = i / 5 == 0 || i % 5 < 2;
+      if (pad) CHECK(made[i] == 0);
+      if (!pad && made[i] != 0) ++nonzeroInside;
+    }
+    CHECK(nonzeroInside >= 5);
+  }
 }

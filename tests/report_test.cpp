@@ -114,8 +114,7 @@ Network alexnet() {
     l.H = l.W = H;
     l.M = M;
     l.R = l.S = R;
-    l.stride = stride;
-    l.padding = pad;
+    l.setUniformWindow(stride, pad);
     l.groups = groups;
     l.P = l.Q = convOutputSize(H, R, stride, pad);
     return l;

@@ -28,6 +28,12 @@ std::vector<Layer> tinyLayers() {
       test::conv("pointwise", 1, 8, 5, 4, 1),
       test::conv("bigfilter", 1, 1, 2, 7, 5, 1, 0),
       test::fc("fc", 2, 24, 10),
+      // windows per axis (issue 17): dilation, strides and paddings that differ by axis and side
+      test::convWindow("dilated2", 1, 2, 3, 7, 7, 3, 3, {1, 2, 2, 2}, {1, 2, 2, 2}),
+      test::convWindow("stride2x1", 1, 2, 3, 9, 8, 3, 3, {2, 1, 1, 1}, {1, 1, 0, 0}),
+      test::convWindow("asympad", 1, 2, 2, 6, 5, 2, 2, {1, 1, 0, 1}, {1, 1, 1, 0}),
+      test::convWindow("rowstride_coldil", 1, 2, 2, 8, 8, 3, 2, {2, 1, 1, 0}, {1, 3, 0, 1}),
+      test::convWindow("inception_1x7", 1, 3, 2, 5, 9, 1, 7, {1, 1, 0, 0}, {1, 1, 3, 3}),
   };
 }
 

@@ -72,10 +72,25 @@ inline Layer conv(const std::string& name, std::int64_t n, std::int64_t c, std::
   l.M = m;
   l.H = l.W = hw;
   l.R = l.S = rs;
-  l.stride = stride;
-  l.padding = padding;
+  l.setUniformWindow(stride, padding);
   l.groups = groups;
   l.P = l.Q = convOutputSize(hw, rs, stride, padding);
+  return l;
+}
+
+/// A conv layer of an h x w input, an r x s filter and its own window per axis; P and Q derived.
+inline Layer convWindow(const std::string& name, std::int64_t n, std::int64_t c, std::int64_t m,
+                        std::int64_t h, std::int64_t w, std::int64_t r, std::int64_t s,
+                        const WindowAxis& rows, const WindowAxis& cols, std::int64_t groups = 1) {
+  Layer l = conv(name, n, c, m, 1, 1, 1, 0, groups);
+  l.H = h;
+  l.W = w;
+  l.R = r;
+  l.S = s;
+  l.rows = rows;
+  l.cols = cols;
+  l.P = convOutputSize(h, r, rows);
+  l.Q = convOutputSize(w, s, cols);
   return l;
 }
 

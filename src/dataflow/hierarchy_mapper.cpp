@@ -108,7 +108,8 @@ ArchSpec innerArch(const ArchSpec& arch, const Hierarchy& h, const Parts& p) {
 /// The sub-layer one instance of the innermost part computes when the fan-outs above it split
 /// dimension d into `split[d]` parts (N, G, M, P, Q only): those sizes divided (ceil), the
 /// input rows and columns it needs taken from the shape's projection (a P split needs
-/// (P' - 1) * stride + R rows), no padding (the sub-layer's input is the padded window).
+/// (P' - 1) * stride + dilation * (R - 1) + 1 rows), no padding (the sub-layer's input is the
+/// padded window).
 Layer subLayer(const Layer& layer, const ProblemShape& shape, const DimExtents& split) {
   const DimExtents full = dimSizes(shape);
   DimExtents sub = full;
@@ -121,7 +122,7 @@ Layer subLayer(const Layer& layer, const ProblemShape& shape, const DimExtents& 
   s.C = layer.cPerGroup() * s.groups;
   s.P = size("P");
   s.Q = size("Q");
-  s.padding = 0;
+  s.rows.padBefore = s.rows.padAfter = s.cols.padBefore = s.cols.padAfter = 0;
   // The input coordinates fed by P and by Q: their extent over the sub-layer's iteration
   // space, never beyond the padded input.
   std::int64_t rows = layer.paddedH(), cols = layer.paddedW();

@@ -40,56 +40,120 @@ struct AxisKeys {
 constexpr AxisKeys kRows{"H", "P", "R", "height"};
 constexpr AxisKeys kCols{"W", "Q", "S", "width"};
 
-/// Checks that a window of `k` fits the padded input `in` + 2*`pad` along `axis`.
-void checkWindow(const StrictObject& o, const AxisKeys& axis, std::int64_t in, std::int64_t k,
-                 std::int64_t pad) {
-  const std::int64_t padded = in + 2 * pad;
-  if (k > padded) {
-    o.pos(axis.window)
-        .failExpected("at most the padded input " + std::string(axis.noun) + " " + axis.in +
-                          "+2*padding=" + std::to_string(padded),
-                      json(k));
+/// An integer key that may instead be an array of `count` integers (one per axis or side):
+/// fills `out` (all equal to the scalar, or the array's values); absent: `fallback` everywhere.
+template <std::size_t kCount>
+std::array<std::int64_t, kCount> readPerAxis(const StrictObject& o, const char* key,
+                                             const IntSpec& spec, std::int64_t fallback,
+                                             const std::string& arrayWhat) {
+  std::array<std::int64_t, kCount> out{};
+  out.fill(fallback);
+  const json* v = o.find(key);
+  if (v == nullptr) return out;
+  if (!v->is_array()) {
+    out.fill(readInt(*v, o.pos(key), spec));
+    return out;
+  }
+  if (v->size() != kCount) o.pos(key).failExpected(arrayWhat, *v);
+  for (std::size_t i = 0; i < kCount; ++i) out[i] = readInt((*v)[i], o.pos(key).index(i), spec);
+  return out;
+}
+
+/// The window of a conv or pool along both axes from "stride" (n or [rows, cols]), "dilation"
+/// (n or [rows, cols]; only when `dilationAllowed`) and "padding" (n, [rows, cols] for both
+/// sides, or [top, bottom, left, right]). `strideDefault` when "stride" is absent.
+std::pair<WindowAxis, WindowAxis> readWindow(const StrictObject& o, std::int64_t strideDefault,
+                                             bool dilationAllowed) {
+  const auto stride = readPerAxis<2>(o, "stride", positiveInt(), strideDefault,
+                                     "a positive integer or [rows, cols] of 2");
+  const auto dilation = dilationAllowed ? readPerAxis<2>(o, "dilation", positiveInt(), 1,
+                                                         "a positive integer or [rows, cols] of 2")
+                                        : std::array<std::int64_t, 2>{1, 1};
+  std::array<std::int64_t, 4> pad{};
+  const json* p = o.find("padding");
+  if (p != nullptr && p->is_array() && p->size() == 2) {
+    const auto two = readPerAxis<2>(o, "padding", nonNegativeInt(), 0, "");
+    pad = {two[0], two[0], two[1], two[1]};
+  } else {
+    pad = readPerAxis<4>(o, "padding", nonNegativeInt(), 0,
+                         "an integer >= 0, [rows, cols] of 2 or [top, bottom, left, right] of 4");
+  }
+  const WindowAxis rows{stride[0], dilation[0], pad[0], pad[1]};
+  const WindowAxis cols{stride[1], dilation[1], pad[2], pad[3]};
+  for (std::size_t a = 0; a < 2; ++a) {
+    if (stride[a] > 1 && dilation[a] > 1) {
+      o.pos("dilation")
+          .failExpected(
+              "1 along an axis whose stride is above 1 (" + std::string(a == 0 ? "rows" : "cols") +
+                  ": stride " + std::to_string(stride[a]) +
+                  "; dfsim's closed-form tile counts cover a strided window or a dilated one, not "
+                  "both)",
+              *o.find("dilation"));
+    }
+  }
+  return {rows, cols};
+}
+
+/// "2" or "[2, 1]" style text of a per-axis value, for messages.
+std::string axisText(const WindowAxis& a) {
+  return "stride=" + std::to_string(a.stride) +
+         (a.dilation != 1 ? ", dilation=" + std::to_string(a.dilation) : std::string()) +
+         ", padding=" + std::to_string(a.padBefore) +
+         (a.padAfter != a.padBefore ? "+" + std::to_string(a.padAfter) : std::string());
+}
+
+/// Checks that a window of `k` taps fits the padded input `in` along `axis`.
+void checkWindow(const StrictObject& o, const AxisKeys& keys, std::int64_t in, std::int64_t k,
+                 const WindowAxis& axis) {
+  const std::int64_t padded = in + axis.padTotal();
+  if (axis.span(k) > padded) {
+    o.pos(keys.window)
+        .failExpected(
+            "at most the padded input " + std::string(keys.noun) + " " + keys.in +
+                "+padding=" + std::to_string(padded) +
+                (axis.dilation != 1 ? " as its span (dilation " + std::to_string(axis.dilation) +
+                                          ": " + std::to_string(axis.span(k)) + " rows)"
+                                    : std::string()),
+            json(k));
   }
 }
 
 /// The input and output sizes along one conv axis, from the input size, the output size or
 /// both (which must then agree). Returns {in, out}.
-std::pair<std::int64_t, std::int64_t> readConvAxis(const StrictObject& o, const AxisKeys& axis,
-                                                   std::int64_t k, std::int64_t stride,
-                                                   std::int64_t pad) {
-  const json* inJson = o.find(axis.in);
-  const json* outJson = o.find(axis.out);
+std::pair<std::int64_t, std::int64_t> readConvAxis(const StrictObject& o, const AxisKeys& keys,
+                                                   std::int64_t k, const WindowAxis& axis) {
+  const json* inJson = o.find(keys.in);
+  const json* outJson = o.find(keys.out);
   if (inJson == nullptr && outJson == nullptr) {
-    o.pos(axis.in).failMissing("a positive integer, or " + std::string(axis.out) +
-                               " for the output " + axis.noun);
+    o.pos(keys.in).failMissing("a positive integer, or " + std::string(keys.out) +
+                               " for the output " + keys.noun);
   }
   if (inJson != nullptr) {
-    const std::int64_t in = readInt(*inJson, o.pos(axis.in), positiveInt());
-    checkWindow(o, axis, in, k, pad);
-    const std::int64_t out = convOutputSize(in, k, stride, pad);
-    if (outJson != nullptr && readInt(*outJson, o.pos(axis.out), positiveInt()) != out) {
-      o.pos(axis.out).failExpected(std::to_string(out) + " (from " + axis.in + "=" +
-                                       std::to_string(in) + ", " + axis.window + "=" +
-                                       std::to_string(k) + ", stride=" + std::to_string(stride) +
-                                       ", padding=" + std::to_string(pad) + ")",
+    const std::int64_t in = readInt(*inJson, o.pos(keys.in), positiveInt());
+    checkWindow(o, keys, in, k, axis);
+    const std::int64_t out = convOutputSize(in, k, axis);
+    if (outJson != nullptr && readInt(*outJson, o.pos(keys.out), positiveInt()) != out) {
+      o.pos(keys.out).failExpected(std::to_string(out) + " (from " + keys.in + "=" +
+                                       std::to_string(in) + ", " + keys.window + "=" +
+                                       std::to_string(k) + ", " + axisText(axis) + ")",
                                    *outJson);
     }
     return {in, out};
   }
-  // Smallest input that yields `out` outputs: (out-1)*stride + k - 2*pad.
-  const std::int64_t out = readInt(*outJson, o.pos(axis.out), positiveInt());
-  const std::int64_t span = mulSat(out - 1, stride);
+  // Smallest input that yields `out` outputs: (out-1)*stride + dilation*(k-1) + 1 - padding.
+  const std::int64_t out = readInt(*outJson, o.pos(keys.out), positiveInt());
+  const std::int64_t span = mulSat(out - 1, axis.stride);
   if (span > kMaxCount) {
-    o.pos(axis.out).failExpected(
-        "an output " + std::string(axis.noun) + " whose input is at most 2^40", *outJson);
+    o.pos(keys.out).failExpected(
+        "an output " + std::string(keys.noun) + " whose input is at most 2^40", *outJson);
   }
-  const std::int64_t in = span + k - 2 * pad;
+  const std::int64_t in = span + axis.span(k) - axis.padTotal();
   if (in < 1) {
-    o.pos("padding").failExpected("padding that leaves an input " + std::string(axis.noun) +
-                                      " of at least 1 (" + axis.in + " = (" + axis.out +
-                                      "-1)*stride + " + axis.window +
-                                      " - 2*padding = " + std::to_string(in) + ")",
-                                  json(pad));
+    o.pos("padding").failExpected("padding that leaves an input " + std::string(keys.noun) +
+                                      " of at least 1 (" + keys.in + " = (" + keys.out +
+                                      "-1)*stride + " + keys.window +
+                                      " - padding = " + std::to_string(in) + ")",
+                                  o.has("padding") ? *o.find("padding") : json(0));
   }
   return {in, out};
 }
@@ -113,15 +177,14 @@ Layer readConv(const StrictObject& o, std::int64_t batch) {
   l.M = o.getInt("M", positiveInt());
   l.R = o.getInt("R", positiveInt());
   l.S = o.getInt("S", positiveInt());
-  l.stride = o.getInt("stride", positiveInt(), 1);
-  l.padding = o.getInt("padding", nonNegativeInt(), 0);
+  std::tie(l.rows, l.cols) = readWindow(o, 1, true);
   l.groups = o.getInt("groups", positiveInt(), 1);
   if (l.C % l.groups != 0 || l.M % l.groups != 0) {
     o.pos("groups").failExpected(
         "a divisor of C=" + std::to_string(l.C) + " and M=" + std::to_string(l.M), json(l.groups));
   }
-  std::tie(l.H, l.P) = readConvAxis(o, kRows, l.R, l.stride, l.padding);
-  std::tie(l.W, l.Q) = readConvAxis(o, kCols, l.S, l.stride, l.padding);
+  std::tie(l.H, l.P) = readConvAxis(o, kRows, l.R, l.rows);
+  std::tie(l.W, l.Q) = readConvAxis(o, kCols, l.S, l.cols);
   return l;
 }
 
@@ -157,16 +220,15 @@ Layer readPool(const StrictObject& o, std::int64_t batch, const Layer* prev) {
   l.N = o.getInt("N", positiveInt(), batch);
   l.R = o.getInt("R", positiveInt());
   l.S = o.getInt("S", positiveInt(), l.R);
-  l.stride = o.getInt("stride", positiveInt(), l.R);
-  l.padding = o.getInt("padding", nonNegativeInt(), 0);
+  std::tie(l.rows, l.cols) = readWindow(o, l.R, false);
   l.C = readPoolInput(o, "C", prev, prev != nullptr ? prev->M : 0);
   l.H = readPoolInput(o, "H", prev, prev != nullptr ? prev->P : 0);
   l.W = readPoolInput(o, "W", prev, prev != nullptr ? prev->Q : 0);
   l.M = l.C;
-  checkWindow(o, kRows, l.H, l.R, l.padding);
-  checkWindow(o, kCols, l.W, l.S, l.padding);
-  l.P = convOutputSize(l.H, l.R, l.stride, l.padding);
-  l.Q = convOutputSize(l.W, l.S, l.stride, l.padding);
+  checkWindow(o, kRows, l.H, l.R, l.rows);
+  checkWindow(o, kCols, l.W, l.S, l.cols);
+  l.P = convOutputSize(l.H, l.R, l.rows);
+  l.Q = convOutputSize(l.W, l.S, l.cols);
   return l;
 }
 
@@ -183,7 +245,7 @@ void checkLayerSize(const Layer& l, const JsonPos& at) {
   }
   const std::int64_t weights = mulSat(mulSat(l.M, l.C / g), mulSat(l.R, l.S));
   const std::int64_t inputs =
-      mulSat(mulSat(l.N, l.C), mulSat(l.H + 2 * l.padding, l.W + 2 * l.padding));
+      mulSat(mulSat(l.N, l.C), mulSat(l.H + l.rows.padTotal(), l.W + l.cols.padTotal()));
   const std::int64_t outputs = mulSat(mulSat(l.N, l.M), mulSat(l.P, l.Q));
   const std::pair<const char*, std::int64_t> tensors[] = {
       {"weight", weights}, {"input", inputs}, {"output", outputs}};
@@ -205,7 +267,7 @@ Layer readLayer(const json& v, const JsonPos& at, std::int64_t batch, const Laye
   if (type == "conv") {
     const StrictObject o(v, at,
                          {"name", "type", "N", "C", "M", "H", "W", "P", "Q", "R", "S", "stride",
-                          "padding", "groups"});
+                          "padding", "dilation", "groups"});
     l = readConv(o, batch);
     l.name = o.getString("name");
   } else if (type == "fc") {
@@ -255,6 +317,27 @@ Network readNetwork(const std::string& path, const std::vector<Override>& overri
   return networkFromJson(doc, path, batchOverride);
 }
 
+/// The window keys of a layer, in the reader's shortest form: "stride" a number when both axes
+/// agree, else [rows, cols]; "padding" a number when all four sides agree, [rows, cols] when
+/// each axis pads both sides alike, else [top, bottom, left, right]; "dilation" only when not 1.
+json windowToJson(const Layer& l, bool withDilation) {
+  json j;
+  const WindowAxis& r = l.rows;
+  const WindowAxis& c = l.cols;
+  j["stride"] = r.stride == c.stride ? json(r.stride) : json::array({r.stride, c.stride});
+  if (r.padBefore == r.padAfter && c.padBefore == c.padAfter) {
+    j["padding"] =
+        r.padBefore == c.padBefore ? json(r.padBefore) : json::array({r.padBefore, c.padBefore});
+  } else {
+    j["padding"] = json::array({r.padBefore, r.padAfter, c.padBefore, c.padAfter});
+  }
+  if (withDilation && (r.dilation != 1 || c.dilation != 1)) {
+    j["dilation"] =
+        r.dilation == c.dilation ? json(r.dilation) : json::array({r.dilation, c.dilation});
+  }
+  return j;
+}
+
 json networkToJson(const Network& net) {
   json layers = json::array();
   for (const Layer& l : net.layers) {
@@ -268,10 +351,9 @@ json networkToJson(const Network& net) {
                   {"P", l.P},
                   {"Q", l.Q},
                   {"R", l.R},
-                  {"S", l.S},
-                  {"stride", l.stride},
-                  {"padding", l.padding},
-                  {"groups", l.groups}});
+                  {"S", l.S}});
+        j.update(windowToJson(l, true));
+        j["groups"] = l.groups;
         break;
       case LayerType::Fc:
         j.update({{"in_features", l.C * l.H * l.W},
@@ -279,13 +361,8 @@ json networkToJson(const Network& net) {
                   {"in_shape", {l.C, l.H, l.W}}});
         break;
       case LayerType::Pool:
-        j.update({{"C", l.C},
-                  {"H", l.H},
-                  {"W", l.W},
-                  {"R", l.R},
-                  {"S", l.S},
-                  {"stride", l.stride},
-                  {"padding", l.padding}});
+        j.update({{"C", l.C}, {"H", l.H}, {"W", l.W}, {"R", l.R}, {"S", l.S}});
+        j.update(windowToJson(l, false));
         break;
     }
     layers.push_back(j);

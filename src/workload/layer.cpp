@@ -22,6 +22,13 @@ std::int64_t convOutputSize(std::int64_t in, std::int64_t k, std::int64_t stride
   return span / stride + 1;
 }
 
+std::int64_t convOutputSize(std::int64_t in, std::int64_t k, const WindowAxis& axis) {
+  if (axis.stride <= 0 || axis.dilation <= 0) return 0;
+  const std::int64_t span = in + axis.padTotal() - axis.span(k);
+  if (span < 0) return 0;
+  return span / axis.stride + 1;
+}
+
 ProblemShape Layer::shape() const {
   ProblemShape s;
   const Dim n = s.addDim("N", N);
@@ -40,8 +47,8 @@ ProblemShape Layer::shape() const {
   s.addAxis(Tensor::Inputs, {{n, 1}}, N);
   s.addAxis(Tensor::Inputs, {{g, 1}}, groups);
   s.addAxis(Tensor::Inputs, {{c, 1}}, cPerGroup());
-  s.addAxis(Tensor::Inputs, {{p, stride}, {r, 1}}, paddedH());
-  s.addAxis(Tensor::Inputs, {{q, stride}, {sd, 1}}, paddedW());
+  s.addAxis(Tensor::Inputs, {{p, rows.stride}, {r, rows.dilation}}, paddedH());
+  s.addAxis(Tensor::Inputs, {{q, cols.stride}, {sd, cols.dilation}}, paddedW());
   s.addAxis(Tensor::Outputs, {{n, 1}}, N);
   s.addAxis(Tensor::Outputs, {{g, 1}}, groups);
   s.addAxis(Tensor::Outputs, {{m, 1}}, mPerGroup());

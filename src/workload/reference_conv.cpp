@@ -19,14 +19,17 @@ std::vector<std::int32_t> referenceConv(const Layer& layer,
             std::int32_t acc = 0;
             for (std::int64_t c = 0; c < cPerGroup; ++c) {
               // Filter rows and input rows are row-major: (r, s) and (h, w) step by S and by the
-              // padded width.
+              // padded width; tap (r, s) reads input (p*stride + r*dilation, q*stride +
+              // s*dilation) per axis.
               const std::int64_t w0 = weightIndex(layer, g, m, c, 0, 0);
               const std::int64_t i0 =
-                  inputIndex(layer, n, g, c, p * layer.stride, q * layer.stride);
+                  inputIndex(layer, n, g, c, p * layer.rows.stride, q * layer.cols.stride);
               for (std::int64_t r = 0; r < layer.R; ++r) {
                 for (std::int64_t s = 0; s < layer.S; ++s) {
+                  const std::int64_t tap =
+                      r * layer.rows.dilation * paddedW + s * layer.cols.dilation;
                   acc += weights[static_cast<std::size_t>(w0 + r * layer.S + s)] *
-                         inputs[static_cast<std::size_t>(i0 + r * paddedW + s)];
+                         inputs[static_cast<std::size_t>(i0 + tap)];
                 }
               }
             }

@@ -28,12 +28,13 @@ std::vector<std::int32_t> makeWeights(const Layer& layer, std::uint64_t seed) {
 std::vector<std::int32_t> makeInputs(const Layer& layer, std::uint64_t seed) {
   std::vector<std::int32_t> in(static_cast<std::size_t>(layer.tensorWords()[Tensor::Inputs]), 0);
   std::uint64_t state = seed * 2 + 2;
-  const std::int64_t pad = layer.padding;
+  const std::int64_t top = layer.rows.padBefore;
+  const std::int64_t left = layer.cols.padBefore;
   for (std::int64_t n = 0; n < layer.N; ++n) {
     for (std::int64_t g = 0; g < layer.groups; ++g) {
       for (std::int64_t c = 0; c < layer.cPerGroup(); ++c) {
-        for (std::int64_t h = pad; h < pad + layer.H; ++h) {
-          for (std::int64_t w = pad; w < pad + layer.W; ++w) {
+        for (std::int64_t h = top; h < top + layer.H; ++h) {
+          for (std::int64_t w = left; w < left + layer.W; ++w) {
             in[static_cast<std::size_t>(inputIndex(layer, n, g, c, h, w))] = smallValue(state);
           }
         }
