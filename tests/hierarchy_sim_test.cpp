@@ -227,8 +227,8 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
   }
   // Simulated only once every case is validated (see the test above: no throw after a run).
   for (const Case& c : valid) {
-    INFO(shapeOf(c.layer) << "\n" << nest(c.mapping) << "double buffered "
-                          << c.arch.glb.doubleBuffered);
+    INFO(shapeOf(c.layer) << "\n"
+                          << nest(c.mapping) << "double buffered " << c.arch.glb.doubleBuffered);
     SimOptions o;
     o.check = true;
     const SimResult four = simulateLayer(c.layer, c.arch, c.mapping, o);
