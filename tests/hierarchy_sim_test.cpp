@@ -9,6 +9,7 @@
 
 #include "arch/hierarchy.hpp"
 #include "common/errors.hpp"
+#include "dataflow/default_mapper.hpp"
 #include "io/readers.hpp"
 #include "mapping/analytic_model.hpp"
 #include "mapping/hierarchy_model.hpp"
@@ -178,11 +179,12 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
   CHECK(latched >= checked / 4);
 }
 
-TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer counts",
+TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simulateLayer does",
           "[hierarchy_sim]") {
   std::mt19937_64 rng(11);
   const int trials = test::cases(100, 20);
   int checked = 0;
+  int doubled = 0;
   struct Case {
     Layer layer;
     ArchSpec arch;
@@ -192,8 +194,25 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer c
   for (int trial = 0; trial < trials; ++trial) {
     const Layer l = smallPrimeLayer(trial, rng);
     const ProblemShape s = l.shape();
-    ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, trial % 3 == 0);
+    ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, trial % 3 != 2);
     a.noc.multicast = trial % 2 == 0;
+    // Double buffering on in about half the cases; per-tensor widths (the DRAM bus's bytes)
+    // and random ports in some.
+    a.glb.doubleBuffered = trial % 4 < 2;
+    if (trial % 5 == 1) {
+      a.tensorBits[Tensor::Weights] = 8;
+      a.tensorBits[Tensor::Inputs] = 16;
+      a.tensorBits[Tensor::Outputs] = 32;
+    }
+    if (trial % 3 == 1) {
+      a.glb.readWordsPerCycle = pick(rng, 0, 4);
+      a.glb.writeWordsPerCycle = pick(rng, 0, 4);
+      a.glb.latencyCycles = pick(rng, 0, 3);
+      a.noc.wordsPerCycle = pick(rng, 0, 3);
+      a.noc.hopLatencyCycles = pick(rng, 0, 2);
+      a.dram.bytesPerCycle = pick(rng, 0, 8);
+      a.dram.latencyCycles = pick(rng, 0, 20);
+    }
     const LoopNest n = randomNest(s, a.hierarchy(), rng);
     Mapping m;
     REQUIRE(fromLoopNest(n, m));
@@ -203,11 +222,36 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer c
       continue;
     }
     ++checked;
+    doubled += a.glb.doubleBuffered ? 1 : 0;
     valid.push_back({l, a, m});
   }
+  // The same machine with a level that keeps nothing between DRAM and the GLB: no longer the
+  // 4-level instance, the same run (no boundary touches that level).
+  const auto withPass = [](const Mapping& m) {
+    LoopNest n = toLoopNest(m);
+    LevelLoops pass;
+    pass.keeps = PerTensor<bool>{};
+    n.levels.insert(n.levels.begin() + 1, pass);
+    return n;
+  };
+  std::vector<ArchSpec> passArch;
+  for (std::size_t i = 0; i < valid.size(); i += 3) {
+    ArchSpec a = valid[i].arch;
+    Hierarchy h = a.hierarchy();
+    HierarchyEntry pass;
+    pass.storage.name = "pass";
+    h.entries.insert(h.entries.begin() + 1, pass);
+    setHierarchy(a, h);
+    REQUIRE_FALSE(a.isFourLevel());
+    REQUIRE_NOTHROW(validateLoopNest(valid[i].layer.shape(), a, a.hierarchy(),
+                                     withPass(valid[i].mapping), "pass"));
+    passArch.push_back(a);
+  }
   // Simulated only once every case is validated (see the test above: no throw after a run).
-  for (const Case& c : valid) {
-    INFO(shapeOf(c.layer) << "\n" << nest(c.mapping));
+  for (std::size_t i = 0; i < valid.size(); ++i) {
+    const Case& c = valid[i];
+    INFO(shapeOf(c.layer) << "\n"
+                          << nest(c.mapping) << "double buffered " << c.arch.glb.doubleBuffered);
     SimOptions o;
     o.check = true;
     const SimResult four = simulateLayer(c.layer, c.arch, c.mapping, o);
@@ -215,9 +259,52 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts what simulateLayer c
     CHECK(any.checked);
     sameCounts(four.counts, any.counts, 4);
     CHECK(any.activePes == four.activePes);
-    CHECK(any.cycles.compute == four.cycles.compute);
+    CHECK(describe(any.cycles) == describe(four.cycles));
+    if (i % 3 != 0) continue;
+    const SimResult more = simulateHierarchy(c.layer, passArch[i / 3], withPass(c.mapping), o);
+    CHECK(more.checked);
+    CHECK(more.counts.macs == four.counts.macs);
+    CHECK(describe(more.cycles) == describe(four.cycles));
   }
   CHECK(checked >= trials / 2);
+  CHECK(doubled >= checked / 4);
+}
+
+TEST_CASE("on the 4-level instance simulateHierarchy times small real layers as simulateLayer",
+          "[hierarchy_sim]") {
+  // Each dataflow's default mapping (perfect and ragged tilings) on an Eyeriss-like chip with
+  // and without double buffering, on small layers with AlexNet-like shapes.
+  const std::vector<Layer> layers = {
+      conv("conv3_like", 1, 16, 24, 7, 3, 1, 1),
+      conv("conv1_like", 1, 3, 8, 23, 11, 4),
+      conv("grouped", 1, 8, 12, 9, 3, 1, 1, 2),
+      fc("fc_like", 2, 97, 31),
+  };
+  const std::vector<Dataflow> dataflows = {Dataflow::WS,   Dataflow::OS_A, Dataflow::OS_B,
+                                           Dataflow::OS_C, Dataflow::NLR,  Dataflow::RS};
+  int runs = 0;
+  for (bool doubled : {true, false}) {
+    ArchSpec a = eyerissLike();
+    a.glb.doubleBuffered = doubled;
+    for (const Layer& l : layers) {
+      for (Dataflow df : dataflows) {
+        for (Tiling tiling : {Tiling::Perfect, Tiling::Ragged}) {
+          const Mapping m = defaultMapping(l, a, df, tiling);
+          INFO(l.name << " " << dataflowName(df) << " " << tilingName(tiling) << " double buffered "
+                      << doubled << "\n"
+                      << nest(m));
+          SimOptions o;
+          o.functional = false;
+          const SimResult four = simulateLayer(l, a, m, o);
+          const SimResult any = simulateHierarchy(l, a, toLoopNest(m), o);
+          sameCounts(four.counts, any.counts, 4);
+          CHECK(describe(any.cycles) == describe(four.cycles));
+          ++runs;
+        }
+      }
+    }
+  }
+  CHECK(runs == 96);
 }
 
 TEST_CASE("eyeriss_v2_like runs a small conv with a conv3-like mapping through the three oracles",

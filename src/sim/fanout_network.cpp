@@ -70,7 +70,9 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
       ++words;
     });
     delivered += words;
-    done.onChip = max(done.onChip, child.write(kids[k].instance, t, words, now));
+    // The child's writes are the fill's own end: charged with its source (the parent side).
+    Cycle& side = parent.offChip() ? done.dram : done.onChip;
+    side = max(side, child.write(kids[k].instance, t, words, now));
   }
   const std::int64_t reads = multicast_ ? distinct : delivered;
   done.merge(parentSide(parent, q, t, reads, true, now));
@@ -120,7 +122,8 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   done.merge(parentSide(parent, q, t, distinct, true, now));
   if (!direct_) counts_[t].reads += distinct;
   done.network = max(done.network, carry(copy, distinct, now));
-  done.onChip = max(done.onChip, child.write(kids[0].instance, t, distinct, now));
+  Cycle& side = parent.offChip() ? done.dram : done.onChip;
+  side = max(side, child.write(kids[0].instance, t, distinct, now));
   return done;
 }
 
@@ -151,7 +154,8 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
     done.onChip = max(done.onChip, child.read(kids[k].instance, t, words, now));
   }
   if (!direct_) counts_[t].writes += sent;
-  done.network = max(done.network, carry(copy, sent, now));
+  // The network carries the reduced psums: one word per distinct output.
+  done.network = max(done.network, carry(copy, distinct, now));
   done.merge(parentSide(parent, q, t, distinct, false, now));
   return done;
 }
@@ -182,7 +186,7 @@ TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64
 TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
                                          const std::int32_t* psum, std::size_t n, std::int64_t copy,
                                          std::uint8_t* seen, const AxisVector& fullPitch,
-                                         Cycle now) {
+                                         std::int64_t& sendWords, Cycle now) {
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);
@@ -199,6 +203,7 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
     if (functional_) to.data[pi] += psum[k];
   }
   TransferDone done{now, now, now};
+  sendWords = 0;
   if (n == 0) return done;
   const bool revisit = seen[first] != 0;
   for (std::size_t k = 0; k < n; ++k) seen[linear(at[k], fullPitch)] = 1;
@@ -209,8 +214,16 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
     done.network = max(done.network, carry(copy, distinct, now));
   }
   if (!direct_) counts_[t].writes += sent;
-  done.network = max(done.network, carry(copy, sent, now));
-  done.merge(parentSide(parent, q, t, distinct, false, now));
+  sendWords = distinct;  // the reduced psums' trip up: booked by sendPsums()
+  return done;
+}
+
+TransferDone FanOutNetwork::sendPsums(StorageLevel& parent, std::int64_t q, std::int64_t words,
+                                      std::int64_t copy, Cycle now) {
+  TransferDone done{now, now, now};
+  if (words == 0) return done;
+  done.network = max(done.network, carry(copy, words, now));
+  done.merge(parentSide(parent, q, Tensor::Outputs, words, false, now));
   return done;
 }
 

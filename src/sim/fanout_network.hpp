@@ -51,6 +51,10 @@ struct TransferDone {
 /// parent instance before) first brings the psums back: one parent read, network read and child
 /// write per distinct word. Every child tile lies inside the parent instance's current tile.
 /// Values move only when `functional`; the counts and times are the same either way.
+/// Time (each call books at `now` and returns when its parts are done): the network carries
+/// distinct words (a fill's parent reads, the psums returned, the reduced psums of a drain); a
+/// fill's child writes count as the parent side's time (the fill's source), a drain's child
+/// reads as on-chip time.
 class FanOutNetwork : public sc_core::sc_module {
  public:
   /// The network of `spec` (nullptr: a direct link), one copy per instance of the level above
@@ -77,11 +81,18 @@ class FanOutNetwork : public sc_core::sc_module {
   TransferDone latchFill(Tensor t, StorageLevel& parent, std::int64_t q, const AxisVector* at,
                          std::size_t n, std::int64_t* index, std::int64_t copy, Cycle now);
   /// One innermost iteration's psums at `at[0..n)` for parent instance `q`: a revisit (per
-  /// `seen`, as takeOutputs) brings them back first; then each latch's `psum[k]` goes up and the
-  /// parent writes each distinct output once (the sum added to its word).
+  /// `seen`, as takeOutputs) brings them back first (booked at `now`); then each latch's
+  /// `psum[k]` goes up (counted, its value added to the parent's word) and `sendWords` says how
+  /// many distinct outputs the parent will write: the caller books that trip with sendPsums()
+  /// when it happens (the 4-level simulator's latch sends a psum at the next iteration).
   TransferDone latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
                             const std::int32_t* psum, std::size_t n, std::int64_t copy,
-                            std::uint8_t* seen, const AxisVector& fullPitch, Cycle now);
+                            std::uint8_t* seen, const AxisVector& fullPitch,
+                            std::int64_t& sendWords, Cycle now);
+  /// Books the trip up of `words` reduced psums latchOutputs() counted: the network (copy
+  /// `copy`) and the parent instance `q`'s writes (counted here).
+  TransferDone sendPsums(StorageLevel& parent, std::int64_t q, std::int64_t words,
+                         std::int64_t copy, Cycle now);
 
   /// Whether the network multicasts (a direct link does).
   bool multicast() const { return multicast_; }

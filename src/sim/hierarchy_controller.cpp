@@ -125,6 +125,9 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       b.relevantFrom[j] = static_cast<std::uint8_t>(rel || b.relevantFrom[j + 1] != 0);
     }
     b.took.assign(static_cast<std::size_t>(instances[c]), -1);
+    b.prefetch = !latch && t != Tensor::Outputs && h.entries[storage[c]].storage.doubleBuffered;
+    if (b.prefetch) b.pending.assign(static_cast<std::size_t>(instances[c]), 0);
+    if (latch && t == Tensor::Outputs) b.unsent.assign(static_cast<std::size_t>(instances[p]), 0);
     if (t == Tensor::Outputs) {
       b.seen.assign(static_cast<std::size_t>(instances[p] * shape.tensorWords(t)), 0);
     }
@@ -145,6 +148,12 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
   }
   std::stable_sort(bounds_.begin(), bounds_.end(),
                    [](const Boundary& a, const Boundary& b) { return a.child < b.child; });
+  for (Boundary& b : bounds_) {
+    for (std::size_t u = 0; u < bounds_.size(); ++u) {
+      if (bounds_[u].t == b.t && bounds_[u].child == b.parent) b.up = u;
+    }
+  }
+  nextIndex_.assign(outer_.size(), 0);
   active_.assign(static_cast<std::size_t>(instances[last]), 0);
   for (Tensor t : kAllTensors) macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
   SC_THREAD(run);
@@ -183,10 +192,10 @@ void HierarchyController::advance(const TransferDone& done) {
   const Cycle stall = latest - now_;
   if (done.dram == latest) {
     cycles_.stallDram += stall;
-  } else if (done.network == latest) {
-    cycles_.stallNoc += stall;
-  } else {
+  } else if (done.onChip == latest) {
     cycles_.stallGlb += stall;
+  } else {
+    cycles_.stallNoc += stall;
   }
   now_ = latest;
 }
@@ -197,6 +206,7 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
   StorageLevel& child = *levels_[b.child];
   const std::int64_t parents = parent.instances();
   const std::int64_t words = static_cast<std::int64_t>(b.seen.size()) / parents;
+  bool prefetched = false;
   for (std::int64_t q = 0; q < parents; ++q) {
     b.kids.clear();
     for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
@@ -206,6 +216,13 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
       std::int64_t& took = b.took[static_cast<std::size_t>(i)];
       if (took == b.moved) continue;  // no loop it depends on moved: it keeps its tile
       took = b.moved;
+      if (b.prefetch && b.pending[static_cast<std::size_t>(i)] != 0) {
+        // Its spare holds this tile (prefetched at the previous change): switch to it.
+        child.swapSpare(i, b.t);
+        b.pending[static_cast<std::size_t>(i)] = 0;
+        prefetched = true;
+        continue;
+      }
       DimVector ext = ext_[b.child];
       for (std::size_t d = 0; d < dims_; ++d) ext[d] = std::min(ext[d], size_[d] - o[d]);
       b.kids.push_back({i, layout_[b.t].axes(o), viewFor(b, ext)});
@@ -218,7 +235,90 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
       done.merge(b.net->fill(b.t, parent, q, child, b.kids.data(), b.kids.size(), q, now));
     }
   }
+  if (prefetched) done.merge(b.prefetchDone);  // wait until the prefetched tiles are in
   return done;
+}
+
+void HierarchyController::prefetchNext(Boundary& b) {
+  // 1. The next tile: the loops above the child move on (those inside at 0), past the tiles
+  // beyond the layer's edge, with the outermost carry on the way.
+  const std::size_t end = b.timeEnd;
+  if (end == 0) return;  // one tile for the whole run
+  std::copy(index_.begin(), index_.begin() + static_cast<std::ptrdiff_t>(end), nextIndex_.begin());
+  std::size_t outermost = end;
+  DimVector o{};
+  do {
+    std::size_t moved = end;
+    for (std::size_t i = end; i-- > 0;) {
+      if (++nextIndex_[i] < outer_[i].bound) {
+        moved = i;
+        break;
+      }
+      nextIndex_[i] = 0;
+    }
+    if (moved == end) return;  // past the last tile: nothing to prefetch
+    outermost = std::min(outermost, moved);
+    o = DimVector{};
+    for (std::size_t j = 0; j < end; ++j) o[outer_[j].dim] += nextIndex_[j] * outer_[j].weight;
+  } while (!inside(o));
+  // 2. Only a tile the children take there, from the parent's current tile.
+  if (!changes(b, outermost)) return;
+  if (b.up != kNone && changes(bounds_[b.up], outermost)) return;
+  // 3. Fill the spares of the children working there, as the change would fill their tiles.
+  StorageLevel& parent = *levels_[b.parent];
+  StorageLevel& child = *levels_[b.child];
+  TransferDone done{now_, now_, now_};
+  for (std::int64_t q = 0; q < parent.instances(); ++q) {
+    b.kids.clear();
+    for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
+      const DimVector oi = sum(o, spatialOff_[b.child][static_cast<std::size_t>(i)]);
+      if (!inside(oi)) continue;
+      DimVector ext = ext_[b.child];
+      for (std::size_t d = 0; d < dims_; ++d) ext[d] = std::min(ext[d], size_[d] - oi[d]);
+      b.kids.push_back({i, layout_[b.t].axes(oi), viewFor(b, ext)});
+      b.pending[static_cast<std::size_t>(i)] = 1;
+    }
+    if (b.kids.empty()) continue;
+    for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
+    done.merge(b.net->fill(b.t, parent, q, child, b.kids.data(), b.kids.size(), q, now_));
+    for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
+  }
+  b.prefetchDone = done;
+}
+
+TransferDone HierarchyController::sendUnsent(Boundary& b, Cycle now) {
+  TransferDone done{now, now, now};
+  StorageLevel& parent = *levels_[b.parent];
+  for (std::int64_t q = 0; q < parent.instances(); ++q) {
+    std::int64_t& words = b.unsent[static_cast<std::size_t>(q)];
+    done.merge(b.net->sendPsums(parent, q, words, q, now));
+    words = 0;
+  }
+  return done;
+}
+
+void HierarchyController::drainOutputs(std::size_t carry, bool all) {
+  const std::size_t last = levels_.size() - 1;
+  // 1. The innermost level's psums (its tiles, or the latches' last ones), waited for.
+  TransferDone done{now_, now_, now_};
+  for (std::size_t k = bounds_.size(); k-- > 0;) {
+    Boundary& b = bounds_[k];
+    if (b.t == Tensor::Outputs && b.child == last && (all || changes(b, carry))) {
+      done.merge(drainAll(b, now_));
+    }
+  }
+  for (Boundary& b : latches_) {
+    if (b.t == Tensor::Outputs && (all || changes(b, carry))) done.merge(sendUnsent(b, now_));
+  }
+  advance(done);
+  // 2. The other levels' output tiles go back, innermost first, posted: their ports and the
+  // parents' are booked (later traffic queues behind), nobody waits.
+  for (std::size_t k = bounds_.size(); k-- > 0;) {
+    Boundary& b = bounds_[k];
+    if (b.t == Tensor::Outputs && b.child != last && (all || changes(b, carry))) {
+      drainAll(b, now_);
+    }
+  }
 }
 
 TransferDone HierarchyController::drainAll(Boundary& b, Cycle now) {
@@ -270,40 +370,41 @@ void HierarchyController::run() {
     }
     more = loops > 0;
   }
-  // 3. Drain every output tile still held, innermost first, and wait for the last word.
-  const Cycle start = now_;
-  TransferDone done{start, start, start};
-  for (std::size_t k = bounds_.size(); k-- > 0;) {
-    if (bounds_[k].t == Tensor::Outputs) {
-      advance(done);
-      done = drainAll(bounds_[k], now_);
-    }
+  // 3. Drain every output tile still held (the innermost level's waited for, the others
+  // posted), and wait until DRAM has taken the last word.
+  drainOutputs(loops, true);
+  const Cycle idle = levels_.front()->idleAt();
+  if (idle > now_) {
+    cycles_.stallDram += idle - now_;
+    now_ = idle;
   }
-  advance(done);
   wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
   cycles_.total = now_;
   finished_ = true;
 }
 
 void HierarchyController::runStep(bool first, std::size_t carry) {
-  const Cycle start = now_;
-  TransferDone done{start, start, start};
   // 1. Drains: the output tiles that change give their psums up, innermost boundary first.
-  if (!first) {
-    for (std::size_t k = bounds_.size(); k-- > 0;) {
+  if (!first) drainOutputs(carry, false);
+  // 2. Fills, one child level at a time, outermost first: a child whose tile changed since it
+  // took one; the level's tiles are in before the level below takes its own from them, and
+  // its double-buffered tensors' next tiles are prefetched from then on.
+  for (std::size_t k = 0; k < bounds_.size();) {
+    const std::size_t child = bounds_[k].child;
+    std::size_t end = k;
+    TransferDone done{now_, now_, now_};
+    for (; end < bounds_.size() && bounds_[end].child == child; ++end) {
+      Boundary& b = bounds_[end];
+      if (!first && carry >= b.timeEnd) continue;  // no loop above the child moved
+      if (first || b.relevantFrom[carry] != 0) ++b.moved;
+      done.merge(takeAll(b, now_));
+    }
+    advance(done);
+    for (; k < end; ++k) {
       Boundary& b = bounds_[k];
-      if (b.t == Tensor::Outputs && carry < b.timeEnd && b.relevantFrom[carry] != 0) {
-        done.merge(drainAll(b, start));
-      }
+      if (b.prefetch && (first || carry < b.timeEnd)) prefetchNext(b);
     }
   }
-  // 2. Fills, outermost boundary first: a child whose tile changed since it took one.
-  for (Boundary& b : bounds_) {
-    if (!first && carry >= b.timeEnd) continue;  // no loop above the child moved
-    if (first || b.relevantFrom[carry] != 0) ++b.moved;
-    done.merge(takeAll(b, start));
-  }
-  advance(done);
   compute();
 }
 
@@ -388,9 +489,14 @@ void HierarchyController::compute() {
           ++m;
         }
         if (m == 0) continue;
+        std::int64_t send = 0;
         done.merge(out->net->latchOutputs(parent, q, out->at.data(), out->psum.data(), m, q,
                                           out->seen.data() + static_cast<std::size_t>(q) * words,
-                                          fullPitch_[Tensor::Outputs], start));
+                                          fullPitch_[Tensor::Outputs], send, start));
+        // The previous iteration's psums leave now; this one's at the next iteration.
+        std::int64_t& unsent = out->unsent[static_cast<std::size_t>(q)];
+        done.merge(out->net->sendPsums(parent, q, unsent, q, start));
+        unsent = send;
       }
     }
     // 5. The next innermost iteration.

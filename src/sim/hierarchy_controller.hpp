@@ -26,6 +26,14 @@ namespace dfsim {
 /// boundary first), fills the new tiles (outermost first), then runs the innermost iterations,
 /// streaming the operands the innermost level bypasses through its latches.
 ///
+/// Time: the 4-level simulator's (src/sim/README.md "Time"), one phase per level. A step 1. sends
+/// the innermost level's changing psums up and waits; 2. writes the other changing output
+/// tiles back, posted; 3. per child level, outermost first: fills its new tiles (or takes the
+/// prefetched ones) and waits, then prefetches the next tiles of its double-buffered weights
+/// and inputs; 4. computes, the latch traffic booked at its start. A wait goes to the part that
+/// finished last (ties: DRAM, on-chip storage, network). The run ends with the last drains and
+/// when DRAM has taken its last word.
+///
 /// Contract: `levels[k]` is the k-th storage level of `h` (with the instances the spatial loops
 /// above it make), `networks[e]` the FanOutNetwork of fan-out entry e (nullptr elsewhere),
 /// `direct` the link of boundaries that cross no fan-out; the nest passed validateLoopNest for
@@ -74,14 +82,39 @@ class HierarchyController : public sc_core::sc_module {
     std::vector<std::int64_t> index;  ///< latch: per innermost instance, the word's index in the
                                       ///< parent's tile (outputs: the psum leaving the latch)
     std::vector<std::int32_t> psum;   ///< latch scratch: psums
+    /// Double buffering: the child level is `double_buffered` and t is weights or inputs; the
+    /// next tile is prefetched into the children's spares while the current one is in use.
+    bool prefetch = false;
+    /// The boundary of t into this one's parent (an index into bounds_; none: DRAM parent).
+    std::size_t up = kNone;
+    std::vector<std::uint8_t> pending;  ///< per child instance: its spare holds the next tile
+    TransferDone prefetchDone{};        ///< when the pending prefetch is done
+    /// Latched outputs: per parent instance, the reduced psums of the last iteration not sent up
+    /// yet (a latch's psum leaves at the next iteration, or at the next step's drains).
+    std::vector<std::int64_t> unsent;
   };
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   enum class Cause : std::uint8_t { Dram, OnChip, Network };
 
   void run();
   void runStep(bool first, std::size_t carry);
   void compute();
+  /// Whether the step with carry `carry` gives b's children new tiles.
+  static bool changes(const Boundary& b, std::size_t carry) {
+    return carry < b.timeEnd && b.relevantFrom[carry] != 0;
+  }
   TransferDone takeAll(Boundary& b, Cycle now);
   TransferDone drainAll(Boundary& b, Cycle now);
+  /// The drains of the output tiles that change at `carry` (every held one when `all`): the
+  /// innermost level's psums (its tiles, or the latches' unsent psums) go up and are waited
+  /// for; then the other levels write their tiles back, posted (booked, not waited for).
+  void drainOutputs(std::size_t carry, bool all);
+  /// Books the latched outputs' unsent psums at `now`.
+  TransferDone sendUnsent(Boundary& b, Cycle now);
+  /// Double buffering: at a step that gave b's children new tiles, fills their spares with the
+  /// tiles of the next step that changes them (booked now), unless that step changes the
+  /// parent's tile too (the next tile is not in it yet) or there is none.
+  void prefetchNext(Boundary& b);
   void advance(const TransferDone& done);
   void computeOrigins();
   bool inside(const DimVector& p) const;
@@ -97,6 +130,7 @@ class HierarchyController : public sc_core::sc_module {
   std::vector<FlatLoop> outer_;  ///< temporal loops of every level but the innermost
   std::vector<FlatLoop> inner_;  ///< the innermost level's temporal loops
   std::vector<std::int64_t> index_;
+  std::vector<std::int64_t> nextIndex_;  ///< prefetch scratch: the next tile's loop indices
   std::vector<std::int64_t> innerIndex_;
   std::vector<DimVector> ext_;                      ///< per level: its tile's loop extents
   std::vector<DimVector> originBefore_;             ///< per level: temporal origin of its tile

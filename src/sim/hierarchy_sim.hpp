@@ -10,10 +10,11 @@ namespace dfsim {
 /// Elaborates the simulator of `arch.hierarchy()` (any hierarchy: one StorageLevel block per
 /// storage level, one FanOutNetwork per fan-out, one HierarchyController), runs `layer` under
 /// `nest` and returns cycles and counts, indexed by hierarchy entry (src/sim/README "Any
-/// hierarchy"). The same contract as simulateLayer: `nest` passed validateLoopNest() for
-/// (layer.shape(), arch, arch.hierarchy()); `options.check` needs `options.functional`; a
-/// mismatch sets `checkMismatch` (no exception); each call uses a fresh sc_simcontext.
-/// `options.skipRepeats` is ignored (no skip-ahead; `stepsSkipped` is 0).
+/// hierarchy"); time follows simulateLayer's model level by level (on the 4-level instance the
+/// counts, cycles and stall split are simulateLayer's). The same contract as simulateLayer: `nest`
+/// passed validateLoopNest() for (layer.shape(), arch, arch.hierarchy()); `options.check` needs
+/// `options.functional`; a mismatch sets `checkMismatch` (no exception); each call uses a fresh
+/// sc_simcontext. `options.skipRepeats` is ignored (no skip-ahead; `stepsSkipped` is 0).
 SimResult simulateHierarchy(const Layer& layer, const ArchSpec& arch, const LoopNest& nest,
                             const SimOptions& options);
 

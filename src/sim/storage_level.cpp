@@ -21,6 +21,13 @@ StorageLevel::StorageLevel(const sc_core::sc_module_name& name, const StorageLev
       tiles_[t][i].valid.clear();  // the generic simulator tracks no valid bits
       stamps_[t][i].assign(static_cast<std::size_t>(tileShape[t]->size), 0);
     }
+    if (spec_.doubleBuffered && !spec_.offChip && t != Tensor::Outputs) {
+      spares_[t].resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        spares_[t][i].reset(tileShape[t]);
+        spares_[t][i].valid.clear();
+      }
+    }
   }
   if (spec_.offChip) {
     readPorts_.emplace_back(static_cast<std::uint64_t>(spec_.bytesPerCycle),
@@ -28,8 +35,8 @@ StorageLevel::StorageLevel(const sc_core::sc_module_name& name, const StorageLev
   } else {
     readPorts_.assign(n, BandwidthPort(static_cast<std::uint64_t>(spec_.readWordsPerCycle),
                                        static_cast<std::uint64_t>(spec_.latencyCycles)));
-    writePorts_.assign(n, BandwidthPort(static_cast<std::uint64_t>(spec_.writeWordsPerCycle),
-                                        static_cast<std::uint64_t>(spec_.latencyCycles)));
+    // A write has no latency (the 4-level simulator's GLB write port): latency is a read's.
+    writePorts_.assign(n, BandwidthPort(static_cast<std::uint64_t>(spec_.writeWordsPerCycle), 0));
   }
 }
 

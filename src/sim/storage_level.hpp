@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <systemc>
@@ -21,8 +22,11 @@ namespace dfsim {
 /// counters, bumped by the networks as words move and by the MACs of the innermost level.
 ///
 /// Contract: `instance` < instances(); a tensor's tile exists only where the level keeps it
-/// (DRAM keeps all). Ports: on chip, one read and one write port per instance (words per cycle,
-/// the level's latency); off chip, one bus in bytes shared by reads and writes.
+/// (DRAM keeps all). A `double_buffered` on-chip level has a second tile (the spare) per instance
+/// for the weights and inputs it keeps, which a prefetch fills while the first is in use.
+/// Ports: on chip, one read port (the level's latency: from a read request to its data) and one
+/// write port (no latency) per instance, in words per cycle; off chip, one bus in bytes shared
+/// by reads and writes (the latency on every transfer).
 class StorageLevel : public sc_core::sc_module {
  public:
   /// `instances` copies of `spec`; `tileShape[t]` the largest tile of t it keeps (unused where
@@ -38,6 +42,13 @@ class StorageLevel : public sc_core::sc_module {
   bool keeps(Tensor t) const { return keeps_[t]; }
   /// The tile of `t` instance `i` holds.
   TileBuffer& tile(std::int64_t i, Tensor t) { return tiles_[t][static_cast<std::size_t>(i)]; }
+  /// Whether instance tiles of `t` have a spare (double buffered weights or inputs).
+  bool hasSpare(Tensor t) const { return !spares_[t].empty(); }
+  /// Swaps tile(i, t) with its spare (hasSpare(t)): a prefetch fills the spare by swapping it in
+  /// for the fill and back; the step that uses it swaps it in for good.
+  void swapSpare(std::int64_t i, Tensor t) {
+    std::swap(tiles_[t][static_cast<std::size_t>(i)], spares_[t][static_cast<std::size_t>(i)]);
+  }
   /// One stamp per word of tile(i, t)'s storage (for distinct-word counting).
   std::vector<std::uint64_t>& stamps(std::int64_t i, Tensor t) {
     return stamps_[t][static_cast<std::size_t>(i)];
@@ -74,6 +85,7 @@ class StorageLevel : public sc_core::sc_module {
   PerTensor<bool> keeps_;
   PerTensor<std::int64_t> bytesPerWord_;
   PerTensor<std::vector<TileBuffer>> tiles_;
+  PerTensor<std::vector<TileBuffer>> spares_;  ///< double buffered weights and inputs only
   PerTensor<std::vector<std::vector<std::uint64_t>>> stamps_;
   std::vector<BandwidthPort> readPorts_;   ///< on chip: one per instance; off chip: the bus
   std::vector<BandwidthPort> writePorts_;  ///< on chip only
