@@ -59,17 +59,80 @@ def _check_positive(where, layer_name, **values):
                                     f"integer, got {value!r}")
 
 
-def conv_layer(where, name, C, M, H, W, R, S, stride=1, padding=0, groups=1, N=None, notes=None):
+def _pair(v):
+    """(rows, cols) of a per-axis value given as one number or a pair."""
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _sides(v):
+    """(top, bottom, left, right) of a padding given as n, [rows, cols] or four sides."""
+    if isinstance(v, int):
+        return (v, v, v, v)
+    v = tuple(v)
+    return (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
+
+
+def axis_output(size, k, stride, dilation, before, after):
+    """Outputs along one axis: (size + before + after - dilation*(k-1) - 1) // stride + 1."""
+    return (size + before + after - dilation * (k - 1) - 1) // stride + 1
+
+
+def _short(values):
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def window_keys(where, name, sizes, windows, strides, sides, dilations, outs):
+    """The dfsim window keys {stride, padding[, dilation]} of a conv whose height and width have
+    these strides, (top, bottom, left, right) paddings and dilations, in the shortest form that
+    gives the outputs `outs`: one stride and padding for both axes when one pair gives both (an
+    axis with one output often does not care), else per axis (src/io/README.md)."""
+    strides, dilations, sides = tuple(strides), tuple(dilations), tuple(sides)
+    for axis, label in ((0, "height"), (1, "width")):
+        if strides[axis] > 1 and dilations[axis] > 1:
+            raise InputError(where, f"layer '{name}': stride {strides[axis]} and dilation "
+                                    f"{dilations[axis]} along the {label}; dfsim's closed-form "
+                                    "tile counts cover a strided window or a dilated one, not "
+                                    "both")
+    if dilations == (1, 1):
+        for stride in dict.fromkeys(strides):
+            for pad in dict.fromkeys(sides):
+                if all(axis_output(n, k, stride, 1, pad, pad) == o and k <= n + 2 * pad
+                       for n, k, o in zip(sizes, windows, outs)):
+                    return {"stride": stride, "padding": pad}
+    got = [axis_output(sizes[a], windows[a], strides[a], dilations[a], sides[2 * a],
+                       sides[2 * a + 1]) for a in (0, 1)]
+    if got != list(outs):
+        raise InputError(where, f"layer '{name}': output {outs[0]}x{outs[1]} does not follow "
+                                f"from input {sizes[0]}x{sizes[1]}, window "
+                                f"{windows[0]}x{windows[1]}, strides {strides}, paddings "
+                                f"{sides} (top, bottom, left, right), dilations {dilations}")
+    top, bottom, left, right = sides
+    if top == bottom and left == right:
+        padding = _short((top, left))
+    else:
+        padding = list(sides)
+    keys = {"stride": _short(strides), "padding": padding}
+    if dilations != (1, 1):
+        keys["dilation"] = _short(dilations)
+    return keys
+
+
+def conv_layer(where, name, C, M, H, W, R, S, stride=1, padding=0, groups=1, N=None, notes=None,
+               dilation=1):
     """A conv layer dict with P and Q derived (and therefore checked by dfsim's reader).
 
-    `where` names the source for error messages. C and M are totals over groups.
+    `where` names the source for error messages. C and M are totals over groups. `stride` and
+    `dilation` are a number or [rows, cols], `padding` a number, [rows, cols] or [top, bottom,
+    left, right] (as the network file takes them).
     """
-    _check_positive(where, name, C=C, M=M, H=H, W=W, R=R, S=S, stride=stride, groups=groups)
-    if not isinstance(padding, int) or padding < 0:
+    _check_positive(where, name, C=C, M=M, H=H, W=W, R=R, S=S, groups=groups)
+    (sh, sw), (dh, dw), sides = _pair(stride), _pair(dilation), _sides(padding)
+    _check_positive(where, name, stride=sh, stride_w=sw, dilation=dh, dilation_w=dw)
+    if any(not isinstance(p, int) or p < 0 for p in sides):
         raise InputError(where, f"layer '{name}': expected padding >= 0, got {padding!r}")
     if C % groups or M % groups:
         raise InputError(where, f"layer '{name}': groups={groups} does not divide C={C} and M={M}")
-    if R > H + 2 * padding or S > W + 2 * padding:
+    if dh * (R - 1) + 1 > H + sides[0] + sides[1] or dw * (S - 1) + 1 > W + sides[2] + sides[3]:
         raise InputError(where, f"layer '{name}': a {R}x{S} filter does not fit the input "
                                 f"{H}x{W} with padding {padding}")
     layer = {"name": name, "type": "conv"}
@@ -77,9 +140,13 @@ def conv_layer(where, name, C, M, H, W, R, S, stride=1, padding=0, groups=1, N=N
         layer["N"] = N
     layer.update({
         "C": C, "M": M, "H": H, "W": W,
-        "P": conv_output_size(H, R, stride, padding), "Q": conv_output_size(W, S, stride, padding),
-        "R": R, "S": S, "stride": stride, "padding": padding, "groups": groups,
+        "P": axis_output(H, R, sh, dh, sides[0], sides[1]),
+        "Q": axis_output(W, S, sw, dw, sides[2], sides[3]),
+        "R": R, "S": S, "stride": stride, "padding": padding,
     })
+    if dilation != 1:
+        layer["dilation"] = dilation
+    layer["groups"] = groups
     if notes:
         layer["notes"] = notes
     return layer

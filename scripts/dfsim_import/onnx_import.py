@@ -17,7 +17,8 @@ import os
 import warnings
 
 from .common import (InputError, conv_layer, conv_output_size, fc_layer, network_document,
-                     network_json, pool_layer, run_main, unify_stride, unique_name, write_text)
+                     network_json, pool_layer, run_main, unify_stride, unique_name, window_keys,
+                     write_text)
 
 PROG = "import_onnx"
 
@@ -116,14 +117,13 @@ class _Reader:
         strides = list(attrs.get("strides", [default_stride[0], default_stride[1]]))
         if len(strides) != 2 or len(kernel) != 2:
             self.fail(node, f"expected 2-D windows, got kernel {list(kernel)} strides {strides}")
-        dil = list(attrs.get("dilations", [1, 1]))
-        if any(d != 1 for d in dil):
-            self.fail(node, f"dilations {dil} are not supported: dfsim has no dilation")
+        dil = self._dilations(node, attrs)
         auto_pad = _as_text(attrs.get("auto_pad", "NOTSET"))
         if auto_pad in ("SAME_UPPER", "SAME_LOWER"):
             pads = []
-            for size, k, s, out in ((h, kernel[0], strides[0], p), (w, kernel[1], strides[1], q)):
-                total = max((out - 1) * s + k - size, 0)
+            for size, k, s, d, out in ((h, kernel[0], strides[0], dil[0], p),
+                                       (w, kernel[1], strides[1], dil[1], q)):
+                total = max((out - 1) * s + d * (k - 1) + 1 - size, 0)
                 small = total // 2
                 pads.append((small, total - small) if auto_pad == "SAME_UPPER"
                             else (total - small, small))
@@ -140,6 +140,12 @@ class _Reader:
             return strides, (top, left), (bottom, right)
         return strides, (top, left), None
 
+    def _dilations(self, node, attrs):
+        dil = [int(d) for d in attrs.get("dilations", [1, 1])]
+        if len(dil) != 2 or any(d < 1 for d in dil):
+            self.fail(node, f"expected 2 dilations >= 1, got {dil}")
+        return dil
+
     # -- operators --
     def conv(self, node, attrs):
         x = self.shape(node, node.input[0])
@@ -151,16 +157,16 @@ class _Reader:
         groups = attrs.get("group", 1)
         kernel = list(attrs.get("kernel_shape", wshape[2:]))
         strides, (top, left), ends = self._window(node, attrs, x, y, kernel, (1, 1))
-        if ends is not None:
-            self.fail(node, f"asymmetric pads (top {top}, left {left}, bottom {ends[0]}, right "
-                            f"{ends[1]}) are not supported: dfsim pads all sides equally")
+        bottom, right = ends if ends is not None else (top, left)
         if wshape[1] * groups != x[1]:
             self.fail(node, f"weight shape {wshape} with group={groups} does not match "
                             f"{x[1]} input channels")
         name = node.name or "conv"
-        stride, pad = unify_stride(self.path, name, x[2:], kernel, strides, (top, left), y[2:])
+        keys = window_keys(self.path, name, x[2:], kernel, strides, (top, bottom, left, right),
+                           self._dilations(node, attrs), y[2:])
         self.add(node, conv_layer(self.path, name, x[1], wshape[0], x[2], x[3], kernel[0],
-                                  kernel[1], stride, pad, groups, N=self.n_field(x[0])))
+                                  kernel[1], keys["stride"], keys["padding"], groups,
+                                  N=self.n_field(x[0]), dilation=keys.get("dilation", 1)))
 
     def _weight(self, node, name, kind):
         if name not in self.constants:
@@ -220,6 +226,9 @@ class _Reader:
             kernel, strides, pads = [x[2], x[3]], [x[2], x[3]], (0, 0)
         else:
             kernel = list(attrs.get("kernel_shape", []))
+            if self._dilations(node, attrs) != [1, 1]:
+                self.fail(node, f"dilations {attrs.get('dilations')} are not supported for "
+                                "pooling: dfsim's pool layers have no dilation")
             strides, pads, ends = self._window(node, attrs, x, y, kernel, (1, 1))
             ceil = attrs.get("ceil_mode", 0)
             floor_ok = (ends is None and

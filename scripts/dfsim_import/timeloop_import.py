@@ -34,9 +34,10 @@ when its value is not 1. `--fold-case` reads such a key as the coefficient or di
 spells in another case (`HStride: 4` as `Hstride: 4`: what the timeloop-accelergy-exercises'
 layer shapes mean, not what Timeloop computes).
 
+Strides and dilations per axis become the layer's (`"stride": [rows, cols]`, `"dilation"`).
 Refused (exit 2, one line naming the file and what is missing): a dilation other than 1 on an
-axis whose filter is longer than 1, strides that differ on two axes that both have more than
-one output, a shape that is not a convolution or GEMM of one weight operand (more or fewer
+axis whose filter is longer than 1 and whose stride is above 1 (dfsim covers one of the two per
+axis), a shape that is not a convolution or GEMM of one weight operand (more or fewer
 data spaces, a dimension in no role, a window axis of three terms), `densities` (Timeloop's
 sparse extension; `--ignore-densities` imports the dense layer and says so in its notes), and
 any layer whose MACs would not equal the product of the problem's dimension bounds.
@@ -49,7 +50,7 @@ import os
 import re
 
 from .common import (InputError, conv_layer, fc_layer, network_document, network_json,
-                     read_text, run_main, unique_name, write_text)
+                     read_text, run_main, unique_name, window_keys, write_text)
 
 PROG = "import_timeloop"
 
@@ -366,25 +367,23 @@ def to_layer(path, name, bounds, values, spaces, where, notes):
     for fil, dil_name, outd, stride_name in spatial:
         r, p = bounds[fil], bounds[outd]
         dil, stride = _coef(values, dil_name), _coef(values, stride_name)
-        if dil != 1 and r > 1:
-            raise InputError(path, f"{where}: dilation {dil_name}={dil} on the {fil} x {outd} "
-                                   "axis is not supported: dfsim has no dilated convolution")
-        axes_out.append((r, p, stride, f"{stride_name}={stride} ({fil} x {outd})"))
+        if dil != 1 and r > 1 and stride > 1:
+            raise InputError(path, f"{where}: dilation {dil_name}={dil} and stride "
+                                   f"{stride_name}={stride} on the {fil} x {outd} axis; dfsim's "
+                                   "closed-form tile counts cover a strided window or a dilated "
+                                   "one, not both")
+        axes_out.append((r, p, stride, dil if r > 1 else 1))
     if gemm:
-        axes_out = [(1, n, 1, "")]
+        axes_out = [(1, n, 1, 1)]
         n = 1
     while len(axes_out) < 2:
-        axes_out.append((1, 1, 1, ""))
-    (r, p, sr, tr), (s, q, sq, ts) = axes_out
-    if sr != sq:
+        axes_out.append((1, 1, 1, 1))
+    (r, p, sr, dr), (s, q, sq, dq) = axes_out
+    if sr != sq:  # an axis of one output does not care about its stride
         if p == 1:
             sr = sq
         elif q == 1:
             sq = sr
-        else:
-            raise InputError(path, f"{where}: strides {tr} and {ts} differ; dfsim has one "
-                                   "stride for both axes")
-    stride = sr
     expected = math.prod(bounds.values())
     macs = n * g * c * m * r * s * p * q
     if macs != expected:  # pragma: no cover (a role assignment bug)
@@ -393,8 +392,10 @@ def to_layer(path, name, bounds, values, spaces, where, notes):
     text = "; ".join(notes) if notes else None
     if p == 1 and q == 1 and g == 1:
         return fc_layer(path, name, c * r * s, m, [c, r, s], N=n, notes=text)
-    h, w = (p - 1) * stride + r, (q - 1) * stride + s
-    return conv_layer(path, name, c * g, m * g, h, w, r, s, stride, 0, g, N=n, notes=text)
+    h, w = (p - 1) * sr + dr * (r - 1) + 1, (q - 1) * sq + dq * (s - 1) + 1
+    keys = window_keys(path, name, (h, w), (r, s), (sr, sq), (0, 0, 0, 0), (dr, dq), (p, q))
+    return conv_layer(path, name, c * g, m * g, h, w, r, s, keys["stride"], keys["padding"], g,
+                      N=n, notes=text, dilation=keys.get("dilation", 1))
 
 
 def _network_name(stems, files):

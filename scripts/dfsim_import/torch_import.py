@@ -30,7 +30,7 @@ import warnings
 
 from .common import (InputError, conv_layer, conv_output_size, fc_layer, network_document,
                      network_json, parse_shape, pool_layer, run_main, unify_stride, unique_name,
-                     write_text)
+                     window_keys, write_text)
 
 PROG = "import_torch"
 
@@ -74,6 +74,8 @@ def _factory(spec):
             raise InputError(spec, f"cannot import torchvision ({e}); install python3-torchvision")
         known = tvm.list_models() if hasattr(tvm, "list_models") else []
         fn = getattr(tvm, func_part, None)
+        if fn is None and func_part in known and hasattr(tvm, "get_model_builder"):
+            fn = tvm.get_model_builder(func_part)  # segmentation, detection, video models
         if (known and func_part not in known) or not callable(fn):
             raise InputError(spec, f"no torchvision model '{func_part}'; models include "
                                    "alexnet, vgg16, googlenet, resnet50, mobilenet_v2 "
@@ -83,6 +85,8 @@ def _factory(spec):
             kwargs = {"weights": None}
             if func_part in ("googlenet", "inception_v3"):
                 kwargs["init_weights"] = False  # weights are not used; skips a slow scipy init
+            if func_part.startswith(("deeplabv3", "fcn_", "lraspp")):
+                kwargs["weights_backbone"] = None  # no download of the backbone's weights
             return fn(**kwargs)
         return build, func_part
 
@@ -164,19 +168,14 @@ class _Tracer:
     def conv(self, name, m, x, y):
         n, c, h, w = self._image(name, m, x)
         p, q = tuple(y.shape)[-2:]
-        if self._pair(m.dilation) != (1, 1):
-            self._fail(name, m, f"dilation {self._pair(m.dilation)} is not supported: dfsim has "
-                                "no dilated convolution")
         r, s = self._pair(m.kernel_size)
-        sh, sw = self._pair(m.stride)
         left, right, top, bottom = m._reversed_padding_repeated_twice
-        if left != right or top != bottom:
-            self._fail(name, m, f"asymmetric padding (top {top}, bottom {bottom}, left {left}, "
-                                f"right {right}) is not supported: dfsim pads all sides equally")
-        stride, pad = unify_stride(self.where, name, (h, w), (r, s), (sh, sw), (top, left), (p, q))
+        keys = window_keys(self.where, name, (h, w), (r, s), self._pair(m.stride),
+                           (top, bottom, left, right), self._pair(m.dilation), (p, q))
         self.last_feature = (m.out_channels, p, q)
-        return conv_layer(self.where, name, m.in_channels, m.out_channels, h, w, r, s, stride, pad,
-                          m.groups, N=self._n_field(n))
+        return conv_layer(self.where, name, m.in_channels, m.out_channels, h, w, r, s,
+                          keys["stride"], keys["padding"], m.groups, N=self._n_field(n),
+                          dilation=keys.get("dilation", 1))
 
     def linear(self, name, m, x, y):
         shape = tuple(x.shape)
@@ -321,16 +320,15 @@ class _Tracer:
             kind = "transposed" if transposed else f"{x.dim() - 2}-D"
             raise InputError(self.where, f"'{name}': a {kind} convolution called as a function; "
                                          "dfsim has no such layer")
-        if tuple(dilation) != (1, 1):
-            raise InputError(self.where, f"'{name}': dilation {tuple(dilation)} is not supported: "
-                                         "dfsim has no dilated convolution")
         n, c, h, wd = (int(v) for v in x.shape)
         r, s = (int(v) for v in w.shape[2:])
         p, q = (int(v) for v in out.shape[2:])
-        st, pad = unify_stride(self.where, name, (h, wd), (r, s), tuple(stride), tuple(padding),
-                               (p, q))
-        return conv_layer(self.where, name, c, int(w.shape[0]), h, wd, r, s, st, pad, int(groups),
-                          N=self._n_field(n), notes=note)
+        ph, pw = (int(v) for v in padding)
+        keys = window_keys(self.where, name, (h, wd), (r, s), tuple(int(v) for v in stride),
+                           (ph, ph, pw, pw), tuple(int(v) for v in dilation), (p, q))
+        return conv_layer(self.where, name, c, int(w.shape[0]), h, wd, r, s, keys["stride"],
+                          keys["padding"], int(groups), N=self._n_field(n), notes=note,
+                          dilation=keys.get("dilation", 1))
 
 
 def _prod(values):

@@ -185,7 +185,6 @@ class OnnxImportTest(ImporterTest):
     # -- bad input ---------------------------------------------------------------------------
     def test_unsupported_graphs(self):
         cases = {
-            "dilated": ["(Conv)", "dilations [2, 2] are not supported"],
             "transposed": ["(ConvTranspose)", "transposed convolution is not supported"],
             "attention": ["(MatMul)", "not a constant weight"],
             "relu": ["no Conv, Gemm, MatMul or pooling node"],
@@ -219,11 +218,29 @@ class OnnxImportTest(ImporterTest):
         self.assertEqual(code, 0, err)
         layer = self.load(out)["layers"][0]
         self.assertEqual((layer["H"], layer["P"], layer["padding"]), (8, 8, 1))
-        # Explicit one-sided pads cannot be written with dfsim's one padding.
+        # Explicit one-sided pads (ONNX order: top, left, bottom, right) are the layer's
+        # [top, bottom, left, right].
         path = self._handmade("asym", 7, pads=[0, 0, 1, 1])
         code, out, err = in_process(onnx_import.main, [path], PROG)
-        self.assertBadInput(code, err, PROG, path, "node 'conv' (Conv)",
-                            "asymmetric pads (top 0, left 0, bottom 1, right 1)")
+        self.assertEqual(code, 0, err)
+        layer = self.load(out)["layers"][0]
+        self.assertEqual((layer["P"], layer["Q"], layer["padding"]), (7, 7, [0, 1, 0, 1]))
+        # dilations and per-axis strides: 8x8, 3x3 dilated 2 on rows, stride 2 on cols
+        path = self._handmade("dil", 4, dilations=[2, 1], strides=[1, 2], pads=[0, 0, 0, 1])
+        code, out, err = in_process(onnx_import.main, [path], PROG)
+        self.assertEqual(code, 0, err)
+        layer = self.load(out)["layers"][0]
+        self.assertEqual((layer["P"], layer["Q"]), (4, 4))
+        self.assertEqual((layer["stride"], layer["dilation"], layer["padding"]),
+                         ([1, 2], [2, 1], [0, 0, 0, 1]))
+        # stride and dilation above 1 on one axis: refused, naming it
+        path = self._handmade("both", 2, dilations=[2, 2], strides=[2, 2])
+        code, out, err = in_process(onnx_import.main, [path], PROG)
+        self.assertBadInput(code, err, PROG, path, "stride 2 and dilation 2 along the height")
+        # the dilated module torch exports imports with its dilation
+        code, out, err = in_process(onnx_import.main, [self.files["dilated"][0]], PROG)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.load(out)["layers"][0]["dilation"], 2)
         # torch exports ZeroPad2d as a Pad whose pads are computed in the graph: ONNX shape
         # inference cannot size its output, and the importer says so.
         path = self.files["asymmetric"][0]

@@ -2,6 +2,7 @@
 older flat form), AlexNet's figures, a simulated layer, and malformed files (exit 2, one line on
 stderr)."""
 
+import json
 import os
 import unittest
 
@@ -102,10 +103,8 @@ class TimeloopImportTest(ImporterTest):
              ["problem.instance.M: expected a positive integer, got -8"]),
             ("float.yaml", layer_yaml(C=3, M=8.5, R=3, S=3, P=4, Q=4),
              ["problem.instance.M: expected a positive integer, got 8.5"]),
-            ("dilated.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hdilation=2),
-             ["dilation Hdilation=2 on the S x Q axis is not supported"]),
-            ("strides.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hstride=2, Wstride=1),
-             ["strides Wstride=1 (R x P) and Hstride=2 (S x Q) differ"]),
+            ("dilated.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4, Hdilation=2, Hstride=2),
+             ["dilation Hdilation=2 and stride Hstride=2 on the S x Q axis"]),
             ("sparse.yaml", layer_yaml(C=3, M=8, R=3, S=3, P=4, Q=4) +
              "    densities: {Inputs: 0.5}\n", ["densities: sparse densities are not modelled"]),
             ("list.yaml", "problem:\n  instance: [1, 2]\n",
@@ -170,10 +169,22 @@ base_ignore: &base
         self.assertEqual((l3["stride"], l3["H"], l3["W"]), (2, 5, 1))
         self.assertEqual(summary(out)["all"][1], 3 * 8 * 25 * 9 + 8 * 25 * 9 + 64 * 16 * 10
                          + 8 * 4 * 3)
-        bad = [("dil.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Wdilation: 2}",
-                "dilation Wdilation=2 on the R x P axis is not supported"),
-               ("strides.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Hstride: 2}",
-                "strides Wstride=1 (R x P) and Hstride=2 (S x Q) differ")]
+        bad = [("dil.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Wdilation: 2, Wstride: 3}",
+                "dilation Wdilation=2 and stride Wstride=3 on the R x P axis")]
+        # a dilation, and strides that differ by axis, are the layer's own
+        good = [("dil_ok.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Wdilation: 2}",
+                 {"H": 9, "W": 7, "dilation": [2, 1], "stride": 1}),
+                ("strides_ok.yaml", "{C: 3, M: 8, P: 5, Q: 5, R: 3, S: 3, Hstride: 2}",
+                 {"H": 7, "W": 11, "stride": [1, 2]})]
+        for name, instance, want in good:
+            with self.subTest(name=name):
+                path = self.timeloopfe(name, instance)
+                code, out, err = in_process(timeloop_import.main, [path], PROG)
+                self.assertEqual(code, 0, err)
+                layer = json.loads(out)["layers"][0]
+                for key, value in want.items():
+                    self.assertEqual(layer[key], value, key)
+                self.assertEqual((layer["P"], layer["Q"]), (5, 5))
         for name, instance, what in bad:
             with self.subTest(name=name):
                 path = self.timeloopfe(name, instance)

@@ -74,6 +74,12 @@ USER_NETS = textwrap.dedent('''
     def strided():
         return nn.Sequential(nn.Conv2d(3, 4, 3, stride=(2, 1)))
 
+    def strided_dilated():
+        return nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, dilation=(1, 2)))
+
+    def same_even():
+        return nn.Sequential(nn.Conv2d(3, 4, (2, 4), padding="same"))
+
     def conv1d():
         return nn.Sequential(nn.Conv1d(3, 4, 3))
 
@@ -252,17 +258,38 @@ class TorchImportTest(ImporterTest):
         self.assertEqual(summary(seq)["all"][1], 3 * 5 * 16 * 8)
 
     # -- bad input ---------------------------------------------------------------------------
-    def test_dilation_is_refused_by_the_command_line(self):
+    def test_windows_per_axis(self):
+        """Dilation, strides per axis and padding per axis become the layer's window keys, in the
+        shortest form; dfsim reads them and computes the same output sizes."""
         path = self.user_file()
-        proc = script("import_torch", f"{path}:dilated", "--input", "1x3x16x16")
-        self.assertBadProcess(proc, PROG, f"{path}:dilated", "layer '0' (Conv2d)",
-                              "dilation (2, 2) is not supported")
+        cases = [
+            # 16x16, 3x3 dilated 2: a 5x5 span, 12x12 outputs
+            ("dilated", {"stride": 1, "padding": 0, "dilation": 2, "P": 12, "Q": 12}),
+            # stride 2 on rows only: 7 x 14
+            ("strided", {"stride": [2, 1], "padding": 0, "P": 7, "Q": 14}),
+            # padding="same" with even kernels pads one side more: rows 0 + 1, cols 1 + 2
+            ("same_even", {"stride": 1, "padding": [0, 1, 1, 2], "P": 16, "Q": 16}),
+        ]
+        for func, want in cases:
+            with self.subTest(func=func):
+                code, out, err = self.trace([f"{path}:{func}", "--input", "1x3x16x16"])
+                self.assertEqual(code, 0, err)
+                layer = json.loads(out)["layers"][0]
+                for key, value in want.items():
+                    self.assertEqual(layer[key], value, key)
+                self.assertEqual(layer.get("dilation", 1), want.get("dilation", 1))
+                net = self.write(f"{func}.json", out)
+                self.assertEqual(summary(net)["layers"], 1)
+
+    def test_strided_and_dilated_axis_is_refused_by_the_command_line(self):
+        path = self.user_file()
+        proc = script("import_torch", f"{path}:strided_dilated", "--input", "1x3x16x16")
+        self.assertBadProcess(proc, PROG, f"{path}:strided_dilated",
+                              "stride 2 and dilation 2 along the width")
 
     def test_bad_inputs(self):
         path = self.user_file()
         cases = [
-            ([f"{path}:strided", "--input", "1x3x16x16"], f"{path}:strided",
-             ["stride (2, 1) differs between height and width"]),
             ([f"{path}:conv1d", "--input", "1x3x16"], f"{path}:conv1d",
              ["(Conv1d)", "not supported"]),
             ([f"{path}:uneven", "--input", "1x3x16x16"], f"{path}:uneven",
