@@ -27,7 +27,8 @@ struct NestSearchResult {
 /// candidates are built as defaultLoopNest builds its nest, enumerating instead of taking the
 /// first legal choice: the outer fan-outs' spatial choices (those using at least half the most
 /// instances, at most a fixed number unless `options.exhaustive`), for each the 4-level search
-/// of the innermost part's sub-layer (and its default mappings), the placements of the
+/// of the innermost part's sub-layer (and its default mappings; each also with its RF loops
+/// shrunk to divide the full layer, GLB loops grown to cover as before), the placements of the
 /// sub-mapping's DRAM loops, and four loop orders of the levels above the innermost part; the
 /// default nest is a candidate too, so the result never scores worse than it. Each candidate
 /// passes validateLoopNest and is scored on the whole hierarchy by scoreLoopNest with `table`
