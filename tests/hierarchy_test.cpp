@@ -394,11 +394,7 @@ TEST_CASE("dfsim run simulates a two-fan-out hierarchy, --dump-config shows it",
   CHECK(o.out.empty());
   CHECK_THAT(o.err, Catch::Contains("the arch's levels are dram, cluster_noc, cluster_glb, "
                                     "pe_noc, spad"));
-  // --search maps the 4-level hierarchy only.
-  const dfsim::test::Outcome s = dfsim::test::runDfsim(
-      "run --arch " + arch + net + energy + " --dataflow rs --search", scratch.path());
-  CHECK(s.code == 2);
-  CHECK_THAT(s.err, Catch::Contains(arch + ": arch.levels: --search maps the 4-level"));
+  // (--search on this hierarchy: tests/hierarchy_search_test.cpp.)
   // Every dataflow, functional with the check, against the analytic model's counts.
   const std::string out = (scratch.path() / "r").string();
   const dfsim::test::Outcome r = dfsim::test::runDfsim(

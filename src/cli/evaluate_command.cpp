@@ -14,6 +14,7 @@
 #include "common/errors.hpp"
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
+#include "dataflow/nest_score.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
@@ -86,12 +87,10 @@ Evaluated evaluateOne(const Layer& layer, const std::string& label, const LoopNe
   Evaluated e;
   e.layer = &layer;
   e.label = label;
-  e.counts = analyticCounts(shape, h, nest);
-  PerTensor<std::int64_t> bytes{};
-  for (Tensor t : kAllTensors) bytes[t] = arch.dramBytesPerWord(t);
-  e.cycles = estimateNestCycles(shape, h, nest, e.counts, bytes);
-  e.energy =
-      computeEnergy(e.counts, Cycle(static_cast<std::int64_t>(std::ceil(e.cycles.cycles))), table);
+  NestScore score = scoreLoopNest(shape, arch, h, nest, table);
+  e.counts = score.counts;
+  e.cycles = score.cycles;
+  e.energy = score.energy;
   e.activePes = activeInstances(nest);
   return e;
 }

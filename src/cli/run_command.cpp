@@ -20,6 +20,7 @@
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
+#include "dataflow/hierarchy_search.hpp"
 #include "dataflow/mapper_search.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
@@ -472,11 +473,6 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     out << config;
     return 0;
   }
-  if (!arch.isFourLevel() && req.search) {
-    throw InputError(req.archPath + ": arch.levels: --search maps the 4-level hierarchy only " +
-                     "today; this one runs with each dataflow's default mapping or --mapping " +
-                     "files");
-  }
   // The table's costs in the arch's entry order (a general-form table prices levels by name).
   const Hierarchy hierarchy = arch.hierarchy();
   std::vector<std::string> entryNames;
@@ -539,16 +535,28 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         Job job{&layer, dataflowName(df), {}, "default", {}, 0.0, false, {}};
         if (req.search) {
           const auto start = std::chrono::steady_clock::now();
-          SearchResult found = searchMapping(layer, arch, df, table,
-                                             SearchOptions{req.objective, false, req.tiling});
-          job.mapping = std::move(found.mapping);
+          const SearchOptions options{req.objective, false, req.tiling};
+          SearchStats stats;
+          std::int64_t subTried = 0;  // the sub-layer searches' candidates (any hierarchy)
+          if (arch.isFourLevel()) {
+            SearchResult found = searchMapping(layer, arch, df, table, options);
+            job.mapping = std::move(found.mapping);
+            stats = found.stats;
+          } else {
+            NestSearchResult found = searchLoopNest(layer, arch, df, table, options);
+            job.general = true;
+            job.nest = std::move(found.nest);
+            stats = found.stats;
+            subTried = found.subSearchTried;
+          }
           job.mapper = std::string("search:") + objectiveName(req.objective);
-          job.search = found.stats;
+          job.search = stats;
           const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
           job.searchSeconds = wall.count();
           if (!req.quiet) {
             err << "dfsim: search " << layer.name << " " << dataflowName(df) << ": "
-                << withThousands(found.stats.tried) << " candidates, "
+                << withThousands(stats.tried) << " candidates, "
+                << (subTried > 0 ? withThousands(subTried) + " in sub-layer searches, " : "")
                 << significant(wall.count(), 3) << " s wall" << std::endl;
           }
         } else if (arch.isFourLevel()) {
