@@ -288,7 +288,8 @@ std::vector<BadInput> fileCases() {
           "\"pool\")"),
       networkCase(
           "network: an unknown layer key", [](json& n) { conv(n)["K"] = 3; },
-          "network.layers[0].K: unknown key; valid keys: C, H, M, N, P, Q, R, S, W, dilation, groups, "
+          "network.layers[0].K: unknown key; valid keys: C, H, M, N, P, Q, R, S, W, dilation, "
+          "groups, "
           "name, padding, stride, type"),
       networkCase(
           "network: a negative channel count", [](json& n) { conv(n)["C"] = -4; },

@@ -43,7 +43,8 @@ ArchSpec innerArch(const ArchSpec& arch, const Hierarchy& h, const HierarchyPart
 /// The sub-layer one instance of the innermost part computes when the fan-outs above it split
 /// dimension d into `split[d]` parts (N, G, M, P, Q only): those sizes divided (ceil), the
 /// input rows and columns it needs taken from the shape's projection (a P split needs
-/// (P' - 1) * stride + dilation * (R - 1) + 1 rows), no padding (the sub-layer's input is the padded window).
+/// (P' - 1) * stride + dilation * (R - 1) + 1 rows), no padding (the sub-layer's input is the
+/// padded window).
 Layer subLayer(const Layer& layer, const ProblemShape& shape, const DimExtents& split);
 
 /// One choice of spatial loops over the outer fan-outs: per outer fan-out (HierarchyParts
