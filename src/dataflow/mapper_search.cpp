@@ -215,6 +215,7 @@ class Searcher {
     scratch_.rfLoops = rf;
     scratch_.glbLoops = glb;
     std::int64_t steps = 0;  // the same for every order: the DRAM loops' bounds do not change
+    memo_.clear();           // the orders form one group of the analytic model's memo
     for (const std::vector<Dim>& order : dramOrders_) {
       scratch_.dramLoops.clear();
       for (Dim d : order) {
@@ -304,13 +305,13 @@ class Searcher {
     dfs(dfs, 0);
   }
 
-  /// Scores `m` (whose nonEmptySteps are `steps`) and keeps a copy in `best` when it wins.
+  /// Scores `m` (whose nonEmptySteps are `steps`, of the group in memo_) and keeps a copy in `best`
+  /// when it wins.
   void consider(const Mapping& m, Scored& best, std::int64_t steps) {
     ++stats_.tried;
-    const AccessCounts counts = analyticCounts(shape_, arch_, m);
+    const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
     const double cycles = cycleEstimate(arch_, m, counts, steps);
-    const double energy =
-        computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
+    const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_);
     double score = energy;
     if (options_.objective == Objective::Cycles) score = cycles;
     if (options_.objective == Objective::Edp) score = energy * cycles;
@@ -338,6 +339,7 @@ class Searcher {
   CapacityFit fit_;
   SearchStats stats_;
   Mapping scratch_;
+  DramOrderMemo memo_;
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };

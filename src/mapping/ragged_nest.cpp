@@ -63,12 +63,6 @@ void ExtentHistogram::firstOnlyKinds(std::int64_t tile) {
   }
 }
 
-std::int64_t ExtentHistogram::total() const {
-  std::int64_t n = 0;
-  for (std::size_t k = 0; k < kinds; ++k) n += count[k];
-  return n;
-}
-
 NestLoops NestLoops::of(const Mapping& m) {
   NestLoops n;
   n.loops.reserve(m.dramLoops.size() + m.glbLoops.size() + m.spatialLoops.size() +

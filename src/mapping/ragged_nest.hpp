@@ -52,7 +52,11 @@ struct ExtentHistogram {
     firstOnlyKinds(tile);
   }
   /// Total number of tiles.
-  std::int64_t total() const;
+  std::int64_t total() const {
+    std::int64_t n = 0;
+    for (std::size_t k = 0; k < kinds; ++k) n += count[k];
+    return n;
+  }
   /// Adds `c` tiles of extent `e` (merging with an equal extent).
   void add(std::int64_t e, std::int64_t c);
 
