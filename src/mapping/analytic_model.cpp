@@ -1,5 +1,7 @@
 #include "mapping/analytic_model.hpp"
 
+#include <algorithm>
+
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -211,11 +213,36 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
   // A DRAM order changes only which loops over the dimensions a tensor does NOT depend on lie
   // outside its innermost relevant loop: every relevant loop does (reuseEnd), and so splits in
   // every order. The words of relevant tiles (wordsOverKinds reads only relevant dimensions)
-  // are the group's; only the tile counts of the other dimensions (otherTiles) are this
-  // order's. The same products as analyticCounts above, of the same factors.
+  // are the group's. Each other dimension's tile counts (otherTiles multiplies them) depend on
+  // the order only through whether its DRAM loop splits: the group's other loops over it keep
+  // their positions, and whether the innermost relevant loop is a GLB one is the group's too.
+  // The same products as analyticCounts above, of the same factors.
+  const DimLoopTable& loops = nest.loops;
+  const std::size_t numDims = shape.numDims();
+  // Per dimension, one past its innermost loop above the array and above the GLB (0: none).
+  std::array<std::size_t, kMaxDims> endSpatial{};
+  std::array<std::size_t, kMaxDims> endGlb{};
+  for (std::size_t d = 0; d < numDims; ++d) {
+    for (std::size_t k = 0; k < loops.count[d]; ++k) {
+      const std::size_t pos = loops.loops[d][k].pos;
+      if (pos < loops.spatial) endSpatial[d] = pos + 1;
+      if (pos < loops.glb) endGlb[d] = pos + 1;
+    }
+  }
+  // Whether dimension d has a DRAM loop at a position below `split`.
+  auto dramSplits = [&](std::size_t d, std::size_t split) {
+    return loops.count[d] > 0 && loops.loops[d][0].pos < loops.glb && loops.loops[d][0].pos < split;
+  };
   for (Tensor t : kAllTensors) {
     DramOrderMemo::Words& mw = memo.words_[idx(t)];
-    const std::uint32_t dims = mw.valid ? ~nest.relevant[t] : ~0U;
+    const std::uint32_t relevant = nest.relevant[t];
+    std::size_t reuseSpatial = 0;  // nest.reuseEnd(t, loops.spatial)
+    std::size_t reuseGlb = 0;      // nest.reuseEnd(t, loops.glb)
+    for (std::size_t d = 0; d < numDims; ++d) {
+      if ((relevant >> d & 1U) == 0) continue;
+      reuseSpatial = std::max(reuseSpatial, endSpatial[d]);
+      reuseGlb = std::max(reuseGlb, endGlb[d]);
+    }
     BoundaryWords w;
     if (!m.rfKeeps[t]) {
       // Every loop above the array splits, in any order: the whole boundary is the group's.
@@ -229,21 +256,55 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       w.distinctWords = mw.bypassDistinct;
       w.instanceWords = mw.bypassInstance;
     } else {
-      DimHistograms h;
-      nest.tilesAt(nest.reuseEnd(t, nest.loops.spatial), nest.loops.spatial, h, dims);
-      if (!mw.valid) mw.arrayDistinct = nest.wordsOverKinds(t, h, none);
+      if (!mw.valid) {
+        DimHistograms h;
+        nest.tilesAt(reuseSpatial, loops.spatial, h, relevant);
+        mw.arrayDistinct = nest.wordsOverKinds(t, h, none);
+        nest.splitFurther(loops.spatial, loops.rf, h, relevant);  // per PE
+        mw.arrayInstance = nest.wordsOverKinds(t, h, none);
+      }
+      std::int64_t unionTiles = 1;     // otherTiles at the array boundary
+      std::int64_t instanceTiles = 1;  // otherTiles per PE
+      for (std::size_t d = 0; d < numDims; ++d) {
+        if ((relevant >> d & 1U) != 0) continue;
+        const std::size_t slot = 2 * d + (dramSplits(d, reuseSpatial) ? 1 : 0);
+        if ((mw.arrayKnown >> slot & 1U) == 0) {
+          ExtentHistogram x;
+          x.reset(nest.size(d));
+          loops.tiles(d, x, 0, reuseSpatial, loops.spatial);
+          mw.arrayTiles[slot] = x.total();
+          loops.tiles(d, x, loops.spatial, loops.rf, loops.rf);
+          mw.instanceTiles[slot] = x.total();
+          mw.arrayKnown |= 1U << slot;
+        }
+        unionTiles *= mw.arrayTiles[slot];
+        instanceTiles *= mw.instanceTiles[slot];
+      }
       w.distinctWords = mw.arrayDistinct;
-      w.unionWords = w.distinctWords * nest.otherTiles(t, h);
-      nest.splitFurther(nest.loops.spatial, nest.loops.rf, h, dims);  // per PE
-      if (!mw.valid) mw.arrayInstance = nest.wordsOverKinds(t, h, none);
-      w.instanceWords = mw.arrayInstance * nest.otherTiles(t, h);
+      w.unionWords = w.distinctWords * unionTiles;
+      w.instanceWords = mw.arrayInstance * instanceTiles;
     }
     countArrayBoundary(nest, arch, t, w, c);
     if (m.glbKeeps[t]) {
-      DimHistograms visits;
-      nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits, dims);
-      if (!mw.valid) mw.glbDistinct = nest.wordsOverKinds(t, visits, none);
-      countGlbBoundary(t, mw.glbDistinct, mw.glbDistinct * nest.otherTiles(t, visits), c);
+      if (!mw.valid) {
+        DimHistograms visits;
+        nest.tilesAt(reuseGlb, loops.glb, visits, relevant);
+        mw.glbDistinct = nest.wordsOverKinds(t, visits, none);
+      }
+      std::int64_t fillTiles = 1;  // otherTiles at the GLB boundary
+      for (std::size_t d = 0; d < numDims; ++d) {
+        if ((relevant >> d & 1U) != 0) continue;
+        const std::size_t slot = 2 * d + (dramSplits(d, reuseGlb) ? 1 : 0);
+        if ((mw.glbKnown >> slot & 1U) == 0) {
+          ExtentHistogram x;
+          x.reset(nest.size(d));
+          loops.tiles(d, x, 0, reuseGlb, loops.glb);
+          mw.glbTiles[slot] = x.total();
+          mw.glbKnown |= 1U << slot;
+        }
+        fillTiles *= mw.glbTiles[slot];
+      }
+      countGlbBoundary(t, mw.glbDistinct, mw.glbDistinct * fillTiles, c);
     }
     mw.valid = true;
   }

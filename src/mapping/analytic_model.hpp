@@ -29,16 +29,21 @@ class DramOrderMemo;
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
                             DramOrderMemo& memo);
 
-/// What analyticCounts keeps between the mappings of one group (above): the loop table, and
-/// per tensor the words of its tiles over the dimensions it depends on, which a DRAM order
-/// does not change (every loop over them lies outside the tensor's innermost relevant loop).
+/// What analyticCounts keeps between the mappings of one group (above): the loop table, per
+/// tensor the words of its tiles over the dimensions it depends on, which a DRAM order does not
+/// change (every loop over them lies outside the tensor's innermost relevant loop), and the
+/// tile counts of the other dimensions, which change only with whether their DRAM loop does.
 /// No allocation.
 class DramOrderMemo {
  public:
   /// Forgets everything: call before the first mapping of a new group.
   void clear() {
     tableValid_ = false;
-    for (Words& w : words_) w.valid = false;
+    for (Words& w : words_) {
+      w.valid = false;
+      w.arrayKnown = 0;
+      w.glbKnown = 0;
+    }
   }
 
  private:
@@ -50,6 +55,14 @@ class DramOrderMemo {
     std::int64_t arrayDistinct = 0;  ///< words of its distinct tiles at the array boundary
     std::int64_t arrayInstance = 0;  ///< words of its per-PE tiles (before the tile counts)
     std::int64_t glbDistinct = 0;    ///< words of its distinct GLB tiles
+    /// Per dimension d it does not depend on and whether d's DRAM loop splits (slot 2d + 1) or
+    /// not (2d; also: d has none): d's tile count at the array boundary, per PE and at the GLB
+    /// boundary, known where the bit of the slot is set.
+    std::array<std::int64_t, 2 * kMaxDims> arrayTiles{};
+    std::array<std::int64_t, 2 * kMaxDims> instanceTiles{};
+    std::array<std::int64_t, 2 * kMaxDims> glbTiles{};
+    std::uint32_t arrayKnown = 0;
+    std::uint32_t glbKnown = 0;
     /// The array boundary's words when the RF bypasses the tensor (every loop above the array
     /// splits in any order: all of them are the group's).
     std::int64_t bypassUnion = 0;
