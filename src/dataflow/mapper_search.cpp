@@ -205,7 +205,12 @@ class Searcher {
     return out;
   }
 
-  /// Scores every DRAM order for one full choice of spatial, RF and GLB loops.
+  /// Starts scoring the candidates of new spatial and RF loops (the analytic model's memo keeps
+  /// what they share).
+  void newPair() { memo_.clear(); }
+
+  /// Scores every DRAM order for one full choice of spatial, RF and GLB loops. Contract: the
+  /// spatial and RF loops are those of the last newPair().
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
                    const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
     // One scratch mapping for every order (no allocation per candidate once it has grown).
@@ -215,7 +220,7 @@ class Searcher {
     scratch_.rfLoops = rf;
     scratch_.glbLoops = glb;
     std::int64_t steps = 0;  // the same for every order: the DRAM loops' bounds do not change
-    memo_.clear();           // the orders form one group of the analytic model's memo
+    memo_.newOuterLoops();   // the orders form one outer group of the analytic model's memo
     for (const std::vector<Dim>& order : dramOrders_) {
       scratch_.dramLoops.clear();
       for (Dim d : order) {
@@ -262,6 +267,7 @@ class Searcher {
   void allGlb(const DimExtents& arrayExt, const DimExtents& remaining,
               const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf, Scored& best) {
     std::size_t choices = 0;
+    newPair();
     forEachFactorChoice(
         rules_.glbInnerFirst, arrayExt, remaining, Level::Glb, true, options_.tiling,
         [](const DimExtents&) { return true; },
@@ -339,7 +345,7 @@ class Searcher {
   CapacityFit fit_;
   SearchStats stats_;
   Mapping scratch_;
-  DramOrderMemo memo_;
+  CountsMemo memo_;
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };
@@ -401,6 +407,7 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
       if (!searcher.fit().fits(Level::Glb, arrayExt)) continue;
       Pair p{sc.loops, rf, arrayExt, left, {}};
       const auto [glb, glbLeft] = searcher.greedyGlb(arrayExt, left);
+      searcher.newPair();
       searcher.scoreOrders(sc.loops, rf, glb, glbLeft, p.best);
       pairs.push_back(std::move(p));
     }

@@ -193,7 +193,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
 }
 
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
-                            DramOrderMemo& memo) {
+                            CountsMemo& memo) {
   AccessCounts c;
   // The group's loop table: the first mapping's, with the DRAM loops moved to their positions
   // in this one (the other loops keep theirs: there are as many DRAM loops in every order).
@@ -210,12 +210,12 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
   c.macs = nest.macs;
   DimExtents none;
   none.fill(1);
-  // A DRAM order changes only which loops over the dimensions a tensor does NOT depend on lie
-  // outside its innermost relevant loop: every relevant loop does (reuseEnd), and so splits in
-  // every order. The words of relevant tiles (wordsOverKinds reads only relevant dimensions)
-  // are the group's. Each other dimension's tile counts (otherTiles multiplies them) depend on
-  // the order only through whether its DRAM loop splits: the group's other loops over it keep
-  // their positions, and whether the innermost relevant loop is a GLB one is the group's too.
+  // Every loop over a dimension a tensor depends on lies outside its innermost relevant loop
+  // (reuseEnd), and so splits, whatever the order: the words of its relevant tiles
+  // (wordsOverKinds reads only relevant dimensions) are the group's (CountsMemo says which).
+  // Each other dimension's tile counts (otherTiles multiplies them) depend on the DRAM order
+  // only through whether its DRAM loop splits: the outer group's other loops over it keep their
+  // positions, and whether the innermost relevant loop is a GLB one is the outer group's too.
   // The same products as analyticCounts above, of the same factors.
   const DimLoopTable& loops = nest.loops;
   const std::size_t numDims = shape.numDims();
@@ -234,7 +234,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
     return loops.count[d] > 0 && loops.loops[d][0].pos < loops.glb && loops.loops[d][0].pos < split;
   };
   for (Tensor t : kAllTensors) {
-    DramOrderMemo::Words& mw = memo.words_[idx(t)];
+    CountsMemo::Words& mw = memo.words_[idx(t)];
     const std::uint32_t relevant = nest.relevant[t];
     std::size_t reuseSpatial = 0;  // nest.reuseEnd(t, loops.spatial)
     std::size_t reuseGlb = 0;      // nest.reuseEnd(t, loops.glb)
@@ -246,7 +246,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
     BoundaryWords w;
     if (!m.rfKeeps[t]) {
       // Every loop above the array splits, in any order: the whole boundary is the group's.
-      if (!mw.valid) {
+      if (!mw.arrayValid) {
         const BoundaryWords b = arrayBoundary(nest, t);
         mw.bypassUnion = b.unionWords;
         mw.bypassDistinct = b.distinctWords;
@@ -256,7 +256,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       w.distinctWords = mw.bypassDistinct;
       w.instanceWords = mw.bypassInstance;
     } else {
-      if (!mw.valid) {
+      if (!mw.arrayValid) {
         DimHistograms h;
         nest.tilesAt(reuseSpatial, loops.spatial, h, relevant);
         mw.arrayDistinct = nest.wordsOverKinds(t, h, none);
@@ -286,7 +286,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
     }
     countArrayBoundary(nest, arch, t, w, c);
     if (m.glbKeeps[t]) {
-      if (!mw.valid) {
+      if (!mw.glbValid) {
         DimHistograms visits;
         nest.tilesAt(reuseGlb, loops.glb, visits, relevant);
         mw.glbDistinct = nest.wordsOverKinds(t, visits, none);
@@ -305,8 +305,9 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
         fillTiles *= mw.glbTiles[slot];
       }
       countGlbBoundary(t, mw.glbDistinct, mw.glbDistinct * fillTiles, c);
+      mw.glbValid = true;
     }
-    mw.valid = true;
+    mw.arrayValid = true;
   }
   return c;
 }

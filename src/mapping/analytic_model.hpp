@@ -19,28 +19,36 @@ namespace dfsim {
 /// on random ragged mappings (tests/hierarchy_model_test.cpp).
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m);
 
-class DramOrderMemo;
+class CountsMemo;
 
-/// analyticCounts(shape, arch, m), equal to it, reusing from `memo` the boundaries an earlier
-/// mapping of the same group already counted. Contract: every mapping passed with `memo` since
-/// its last clear() has the same keeps and the same GLB, spatial and RF loops, and DRAM loops of
-/// bound above 1 over the same dimensions with the same bounds, in any order (the mapper scores
-/// several DRAM orders of one factor choice); `shape` and `arch` are the same too.
+/// analyticCounts(shape, arch, m), equal to it, reusing from `memo` what an earlier mapping of
+/// the same group counted (the mapper scores many GLB choices of one spatial and RF choice and
+/// several DRAM orders of each). Contract: every mapping passed with `memo` since its last
+/// clear() has the same keeps and the same spatial and RF loops (and `shape` and `arch` are the
+/// same); since its last newOuterLoops() also the same GLB loops and DRAM loops of bound above
+/// 1 over the same dimensions with the same bounds, in any order.
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
-                            DramOrderMemo& memo);
+                            CountsMemo& memo);
 
-/// What analyticCounts keeps between the mappings of one group (above): the loop table, per
-/// tensor the words of its tiles over the dimensions it depends on, which a DRAM order does not
-/// change (every loop over them lies outside the tensor's innermost relevant loop), and the
-/// tile counts of the other dimensions, which change only with whether their DRAM loop does.
-/// No allocation.
-class DramOrderMemo {
+/// What analyticCounts keeps between the mappings of one group (above). Per tensor: the words of
+/// its array-boundary tiles over the dimensions it depends on (every loop over them above the
+/// array splits, and a dimension split by every loop down to a tile T has floor(size / T) tiles
+/// of T and one of size % T: only the spatial and RF loops matter); the words of its GLB tiles
+/// (every DRAM loop over them splits, in any order); and the tile counts of the other
+/// dimensions, which a DRAM order changes only through whether their DRAM loop splits. Also the
+/// loop table of the outer loops' group. No allocation.
+class CountsMemo {
  public:
-  /// Forgets everything: call before the first mapping of a new group.
+  /// Forgets everything: call before the first mapping of new spatial and RF loops.
   void clear() {
+    newOuterLoops();
+    for (Words& w : words_) w.arrayValid = false;
+  }
+  /// Forgets what depends on the GLB and DRAM loops: call before the first mapping of new ones.
+  void newOuterLoops() {
     tableValid_ = false;
     for (Words& w : words_) {
-      w.valid = false;
+      w.glbValid = false;
       w.arrayKnown = 0;
       w.glbKnown = 0;
     }
@@ -48,28 +56,29 @@ class DramOrderMemo {
 
  private:
   friend AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch,
-                                     const Mapping& m, DramOrderMemo& memo);
-  /// One tensor's words of the group (set by the group's first mapping).
+                                     const Mapping& m, CountsMemo& memo);
+  /// One tensor's words and tile counts.
   struct Words {
-    bool valid = false;
+    bool arrayValid = false;         ///< the next three are set (spatial and RF loops' group)
     std::int64_t arrayDistinct = 0;  ///< words of its distinct tiles at the array boundary
     std::int64_t arrayInstance = 0;  ///< words of its per-PE tiles (before the tile counts)
-    std::int64_t glbDistinct = 0;    ///< words of its distinct GLB tiles
+    /// The array boundary's words when the RF bypasses the tensor (every loop above the array
+    /// splits, whatever the outer loops' order: all of them are the spatial and RF loops').
+    std::int64_t bypassUnion = 0;
+    std::int64_t bypassDistinct = 0;
+    std::int64_t bypassInstance = 0;
+    bool glbValid = false;         ///< glbDistinct is set (outer loops' group)
+    std::int64_t glbDistinct = 0;  ///< words of its distinct GLB tiles
     /// Per dimension d it does not depend on and whether d's DRAM loop splits (slot 2d + 1) or
     /// not (2d; also: d has none): d's tile count at the array boundary, per PE and at the GLB
-    /// boundary, known where the bit of the slot is set.
+    /// boundary, known where the bit of the slot is set (outer loops' group).
     std::array<std::int64_t, 2 * kMaxDims> arrayTiles{};
     std::array<std::int64_t, 2 * kMaxDims> instanceTiles{};
     std::array<std::int64_t, 2 * kMaxDims> glbTiles{};
     std::uint32_t arrayKnown = 0;
     std::uint32_t glbKnown = 0;
-    /// The array boundary's words when the RF bypasses the tensor (every loop above the array
-    /// splits in any order: all of them are the group's).
-    std::int64_t bypassUnion = 0;
-    std::int64_t bypassDistinct = 0;
-    std::int64_t bypassInstance = 0;
   };
-  DimLoopTable table_;  ///< of the group's first mapping, DRAM positions of the last one
+  DimLoopTable table_;  ///< of the outer group's first mapping, DRAM positions of the last one
   bool tableValid_ = false;
   std::array<Words, kNumTensors> words_{};
 };
