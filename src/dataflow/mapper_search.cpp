@@ -226,7 +226,6 @@ class Searcher {
       for (Dim d : order) {
         if (left[idx(d)] > 1) scratch_.dramLoops.push_back({d, left[idx(d)]});
       }
-      if (steps == 0) steps = nonEmptySteps(shape_, scratch_);
       consider(scratch_, best, steps);
     }
   }
@@ -311,11 +310,12 @@ class Searcher {
     dfs(dfs, 0);
   }
 
-  /// Scores `m` (whose nonEmptySteps are `steps`, of the group in memo_) and keeps a copy in `best`
-  /// when it wins.
-  void consider(const Mapping& m, Scored& best, std::int64_t steps) {
+  /// Scores `m` (one of the group of memo_; `steps`: its nonEmptySteps, the same for the group,
+  /// or 0, then set from the memo's loop table) and keeps a copy in `best` when it wins.
+  void consider(const Mapping& m, Scored& best, std::int64_t& steps) {
     ++stats_.tried;
     const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
+    if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
     const double cycles = cycleEstimate(arch_, m, counts, steps);
     const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_);
     double score = energy;

@@ -198,7 +198,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
   // The group's loop table: the first mapping's, with the DRAM loops moved to their positions
   // in this one (the other loops keep theirs: there are as many DRAM loops in every order).
   if (!memo.tableValid_) {
-    memo.table_ = DimLoopTable::of(m, shape);
+    memo.table_.assign(m, shape);
     memo.tableValid_ = true;
   } else {
     for (std::size_t i = 0; i < m.dramLoops.size(); ++i) {

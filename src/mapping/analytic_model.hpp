@@ -44,6 +44,8 @@ class CountsMemo {
     newOuterLoops();
     for (Words& w : words_) w.arrayValid = false;
   }
+  /// The loop table (DimLoopTable::of) of the last mapping counted.
+  const DimLoopTable& table() const { return table_; }
   /// Forgets what depends on the GLB and DRAM loops: call before the first mapping of new ones.
   void newOuterLoops() {
     tableValid_ = false;
