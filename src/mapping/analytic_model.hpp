@@ -26,7 +26,7 @@ class CountsMemo;
 /// several DRAM orders of each). Contract: every mapping passed with `memo` since its last
 /// clear() has the same keeps and the same spatial and RF loops (and `shape` and `arch` are the
 /// same); since its last newOuterLoops() also the same GLB loops and DRAM loops of bound above
-/// 1 over the same dimensions with the same bounds, in any order.
+/// 1 over the same dimensions (at most one each) with the same bounds, in any order.
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
                             CountsMemo& memo);
 
