@@ -205,7 +205,12 @@ class Searcher {
     return out;
   }
 
-  /// Scores every DRAM order for one full choice of spatial, RF and GLB loops.
+  /// Starts scoring the candidates of new spatial and RF loops (the analytic model's memo keeps
+  /// what they share).
+  void newPair() { memo_.clear(); }
+
+  /// Scores every DRAM order for one full choice of spatial, RF and GLB loops. Contract: the
+  /// spatial and RF loops are those of the last newPair().
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
                    const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
     // One scratch mapping for every order (no allocation per candidate once it has grown).
@@ -215,12 +220,12 @@ class Searcher {
     scratch_.rfLoops = rf;
     scratch_.glbLoops = glb;
     std::int64_t steps = 0;  // the same for every order: the DRAM loops' bounds do not change
+    memo_.newOuterLoops();   // the orders form one outer group of the analytic model's memo
     for (const std::vector<Dim>& order : dramOrders_) {
       scratch_.dramLoops.clear();
       for (Dim d : order) {
         if (left[idx(d)] > 1) scratch_.dramLoops.push_back({d, left[idx(d)]});
       }
-      if (steps == 0) steps = nonEmptySteps(shape_, scratch_);
       consider(scratch_, best, steps);
     }
   }
@@ -261,6 +266,7 @@ class Searcher {
   void allGlb(const DimExtents& arrayExt, const DimExtents& remaining,
               const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf, Scored& best) {
     std::size_t choices = 0;
+    newPair();
     forEachFactorChoice(
         rules_.glbInnerFirst, arrayExt, remaining, Level::Glb, true, options_.tiling,
         [](const DimExtents&) { return true; },
@@ -304,13 +310,14 @@ class Searcher {
     dfs(dfs, 0);
   }
 
-  /// Scores `m` (whose nonEmptySteps are `steps`) and keeps a copy in `best` when it wins.
-  void consider(const Mapping& m, Scored& best, std::int64_t steps) {
+  /// Scores `m` (one of the group of memo_; `steps`: its nonEmptySteps, the same for the group,
+  /// or 0, then set from the memo's loop table) and keeps a copy in `best` when it wins.
+  void consider(const Mapping& m, Scored& best, std::int64_t& steps) {
     ++stats_.tried;
-    const AccessCounts counts = analyticCounts(shape_, arch_, m);
+    const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
+    if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
     const double cycles = cycleEstimate(arch_, m, counts, steps);
-    const double energy =
-        computeEnergy(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_).total;
+    const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_);
     double score = energy;
     if (options_.objective == Objective::Cycles) score = cycles;
     if (options_.objective == Objective::Edp) score = energy * cycles;
@@ -338,6 +345,7 @@ class Searcher {
   CapacityFit fit_;
   SearchStats stats_;
   Mapping scratch_;
+  CountsMemo memo_;
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };
@@ -399,6 +407,7 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
       if (!searcher.fit().fits(Level::Glb, arrayExt)) continue;
       Pair p{sc.loops, rf, arrayExt, left, {}};
       const auto [glb, glbLeft] = searcher.greedyGlb(arrayExt, left);
+      searcher.newPair();
       searcher.scoreOrders(sc.loops, rf, glb, glbLeft, p.best);
       pairs.push_back(std::move(p));
     }

@@ -31,4 +31,9 @@ struct EnergyBreakdown {
 /// report's counts with another table.
 EnergyBreakdown computeEnergy(const AccessCounts& counts, Cycle cycles, const EnergyTable& table);
 
+/// computeEnergy(counts, cycles, table).total bit for bit (the same additions in the same
+/// order), without building the breakdown: the mapper scores every candidate with it. Throws
+/// InternalError where computeEnergy does.
+double energyTotal(const AccessCounts& counts, Cycle cycles, const EnergyTable& table);
+
 }  // namespace dfsim

@@ -1,5 +1,7 @@
 #include "mapping/analytic_model.hpp"
 
+#include <algorithm>
+
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -12,11 +14,12 @@ namespace {
 struct Nest {
   const ProblemShape& shape;
   const Mapping& m;
-  DimLoopTable loops;
+  const DimLoopTable& loops;            ///< of `m`
   PerTensor<std::uint32_t> relevant{};  ///< bit d: the tensor depends on dimension d
+  std::int64_t macs = 0;
 
-  Nest(const ProblemShape& s, const Mapping& mapping)
-      : shape(s), m(mapping), loops(DimLoopTable::of(mapping, s)) {
+  Nest(const ProblemShape& s, const Mapping& mapping, const DimLoopTable& table)
+      : shape(s), m(mapping), loops(table), macs(s.macs()) {
     for (Tensor t : kAllTensors) relevant[t] = s.projectedDims(t);
   }
   bool dependsOn(Tensor t, std::size_t d) const { return (relevant[t] >> d & 1U) != 0; }
@@ -25,15 +28,21 @@ struct Nest {
   /// Per dimension, the tiles after the loops at positions [0, `split`) (split) and
   /// [`split`, `stop`) (their first iteration only): the tiles a boundary sees each time the
   /// loops [0, split) move.
-  void tilesAt(std::size_t split, std::size_t stop, DimHistograms& h) const {
+  /// Only the dimensions of the bits of `dims` are set (the others are left as they were).
+  void tilesAt(std::size_t split, std::size_t stop, DimHistograms& h,
+               std::uint32_t dims = ~0U) const {
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if ((dims >> d & 1U) == 0) continue;
       h[d].reset(size(d));
       loops.tiles(d, h[d], 0, split, stop);
     }
   }
   /// The tiles of `h` after the loops at positions [from, stop), all split.
-  void splitFurther(std::size_t from, std::size_t stop, DimHistograms& h) const {
-    for (std::size_t d = 0; d < shape.numDims(); ++d) loops.tiles(d, h[d], from, stop, stop);
+  void splitFurther(std::size_t from, std::size_t stop, DimHistograms& h,
+                    std::uint32_t dims = ~0U) const {
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if ((dims >> d & 1U) != 0) loops.tiles(d, h[d], from, stop, stop);
+    }
   }
   /// One past the innermost loop at a position below `stop` (of a bound above 1: the table
   /// lists no other) over a dimension `t` depends on (0 when none): loops inside it reuse `t`'s
@@ -110,11 +119,11 @@ BoundaryWords arrayBoundary(const Nest& nest, Tensor t) {
 
 /// Counts at the boundary between the array (RF, or the one-word operand latch when the RF
 /// bypasses `t`) and its parent (GLB, or DRAM when the GLB bypasses `t`).
-void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, AccessCounts& c) {
+void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, const BoundaryWords& w,
+                        AccessCounts& c) {
   const Mapping& m = nest.m;
   const bool inRf = m.rfKeeps[t];
-  const BoundaryWords w = arrayBoundary(nest, t);
-  const std::int64_t macs = nest.shape.macs();
+  const std::int64_t macs = nest.macs;
   ReadWrite& parent = c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t);
   ReadWrite& noc = c(Level::Noc, t);
   ReadWrite& rf = c(Level::Rf, t);
@@ -145,14 +154,10 @@ void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, Access
   }
 }
 
-/// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps.
-void countGlbBoundary(const Nest& nest, Tensor t, AccessCounts& c) {
-  DimExtents none;
-  none.fill(1);
-  DimHistograms visits;
-  nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits);
-  const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
-  const std::int64_t fillWords = distinctWords * nest.otherTiles(t, visits);
+/// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps, from the words of its
+/// distinct GLB tiles and of every fill.
+void countGlbBoundary(Tensor t, std::int64_t distinctWords, std::int64_t fillWords,
+                      AccessCounts& c) {
   ReadWrite& dram = c(Level::Dram, t);
   ReadWrite& glb = c(Level::Glb, t);
   if (t != Tensor::Outputs) {
@@ -172,10 +177,137 @@ void countGlbBoundary(const Nest& nest, Tensor t, AccessCounts& c) {
 AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m) {
   AccessCounts c;
   c.macs = shape.macs();
-  const Nest nest(shape, m);
+  const DimLoopTable table = DimLoopTable::of(m, shape);
+  const Nest nest(shape, m, table);
+  DimExtents none;
+  none.fill(1);
   for (Tensor t : kAllTensors) {
-    countArrayBoundary(nest, arch, t, c);
-    if (m.glbKeeps[t]) countGlbBoundary(nest, t, c);
+    countArrayBoundary(nest, arch, t, arrayBoundary(nest, t), c);
+    if (!m.glbKeeps[t]) continue;
+    DimHistograms visits;
+    nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits);
+    const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
+    countGlbBoundary(t, distinctWords, distinctWords * nest.otherTiles(t, visits), c);
+  }
+  return c;
+}
+
+AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, const Mapping& m,
+                            CountsMemo& memo) {
+  AccessCounts c;
+  // The group's loop table: the first mapping's, with the DRAM loops moved to their positions
+  // in this one (the other loops keep theirs: there are as many DRAM loops in every order).
+  if (!memo.tableValid_) {
+    memo.table_.assign(m, shape);
+    memo.tableValid_ = true;
+  } else {
+    for (std::size_t i = 0; i < m.dramLoops.size(); ++i) {
+      const Loop& l = m.dramLoops[i];
+      if (l.bound > 1) memo.table_.loops[idx(l.dim)][0].pos = i;
+    }
+  }
+  const Nest nest(shape, m, memo.table_);
+  c.macs = nest.macs;
+  DimExtents none;
+  none.fill(1);
+  // Every loop over a dimension a tensor depends on lies outside its innermost relevant loop
+  // (reuseEnd), and so splits, whatever the order: the words of its relevant tiles
+  // (wordsOverKinds reads only relevant dimensions) are the group's (CountsMemo says which).
+  // Each other dimension's tile counts (otherTiles multiplies them) depend on the DRAM order
+  // only through whether its DRAM loop splits: the outer group's other loops over it keep their
+  // positions, and whether the innermost relevant loop is a GLB one is the outer group's too.
+  // The same products as analyticCounts above, of the same factors.
+  const DimLoopTable& loops = nest.loops;
+  const std::size_t numDims = shape.numDims();
+  // Per dimension, one past its innermost loop above the array and above the GLB (0: none).
+  std::array<std::size_t, kMaxDims> endSpatial{};
+  std::array<std::size_t, kMaxDims> endGlb{};
+  for (std::size_t d = 0; d < numDims; ++d) {
+    for (std::size_t k = 0; k < loops.count[d]; ++k) {
+      const std::size_t pos = loops.loops[d][k].pos;
+      if (pos < loops.spatial) endSpatial[d] = pos + 1;
+      if (pos < loops.glb) endGlb[d] = pos + 1;
+    }
+  }
+  // Whether dimension d has a DRAM loop at a position below `split`.
+  auto dramSplits = [&](std::size_t d, std::size_t split) {
+    return loops.count[d] > 0 && loops.loops[d][0].pos < loops.glb && loops.loops[d][0].pos < split;
+  };
+  for (Tensor t : kAllTensors) {
+    CountsMemo::Words& mw = memo.words_[idx(t)];
+    const std::uint32_t relevant = nest.relevant[t];
+    std::size_t reuseSpatial = 0;  // nest.reuseEnd(t, loops.spatial)
+    std::size_t reuseGlb = 0;      // nest.reuseEnd(t, loops.glb)
+    for (std::size_t d = 0; d < numDims; ++d) {
+      if ((relevant >> d & 1U) == 0) continue;
+      reuseSpatial = std::max(reuseSpatial, endSpatial[d]);
+      reuseGlb = std::max(reuseGlb, endGlb[d]);
+    }
+    BoundaryWords w;
+    if (!m.rfKeeps[t]) {
+      // Every loop above the array splits, in any order: the whole boundary is the group's.
+      if (!mw.arrayValid) {
+        const BoundaryWords b = arrayBoundary(nest, t);
+        mw.bypassUnion = b.unionWords;
+        mw.bypassDistinct = b.distinctWords;
+        mw.bypassInstance = b.instanceWords;
+      }
+      w.unionWords = mw.bypassUnion;
+      w.distinctWords = mw.bypassDistinct;
+      w.instanceWords = mw.bypassInstance;
+    } else {
+      if (!mw.arrayValid) {
+        DimHistograms h;
+        nest.tilesAt(reuseSpatial, loops.spatial, h, relevant);
+        mw.arrayDistinct = nest.wordsOverKinds(t, h, none);
+        nest.splitFurther(loops.spatial, loops.rf, h, relevant);  // per PE
+        mw.arrayInstance = nest.wordsOverKinds(t, h, none);
+      }
+      std::int64_t unionTiles = 1;     // otherTiles at the array boundary
+      std::int64_t instanceTiles = 1;  // otherTiles per PE
+      for (std::size_t d = 0; d < numDims; ++d) {
+        if ((relevant >> d & 1U) != 0) continue;
+        const std::size_t slot = 2 * d + (dramSplits(d, reuseSpatial) ? 1 : 0);
+        if ((mw.arrayKnown >> slot & 1U) == 0) {
+          ExtentHistogram x;
+          x.reset(nest.size(d));
+          loops.tiles(d, x, 0, reuseSpatial, loops.spatial);
+          mw.arrayTiles[slot] = x.total();
+          loops.tiles(d, x, loops.spatial, loops.rf, loops.rf);
+          mw.instanceTiles[slot] = x.total();
+          mw.arrayKnown |= 1U << slot;
+        }
+        unionTiles *= mw.arrayTiles[slot];
+        instanceTiles *= mw.instanceTiles[slot];
+      }
+      w.distinctWords = mw.arrayDistinct;
+      w.unionWords = w.distinctWords * unionTiles;
+      w.instanceWords = mw.arrayInstance * instanceTiles;
+    }
+    countArrayBoundary(nest, arch, t, w, c);
+    if (m.glbKeeps[t]) {
+      if (!mw.glbValid) {
+        DimHistograms visits;
+        nest.tilesAt(reuseGlb, loops.glb, visits, relevant);
+        mw.glbDistinct = nest.wordsOverKinds(t, visits, none);
+      }
+      std::int64_t fillTiles = 1;  // otherTiles at the GLB boundary
+      for (std::size_t d = 0; d < numDims; ++d) {
+        if ((relevant >> d & 1U) != 0) continue;
+        const std::size_t slot = 2 * d + (dramSplits(d, reuseGlb) ? 1 : 0);
+        if ((mw.glbKnown >> slot & 1U) == 0) {
+          ExtentHistogram x;
+          x.reset(nest.size(d));
+          loops.tiles(d, x, 0, reuseGlb, loops.glb);
+          mw.glbTiles[slot] = x.total();
+          mw.glbKnown |= 1U << slot;
+        }
+        fillTiles *= mw.glbTiles[slot];
+      }
+      countGlbBoundary(t, mw.glbDistinct, mw.glbDistinct * fillTiles, c);
+      mw.glbValid = true;
+    }
+    mw.arrayValid = true;
   }
   return c;
 }

@@ -63,12 +63,6 @@ void ExtentHistogram::firstOnlyKinds(std::int64_t tile) {
   }
 }
 
-std::int64_t ExtentHistogram::total() const {
-  std::int64_t n = 0;
-  for (std::size_t k = 0; k < kinds; ++k) n += count[k];
-  return n;
-}
-
 NestLoops NestLoops::of(const Mapping& m) {
   NestLoops n;
   n.loops.reserve(m.dramLoops.size() + m.glbLoops.size() + m.spatialLoops.size() +
@@ -121,16 +115,21 @@ void finishTable(DimLoopTable& t, const ProblemShape& shape) {
 
 DimLoopTable DimLoopTable::of(const Mapping& m, const ProblemShape& shape) {
   DimLoopTable t;  // entries are set as they are listed
-  std::size_t pos = 0;
-  for (const Loop& l : m.dramLoops) listLoop(t, l.dim, l.bound, pos++, false);
-  t.glb = pos;
-  for (const Loop& l : m.glbLoops) listLoop(t, l.dim, l.bound, pos++, false);
-  t.spatial = pos;
-  for (const SpatialLoop& l : m.spatialLoops) listLoop(t, l.dim, l.bound, pos++, true);
-  t.rf = pos;
-  for (const Loop& l : m.rfLoops) listLoop(t, l.dim, l.bound, pos++, false);
-  finishTable(t, shape);
+  t.assign(m, shape);
   return t;
+}
+
+void DimLoopTable::assign(const Mapping& m, const ProblemShape& shape) {
+  count.fill(0);
+  std::size_t pos = 0;
+  for (const Loop& l : m.dramLoops) listLoop(*this, l.dim, l.bound, pos++, false);
+  glb = pos;
+  for (const Loop& l : m.glbLoops) listLoop(*this, l.dim, l.bound, pos++, false);
+  spatial = pos;
+  for (const SpatialLoop& l : m.spatialLoops) listLoop(*this, l.dim, l.bound, pos++, true);
+  rf = pos;
+  for (const Loop& l : m.rfLoops) listLoop(*this, l.dim, l.bound, pos++, false);
+  finishTable(*this, shape);
 }
 
 DimLoopTable DimLoopTable::of(const LoopNest& n, const ProblemShape& shape) {
@@ -145,7 +144,10 @@ DimLoopTable DimLoopTable::of(const LoopNest& n, const ProblemShape& shape) {
 }
 
 std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m) {
-  const DimLoopTable table = DimLoopTable::of(m, shape);
+  return nonEmptySteps(shape, DimLoopTable::of(m, shape));
+}
+
+std::int64_t nonEmptySteps(const ProblemShape& shape, const DimLoopTable& table) {
   std::int64_t steps = 1;
   for (std::size_t i = 0; i < shape.numDims(); ++i) {
     ExtentHistogram h;

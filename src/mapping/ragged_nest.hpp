@@ -52,7 +52,11 @@ struct ExtentHistogram {
     firstOnlyKinds(tile);
   }
   /// Total number of tiles.
-  std::int64_t total() const;
+  std::int64_t total() const {
+    std::int64_t n = 0;
+    for (std::size_t k = 0; k < kinds; ++k) n += count[k];
+    return n;
+  }
   /// Adds `c` tiles of extent `e` (merging with an equal extent).
   void add(std::int64_t e, std::int64_t c);
 
@@ -107,6 +111,8 @@ struct DimLoopTable {
   /// The table of `m` for `shape`. Contract: `m` passed validateMapping() for `shape` (at most
   /// kMaxLoopsPerDim loops of a bound above 1 per dimension; InternalError otherwise).
   static DimLoopTable of(const Mapping& m, const ProblemShape& shape);
+  /// Makes this the table of `m` for `shape` (of() in place, without a copy). Same contract.
+  void assign(const Mapping& m, const ProblemShape& shape);
   /// The table of `n` in its flat order (levels[0].temporal, levels[0].spatial, ...); `glb`,
   /// `spatial` and `rf` stay 0. Contract: `n` passed validateLoopNest() for `shape`.
   static DimLoopTable of(const LoopNest& n, const ProblemShape& shape);
@@ -165,6 +171,10 @@ struct DimLoopTable {
 /// point of the layer: for a perfectly factorised mapping, Mapping::arraySteps(). Contract: `m`
 /// passed validateMapping() for `shape`.
 std::int64_t nonEmptySteps(const ProblemShape& shape, const Mapping& m);
+
+/// nonEmptySteps(shape, m) from the table of `m` (DimLoopTable::of(m, shape)); the same for
+/// any order of the loops above the array.
+std::int64_t nonEmptySteps(const ProblemShape& shape, const DimLoopTable& table);
 
 /// Whether `m` tiles dimension `d` of `shape` raggedly (the bounds of its loops over d multiply
 /// to more than its size; also true, without overflow, for any product other than the size).

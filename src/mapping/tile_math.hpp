@@ -33,16 +33,32 @@ inline bool isRelevant(const ProblemShape& shape, Tensor t, Dim d) {
 
 /// Distinct coordinates { a_i*u + b_i } for a_i < `a`, b_i < `b`: min(u, b)*(a-1) + b (a sliding
 /// window of extent `b` at stride `u`).
-std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u);
+inline std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u) {
+  return (u < b ? u : b) * (a - 1) + b;
+}
 
 /// Distinct values coordinate `axis` of tensor `t` takes over a tile with extents `e` (one term:
 /// its extent; two terms: slidingExtent with the unit-coefficient term as the window).
-std::int64_t axisWords(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExtents& e);
+/// (Inline: the analytic model calls it for every tile kind of every scored candidate.)
+inline std::int64_t axisWords(const ProblemShape& shape, Tensor t, std::size_t axis,
+                              const DimExtents& e) {
+  const AxisTerm first = shape.term(t, axis, 0);
+  if (shape.numTerms(t, axis) == 1) return e[idx(first.dim)];
+  // Two terms, at least one with coefficient 1 (the shape's contract): that one is the window.
+  const AxisTerm second = shape.term(t, axis, 1);
+  const AxisTerm& window = second.coef == 1 ? second : first;
+  const AxisTerm& slide = second.coef == 1 ? first : second;
+  return slidingExtent(e[idx(slide.dim)], e[idx(window.dim)], slide.coef);
+}
 
 /// Words of tensor `t` in a tile with extents `e`, in closed form from the shape's projection:
 /// the product over t's coordinates of the distinct values each takes (one term: its extent;
 /// two terms: slidingExtent with the unit-coefficient term as the window).
-std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e);
+inline std::int64_t tileWords(const ProblemShape& shape, Tensor t, const DimExtents& e) {
+  std::int64_t words = 1;
+  for (std::size_t k = 0; k < shape.numAxes(t); ++k) words *= axisWords(shape, t, k, e);
+  return words;
+}
 
 /// The sizes of `shape`'s dimensions as extents (1 beyond its last dimension).
 DimExtents dimSizes(const ProblemShape& shape);
