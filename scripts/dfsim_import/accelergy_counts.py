@@ -26,21 +26,11 @@ import os
 from fractions import Fraction
 
 from .accelergy_map import KEYS, parse_access_words, parse_map
-from .common import InputError, run_main, write_text
+from .common import InputError, read_json, run_main, write_text
 
 PROG = "export_accelergy_counts"
 TENSORS = ["weights", "inputs", "outputs"]
 EXPORT_KEYS = KEYS + [f"{k}.{t}" for k in KEYS if k != "mac" for t in TENSORS]
-
-
-def _load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"{e.lineno}:{e.colno}: JSON syntax error: {e.msg}")
 
 
 def _select(path, stats, dataflow, layer_names):
@@ -115,7 +105,7 @@ def default_target(key, prefix, pes):
 
 def convert(path, dataflow=None, layer_names=None, maps=None, access_words=None,
             prefix="system"):
-    stats = _load(path)
+    stats = read_json(path)
     dataflow, layers = _select(path, stats, dataflow, layer_names)
     pes = max((l.get("total_pes") or 1 for l in layers), default=1)
     maps = maps or {}

@@ -258,6 +258,18 @@ def read_text(path, what):
         raise InputError(path, f"not a UTF-8 text file (expected {what})")
 
 
+def read_json(path):
+    """The JSON document in `path`; InputError naming the file when it cannot be opened or is
+    not JSON (with the line and column of the syntax error)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        raise InputError(path, f"cannot open ({e.strerror})")
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"{e.lineno}:{e.colno}: JSON syntax error: {e.msg}")
+
+
 def write_text(text, path=None):
     """Writes `text` to `path` atomically (temp file then rename), or to stdout when no path."""
     if path is None or path == "-":

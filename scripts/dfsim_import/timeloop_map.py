@@ -39,7 +39,7 @@ import json
 import os
 import re
 
-from .common import InputError, run_main, write_text
+from .common import InputError, read_json, run_main, write_text
 from .timeloop_arch import convert as convert_arch, load_arch_yaml
 
 TL_DIMS = ["C", "M", "R", "S", "N", "P", "Q"]
@@ -443,18 +443,8 @@ def map_yaml_text(doc):
     return "\n".join(lines) + "\n"
 
 
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except OSError as e:
-        raise InputError(path, f"cannot open ({e.strerror})")
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"{e.lineno}:{e.colno}: JSON syntax error: {e.msg}")
-
-
 def _layer_dims(network_path, name):
-    net = _read_json(network_path)
+    net = read_json(network_path)
     for i, layer in enumerate(net.get("layers", []) if isinstance(net, dict) else []):
         if isinstance(layer, dict) and layer.get("name") == name:
             if layer.get("groups", 1) != 1:
@@ -513,7 +503,7 @@ def main_export(argv=None):
                                           "checks that every dimension is factorised exactly")
     parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
     args = parser.parse_args(argv)
-    mapping = _read_json(args.mapping)
+    mapping = read_json(args.mapping)
     if not isinstance(mapping, dict):
         raise InputError(args.mapping, "expected a dfsim mapping object")
     dims = _layer_dims(args.network, mapping.get("layer")) if args.network else None

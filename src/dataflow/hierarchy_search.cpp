@@ -13,6 +13,7 @@
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/hierarchy_parts.hpp"
+#include "dataflow/mapper_search.hpp"
 #include "dataflow/nest_score.hpp"
 #include "mapping/tile_math.hpp"
 #include "mapping/validate_loop_nest.hpp"
@@ -58,16 +59,7 @@ EnergyTable innerTable(const EnergyTable& table, const Hierarchy& h, const Hiera
 /// the three orders searchMapping tries above the GLB.
 std::vector<std::vector<Dim>> outerOrders(const ProblemShape& shape) {
   std::vector<std::vector<Dim>> orders(1);
-  for (Tensor kept : {Tensor::Outputs, Tensor::Weights, Tensor::Inputs}) {
-    std::vector<Dim> order;
-    for (bool relevant : {true, false}) {
-      for (std::size_t i = 0; i < shape.numDims(); ++i) {
-        const Dim d = ProblemShape::dimAt(i);
-        if (isRelevant(shape, kept, d) == relevant) order.push_back(d);
-      }
-    }
-    orders.push_back(std::move(order));
-  }
+  for (std::vector<Dim>& order : stationaryOrders(shape)) orders.push_back(std::move(order));
   return orders;
 }
 

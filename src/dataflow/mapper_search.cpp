@@ -28,26 +28,6 @@ constexpr std::size_t kFinalists = 8;
 constexpr std::int64_t kStageBBudget = 200000;
 constexpr std::size_t kMaxGlbChoices = 4000;
 
-/// Loop orders tried above the GLB (outermost first), from the projections of `shape`: finish
-/// outputs (the dims outputs do not project, the reduction, innermost), keep weights (the dims
-/// weights do not project innermost), keep inputs (the dims inputs do not project innermost).
-/// Within each group the shape's order. For a conv: N G M P Q C R S, G M C R S N P Q and
-/// N G C P Q R S M.
-std::vector<std::vector<Dim>> dramOrders(const ProblemShape& shape) {
-  std::vector<std::vector<Dim>> orders;
-  for (Tensor kept : {Tensor::Outputs, Tensor::Weights, Tensor::Inputs}) {
-    std::vector<Dim> order;
-    for (bool relevant : {true, false}) {
-      for (std::size_t i = 0; i < shape.numDims(); ++i) {
-        const Dim d = ProblemShape::dimAt(i);
-        if (isRelevant(shape, kept, d) == relevant) order.push_back(d);
-      }
-    }
-    orders.push_back(std::move(order));
-  }
-  return orders;
-}
-
 /// estimateCycles with the layer's shape and the mapping's nonEmptySteps given (the search
 /// scores several DRAM orders of one factor choice, which share them).
 double cycleEstimate(const ArchSpec& arch, const Mapping& m, const AccessCounts& c,
@@ -169,7 +149,7 @@ class Searcher {
            PerTensor<bool> glbKeeps)
       : shape_(shape),
         full_(dimSizes(shape)),
-        dramOrders_(dramOrders(shape)),
+        dramOrders_(stationaryOrders(shape)),
         arch_(arch),
         rules_(rules),
         table_(table),
@@ -351,6 +331,21 @@ class Searcher {
 };
 
 }  // namespace
+
+std::vector<std::vector<Dim>> stationaryOrders(const ProblemShape& shape) {
+  std::vector<std::vector<Dim>> orders;
+  for (Tensor kept : {Tensor::Outputs, Tensor::Weights, Tensor::Inputs}) {
+    std::vector<Dim> order;
+    for (bool relevant : {true, false}) {
+      for (std::size_t i = 0; i < shape.numDims(); ++i) {
+        const Dim d = ProblemShape::dimAt(i);
+        if (isRelevant(shape, kept, d) == relevant) order.push_back(d);
+      }
+    }
+    orders.push_back(std::move(order));
+  }
+  return orders;
+}
 
 const char* objectiveName(Objective o) {
   switch (o) {

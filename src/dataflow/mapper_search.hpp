@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
@@ -53,6 +54,13 @@ struct SearchResult {
 /// to rank mappings; the simulator gives the real count.
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& counts);
+
+/// The three loop orders the searches try above the GLB (outermost first), from the
+/// projections of `shape`: finish outputs (the dims outputs do not project, the reduction,
+/// innermost), keep weights (the dims weights do not project innermost), keep inputs (the dims
+/// inputs do not project innermost); within each group the shape's order. For a conv:
+/// N G M P Q C R S, G M C R S N P Q and N G C P Q R S M.
+std::vector<std::vector<Dim>> stationaryOrders(const ProblemShape& shape);
 
 /// Searches the mappings `dataflow`'s rules allow on `arch` for the one with the smallest
 /// objective, scoring each with the analytic model (README "Mapper search" describes the space
