@@ -39,23 +39,6 @@ std::vector<Layer> alexnet() {
   return out;
 }
 
-/// A readable rendering of a nest, for equality and messages.
-std::string render(const ProblemShape& s, const LoopNest& n) {
-  std::ostringstream o;
-  for (std::size_t k = 0; k < n.levels.size(); ++k) {
-    const LevelLoops& l = n.levels[k];
-    o << "L" << k << " keeps " << l.keeps[Tensor::Weights] << l.keeps[Tensor::Inputs]
-      << l.keeps[Tensor::Outputs] << ":";
-    for (const Loop& x : l.temporal) o << " " << s.name(x.dim) << x.bound;
-    o << " |";
-    for (const SpatialLoop& x : l.spatial) {
-      o << " " << s.name(x.dim) << x.bound << (x.axis == Axis::Rows ? "r" : "c");
-    }
-    o << "\n";
-  }
-  return o.str();
-}
-
 std::int64_t activePes(const LoopNest& n) {
   std::int64_t pes = 1;
   for (const LevelLoops& l : n.levels) {
@@ -155,9 +138,9 @@ ArchSpec noInnerFanOut() {
 void checkNest(const Layer& l, const ArchSpec& a, Dataflow d, Tiling t, const LoopNest& n) {
   const ProblemShape s = l.shape();
   const Hierarchy h = a.hierarchy();
-  INFO(l.name << " " << dataflowName(d) << " " << tilingName(t) << "\n" << render(s, n));
+  INFO(l.name << " " << dataflowName(d) << " " << tilingName(t) << "\n" << test::renderNest(s, n));
   REQUIRE_NOTHROW(validateLoopNest(s, a, h, n, "nest"));
-  CHECK(render(s, defaultLoopNest(l, a, d, t)) == render(s, n));
+  CHECK(test::renderNest(s, defaultLoopNest(l, a, d, t)) == test::renderNest(s, n));
   const AccessCounts c = analyticCounts(s, h, n);
   CHECK(c.macs == s.macs());
   const std::size_t innermost = h.size() - 1;
@@ -197,10 +180,11 @@ TEST_CASE("defaultLoopNest on a 4-level arch is the default mapping as a loop ne
         for (Tiling t : {Tiling::Ragged, Tiling::Perfect}) {
           INFO(file << " " << l.name << " " << info.name << " " << tilingName(t));
           const ProblemShape s = l.shape();
-          const std::string want = render(s, toLoopNest(defaultMapping(l, a, info.id, t)));
-          CHECK(render(s, defaultLoopNest(l, a, info.id, t)) == want);
+          const std::string want =
+              test::renderNest(s, toLoopNest(defaultMapping(l, a, info.id, t)));
+          CHECK(test::renderNest(s, defaultLoopNest(l, a, info.id, t)) == want);
           // The general path (outer fan-outs: none) gives the same nest.
-          CHECK(render(s, defaultLoopNest(l, g, info.id, t)) == want);
+          CHECK(test::renderNest(s, defaultLoopNest(l, g, info.id, t)) == want);
         }
       }
     }
@@ -305,7 +289,7 @@ TEST_CASE("report: AlexNet on eyeriss_v2_like, active PEs and energy per dataflo
       const EnergyBreakdown e = computeEnergy(c, Cycle{0}, table);
       total += e.total;
       macs += static_cast<double>(c.macs);
-      std::string line = render(s, n);
+      std::string line = test::renderNest(s, n);
       for (char& ch : line) ch = ch == '\n' ? ';' : ch;
       std::printf("%-6s %-6s %5lld %14.4g %9.3f  %s\n", l.name.c_str(), info.name,
                   static_cast<long long>(activePes(n)), e.total,

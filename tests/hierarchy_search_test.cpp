@@ -39,23 +39,6 @@ std::string sourcePath(const std::string& rel) {
   return std::string(DFSIM_SOURCE_DIR) + "/" + rel;
 }
 
-/// A readable rendering of a nest, for equality and messages.
-std::string render(const ProblemShape& s, const LoopNest& n) {
-  std::ostringstream o;
-  for (std::size_t k = 0; k < n.levels.size(); ++k) {
-    const LevelLoops& l = n.levels[k];
-    o << "L" << k << " keeps " << l.keeps[Tensor::Weights] << l.keeps[Tensor::Inputs]
-      << l.keeps[Tensor::Outputs] << ":";
-    for (const Loop& x : l.temporal) o << " " << s.name(x.dim) << x.bound;
-    o << " |";
-    for (const SpatialLoop& x : l.spatial) {
-      o << " " << s.name(x.dim) << x.bound << (x.axis == Axis::Rows ? "r" : "c");
-    }
-    o << "\n";
-  }
-  return o.str();
-}
-
 /// The arch's table resolved for its entries.
 EnergyTable tableFor(const ArchSpec& a, const std::string& rel) {
   std::vector<std::string> names;
@@ -101,7 +84,7 @@ void checkSearch(const Layer& l, const ArchSpec& a, Dataflow d, const EnergyTabl
   const ProblemShape s = l.shape();
   const Hierarchy h = a.hierarchy();
   INFO(l.name << " " << dataflowName(d) << " " << objectiveName(o.objective) << "\n"
-              << render(s, got.nest));
+              << test::renderNest(s, got.nest));
   REQUIRE_NOTHROW(validateLoopNest(s, a, h, got.nest, "searched"));
   const NestScore mine = scoreLoopNest(s, a, h, got.nest, table);
   CHECK(mine.energy.total == got.energy);
@@ -120,7 +103,7 @@ void checkSearch(const Layer& l, const ArchSpec& a, Dataflow d, const EnergyTabl
   }
   if (!again) return;
   const NestSearchResult second = searchLoopNest(l, a, d, table, o);
-  CHECK(render(s, second.nest) == render(s, got.nest));
+  CHECK(test::renderNest(s, second.nest) == test::renderNest(s, got.nest));
   CHECK(second.energy == got.energy);
   CHECK(second.stats.tried == got.stats.tried);
   CHECK(second.subSearchTried == got.subSearchTried);
@@ -143,7 +126,8 @@ TEST_CASE("searchLoopNest on a 4-level arch is searchMapping", "[hierarchy][sear
           const SearchOptions opt{o, false, Tiling::Ragged};
           const SearchResult want = searchMapping(l, a, info.id, table, opt);
           const NestSearchResult got = searchLoopNest(l, a, info.id, table, opt);
-          CHECK(render(l.shape(), got.nest) == render(l.shape(), toLoopNest(want.mapping)));
+          CHECK(test::renderNest(l.shape(), got.nest) ==
+                test::renderNest(l.shape(), toLoopNest(want.mapping)));
           CHECK(got.energy == want.energy);
           CHECK(got.cycles == want.cycles);
           CHECK(got.stats.tried == want.stats.tried);
@@ -258,7 +242,7 @@ TEST_CASE("searchLoopNest on a tiny layer: nothing in the enumerated space beats
           continue;
         }
         const NestScore other = scoreLoopNest(s, a, h, n, table);
-        INFO(render(s, n));
+        INFO(test::renderNest(s, n));
         CHECK(mine.energy.total <= other.energy.total);
         ++compared;
       }

@@ -8,6 +8,7 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "common/cycle_breakdown.hpp"
+#include "mapping/loop_nest.hpp"
 #include "mapping/mapping.hpp"
 #include "workload/layer.hpp"
 
@@ -58,6 +59,24 @@ inline bool convRelevant(Tensor t, Dim d) {
 /// The loop nest of `m` rendered with a convolution's dimension names.
 inline std::string nest(const Mapping& m) {
   return renderLoopNest(Layer().shape(), m);
+}
+
+/// A compact rendering of a loop nest (per level: kept tensors, temporal loops, spatial loops
+/// with their axis), for equality checks and messages.
+inline std::string renderNest(const ProblemShape& s, const LoopNest& n) {
+  std::ostringstream o;
+  for (std::size_t k = 0; k < n.levels.size(); ++k) {
+    const LevelLoops& l = n.levels[k];
+    o << "L" << k << " keeps " << l.keeps[Tensor::Weights] << l.keeps[Tensor::Inputs]
+      << l.keeps[Tensor::Outputs] << ":";
+    for (const Loop& x : l.temporal) o << " " << s.name(x.dim) << x.bound;
+    o << " |";
+    for (const SpatialLoop& x : l.spatial) {
+      o << " " << s.name(x.dim) << x.bound << (x.axis == Axis::Rows ? "r" : "c");
+    }
+    o << "\n";
+  }
+  return o.str();
 }
 
 /// A conv layer; P and Q derived from the input size.

@@ -366,6 +366,15 @@ def from_dfsim(mapping_path, mapping, plan, layer_dims=None):
             order.append(target)
         directives[target].append(d)
 
+    def add_passthrough(p):
+        """Targets that keep nothing (timeloopfe's inter_*_spatial, v0.3's DummyBuffer): no
+        loops of their own, every tensor bypassed."""
+        for t in p["passthrough"]:
+            add(t, {"target": t, "type": "temporal", "factors": _factor_text([]),
+                    "permutation": "".join(TL_DIMS)})
+            add(t, {"target": t, "type": "datatype", "keep": [],
+                    "bypass": [TL_TENSOR[x] for x in TENSORS]})
+
     by_name = {lv["level"]: lv for lv in levels}
     for i, p in enumerate(plan):
         if p["kind"] == "fanout":
@@ -394,11 +403,7 @@ def from_dfsim(mapping_path, mapping, plan, layer_dims=None):
                 perm += [d for d in TL_DIMS if d not in perm]
                 add(t, {"target": t, "type": "spatial", "factors": _factor_text(x + y),
                         "permutation": "".join(perm), "split": len(x)})
-            for t in p["passthrough"]:
-                add(t, {"target": t, "type": "temporal", "factors": _factor_text([]),
-                        "permutation": "".join(TL_DIMS)})
-                add(t, {"target": t, "type": "datatype", "keep": [],
-                        "bypass": [TL_TENSOR[x] for x in TENSORS]})
+            add_passthrough(p)
             continue
         lv = by_name[p["name"]]
         keeps = set(lv.get("keeps", TENSORS)) if p["kind"] != "dram" else set(TENSORS)
@@ -410,11 +415,7 @@ def from_dfsim(mapping_path, mapping, plan, layer_dims=None):
             keep = [x for x in TENSORS if x in arch_keep and x in keeps]
             add(c, {"target": c, "type": "datatype", "keep": [TL_TENSOR[x] for x in keep],
                     "bypass": [TL_TENSOR[x] for x in TENSORS if x not in keep]})
-        for t in p["passthrough"]:
-            add(t, {"target": t, "type": "temporal", "factors": _factor_text([]),
-                    "permutation": "".join(TL_DIMS)})
-            add(t, {"target": t, "type": "datatype", "keep": [],
-                    "bypass": [TL_TENSOR[x] for x in TENSORS]})
+        add_passthrough(p)
     # Innermost target first, as timeloop-mapper writes them: datatype directives, then loops.
     inner_first = list(reversed(order))
     out = [d for t in inner_first for d in directives[t] if d["type"] == "datatype"]
