@@ -181,7 +181,8 @@ std::vector<BadInput> fileCases() {
             a["glb"]["read_word_per_cycle"] = 4;
           },
           "arch.glb.read_word_per_cycle: unknown key; valid keys: banks, double_buffered, "
-          "latency_cycles, partitions, read_words_per_cycle, size_kib, write_words_per_cycle"),
+          "halo_reuse, latency_cycles, partitions, read_words_per_cycle, size_kib, "
+          "write_words_per_cycle"),
       archCase(
           "arch: a number given as a string", [](json& a) { a["word_bits"] = "16"; },
           "arch.word_bits: expected an integer in 1..64, got \"16\""),
@@ -463,7 +464,8 @@ std::vector<BadInput> commandLineCases() {
        {},
        runArgs("--set arch.glb.bank=2"),
        "{dir}/arch.json: arch.glb.bank: unknown key; valid keys: banks, double_buffered, "
-       "latency_cycles, partitions, read_words_per_cycle, size_kib, write_words_per_cycle"},
+       "halo_reuse, latency_cycles, partitions, read_words_per_cycle, size_kib, "
+       "write_words_per_cycle"},
       {"--set past the last layer",
        {},
        runArgs("--set network.layers.5.R=1"),

@@ -249,7 +249,8 @@ TEST_CASE("general form: every reader error names file, path and expectation", "
        "\"buffer\""},
       {"/levels/1/kind", 3, "FILE: arch.levels[1].kind: expected a non-empty string, got 3"},
       {"/levels/1/size", 3,
-       "FILE: arch.levels[1].size: unknown key; valid keys: double_buffered, kind, latency_cycles, "
+       "FILE: arch.levels[1].size: unknown key; valid keys: double_buffered, halo_reuse, kind, "
+       "latency_cycles, "
        "name, partitions, read_words_per_cycle, size_kib, tensor_bits, words, "
        "write_words_per_cycle"},
       {"/levels/2/size_kib", 3,

@@ -389,7 +389,8 @@ TEST_CASE("architecture validation errors", "[io]") {
   d["glb"]["sise_kib"] = 100;
   CHECK(archError(tmp, d) ==
         "FILE: arch.glb.sise_kib: unknown key; valid keys: banks, double_buffered, "
-        "latency_cycles, partitions, read_words_per_cycle, size_kib, write_words_per_cycle");
+        "halo_reuse, latency_cycles, partitions, read_words_per_cycle, size_kib, "
+        "write_words_per_cycle");
 
   d = baseArch();
   d["word_bits"] = "16";
@@ -652,7 +653,8 @@ TEST_CASE("set errors", "[io]") {
   // A new last component is added, and the strict reader then rejects it.
   CHECK(errorOf([&] { readArch(archFile, {parseOverride("arch.glb.bank=4")}); }) ==
         archFile +
-            ": arch.glb.bank: unknown key; valid keys: banks, double_buffered, latency_cycles, "
+            ": arch.glb.bank: unknown key; valid keys: banks, double_buffered, halo_reuse, "
+            "latency_cycles, "
             "partitions, read_words_per_cycle, size_kib, write_words_per_cycle");
   // A value that is not JSON is a string.
   CHECK(errorOf([&] { readArch(archFile, {parseOverride("arch.dram.bytes_per_cycle=fast")}); }) ==

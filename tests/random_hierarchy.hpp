@@ -69,8 +69,19 @@ inline Hierarchy randomHierarchy(std::mt19937_64& rng) {
 /// A random ragged nest of `s` on `h`: per dimension an innermost factor dividing it, then,
 /// outwards, per level a spatial factor (where a fan-out is below, within its rows or cols) and
 /// one or two temporal factors, each any value whose last iteration starts inside the layer; the
-/// outermost level covers what is left. Loops shuffled within each level; random keeps.
-inline LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt19937_64& rng) {
+/// outermost level covers what is left. Loops shuffled within each level; random keeps. With
+/// `perfect`, every factor divides what is left (a perfectly factorised nest).
+inline LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt19937_64& rng,
+                           bool perfect = false) {
+  // A factor in [1, cap] (perfect: dividing `left`).
+  auto factor = [&](std::int64_t left, std::int64_t cap) {
+    if (!perfect) return pick(rng, 1, std::min(cap, left));
+    std::vector<std::int64_t> fs;
+    for (std::int64_t f = 1; f <= std::min(cap, left); ++f) {
+      if (left % f == 0) fs.push_back(f);
+    }
+    return fs[static_cast<std::size_t>(pick(rng, 0, static_cast<std::int64_t>(fs.size()) - 1))];
+  };
   std::vector<std::size_t> storage;
   for (std::size_t e = 0; e < h.entries.size(); ++e) {
     if (h.entries[e].kind == HierarchyEntry::Kind::Storage) storage.push_back(e);
@@ -104,7 +115,7 @@ inline LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt199
       if (rowsLeft[k] * colsLeft[k] > 1) {
         const bool onRows = pick(rng, 0, 1) == 0;
         std::int64_t& budget = onRows ? rowsLeft[k] : colsLeft[k];
-        const std::int64_t f = pick(rng, 1, std::min(budget, left));
+        const std::int64_t f = factor(left, budget);
         if (f > 1) {
           n.levels[k].spatial.push_back({d, f, onRows ? Axis::Rows : Axis::Cols});
           budget /= f;
@@ -114,7 +125,7 @@ inline LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt199
       // Sometimes two temporal loops over d at one level (their order shuffled below).
       const int loopsHere = k > 0 && pick(rng, 0, 3) == 0 ? 2 : 1;
       for (int j = 0; j < loopsHere; ++j) {
-        const std::int64_t g = k == 0 ? left : pick(rng, 1, left);
+        const std::int64_t g = k == 0 ? left : factor(left, left);
         if (g > 1) n.levels[k].temporal.push_back({d, g});
         left = (left + g - 1) / g;
       }

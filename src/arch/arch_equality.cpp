@@ -11,7 +11,7 @@ bool operator==(const StorageLevelSpec& a, const StorageLevelSpec& b) {
          a.readWordsPerCycle == b.readWordsPerCycle &&
          a.writeWordsPerCycle == b.writeWordsPerCycle && a.bytesPerCycle == b.bytesPerCycle &&
          a.latencyCycles == b.latencyCycles && a.doubleBuffered == b.doubleBuffered &&
-         a.tensorBits == b.tensorBits;
+         a.haloReuse == b.haloReuse && a.tensorBits == b.tensorBits;
 }
 
 bool operator==(const FanOutSpec& a, const FanOutSpec& b) {

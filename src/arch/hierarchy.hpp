@@ -24,6 +24,10 @@ struct StorageLevelSpec {
   std::int64_t bytesPerCycle = kUnlimited;       ///< off chip: bytes per core cycle
   std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
   bool doubleBuffered = false;  ///< weights and inputs get a second slot for the prefetch
+  /// Sliding-window (halo) reuse (issue 14): a new tile of weights or inputs keeps the words it
+  /// shares with the tile this instance held and receives only the others from its parent
+  /// (src/mapping/README "Halo reuse"). Off: every new tile is fetched whole.
+  bool haloReuse = false;
   /// Bits of one word of each tensor at this level (0: the arch's tensorBits/wordBits).
   PerTensor<std::int64_t> tensorBits{};
 };

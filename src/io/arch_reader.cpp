@@ -195,12 +195,12 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   }
 
   // 2. Storage levels.
-  const StrictObject rf = root.getObject("rf", {"words", "partitions"});
+  const StrictObject rf = root.getObject("rf", {"words", "partitions", "halo_reuse"});
   a.rf.partitions = readStorage(rf, LevelFormat{false, "words", a.wordBits});
 
-  const StrictObject glb =
-      root.getObject("glb", {"size_kib", "partitions", "banks", "read_words_per_cycle",
-                             "write_words_per_cycle", "latency_cycles", "double_buffered"});
+  const StrictObject glb = root.getObject(
+      "glb", {"size_kib", "partitions", "banks", "read_words_per_cycle", "write_words_per_cycle",
+              "latency_cycles", "double_buffered", "halo_reuse"});
   a.glb.partitions = readStorage(glb, LevelFormat{true, "size_kib", a.wordBits});
   // Informational only (README "Architecture file"): checked, then not modelled (banks and
   // their conflicts belong to the microarchitecture issue).
@@ -223,6 +223,17 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   const StrictObject dram = root.getObject("dram", {"bytes_per_cycle", "latency_cycles"});
   a.dram.bytesPerCycle = readBandwidth(dram, "bytes_per_cycle", true, kUnlimited);
   a.dram.latencyCycles = dram.getInt("latency_cycles", nonNegativeInt(), 0);
+
+  // 5. Halo reuse: the 4-level fields cannot state it, so an arch that asks for it is given as
+  //    its hierarchy (simulated and modelled as any hierarchy).
+  const bool glbHalo = glb.getBool("halo_reuse", false);
+  const bool rfHalo = rf.getBool("halo_reuse", false);
+  if (glbHalo || rfHalo) {
+    Hierarchy h = a.hierarchy();
+    h.entries[1].storage.haloReuse = glbHalo;
+    h.entries[3].storage.haloReuse = rfHalo;
+    setHierarchy(a, h);
+  }
 }
 
 constexpr const char* kKindWhat = "one of \"dram\", \"storage\", \"fanout\"";
@@ -306,16 +317,17 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
     e.storage.latencyCycles = o.getInt("latency_cycles", nonNegativeInt(), 0);
     e.storage.tensorBits = readLevelBits(o, a);
   } else if (kind == "storage") {
-    const StrictObject o(
-        v, at,
-        {"name", "kind", "words", "size_kib", "partitions", "read_words_per_cycle",
-         "write_words_per_cycle", "latency_cycles", "double_buffered", "tensor_bits"});
+    const StrictObject o(v, at,
+                         {"name", "kind", "words", "size_kib", "partitions", "read_words_per_cycle",
+                          "write_words_per_cycle", "latency_cycles", "double_buffered",
+                          "halo_reuse", "tensor_bits"});
     e.storage.name = o.getString("name");
     e.storage.partitions = readLevelStorage(o, a.wordBits);
     e.storage.readWordsPerCycle = readBandwidth(o, "read_words_per_cycle", false, kUnlimited);
     e.storage.writeWordsPerCycle = readBandwidth(o, "write_words_per_cycle", false, kUnlimited);
     e.storage.latencyCycles = o.getInt("latency_cycles", nonNegativeInt(), 0);
     e.storage.doubleBuffered = o.getBool("double_buffered", false);
+    e.storage.haloReuse = o.getBool("halo_reuse", false);
     e.storage.tensorBits = readLevelBits(o, a);
   } else if (kind == "fanout") {
     const StrictObject o(
@@ -418,6 +430,7 @@ json levelJson(const HierarchyEntry& e, const ArchSpec& a, bool innermost) {
   j["write_words_per_cycle"] = bandwidthJson(s.writeWordsPerCycle);
   j["latency_cycles"] = s.latencyCycles;
   j["double_buffered"] = s.doubleBuffered;
+  j["halo_reuse"] = s.haloReuse;
   j["tensor_bits"] = bits;
   return j;
 }

@@ -1,5 +1,6 @@
 #include "mapping/hierarchy_model.hpp"
 
+#include "mapping/halo_savings.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -20,6 +21,7 @@ struct LevelPlan {
     std::size_t spatialStart;  ///< flat position of its first spatial loop
     std::size_t fanOut;        ///< entry index of the fan-out directly below it, or kNone
     bool multicast;            ///< that fan-out's multicast
+    bool halo;                 ///< its halo_reuse (new tiles keep what they share with the old)
     PerTensor<bool> keeps;     ///< what it keeps (the outermost: everything)
   };
   std::array<Level, kMaxLevelEntries> level;  ///< entries [0, levels) are set
@@ -133,16 +135,24 @@ BoundaryWords boundaryWords(const Nest& nest, std::size_t c, bool latch, Tensor 
   none.fill(1);
   DimHistograms h;
   if (!latch) {
-    nest.visitsAt(nest.reuseEnd(t, stop), stop, h);
+    const std::size_t reuseEnd = nest.reuseEnd(t, stop);
+    nest.visitsAt(reuseEnd, stop, h);
     const std::int64_t words = nest.wordsOverKinds(t, h, none);
     w.distinctWords = words * nest.copiesAcross(t, stop);
     w.unionWords = words * nest.otherTiles(t, h);
+    HaloSavings saved;
+    if (child.halo && t != Tensor::Outputs) {
+      saved =
+          haloSavings(nest.shape, nest.loops, t, BoundaryPositions{stop, reuseEnd, child.start});
+    }
     if (stop == child.start) {  // no fan-out crossed: one child per parent instance
+      w.unionWords -= saved.unionWords;
       w.instanceWords = w.unionWords;
       return w;
     }
     nest.splitFurther(stop, child.start, h);  // per child instance
-    w.instanceWords = nest.wordsOverKinds(t, h, none) * nest.otherTiles(t, h);
+    w.instanceWords = nest.wordsOverKinds(t, h, none) * nest.otherTiles(t, h) - saved.instanceWords;
+    w.unionWords -= saved.unionWords;
     return w;
   }
   // The latch: every innermost iteration of every step is a visit of a one-word tile per
@@ -229,6 +239,7 @@ LevelPlan planOf(const Hierarchy& h, const LoopNest& n) {
     const LevelLoops& loops = n.levels[k];
     level.fanOut = LevelPlan::kNone;
     level.multicast = true;
+    level.halo = entry.storage.haloReuse;
     level.entry = e;
     level.start = pos;
     pos += loops.temporal.size();

@@ -56,17 +56,33 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
   TransferDone done{now, now, now};
   for (std::size_t k = 0; k < n; ++k) {
     TileBuffer& to = child.tile(kids[k].instance, t);
+    const bool halo = kids[k].held != nullptr && kids[k].held->holding;
+    if (halo) markKept(kids[k], to);
     to.origin = kids[k].origin;
     to.view = kids[k].view;
     to.holding = true;
     std::int64_t words = 0;
     forEachTouched(*kids[k].view, [&](const AxisVector& off) {
+      const std::size_t ci = static_cast<std::size_t>(to.shape->index(off));
+      if (halo && keep_[0][off[0]] && keep_[1][off[1]] && keep_[2][off[2]] && keep_[3][off[3]] &&
+          keep_[4][off[4]]) {
+        // A word the held tile touches too: it stays in the child (no parent read, no
+        // network trip, no child write), moved to its place in the new tile.
+        if (functional_) {
+          std::int64_t hi = 0;
+          for (std::size_t a = 0; a < kAxes; ++a) {
+            hi += (to.origin[a] + off[a] - heldOrigin_[a]) * heldShape_->pitch[a];
+          }
+          to.data[ci] = heldCopy_[static_cast<std::size_t>(hi)];
+        }
+        return;
+      }
       const auto pi = static_cast<std::size_t>(from.indexOf(plus(to.origin, off)));
       if (stamp[pi] != ev) {
         stamp[pi] = ev;
         ++distinct;
       }
-      if (functional_) to.data[static_cast<std::size_t>(to.shape->index(off))] = from.data[pi];
+      if (functional_) to.data[ci] = from.data[pi];
       ++words;
     });
     delivered += words;
@@ -79,6 +95,23 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
   if (!direct_) counts_[t].reads += delivered;
   done.network = max(done.network, carry(copy, reads, now));
   return done;
+}
+
+void FanOutNetwork::markKept(const ChildTile& kid, const TileBuffer& to) {
+  const TileBuffer& held = *kid.held;
+  for (std::size_t a = 0; a < kAxes; ++a) {
+    std::vector<char>& keep = keep_[a];
+    keep.assign(static_cast<std::size_t>(to.shape->extent[a]), 0);
+    const std::vector<std::int64_t>& was = held.view->touched[a];
+    for (std::int64_t off : kid.view->touched[a]) {
+      const std::int64_t rel = kid.origin[a] + off - held.origin[a];
+      keep[static_cast<std::size_t>(off)] = std::binary_search(was.begin(), was.end(), rel) ? 1 : 0;
+    }
+  }
+  heldOrigin_ = held.origin;
+  heldShape_ = held.shape;
+  // The held values are read while the new tile is written: a copy when they share storage.
+  if (functional_) heldCopy_.assign(held.data.begin(), held.data.end());
 }
 
 TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +22,10 @@ struct ChildTile {
   std::int64_t instance = 0;
   AxisVector origin{};
   const BoxShape* view = nullptr;
+  /// With halo reuse, the tile the instance holds now, which the new one replaces (it may be
+  /// the destination itself): the words both touch stay in the child, the others come from the
+  /// parent. nullptr: the whole tile comes from the parent.
+  const TileBuffer* held = nullptr;
 };
 
 /// When the parts of a transfer were done, per kind of port (for the stall causes).
@@ -44,7 +49,8 @@ struct TransferDone {
 /// own, no time).
 ///
 /// Contract: each call is one parent instance's group at one step. Fills read every distinct
-/// word of the group's tiles once from the parent when multicasting (once per receiving child
+/// word the group's children need (with a held tile, the words it does not touch; else the
+/// whole tile) once from the parent when multicasting (once per receiving child
 /// otherwise) and deliver it to every child that needs it (one network read per delivery); psum
 /// drains send every child's words (one network write each) and the parent writes each distinct
 /// output once, the reduced sum. A revisit (the group's first output word was sent to this
@@ -105,11 +111,19 @@ class FanOutNetwork : public sc_core::sc_module {
   static TransferDone parentSide(StorageLevel& parent, std::int64_t q, Tensor t, std::int64_t words,
                                  bool read, Cycle now);
 
+  /// With `held` set, marks per axis which offsets of the new tile the held one touches too
+  /// (keep_[axis][offset]), and copies the held values when they are the destination's own.
+  void markKept(const ChildTile& kid, const TileBuffer& to);
+
   bool direct_;
   bool multicast_ = true;
   bool functional_;
   std::uint64_t event_ = 0;  ///< stamps distinct words per group (parents' stamp arrays)
   std::vector<BandwidthPort> wires_;
+  std::array<std::vector<char>, kAxes> keep_;  ///< markKept's marks (grown once, reused)
+  std::vector<std::int32_t> heldCopy_;         ///< the held values when overwritten in place
+  AxisVector heldOrigin_{};
+  const BoxShape* heldShape_ = nullptr;
   PerTensor<ReadWrite> counts_{};
 };
 

@@ -225,7 +225,10 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
       }
       DimVector ext = ext_[b.child];
       for (std::size_t d = 0; d < dims_; ++d) ext[d] = std::min(ext[d], size_[d] - o[d]);
-      b.kids.push_back({i, layout_[b.t].axes(o), viewFor(b, ext)});
+      // Halo reuse: the new tile replaces the one this instance holds, in place.
+      const TileBuffer* held =
+          child.haloReuse() && b.t != Tensor::Outputs ? &child.tile(i, b.t) : nullptr;
+      b.kids.push_back({i, layout_[b.t].axes(o), viewFor(b, ext), held});
     }
     if (b.kids.empty()) continue;
     if (b.t == Tensor::Outputs) {
@@ -279,7 +282,11 @@ void HierarchyController::prefetchNext(Boundary& b) {
       b.pending[static_cast<std::size_t>(i)] = 1;
     }
     if (b.kids.empty()) continue;
-    for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
+    for (ChildTile& k : b.kids) {
+      child.swapSpare(k.instance, b.t);
+      // Halo reuse: the next tile replaces the current one, now in the spare's place.
+      if (child.haloReuse()) k.held = &child.spare(k.instance, b.t);
+    }
     done.merge(b.net->fill(b.t, parent, q, child, b.kids.data(), b.kids.size(), q, now_));
     for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
   }

@@ -42,6 +42,11 @@ class StorageLevel : public sc_core::sc_module {
   bool keeps(Tensor t) const { return keeps_[t]; }
   /// The tile of `t` instance `i` holds.
   TileBuffer& tile(std::int64_t i, Tensor t) { return tiles_[t][static_cast<std::size_t>(i)]; }
+  /// The spare of tile(i, t) (hasSpare(t)).
+  TileBuffer& spare(std::int64_t i, Tensor t) { return spares_[t][static_cast<std::size_t>(i)]; }
+  /// Whether the level reuses halos (StorageLevelSpec::haloReuse): a new tile of weights or
+  /// inputs keeps the words it shares with the tile the instance held.
+  bool haloReuse() const { return spec_.haloReuse; }
   /// Whether instance tiles of `t` have a spare (double buffered weights or inputs).
   bool hasSpare(Tensor t) const { return !spares_[t].empty(); }
   /// Swaps tile(i, t) with its spare (hasSpare(t)): a prefetch fills the spare by swapping it in

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/ids.hpp"
+#include "mapping/ragged_nest.hpp"
+#include "workload/problem_shape.hpp"
+
+namespace dfsim {
+
+/// Where one boundary's loops lie in a loop nest's flat order (src/mapping/README "Any
+/// hierarchy"): the loops at positions below `stop` move the child's tiles (temporal ones below
+/// `reuseEnd` change them; spatial ones make parent instances), those in [stop, childStart) are
+/// the crossed fan-out's spatial loops (the child instances of one parent instance), those from
+/// `childStart` on make the child's tile.
+struct BoundaryPositions {
+  std::size_t stop = 0;
+  std::size_t reuseEnd = 0;
+  std::size_t childStart = 0;
+};
+
+/// The words a halo-reusing child level does not receive at one boundary of a read-only tensor,
+/// summed over the run: at every change of its tile, each child instance keeps the words its
+/// new tile shares with the tile it held (`instanceWords`), and the parent's multicast reads
+/// lose the words every child needing them already held (`unionWords`: per parent instance
+/// and change, the union tile's words minus those of the union of the children's new words).
+struct HaloSavings {
+  std::int64_t unionWords = 0;
+  std::int64_t instanceWords = 0;
+};
+
+/// The halo savings of tensor `t` (weights or inputs) at the boundary `at` of the nest `loops`
+/// over `shape`, in closed form (src/mapping/README "Halo reuse"): for each temporal loop k
+/// below `reuseEnd`, its advances (the product of the spatial bounds below `stop` and of the
+/// temporal bounds outside k, times its bound - 1) times the words kept at such a step, the
+/// product over t's coordinates of what a coordinate keeps (its shift there is the loop's tile
+/// minus the spans of the reset inner loops, times the projection's coefficients). A
+/// coordinate along which the crossed fan-out spreads the children and which shifts with
+/// words kept is counted on that coordinate alone (the union of the children's new words).
+/// Contract: every dimension of the nest is tiled perfectly (`loops.exact`), which validation
+/// requires of a nest with halo reuse (InternalError otherwise).
+HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
+                        const BoundaryPositions& at);
+
+/// Words of coordinate `axis` of `t` that a tile with extents `e` shares with the same tile
+/// moved by `shift` along that coordinate (0: the coordinate's words). Closed form from the
+/// projection: one term, the extent minus the shift in steps; two terms (a window of B at
+/// stride u over A positions), the overlap of one interval when u <= B, else of A blocks of B
+/// at pitch u.
+std::int64_t axisOverlap(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExtents& e,
+                         std::int64_t shift);
+
+}  // namespace dfsim

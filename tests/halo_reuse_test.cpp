@@ -1,0 +1,320 @@
+// Sliding-window (halo) reuse (issue 14): the closed-form overlap of one coordinate against the
+// sets it counts, and the simulator of any hierarchy with halo_reuse levels against the three
+// oracles (reference convolution, the analytic model's counts, the compute bound, fast ==
+// functional) on random hierarchies and perfect nests, and on a 3x3 stride-1 layer whose GLB
+// tile height is swept under every dataflow.
+#include <random>
+#include <set>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "arch/hierarchy.hpp"
+#include "common/errors.hpp"
+#include "dataflow/dataflow.hpp"
+#include "dataflow/default_mapper.hpp"
+#include "mapping/halo_savings.hpp"
+#include "mapping/hierarchy_model.hpp"
+#include "mapping/loop_nest.hpp"
+#include "mapping/validate_loop_nest.hpp"
+#include "random_hierarchy.hpp"
+#include "random_layers.hpp"
+#include "sim/hierarchy_sim.hpp"
+#include "test_support.hpp"
+
+using namespace dfsim;
+using namespace dfsim::test;
+
+namespace {
+
+/// The coordinates {u*a + w*b} of a tile, enumerated (a < A, b < B; `shift` added).
+std::set<std::int64_t> coordinates(std::int64_t u, std::int64_t w, std::int64_t A, std::int64_t B,
+                                   std::int64_t shift) {
+  std::set<std::int64_t> out;
+  for (std::int64_t a = 0; a < A; ++a) {
+    for (std::int64_t b = 0; b < B; ++b) out.insert(u * a + w * b + shift);
+  }
+  return out;
+}
+
+/// A layer with windows that overlap: outputs of 4 to 8 per axis, 1 to 3 taps, strides 1 to 3,
+/// sometimes dilation 2 or padding.
+Layer haloLayer(int trial, std::mt19937_64& rng) {
+  const std::int64_t r = pick(rng, 1, 3);
+  const std::int64_t s = pick(rng, 1, 3);
+  WindowAxis rows{pick(rng, 1, 3), trial % 4 == 1 ? 2 : 1, 0, 0};
+  WindowAxis cols{pick(rng, 1, 2), 1, trial % 3 == 0 ? 1 : 0, trial % 3 == 0 ? 1 : 0};
+  if (rows.dilation > 1) rows.stride = 1;  // strided and dilated on one axis: refused
+  const std::int64_t p =
+      std::vector<std::int64_t>{4, 6, 8}[static_cast<std::size_t>(pick(rng, 0, 2))];
+  const std::int64_t q =
+      std::vector<std::int64_t>{2, 4, 6}[static_cast<std::size_t>(pick(rng, 0, 2))];
+  const std::int64_t h = (p - 1) * rows.stride + (r - 1) * rows.dilation + 1;
+  const std::int64_t w = (q - 1) * cols.stride + (s - 1) * cols.dilation + 1 - cols.padTotal();
+  return convWindow("halo" + std::to_string(trial), pick(rng, 1, 2), pick(rng, 1, 2),
+                    pick(rng, 1, 2), h, w, r, s, rows, cols);
+}
+
+/// The three oracles on (layer, arch, nest); the analytic counts returned.
+AccessCounts threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) {
+  const ProblemShape s = l.shape();
+  const Hierarchy h = a.hierarchy();
+  SimOptions functional;
+  functional.check = true;
+  const SimResult f = simulateHierarchy(l, a, n, functional);
+  INFO(f.checkMismatch);
+  CHECK(f.checked);
+  const AccessCounts want = analyticCounts(s, h, n);
+  for (std::size_t e = 0; e < h.size(); ++e) {
+    for (Tensor t : kAllTensors) {
+      INFO("entry " << e << " " << tensorName(t));
+      CHECK(f.counts(e, t).reads == want(e, t).reads);
+      CHECK(f.counts(e, t).writes == want(e, t).writes);
+    }
+  }
+  CHECK(f.counts == want);
+  CHECK(f.cycles.total.count() >= f.cycles.compute.count());
+  SimOptions fast;
+  fast.functional = false;
+  const SimResult g = simulateHierarchy(l, a, n, fast);
+  CHECK(g.counts == f.counts);
+  CHECK(g.cycles.total == f.cycles.total);
+  return want;
+}
+
+/// `a` with halo_reuse set on every on-chip level (or cleared).
+ArchSpec withHalo(const ArchSpec& a, bool on) {
+  Hierarchy h = a.hierarchy();
+  for (HierarchyEntry& e : h.entries) {
+    if (e.kind == HierarchyEntry::Kind::Storage && !e.storage.offChip) e.storage.haloReuse = on;
+  }
+  ArchSpec out = a;
+  setHierarchy(out, h);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("axisOverlap equals the overlap of the enumerated coordinate sets", "[halo]") {
+  for (std::int64_t u = 1; u <= 4; ++u) {
+    for (std::int64_t A = 1; A <= 4; ++A) {
+      for (std::int64_t B = 1; B <= 4; ++B) {
+        ProblemShape shape;
+        const Dim p = shape.addDim("P", A);
+        const Dim r = shape.addDim("R", B);
+        shape.addAxis(Tensor::Inputs, {{p, u}, {r, 1}}, u * (A - 1) + B);
+        shape.addAxis(Tensor::Weights, {{r, 1}}, B);
+        shape.addAxis(Tensor::Outputs, {{p, 1}}, A);
+        DimExtents e;
+        e.fill(1);
+        e[idx(p)] = A;
+        e[idx(r)] = B;
+        const std::set<std::int64_t> base = coordinates(u, 1, A, B, 0);
+        for (std::int64_t shift = -12; shift <= 12; ++shift) {
+          const std::set<std::int64_t> moved = coordinates(u, 1, A, B, shift);
+          std::int64_t common = 0;
+          for (std::int64_t x : moved) common += base.count(x) > 0 ? 1 : 0;
+          INFO("u " << u << " A " << A << " B " << B << " shift " << shift);
+          CHECK(axisOverlap(shape, Tensor::Inputs, 0, e, shift) == common);
+        }
+        // One term: the extent minus the shift.
+        CHECK(axisOverlap(shape, Tensor::Weights, 0, e, 1) == B - 1);
+        CHECK(axisOverlap(shape, Tensor::Weights, 0, e, B) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("halo reuse passes the three oracles on random hierarchies and perfect nests",
+          "[halo][hierarchy_sim]") {
+  std::mt19937_64 rng(20261201);
+  const int trials = test::cases(240, 30);
+  struct Case {
+    Layer layer;
+    ArchSpec arch;
+    LoopNest nest;
+  };
+  std::vector<Case> valid;
+  for (int trial = 0; trial < trials; ++trial) {
+    const Layer l = haloLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    Hierarchy h = randomHierarchy(rng);
+    for (HierarchyEntry& e : h.entries) {
+      if (e.kind == HierarchyEntry::Kind::Storage && !e.storage.offChip) {
+        e.storage.haloReuse = pick(rng, 0, 3) != 0;
+      }
+    }
+    ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
+    setHierarchy(a, h);
+    const LoopNest n = randomNest(s, h, rng, true);
+    try {
+      validateLoopNest(s, a, a.hierarchy(), n, "random");
+    } catch (const InputError&) {
+      continue;
+    }
+    valid.push_back({l, a, n});
+  }
+  REQUIRE(valid.size() >= static_cast<std::size_t>(trials) / 3);
+  // Validated before the first simulation (see hierarchy_sim_test.cpp).
+  int saved = 0;
+  for (const Case& c : valid) {
+    INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
+    const AccessCounts with = threeOracles(c.layer, c.arch, c.nest);
+    const AccessCounts without =
+        analyticCounts(c.layer.shape(), withHalo(c.arch, false).hierarchy(), c.nest);
+    std::int64_t a = 0;
+    std::int64_t b = 0;
+    for (std::size_t e = 0; e < c.arch.hierarchy().size(); ++e) {
+      a += with(e, Tensor::Inputs).writes;
+      b += without(e, Tensor::Inputs).writes;
+    }
+    CHECK(a <= b);
+    saved += a < b ? 1 : 0;
+  }
+  // The cases exercise the reuse: a share of them moves fewer input words (about 15%).
+  CHECK(saved >= static_cast<int>(valid.size()) / 10);
+}
+
+TEST_CASE("a ragged nest with halo reuse is refused by validation", "[halo]") {
+  const Layer l = conv("c", 1, 1, 1, 7, 3);  // P = 5
+  ArchSpec a = withHalo(arch(1, 1, 64, 4096, false), true);
+  const ProblemShape s = l.shape();
+  LoopNest n = toLoopNest(Mapping{});
+  n.levels[0].temporal = {{s.dimByName("P"), 3}};  // tiles of 2: the last one ragged
+  n.levels[1].temporal = {
+      {s.dimByName("P"), 2}, {s.dimByName("Q"), 5}, {s.dimByName("R"), 3}, {s.dimByName("S"), 3}};
+  REQUIRE_NOTHROW(validateLoopNest(s, withHalo(a, false), withHalo(a, false).hierarchy(), n, "m"));
+  REQUIRE_THROWS_WITH(validateLoopNest(s, a, a.hierarchy(), n, "m"),
+                      Catch::Contains("halo_reuse") && Catch::Contains("perfectly factorised"));
+}
+
+TEST_CASE(
+    "a 3x3 stride-1 layer reads its padded input from DRAM once with halo reuse, for "
+    "every GLB tile height and dataflow",
+    "[halo][hierarchy_sim]") {
+  // 8x8 outputs, 3x3 filters, padding 1: the padded input is 10x10 per channel.
+  const Layer l = conv("c3", 1, 2, 2, 8, 3, 1, 1);
+  const ProblemShape s = l.shape();
+  const Dim p = s.dimByName("P");
+  const std::int64_t padded = 1 * 2 * 10 * 10;
+  ArchSpec base = arch(4, 4, 4096, 1 << 20, false);
+  for (const DataflowInfo& info : dataflowRegistry()) {
+    const LoopNest whole = toLoopNest(defaultMapping(l, base, info.id, Tiling::Perfect));
+    for (std::int64_t height : {1, 2, 4, 8}) {
+      // Every loop below DRAM, then P's loops there divided down to `height` (GLB temporal
+      // first, then spatial, then the RF's), and DRAM runs P / height tiles of it.
+      LoopNest n = whole;
+      n.levels[0].temporal.clear();
+      n.levels[1].temporal.insert(n.levels[1].temporal.begin(), whole.levels[0].temporal.begin(),
+                                  whole.levels[0].temporal.end());
+      std::int64_t excess = 8 / height;
+      auto divide = [&](std::int64_t& bound) {
+        while (excess > 1 && bound % 2 == 0) {
+          bound /= 2;
+          excess /= 2;
+        }
+      };
+      for (Loop& x : n.levels[1].temporal) {
+        if (x.dim == p) divide(x.bound);
+      }
+      for (SpatialLoop& x : n.levels[1].spatial) {
+        if (x.dim == p) divide(x.bound);
+      }
+      for (Loop& x : n.levels[2].temporal) {
+        if (x.dim == p) divide(x.bound);
+      }
+      REQUIRE(excess == 1);
+      if (height < 8) n.levels[0].temporal = {{p, 8 / height}};
+      n.levels[1].keeps[Tensor::Inputs] = true;
+      for (bool halo : {false, true}) {
+        const ArchSpec a = withHalo(base, halo);
+        INFO(info.name << " GLB tile height " << height << " halo " << halo << "\n"
+                       << describe(a.hierarchy(), n, s));
+        validateLoopNest(s, a, a.hierarchy(), n, "sweep");
+        const AccessCounts c = threeOracles(l, a, n);
+        const std::int64_t dramReads = c(0, Tensor::Inputs).reads;
+        // Whole tiles: each of the P / height tiles is height + 2 rows of 10.
+        CHECK(dramReads == (halo ? padded : (8 / height) * (height + 2) * 10 * 2));
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "halo reuse across children spread along the sliding coordinate passes the three "
+    "oracles",
+    "[halo][hierarchy_sim]") {
+  // Children spread over P along the rows, each holding rfP outputs' window of R taps: when the
+  // GLB's P loop moves on, each child keeps part of its window and the parent multicasts the
+  // union of what they lack (the coordinate counted on its own in haloSavings).
+  struct Case {
+    Layer layer;
+    ArchSpec arch;
+    LoopNest nest;
+    bool reuses;
+  };
+  std::vector<Case> cases;
+  for (std::int64_t stride : {1, 2}) {
+    for (std::int64_t dilation : {1, 2}) {
+      if (stride > 1 && dilation > 1) continue;
+      for (std::int64_t r : {3, 5}) {
+        for (std::int64_t spread : {2, 4}) {
+          for (std::int64_t rfP : {1, 2}) {
+            const WindowAxis rows{stride, dilation, 0, 0};
+            const WindowAxis cols{1, 1, 0, 0};
+            const std::int64_t h = 7 * stride + (r - 1) * dilation + 1;
+            const Layer l = convWindow("spread", 1, 2, 2, h, 5, r, 2, rows, cols);
+            const ProblemShape s = l.shape();
+            Hierarchy hier;
+            HierarchyEntry e;
+            e.storage.name = "dram";
+            e.storage.offChip = true;
+            hier.entries.push_back(e);
+            e.storage.name = "glb";
+            e.storage.offChip = false;
+            e.storage.partitions = {partition(true, true, true, 1 << 20)};
+            e.storage.doubleBuffered = rfP == 2;
+            hier.entries.push_back(e);
+            HierarchyEntry f;
+            f.kind = HierarchyEntry::Kind::FanOut;
+            f.fanOut.name = "noc";
+            f.fanOut.rows = 4;
+            f.fanOut.cols = 2;
+            f.fanOut.multicast = spread == 2;
+            hier.entries.push_back(f);
+            e.storage.name = "rf";
+            e.storage.partitions = {partition(true, true, true, 1 << 12)};
+            e.storage.doubleBuffered = false;
+            e.storage.haloReuse = true;
+            hier.entries.push_back(e);
+            ArchSpec a = arch(1, 1, 1 << 12, 1 << 20, false);
+            setHierarchy(a, hier);
+            const Dim P = s.dimByName("P");
+            LoopNest n;
+            n.levels.resize(3);
+            n.levels[0].temporal = {{s.dimByName("M"), 2}};
+            n.levels[1].temporal = {
+                {s.dimByName("C"), 2}, {s.dimByName("Q"), 2}, {P, 8 / (spread * rfP)}};
+            n.levels[1].spatial = {{P, spread, Axis::Rows}, {s.dimByName("S"), 2, Axis::Cols}};
+            n.levels[2].temporal = {{P, rfP}, {s.dimByName("R"), r}, {s.dimByName("Q"), 2}};
+            validateLoopNest(s, a, a.hierarchy(), n, "spread");
+            // A child's window (rows) and how far the GLB's P loop moves it.
+            const std::int64_t window = stride * (rfP - 1) + dilation * (r - 1) + 1;
+            const bool reuses = 8 / (spread * rfP) > 1 && window > stride * spread * rfP;
+            cases.push_back({l, a, n, reuses});
+          }
+        }
+      }
+    }
+  }
+  int reusing = 0;
+  for (const Case& c : cases) {
+    INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
+    const AccessCounts with = threeOracles(c.layer, c.arch, c.nest);
+    const AccessCounts without =
+        analyticCounts(c.layer.shape(), withHalo(c.arch, false).hierarchy(), c.nest);
+    CHECK((with(3, Tensor::Inputs).writes < without(3, Tensor::Inputs).writes) == c.reuses);
+    reusing += c.reuses ? 1 : 0;
+  }
+  CHECK(reusing >= 4);
+}
