@@ -99,6 +99,10 @@ std::int64_t keptAcrossChildren(const ProblemShape& shape, Tensor t, std::size_t
   return axisWords(shape, t, axis, unionExt) - freshWords;
 }
 
+/// haloSavings on a perfect nest, in closed form.
+HaloSavings perfectSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
+                           const BoundaryPositions& at);
+
 }  // namespace
 
 std::int64_t axisOverlap(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExtents& e,
@@ -125,6 +129,16 @@ std::int64_t axisOverlap(const ProblemShape& shape, Tensor t, std::size_t axis, 
 
 HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
                         const BoundaryPositions& at) {
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    if (!loops.exact[d]) return haloSavingsByPositions(shape, loops, t, at);
+  }
+  return perfectSavings(shape, loops, t, at);
+}
+
+namespace {
+
+HaloSavings perfectSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
+                           const BoundaryPositions& at) {
   // 1. The loops that change the child's tile (temporal, below reuseEnd, in nest order), the
   // parent instances and the children's spread, and the child and union tiles.
   std::array<FlatLoop, kMaxTableLoops> changing{};
@@ -138,11 +152,6 @@ HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Te
   DimExtents unionExt;
   unionExt.fill(1);
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
-    if (!loops.exact[d]) {
-      throw InternalError("haloSavings: dimension " +
-                          std::string(shape.name(ProblemShape::dimAt(d))) +
-                          " is tiled raggedly (validation refuses halo reuse there)");
-    }
     for (std::size_t k = 0; k < loops.count[d]; ++k) {
       const DimLoopTable::Entry& e = loops.loops[d][k];
       const FlatLoop l{e.pos, d, e.bound, e.tile};
@@ -204,5 +213,7 @@ HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Te
   }
   return s;
 }
+
+}  // namespace
 
 }  // namespace dfsim

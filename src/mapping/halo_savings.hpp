@@ -38,10 +38,21 @@ struct HaloSavings {
 /// minus the spans of the reset inner loops, times the projection's coefficients). A
 /// coordinate along which the crossed fan-out spreads the children and which shifts with
 /// words kept is counted on that coordinate alone (the union of the children's new words).
-/// Contract: every dimension of the nest is tiled perfectly (`loops.exact`), which validation
-/// requires of a nest with halo reuse (InternalError otherwise).
+/// A ragged nest (some dimension not `loops.exact`) is counted by haloSavingsByPositions.
 HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
                         const BoundaryPositions& at);
+
+/// haloSavings for any nest, ragged tiles included (src/mapping/README "Halo reuse"): the
+/// consecutive visits of the parent (the nest's non-empty configurations of the loops below
+/// `reuseEnd`, every loop inside the carry at 0 in the new one and at its last non-empty
+/// iteration in the old one) are classed per dimension by the shift of the union tile's origin
+/// and its distances to the layer's edge (the configurations of one dimension are listed: at
+/// most the product of its loops' bounds); per coordinate of `t` the classes of its dimensions
+/// are combined and the words counted on that coordinate alone (a child idle at the old visit
+/// keeps nothing; one idle at the new receives nothing). On a perfect nest it equals the closed
+/// form (by test).
+HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
+                                   const BoundaryPositions& at);
 
 /// Words of coordinate `axis` of `t` that a tile with extents `e` shares with the same tile
 /// moved by `shift` along that coordinate (0: the coordinate's words). Closed form from the

@@ -143,22 +143,6 @@ void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hie
                  "innermost level, " +
                      h.entries[innermost].name(),
                  context);
-  //    Halo reuse is modelled on perfectly factorised nests only (src/mapping/README "Halo
-  //    reuse").
-  for (std::size_t k = 1; k < n.levels.size(); ++k) {
-    const StorageLevelSpec& s = h.entries[storage[k]].storage;
-    if (!s.haloReuse) continue;
-    for (std::size_t d = 0; d < shape.numDims(); ++d) {
-      const Dim dim = ProblemShape::dimAt(d);
-      if (product[d] == shape.size(dim)) continue;
-      failValidation(context, "the loops over " + std::string(shape.name(dim)) + " multiply to " +
-                                  std::to_string(product[d]) + ", not its size " +
-                                  std::to_string(shape.size(dim)) + ", and " + s.name +
-                                  " has halo_reuse; expected a perfectly factorised nest "
-                                  "(ragged tiles with halo reuse are not modelled yet: use "
-                                  "--tiling perfect, or halo_reuse false)");
-    }
-  }
   // 3. Spatial extents within their fan-out.
   for (std::size_t k = 0; k < n.levels.size(); ++k) {
     if (n.levels[k].spatial.empty()) continue;

@@ -212,8 +212,15 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
     for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
       const DimVector o =
           sum(originBefore_[b.child], spatialOff_[b.child][static_cast<std::size_t>(i)]);
-      if (!inside(o)) continue;  // this instance idles: its tile lies beyond the edge
       std::int64_t& took = b.took[static_cast<std::size_t>(i)];
+      if (!inside(o)) {  // this instance idles: its tile lies beyond the edge
+        // Halo reuse: an instance idle when its tile changes keeps nothing to reuse (its next
+        // tile comes whole, as Timeloop's delta against an empty working set).
+        if (took != b.moved && child.haloReuse() && b.t != Tensor::Outputs) {
+          child.tile(i, b.t).holding = false;
+        }
+        continue;
+      }
       if (took == b.moved) continue;  // no loop it depends on moved: it keeps its tile
       took = b.moved;
       if (b.prefetch && b.pending[static_cast<std::size_t>(i)] != 0) {

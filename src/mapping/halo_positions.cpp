@@ -1,0 +1,286 @@
+// haloSavingsByPositions (declared in halo_savings.hpp): halo savings on any nest, ragged tiles
+// included, from per-dimension classes of the consecutive visits.
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <vector>
+
+#include "mapping/halo_savings.hpp"
+#include "mapping/tile_math.hpp"
+
+namespace dfsim {
+
+namespace {
+
+/// A class of one dimension's configurations at an advance of the carry loop: the shift of the
+/// parent instance's union origin from the old visit to the new one, how far each origin lies
+/// from the layer's edge (capped at the union tile's nominal extent: farther clips nothing;
+/// 0 or less: that visit's parent instance idles along it), and how many configurations.
+struct DimClass {
+  std::int64_t shift = 0;
+  std::int64_t edgeNew = 0;
+  std::int64_t edgeOld = 0;
+  std::int64_t count = 0;
+};
+
+void addClass(std::vector<DimClass>& out, const DimClass& c) {
+  for (DimClass& x : out) {
+    if (x.shift == c.shift && x.edgeNew == c.edgeNew && x.edgeOld == c.edgeOld) {
+      x.count += c.count;
+      return;
+    }
+  }
+  out.push_back(c);
+}
+
+/// What one dimension's loops are to a boundary at an advance of the loop at `carryPos`.
+struct DimRoles {
+  std::vector<DimLoopTable::Entry> fixed;      ///< temporal, outside the carry (their indices stay)
+  std::vector<DimLoopTable::Entry> reset;      ///< temporal, inside the carry below reuseEnd
+  std::vector<DimLoopTable::Entry> parent;     ///< spatial below `stop`: parent instances
+  std::vector<std::int64_t> children;          ///< the crossed fan-out's offsets along it
+  const DimLoopTable::Entry* carry = nullptr;  ///< the carry loop, when over this dimension
+  std::int64_t childExtent = 1;                ///< the child's nominal tile
+  std::int64_t unionExtent = 1;                ///< the union tile's nominal extent (the cap)
+};
+
+DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
+                 const BoundaryPositions& at) {
+  DimRoles r;
+  r.children.push_back(0);
+  for (std::size_t k = 0; k < loops.count[d]; ++k) {
+    const DimLoopTable::Entry& e = loops.loops[d][k];
+    if (e.pos >= at.childStart) r.childExtent *= e.bound;
+    if (e.pos >= at.stop) r.unionExtent *= e.bound;
+    if (e.spatial) {
+      if (e.pos < at.stop) r.parent.push_back(e);
+      if (e.pos >= at.stop && e.pos < at.childStart) {
+        const std::size_t before = r.children.size();
+        for (std::int64_t j = 1; j < e.bound; ++j) {
+          for (std::size_t i = 0; i < before; ++i) r.children.push_back(r.children[i] + j * e.tile);
+        }
+      }
+      continue;
+    }
+    if (e.pos == carryPos) {
+      r.carry = &e;
+    } else if (e.pos < carryPos) {
+      r.fixed.push_back(e);
+    } else if (e.pos < at.reuseEnd) {
+      r.reset.push_back(e);
+    }
+  }
+  return r;
+}
+
+/// Calls fn(offset) for every combination of the loops' indices (offset: sum of index * tile).
+template <typename Fn>
+void forEachIndex(const std::vector<DimLoopTable::Entry>& loops, Fn&& fn) {
+  std::vector<std::int64_t> index(loops.size(), 0);
+  for (;;) {
+    std::int64_t offset = 0;
+    for (std::size_t i = 0; i < loops.size(); ++i) offset += index[i] * loops[i].tile;
+    fn(offset);
+    std::size_t i = loops.size();
+    while (i-- > 0) {
+      if (++index[i] < loops[i].bound) break;
+      index[i] = 0;
+    }
+    if (i == static_cast<std::size_t>(-1)) return;
+  }
+}
+
+/// The classes of dimension `d` (size `n`) at an advance of the carry: every configuration of
+/// its fixed loops (and the carry's index when it is over d) whose new visit lies inside the
+/// layer, times its parent instances inside it. `shifts`: false merges the shifts (a dimension
+/// the tensor does not depend on).
+std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts) {
+  std::vector<DimClass> out;
+  auto add = [&](std::int64_t newer, std::int64_t older) {
+    // The old visit: the reset loops at their last iteration inside the layer.
+    for (const DimLoopTable::Entry& e : r.reset) {
+      older += std::min(e.bound - 1, (n - 1 - older) / e.tile) * e.tile;
+    }
+    forEachIndex(r.parent, [&](std::int64_t p) {
+      if (newer + p >= n) return;  // this parent instance idles at the new visit
+      DimClass c;
+      c.shift = shifts ? newer - older : 0;
+      c.edgeNew = std::min(n - newer - p, r.unionExtent);
+      c.edgeOld = std::max<std::int64_t>(0, std::min(n - older - p, r.unionExtent));
+      c.count = 1;
+      addClass(out, c);
+    });
+  };
+  forEachIndex(r.fixed, [&](std::int64_t base) {
+    if (r.carry == nullptr) {
+      if (base < n) add(base, base);
+      return;
+    }
+    for (std::int64_t i = 0; i + 1 < r.carry->bound; ++i) {
+      const std::int64_t newer = base + (i + 1) * r.carry->tile;
+      if (newer >= n) break;
+      add(newer, base + i * r.carry->tile);
+    }
+  });
+  return out;
+}
+
+/// What one coordinate of the tensor contributes at an advance: summed over the class pairs of
+/// its dimensions, the union words every child needing them held (`kept`) and the words each
+/// child active at both visits keeps (`perChild`).
+struct AxisKept {
+  std::int64_t kept = 0;
+  std::int64_t perChild = 0;
+};
+
+AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
+                  const std::array<DimRoles, kMaxDims>& roles,
+                  const std::array<std::vector<DimClass>, kMaxDims>& classes) {
+  const std::size_t terms = shape.numTerms(t, axis);
+  std::array<std::size_t, 2> dim{};
+  std::array<std::int64_t, 2> coef{{0, 0}};
+  for (std::size_t k = 0; k < terms; ++k) {
+    dim[k] = idx(shape.term(t, axis, k).dim);
+    coef[k] = shape.term(t, axis, k).coef;
+  }
+  const std::vector<DimClass> one{DimClass{0, 1, 1, 1}};
+  const std::vector<DimClass>& c0 = classes[dim[0]];
+  const std::vector<DimClass>& c1 = terms == 2 ? classes[dim[1]] : one;
+  const std::vector<std::int64_t> zero{0};
+  const std::vector<std::int64_t>& kids0 = roles[dim[0]].children;
+  const std::vector<std::int64_t>& kids1 = terms == 2 ? roles[dim[1]].children : zero;
+  const std::int64_t e0 = roles[dim[0]].childExtent;
+  const std::int64_t e1 = terms == 2 ? roles[dim[1]].childExtent : 1;
+  AxisKept out;
+  std::vector<std::uint32_t> mark;   // bit 0: a new word of a child; bit 1: one it lacked
+  std::vector<std::uint32_t> stamp;  // the old words of the child being marked
+  for (const DimClass& a : c0) {
+    for (const DimClass& b : c1) {
+      // Coordinates relative to the new union origin; the old ones lie `shift` before.
+      const std::int64_t lo = std::min<std::int64_t>(0, -coef[0] * a.shift) +
+                              std::min<std::int64_t>(0, -coef[1] * b.shift);
+      const std::int64_t hi = coef[0] * (roles[dim[0]].unionExtent + std::abs(a.shift)) +
+                              coef[1] * (roles[dim[1 % terms]].unionExtent + std::abs(b.shift)) + 1;
+      const auto size = static_cast<std::size_t>(hi - lo);
+      mark.assign(size, 0);
+      stamp.assign(size, 0);
+      std::uint32_t ev = 0;
+      std::int64_t perChild = 0;
+      for (std::int64_t k0 : kids0) {
+        for (std::int64_t k1 : kids1) {
+          const bool newActive = k0 < a.edgeNew && k1 < b.edgeNew;
+          if (!newActive) continue;
+          const bool oldActive = k0 < a.edgeOld && k1 < b.edgeOld;
+          // Ranges along the two dimensions, [first, end), new and old.
+          const std::int64_t nEnd0 = k0 + std::min(e0, a.edgeNew - k0);
+          const std::int64_t nEnd1 = k1 + std::min(e1, b.edgeNew - k1);
+          ++ev;
+          if (oldActive) {
+            const std::int64_t o0 = k0 - a.shift;
+            const std::int64_t o1 = k1 - b.shift;
+            const std::int64_t oEnd0 = o0 + std::min(e0, a.edgeOld - k0);
+            const std::int64_t oEnd1 = o1 + std::min(e1, b.edgeOld - k1);
+            for (std::int64_t x = o0; x < oEnd0; ++x) {
+              for (std::int64_t y = o1; y < oEnd1; ++y) {
+                stamp[static_cast<std::size_t>(coef[0] * x + coef[1] * y - lo)] = ev;
+              }
+            }
+          }
+          for (std::int64_t x = k0; x < nEnd0; ++x) {
+            for (std::int64_t y = k1; y < nEnd1; ++y) {
+              const auto at = static_cast<std::size_t>(coef[0] * x + coef[1] * y - lo);
+              const bool held = oldActive && stamp[at] == ev;
+              if ((mark[at] & 4U) == 0) {  // count each word once per child
+                mark[at] |= 4U;
+                mark[at] |= 1U;
+                if (!held) mark[at] |= 2U;
+                perChild += held ? 1 : 0;
+              }
+            }
+          }
+          // Clear the per-child bit.
+          for (std::int64_t x = k0; x < nEnd0; ++x) {
+            for (std::int64_t y = k1; y < nEnd1; ++y) {
+              mark[static_cast<std::size_t>(coef[0] * x + coef[1] * y - lo)] &= ~4U;
+            }
+          }
+        }
+      }
+      std::int64_t kept = 0;
+      for (std::uint32_t m : mark) kept += m == 1U ? 1 : 0;
+      const std::int64_t times = a.count * b.count;
+      out.kept += times * kept;
+      out.perChild += times * perChild;
+    }
+  }
+  return out;
+}
+
+/// What a dimension the tensor does not depend on contributes: summed over its classes, 1 where
+/// some child is active at the new visit and every such child was at the old one (`kept`), and
+/// the children active at both (`perChild`).
+AxisKept otherDimKept(const DimRoles& r, const std::vector<DimClass>& classes) {
+  AxisKept out;
+  for (const DimClass& c : classes) {
+    bool any = false;
+    bool all = true;
+    std::int64_t both = 0;
+    for (std::int64_t k : r.children) {
+      if (k >= c.edgeNew) continue;
+      any = true;
+      all = all && k < c.edgeOld;
+      both += k < c.edgeOld ? 1 : 0;
+    }
+    out.kept += any && all ? c.count : 0;
+    out.perChild += c.count * both;
+  }
+  return out;
+}
+
+}  // namespace
+
+HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
+                                   const BoundaryPositions& at) {
+  // The carry loops: temporal, below reuseEnd, in nest order.
+  std::vector<std::size_t> carries;
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    for (std::size_t k = 0; k < loops.count[d]; ++k) {
+      const DimLoopTable::Entry& e = loops.loops[d][k];
+      if (!e.spatial && e.pos < at.reuseEnd) carries.push_back(e.pos);
+    }
+  }
+  std::sort(carries.begin(), carries.end());
+  const std::uint32_t relevant = shape.projectedDims(t);
+  std::array<std::int64_t, kMaxDims> sizes{};
+  for (std::size_t d = 0; d < shape.numDims(); ++d) sizes[d] = shape.size(ProblemShape::dimAt(d));
+  HaloSavings s;
+  for (std::size_t pos : carries) {
+    std::array<DimRoles, kMaxDims> roles;
+    std::array<std::vector<DimClass>, kMaxDims> classes;
+    bool none = false;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      roles[d] = rolesOf(loops, d, pos, at);
+      classes[d] = classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0);
+      none = none || classes[d].empty();
+    }
+    if (none) continue;  // no advance of this loop reaches a visit inside the layer
+    std::int64_t kept = 1;
+    std::int64_t perChild = 1;
+    for (std::size_t axis = 0; axis < shape.numAxes(t); ++axis) {
+      const AxisKept a = axisKept(shape, t, axis, roles, classes);
+      kept *= a.kept;
+      perChild *= a.perChild;
+    }
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if ((relevant >> d & 1U) != 0) continue;
+      const AxisKept a = otherDimKept(roles[d], classes[d]);
+      kept *= a.kept;
+      perChild *= a.perChild;
+    }
+    s.unionWords += kept;
+    s.instanceWords += perChild;
+  }
+  return s;
+}
+
+}  // namespace dfsim
