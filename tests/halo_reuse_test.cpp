@@ -3,23 +3,29 @@
 // oracles (reference convolution, the analytic model's counts, the compute bound, fast ==
 // functional) on random hierarchies and perfect nests, and on a 3x3 stride-1 layer whose GLB
 // tile height is swept under every dataflow.
+#include <fstream>
 #include <random>
 #include <set>
 #include <string>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "arch/hierarchy.hpp"
 #include "common/errors.hpp"
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "io/readers.hpp"
+#include "mapping/analytic_model.hpp"
 #include "mapping/halo_savings.hpp"
 #include "mapping/hierarchy_model.hpp"
 #include "mapping/loop_nest.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/validate_loop_nest.hpp"
+#include "mapping/validate_mapping.hpp"
 #include "random_hierarchy.hpp"
 #include "random_layers.hpp"
+#include "run_dfsim.hpp"
 #include "sim/hierarchy_sim.hpp"
 #include "test_support.hpp"
 
@@ -349,4 +355,94 @@ TEST_CASE("on perfect nests the halo savings by positions equal the closed form"
     }
   }
   CHECK(compared >= 50);
+}
+
+TEST_CASE(
+    "glb.halo_reuse and rf.halo_reuse keep the 4-level instance, and run, --check and "
+    "evaluate agree on it",
+    "[halo][cli]") {
+  const TempDir scratch("halo-cli");
+  // A 3x3 padded conv whose windows slide across the array's steps.
+  Network net;
+  net.name = "slide";
+  net.layers = {conv("c1", 1, 4, 8, 30, 3, 1, 1), conv("c2", 1, 8, 8, 16, 5, 2, 2)};
+  const std::string netFile = (scratch.path() / "slide.json").string();
+  std::ofstream(netFile) << networkToJson(net).dump(2) << "\n";
+  const std::string common =
+      "--arch configs/arch/eyeriss.json --network '" + netFile + "' --dataflow all";
+  const std::string halo = " --set arch.glb.halo_reuse=true --set arch.rf.halo_reuse=true";
+  // The resolved arch keeps the 4-level form's names and says halo_reuse per level.
+  const Outcome dump = runDfsim("run " + common + halo + " --dump-config", scratch.path());
+  REQUIRE(dump.code == 0);
+  const nlohmann::json config = nlohmann::json::parse(dump.out);
+  CHECK(config["arch"]["levels"][1]["name"] == "glb");
+  CHECK(config["arch"]["levels"][1]["halo_reuse"] == true);
+  CHECK(config["arch"]["levels"][3]["halo_reuse"] == true);
+  auto totals = [&](const std::string& cmd, const std::string& file) {
+    const Outcome o = runDfsim(cmd, scratch.path());
+    INFO(cmd << "\n" << o.err);
+    REQUIRE(o.code == 0);
+    return nlohmann::json::parse(file.empty() ? o.out : readFile(scratch.path() / file));
+  };
+  const std::string out = (scratch.path() / "r").string();
+  const nlohmann::json sim =
+      totals("run " + common + halo + " --check --quiet --out '" + out + "'", "r/stats.json");
+  const nlohmann::json model = totals("evaluate " + common + halo + " --json", "");
+  const nlohmann::json plain = totals("evaluate " + common + " --json", "");
+  REQUIRE(sim["layers"].size() == 12);
+  REQUIRE(model["layers"].size() == 12);
+  std::int64_t fewer = 0;
+  for (std::size_t i = 0; i < 12; ++i) {
+    const nlohmann::json& s = sim["layers"][i];
+    const nlohmann::json& m = model["layers"][i];
+    INFO(s["layer"] << " " << s["dataflow"]);
+    CHECK(s["check"] == "passed");
+    CHECK(s["accesses"] == m["accesses"]);
+    const auto words = [](const nlohmann::json& l) {
+      std::int64_t w = 0;
+      for (const char* level : {"dram", "glb", "noc", "rf"}) {
+        w += l["accesses"][level]["inputs"]["reads"].get<std::int64_t>() +
+             l["accesses"][level]["inputs"]["writes"].get<std::int64_t>();
+      }
+      return w;
+    };
+    CHECK(words(m) <= words(plain["layers"][i]));
+    fewer += words(m) < words(plain["layers"][i]) ? 1 : 0;
+    // RS's RF holds a window of 12 input columns that its GLB's Q loop moves by 10.
+    if (s["layer"] == "c1" && s["dataflow"] == "rs") CHECK(words(m) < words(plain["layers"][i]));
+  }
+  CHECK(fewer >= 1);
+}
+
+TEST_CASE("with halo reuse the 4-level model and its memo equal the generic model", "[halo]") {
+  std::mt19937_64 rng(20261204);
+  int checked = 0;
+  int saved = 0;
+  CountsMemo memo;
+  for (int trial = 0; trial < 400; ++trial) {
+    const Layer l = haloLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, false);
+    a.noc.multicast = trial % 2 == 0;
+    a.glb.haloReuse = trial % 3 != 0;
+    a.rf.haloReuse = trial % 3 != 1;
+    Mapping m;
+    REQUIRE(fromLoopNest(randomNest(s, a.hierarchy(), rng, trial % 2 == 0), m));
+    try {
+      validateMapping(l, a, m, "random");
+    } catch (const InputError&) {
+      continue;
+    }
+    ++checked;
+    INFO(shapeOf(l) << "\n" << describe(a.hierarchy(), toLoopNest(m), s));
+    const AccessCounts four = analyticCounts(s, a, m);
+    CHECK(four == analyticCounts(s, a.hierarchy(), toLoopNest(m)));
+    memo.clear();
+    CHECK(analyticCounts(s, a, m, memo) == four);
+    ArchSpec off = a;
+    off.glb.haloReuse = off.rf.haloReuse = false;
+    saved += analyticCounts(s, off, m) == four ? 0 : 1;
+  }
+  CHECK(checked >= 100);
+  CHECK(saved >= checked / 10);
 }

@@ -35,9 +35,9 @@ bool operator==(const ArchSpec& a, const ArchSpec& b) {
          a.glb.readWordsPerCycle == b.glb.readWordsPerCycle &&
          a.glb.writeWordsPerCycle == b.glb.writeWordsPerCycle &&
          a.glb.latencyCycles == b.glb.latencyCycles &&
-         a.glb.doubleBuffered == b.glb.doubleBuffered &&
-         a.noc.wordsPerCycle == b.noc.wordsPerCycle && a.noc.multicast == b.noc.multicast &&
-         a.noc.hopLatencyCycles == b.noc.hopLatencyCycles &&
+         a.glb.doubleBuffered == b.glb.doubleBuffered && a.glb.haloReuse == b.glb.haloReuse &&
+         a.rf.haloReuse == b.rf.haloReuse && a.noc.wordsPerCycle == b.noc.wordsPerCycle &&
+         a.noc.multicast == b.noc.multicast && a.noc.hopLatencyCycles == b.noc.hopLatencyCycles &&
          a.dram.bytesPerCycle == b.dram.bytesPerCycle &&
          a.dram.latencyCycles == b.dram.latencyCycles && a.wordBits == b.wordBits &&
          a.tensorBits == b.tensorBits && a.clockMhz == b.clockMhz && a.levelNames == b.levelNames &&

@@ -75,6 +75,7 @@ Hierarchy ArchSpec::hierarchy() const {
   g.writeWordsPerCycle = glb.writeWordsPerCycle;
   g.latencyCycles = glb.latencyCycles;
   g.doubleBuffered = glb.doubleBuffered;
+  g.haloReuse = glb.haloReuse;
   g.tensorBits = bits;
   h.entries.push_back(storageEntry(g));
 
@@ -91,6 +92,7 @@ Hierarchy ArchSpec::hierarchy() const {
   StorageLevelSpec r;
   r.name = levelNames[3];
   r.partitions = rf.partitions;
+  r.haloReuse = rf.haloReuse;
   r.tensorBits = bits;
   h.entries.push_back(storageEntry(r));
   return h;
@@ -122,12 +124,14 @@ void setHierarchy(ArchSpec& a, const Hierarchy& h) {
     legacy.glb.writeWordsPerCycle = g.writeWordsPerCycle;
     legacy.glb.latencyCycles = g.latencyCycles;
     legacy.glb.doubleBuffered = g.doubleBuffered;
+    legacy.glb.haloReuse = g.haloReuse;
     legacy.rows = f.rows;
     legacy.cols = f.cols;
     legacy.noc.wordsPerCycle = f.wordsPerCycle;
     legacy.noc.multicast = f.multicast;
     legacy.noc.hopLatencyCycles = f.hopLatencyCycles;
     legacy.rf.partitions = r.partitions;
+    legacy.rf.haloReuse = r.haloReuse;
     if (legacy.hierarchy() == full) {
       a = legacy;
       return;

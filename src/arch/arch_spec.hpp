@@ -15,6 +15,7 @@ namespace dfsim {
 /// The per-PE register file (scratchpad). No partitions, or capacity 0, means "no RF" (NLR).
 struct RfSpec {
   std::vector<StoragePartition> partitions;
+  bool haloReuse = false;  ///< StorageLevelSpec::haloReuse of the RF level
 };
 
 /// The global buffer shared by the array.
@@ -24,6 +25,7 @@ struct GlbSpec {
   std::int64_t writeWordsPerCycle = kUnlimited;  ///< words written per cycle
   std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
   bool doubleBuffered = true;  ///< prefetch the next tile while the array computes
+  bool haloReuse = false;      ///< StorageLevelSpec::haloReuse of the GLB level
 };
 
 /// The array network between GLB and PEs.

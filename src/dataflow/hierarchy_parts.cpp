@@ -127,6 +127,7 @@ ArchSpec innerArch(const ArchSpec& arch, const Hierarchy& h, const HierarchyPart
     a.glb.writeWordsPerCycle = parent.writeWordsPerCycle;
     a.glb.latencyCycles = parent.latencyCycles;
     a.glb.doubleBuffered = parent.doubleBuffered;
+    a.glb.haloReuse = parent.haloReuse;
   }
   if (p.innerFanOut < h.size()) {
     const FanOutSpec& f = h.entries[p.innerFanOut].fanOut;
@@ -137,6 +138,7 @@ ArchSpec innerArch(const ArchSpec& arch, const Hierarchy& h, const HierarchyPart
     a.noc.hopLatencyCycles = f.hopLatencyCycles;
   }
   a.rf.partitions = partitionsAtArchWidths(arch, h.entries[p.storage[p.inner]].storage);
+  a.rf.haloReuse = h.entries[p.storage[p.inner]].storage.haloReuse;
   return a;
 }
 

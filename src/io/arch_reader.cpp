@@ -209,6 +209,8 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   a.glb.writeWordsPerCycle = readBandwidth(glb, "write_words_per_cycle", false, kUnlimited);
   a.glb.latencyCycles = glb.getInt("latency_cycles", nonNegativeInt(), 0);
   a.glb.doubleBuffered = glb.getBool("double_buffered", true);
+  a.glb.haloReuse = glb.getBool("halo_reuse", false);
+  a.rf.haloReuse = rf.getBool("halo_reuse", false);
 
   // 3. Array network (optional: every key has a default).
   const json noNoc = json::object();
@@ -223,17 +225,6 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   const StrictObject dram = root.getObject("dram", {"bytes_per_cycle", "latency_cycles"});
   a.dram.bytesPerCycle = readBandwidth(dram, "bytes_per_cycle", true, kUnlimited);
   a.dram.latencyCycles = dram.getInt("latency_cycles", nonNegativeInt(), 0);
-
-  // 5. Halo reuse: the 4-level fields cannot state it, so an arch that asks for it is given as
-  //    its hierarchy (simulated and modelled as any hierarchy).
-  const bool glbHalo = glb.getBool("halo_reuse", false);
-  const bool rfHalo = rf.getBool("halo_reuse", false);
-  if (glbHalo || rfHalo) {
-    Hierarchy h = a.hierarchy();
-    h.entries[1].storage.haloReuse = glbHalo;
-    h.entries[3].storage.haloReuse = rfHalo;
-    setHierarchy(a, h);
-  }
 }
 
 constexpr const char* kKindWhat = "one of \"dram\", \"storage\", \"fanout\"";

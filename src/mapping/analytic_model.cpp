@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mapping/halo_savings.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -154,6 +155,27 @@ void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, const 
   }
 }
 
+/// With the RF's halo reuse, what the RF tiles of weights or inputs keep from the tiles before
+/// them comes off `w` (haloSavings at the array boundary: the spatial loops are the fan-out).
+void haloAtArray(const Nest& nest, const ArchSpec& arch, Tensor t, std::size_t reuseEnd,
+                 BoundaryWords& w) {
+  if (!arch.rf.haloReuse || t == Tensor::Outputs || !nest.m.rfKeeps[t]) return;
+  const DimLoopTable& loops = nest.loops;
+  const HaloSavings s =
+      haloSavings(nest.shape, loops, t, BoundaryPositions{loops.spatial, reuseEnd, loops.rf});
+  w.unionWords -= s.unionWords;
+  w.instanceWords -= s.instanceWords;
+}
+
+/// With the GLB's halo reuse, the words its tiles of weights or inputs keep from the tiles
+/// before them (haloSavings at the DRAM -> GLB boundary); 0 otherwise.
+std::int64_t haloAtGlb(const Nest& nest, const ArchSpec& arch, Tensor t, std::size_t reuseEnd) {
+  if (!arch.glb.haloReuse || t == Tensor::Outputs || !nest.m.glbKeeps[t]) return 0;
+  const DimLoopTable& loops = nest.loops;
+  return haloSavings(nest.shape, loops, t, BoundaryPositions{loops.glb, reuseEnd, loops.glb})
+      .unionWords;
+}
+
 /// Counts at the DRAM -> GLB boundary for a tensor the GLB keeps, from the words of its
 /// distinct GLB tiles and of every fill.
 void countGlbBoundary(Tensor t, std::int64_t distinctWords, std::int64_t fillWords,
@@ -182,12 +204,17 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
   DimExtents none;
   none.fill(1);
   for (Tensor t : kAllTensors) {
-    countArrayBoundary(nest, arch, t, arrayBoundary(nest, t), c);
+    BoundaryWords w = arrayBoundary(nest, t);
+    haloAtArray(nest, arch, t, nest.reuseEnd(t, nest.loops.spatial), w);
+    countArrayBoundary(nest, arch, t, w, c);
     if (!m.glbKeeps[t]) continue;
     DimHistograms visits;
-    nest.tilesAt(nest.reuseEnd(t, nest.loops.glb), nest.loops.glb, visits);
+    const std::size_t reuseGlb = nest.reuseEnd(t, nest.loops.glb);
+    nest.tilesAt(reuseGlb, nest.loops.glb, visits);
     const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
-    countGlbBoundary(t, distinctWords, distinctWords * nest.otherTiles(t, visits), c);
+    countGlbBoundary(
+        t, distinctWords,
+        distinctWords * nest.otherTiles(t, visits) - haloAtGlb(nest, arch, t, reuseGlb), c);
   }
   return c;
 }
@@ -284,6 +311,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       w.unionWords = w.distinctWords * unionTiles;
       w.instanceWords = mw.arrayInstance * instanceTiles;
     }
+    haloAtArray(nest, arch, t, reuseSpatial, w);
     countArrayBoundary(nest, arch, t, w, c);
     if (m.glbKeeps[t]) {
       if (!mw.glbValid) {
@@ -304,7 +332,8 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
         }
         fillTiles *= mw.glbTiles[slot];
       }
-      countGlbBoundary(t, mw.glbDistinct, mw.glbDistinct * fillTiles, c);
+      countGlbBoundary(t, mw.glbDistinct,
+                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb), c);
       mw.glbValid = true;
     }
     mw.arrayValid = true;

@@ -76,7 +76,7 @@ DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
 /// Calls fn(offset) for every combination of the loops' indices (offset: sum of index * tile).
 template <typename Fn>
 void forEachIndex(const std::vector<DimLoopTable::Entry>& loops, Fn&& fn) {
-  std::vector<std::int64_t> index(loops.size(), 0);
+  std::array<std::int64_t, kMaxLoopsPerDim> index{};
   for (;;) {
     std::int64_t offset = 0;
     for (std::size_t i = 0; i < loops.size(); ++i) offset += index[i] * loops[i].tile;
@@ -94,8 +94,25 @@ void forEachIndex(const std::vector<DimLoopTable::Entry>& loops, Fn&& fn) {
 /// its fixed loops (and the carry's index when it is over d) whose new visit lies inside the
 /// layer, times its parent instances inside it. `shifts`: false merges the shifts (a dimension
 /// the tensor does not depend on).
-std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts) {
+std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts, bool exact) {
   std::vector<DimClass> out;
+  if (exact) {
+    // Perfectly tiled: every configuration is inside, its union tile whole, and the shift the
+    // same (the carry's tile, less the reset loops' spans).
+    DimClass c;
+    c.count = 1;
+    for (const DimLoopTable::Entry& e : r.fixed) c.count *= e.bound;
+    for (const DimLoopTable::Entry& e : r.parent) c.count *= e.bound;
+    if (r.carry != nullptr) {
+      c.count *= r.carry->bound - 1;
+      c.shift = r.carry->tile;
+    }
+    for (const DimLoopTable::Entry& e : r.reset) c.shift -= (e.bound - 1) * e.tile;
+    if (!shifts) c.shift = 0;
+    c.edgeNew = c.edgeOld = r.unionExtent;
+    if (c.count > 0) out.push_back(c);
+    return out;
+  }
   auto add = [&](std::int64_t newer, std::int64_t older) {
     // The old visit: the reset loops at their last iteration inside the layer.
     for (const DimLoopTable::Entry& e : r.reset) {
@@ -253,14 +270,28 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
   const std::uint32_t relevant = shape.projectedDims(t);
   std::array<std::int64_t, kMaxDims> sizes{};
   for (std::size_t d = 0; d < shape.numDims(); ++d) sizes[d] = shape.size(ProblemShape::dimAt(d));
+  // Dimensions on a one-term coordinate of t: an advance of a loop over one moves every tile to
+  // disjoint words (the loops' tiles partition the dimension), so such a carry keeps nothing.
+  std::uint32_t oneTerm = 0;
+  for (std::size_t axis = 0; axis < shape.numAxes(t); ++axis) {
+    if (shape.numTerms(t, axis) == 1) oneTerm |= 1U << idx(shape.term(t, axis, 0).dim);
+  }
   HaloSavings s;
   for (std::size_t pos : carries) {
+    bool disjoint = false;
+    for (std::size_t d = 0; d < shape.numDims(); ++d) {
+      if ((oneTerm >> d & 1U) == 0) continue;
+      for (std::size_t k = 0; k < loops.count[d]; ++k) {
+        disjoint = disjoint || (loops.loops[d][k].pos == pos && !loops.loops[d][k].spatial);
+      }
+    }
+    if (disjoint) continue;
     std::array<DimRoles, kMaxDims> roles;
     std::array<std::vector<DimClass>, kMaxDims> classes;
     bool none = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
       roles[d] = rolesOf(loops, d, pos, at);
-      classes[d] = classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0);
+      classes[d] = classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0, loops.exact[d]);
       none = none || classes[d].empty();
     }
     if (none) continue;  // no advance of this loop reaches a visit inside the layer

@@ -73,9 +73,10 @@ struct TileMove {
 ///   tile changes as changes() says for the outermost carry on the way); the state relative to the
 ///   controller's time (pendingBacklog()) is all that a skip-ahead snapshot needs: two steps with
 ///   equal backlogs behave alike.
-/// - Choosing another policy: makeBufferPolicy() is the one place; a `buffer_policy` (or
-///   `halo_reuse`) key of a storage level in the arch file would select it there. A
-///   sliding-window policy (issue 14) is a new class: its onChange() answers a partial fill.
+/// - Choosing another policy: makeBufferPolicy() is the one place; a `buffer_policy` key of a
+///   storage level in the arch file would select it there. A sliding-window policy is a new
+///   class whose onChange() answers a partial fill (today `halo_reuse` runs on the hierarchy
+///   simulator instead: src/sim/README).
 class BufferPolicy {
  public:
   virtual ~BufferPolicy() = default;
@@ -137,8 +138,8 @@ class WholeTilePolicy final : public BufferPolicy {
 };
 
 /// The buffer policy of a boundary: today always WholeTilePolicy (double buffering where
-/// `spec.slots` says 2). The place where an arch key (`buffer_policy`, `halo_reuse`) would
-/// choose another class.
+/// `spec.slots` says 2). The place where an arch key (`buffer_policy`) would choose another
+/// class.
 std::unique_ptr<BufferPolicy> makeBufferPolicy(BoundarySpec spec);
 
 }  // namespace dfsim

@@ -11,6 +11,7 @@
 #include "sim/dram.hpp"
 #include "sim/fresh_kernel.hpp"
 #include "sim/global_buffer.hpp"
+#include "sim/hierarchy_sim.hpp"
 #include "sim/pe_array.hpp"
 #include "sim/sim_clock.hpp"
 #include "workload/reference_conv.hpp"
@@ -59,6 +60,9 @@ std::string firstMismatch(const Layer& layer, const TileBuffer& outputs,
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
+  if (arch.glb.haloReuse || arch.rf.haloReuse) {
+    return simulateHierarchy(layer, arch, toLoopNest(mapping), options);
+  }
   return simulateLayer(layer, layer.shape(), arch, mapping, options);
 }
 
@@ -66,6 +70,9 @@ SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const Arc
                         const Mapping& mapping, const SimOptions& options) {
   if (options.check && !options.functional) {
     throw InternalError("simulateLayer: a check needs the functional simulation");
+  }
+  if (arch.glb.haloReuse || arch.rf.haloReuse) {
+    throw InternalError("simulateLayer: halo reuse is simulated by the layer overload");
   }
   // Fast mode moves no values: the tensors are all zero.
   PerTensor<std::int64_t> words;
