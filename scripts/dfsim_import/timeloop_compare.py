@@ -74,6 +74,9 @@ REASONS = {
                     "between consecutive iterations of one loop (it drops the residual when "
                     "another loop advances, e.g. after an inner loop over M); "
                     "docs/timeloop_comparison.md",
+    "no_halo": "not converted: the receiving dfsim level has halo_reuse false, so every new "
+               "tile is fetched whole; Timeloop moves only what the held tile lacks "
+               "(import_timeloop_arch writes halo_reuse true unless --no-halo-reuse)",
     "sim_cycles": "the simulator's cycles include fills and drains that do not overlap the MACs "
                   "(README 'Timing'); Timeloop's are its throughput bound, the compute cycles "
                   "when no level throttles",
@@ -464,8 +467,13 @@ def compare(stats, model, comp_level, compute_name):
             status = "equal" if dfsim == tl else "equal in Timeloop's conventions"
         else:
             status = "differs"
-            if tensor == "inputs" and dfsim < tl and model.halo_at(level, figure):
-                why = ["window_reset"]
+            why = []
+            if tensor == "inputs" and figure in ("reads", "fills", "delivered"):
+                halo = model.halo_at(level, figure)
+                if dfsim < tl and halo:
+                    why = ["window_reset"]
+                elif dfsim > tl and not halo:
+                    why = ["no_halo"]
         if conv == dfsim and status != "differs":
             why = []  # the conventions agree on this figure
         row = {"level": level, "component": component, "tensor": tensor, "figure": figure,

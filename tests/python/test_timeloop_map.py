@@ -3,8 +3,8 @@ shared/peer-files (eyeriss_like's map.yaml and map.txt in the v4 example, the v0
 conv1 map.txt) import onto the arch import_timeloop_arch makes of the same design, dfsim's
 analytic model takes them, and the figures both tools model alike equal Timeloop's own stats
 (read here from timeloop-mapper.stats.txt): cycles, utilized MACs, DRAM reads and updates per
-tensor, weight fills and psum updates at the spads. (GLB input reads, ifmap fills and psum
-reads differ: sliding-window reuse and first-read elision, issue 14.) The export is the
+tensor, weight fills and psum updates at the spads (every other figure, with halo reuse:
+test_timeloop_compare.py). The export is the
 inverse: import(export(import(m))) == import(m), for Timeloop's maps and for a dfsim mapping.
 Hand-written maps check the refusals. Peer-file tests are skipped when the shared folder is
 absent (DFSIM_SHARED_DIR names it; default: ../shared beside the repository)."""
