@@ -77,6 +77,13 @@ REASONS = {
     "no_halo": "not converted: the receiving dfsim level has halo_reuse false, so every new "
                "tile is fetched whole; Timeloop moves only what the held tile lacks "
                "(import_timeloop_arch writes halo_reuse true unless --no-halo-reuse)",
+    "inside_level": "not compared: a network between components of one dfsim level "
+                    "(Timeloop chains sibling buffers); their words are that level's reads and "
+                    "fills above",
+    "mac_operands": "not compared: the MACs' operands, compared as the innermost level's reads",
+    "pass_through": "not compared: a network into a component that keeps nothing (no dfsim "
+                    "level: one dfsim fan-out spans the networks on both sides of it); the "
+                    "words reaching the level below are compared at the network out of it",
     "sim_cycles": "the simulator's cycles include fills and drains that do not overlap the MACs "
                   "(README 'Timing'); Timeloop's are its throughput bound, the compute cycles "
                   "when no level throttles",
@@ -459,8 +466,7 @@ def _int(v):
 def compare(stats, model, comp_level, compute_name):
     rows = []
 
-    def add(level, component, tensor, figure, tl, dfsim, src, conv, why, how="as is",
-            note=None):
+    def add(level, component, tensor, figure, tl, dfsim, src, conv, why, how="as is"):
         if tl is None:
             status = "not compared"
         elif conv is not None and conv == tl:
@@ -474,13 +480,11 @@ def compare(stats, model, comp_level, compute_name):
                     why = ["window_reset"]
                 elif dfsim > tl and not halo:
                     why = ["no_halo"]
-        if conv == dfsim and status != "differs":
+        if tl is not None and status != "differs" and conv == dfsim:
             why = []  # the conventions agree on this figure
         row = {"level": level, "component": component, "tensor": tensor, "figure": figure,
                "timeloop": tl, "dfsim": dfsim, "dfsim_source": src, "converted": conv,
                "conversion": how, "status": status, "reasons": why}
-        if note:
-            row["note"] = note
         rows.append(row)
 
     storage_levels = [lv for lv in stats["levels"] if lv["name"] != compute_name]
@@ -529,18 +533,10 @@ def compare(stats, model, comp_level, compute_name):
         up, low = net["upper"], net["lower"]
         dup, dlow = comp_level.get(up), comp_level.get(low)
         figure = "delivered"
-        if low == compute_name or (dup is not None and dup == dlow):
-            add(dlow or dup or "-", net["name"], "", figure, None, None, "-", None, [], "-",
-                f"not compared: inside dfsim level {dlow or dup} (Timeloop chains the level's "
-                "components; their words are its reads and fills above)"
-                if low != compute_name else
-                "not compared: the MACs' operands, compared as the innermost level's reads")
-            continue
-        if dlow is None:
-            add("-", net["name"], "", figure, None, None, "-", None, [], "-",
-                f"not compared: {low} keeps nothing (no dfsim level: one dfsim fan-out spans "
-                "the networks on both sides of it); the words reaching the level below are "
-                "compared at the network out of it")
+        if low == compute_name or (dup is not None and dup == dlow) or dlow is None:
+            key = ("mac_operands" if low == compute_name else
+                   "pass_through" if dlow is None else "inside_level")
+            add(dlow or dup or "-", net["name"], "", figure, None, None, "-", None, [key], "-")
             continue
         for t in TENSORS:
             s = net["tensors"].get(t)
@@ -570,8 +566,6 @@ def render_table(rows, header):
                 nums.append(str(keys[k]))
             mark = f" [{','.join(nums)}]"
         status = r["status"] + mark
-        if r.get("note"):
-            status = r["note"]
         body.append([r["level"], r["component"], r["tensor"] or "-", r["figure"],
                      _fmt(r["timeloop"]), _fmt(r["dfsim"]), _fmt(r["converted"]), status])
     widths = [max(len(c), *(len(b[k]) for b in body)) for k, c in enumerate(cols[:-1])]
