@@ -194,6 +194,7 @@ def load_dfsim(path, layer_name):
 
 
 def load_arch(path):
+    """The levels of a levels-form dfsim arch file, outermost first."""
     doc = read_json(path)
     levels = doc.get("levels") if isinstance(doc, dict) else None
     if not isinstance(levels, list) or not levels or not all(
@@ -208,6 +209,7 @@ def load_arch(path):
 
 
 def _level_tensors(lv):
+    """The tensors an arch level keeps (its partitions', or all three)."""
     if lv["kind"] == "dram" or "partitions" not in lv:
         return list(TENSORS)
     return [t for t in TENSORS if any(t in (p.get("tensors") or []) for p in lv["partitions"])]
@@ -464,6 +466,9 @@ def _int(v):
 # --- the comparison -------------------------------------------------------------------------
 
 def compare(stats, model, comp_level, compute_name):
+    """The table's rows: per Timeloop component, tensor and figure (outermost first), then the
+    MAC's figures, then one or more rows per network; each row says Timeloop's value, dfsim's,
+    the converted one, the status and the reasons (keys of REASONS)."""
     rows = []
 
     def add(level, component, tensor, figure, tl, dfsim, src, conv, why, how="as is"):
@@ -554,6 +559,7 @@ def compare(stats, model, comp_level, compute_name):
 
 
 def render_table(rows, header):
+    """The rows as a fixed-width text table, the reasons numbered in a legend below it."""
     cols = ["level", "component", "tensor", "figure", "Timeloop", "dfsim", "converted", "status"]
     keys = {}
     body = []
@@ -591,6 +597,7 @@ def _fmt(v):
 
 
 def run(args):
+    """The output text (table or JSON) for the parsed command line."""
     stats = parse_stats(args.stats)
     arch_levels = load_arch(args.arch)
     mapping, map_layer = load_mapping(args.mapping, arch_levels)
@@ -644,6 +651,7 @@ def run(args):
 
 
 def main(argv=None):
+    """Command line: see --help."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Compare Timeloop's stats (timeloop-mapper.stats.txt) with dfsim's counts "
