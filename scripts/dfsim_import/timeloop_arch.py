@@ -18,7 +18,11 @@ as dfsim levels:
   multiplied; networks are multicast with unlimited bandwidth;
 - `read_bandwidth`/`write_bandwidth` (words per cycle) become the level's ports, except at the
   innermost level (dfsim's PE-local level has no ports); `multiple_buffering` >= 2 is
-  `double_buffered`.
+  `double_buffered`;
+- every on-chip storage level is written with `"halo_reuse": true`: Timeloop moves into a buffer
+  only the part of a new tile that the tile it holds lacks (the sliding window's new rows and
+  columns), which is dfsim's halo reuse (issue 14); `halo_reuse=False` (`--no-halo-reuse`)
+  writes false, every new tile then fetched whole.
 Each partition's and level's `notes` names the component it came from (`component NAME (PATH)`,
 which import_accelergy_ert --arch reads) and how its numbers were computed.
 
@@ -43,6 +47,11 @@ DATASPACES = {"weights": "weights", "inputs": "inputs", "outputs": "outputs"}
 COMPUTE_PATTERN = r"mac|alu|compute|mult|adder|fma"
 MAX_LEVELS = 8
 MAX_PES = 65536
+HALO_NOTE = ("halo_reuse: Timeloop moves only the part of a new tile the held one lacks (its fills "
+             "are differences of point sets), so a new window keeps the words it shares with the "
+             "previous one")
+NO_HALO_NOTE = ("halo_reuse false (--no-halo-reuse): every new tile is fetched whole, unlike "
+                "Timeloop, which moves only the part the held tile lacks")
 
 
 def _loader():
@@ -447,8 +456,9 @@ def _port(where, comp, key):
     return v
 
 
-def convert(path, constraints=(), name=None, clock_mhz=None, plan=None):
-    """The dfsim arch document (an ordered dict) and [warnings] for the Timeloop arch `path`.
+def convert(path, constraints=(), name=None, clock_mhz=None, plan=None, halo_reuse=True):
+    """The dfsim arch document (an ordered dict) and [warnings] for the Timeloop arch `path`;
+    every on-chip storage level gets `"halo_reuse": halo_reuse`.
 
     When `plan` is a list, it receives one entry per dfsim level (same order) saying which
     Timeloop mapping targets it came from (see `build`); timeloop_map reads it."""
@@ -473,7 +483,7 @@ def convert(path, constraints=(), name=None, clock_mhz=None, plan=None):
         apply_constraint_files(path, comps, cons_docs)
         items = tree_items(path, comps)
         top_attrs = {}
-    return build(path, form, items, comps, top_attrs, name, clock_mhz, plan)
+    return build(path, form, items, comps, top_attrs, name, clock_mhz, plan, halo_reuse)
 
 
 def _spatial_target(form_is_list, it, above):
@@ -485,7 +495,7 @@ def _spatial_target(form_is_list, it, above):
     return above
 
 
-def build(path, form, items, comps, top_attrs, name, clock_mhz, plan=None):
+def build(path, form, items, comps, top_attrs, name, clock_mhz, plan=None, halo_reuse=True):
     notes = [f"Converted by scripts/import_timeloop_arch from {os.path.basename(path)} ({form})"]
     warnings = []
     # 1. the compute unit ends the hierarchy
@@ -698,6 +708,8 @@ def build(path, form, items, comps, top_attrs, name, clock_mhz, plan=None):
         if i != innermost and any(isinstance(v, (int, float)) and v >= 2 for v in mb):
             level["double_buffered"] = True
             ports.append("double_buffered from multiple_buffering >= 2")
+        level["halo_reuse"] = halo_reuse
+        ports.append(HALO_NOTE if halo_reuse else NO_HALO_NOTE)
         if ports:
             extra = "; ".join(ports)
             level["notes"] = (level["notes"] + "; " + extra) if "notes" in level else extra
@@ -821,11 +833,16 @@ def main(argv=None):
                                        "arch.yaml)")
     parser.add_argument("--clock-mhz", type=float, help="core clock (default: from the file's "
                                                         "cycle_seconds, else 1000)")
+    parser.add_argument("--no-halo-reuse", dest="halo_reuse", action="store_false",
+                        help="write \"halo_reuse\": false on the on-chip levels (every new tile "
+                             "fetched whole; default true, as Timeloop moves only the part of a "
+                             "tile the previous one lacks)")
     parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
     args = parser.parse_args(argv)
     if args.clock_mhz is not None and not 0 < args.clock_mhz <= 1e6:
         parser.error("argument --clock-mhz: expected a number in (0, 1e6]")
-    doc, warnings = convert(args.arch, args.constraints, args.name, args.clock_mhz)
+    doc, warnings = convert(args.arch, args.constraints, args.name, args.clock_mhz,
+                           halo_reuse=args.halo_reuse)
     import sys
     for w in warnings:
         sys.stderr.write(f"{PROG}: warning: {args.arch}: {w}\n")

@@ -160,8 +160,11 @@ class PeerArchTest(ImporterTest):
     def test_v03_tree(self):
         """The v0.3 tree: instances from the name ranges (DummyBuffer[0..13], PE[0..167]) and
         meshX 14. With its constraints the DummyBuffer keeps nothing, so its two fan-outs are one
-        of 12x14, the spads are one level of three partitions and the arch is the 4-level
-        instance (it runs); without them every component keeps everything: eight levels."""
+        of 12x14, the spads are one level of three partitions; every on-chip level has
+        halo_reuse (Timeloop moves only what a new tile lacks), so the arch runs on the
+        hierarchy engine, and with --no-halo-reuse it is the 4-level instance (it runs with the
+        default 4-level energy table); without the constraints every component keeps
+        everything: eight levels."""
         with open(V03_ARCH) as f:
             tree = yaml.safe_load(f)["architecture"]["subtree"][0]
         eyeriss = tree["subtree"][0]
@@ -184,6 +187,16 @@ class PeerArchTest(ImporterTest):
                                  "weights": pe["local"][1]["attributes"]["memory_depth"],
                                  "outputs": pe["local"][2]["attributes"]["memory_depth"]})
         self.assertDfsimReads(out, doc)
+        storage = [lv for lv in doc["levels"] if lv["kind"] == "storage"]
+        self.assertEqual([lv["halo_reuse"] for lv in storage], [True, True])
+        for lv in storage:
+            self.assertIn("Timeloop moves only the part of a new tile", lv["notes"])
+        proc = dfsim("run", "--arch", out, "--network", TINY, "--dataflow", "ws", "--quiet")
+        self.assertEqual(proc.returncode, 2)  # halo reuse: not the 4-level form of the table
+        self.assertIn("expected the general form", proc.stderr)
+        out, doc, _ = self.convert(V03_ARCH, "--constraints", V03_CONS, "--no-halo-reuse")
+        self.assertEqual([lv.get("halo_reuse") for lv in doc["levels"]
+                          if lv["kind"] == "storage"], [False, False])
         proc = dfsim("run", "--arch", out, "--network", TINY, "--dataflow", "ws", "--quiet")
         self.assertEqual(proc.returncode, 0, proc.stderr)
 
