@@ -195,7 +195,7 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
 
 TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64_t q,
                                       const AxisVector* at, std::size_t n, std::int64_t* index,
-                                      std::int64_t copy, Cycle now) {
+                                      std::int64_t copy, Cycle now, std::int64_t times) {
   const std::uint64_t ev = ++event_;
   TileBuffer& from = parent.tile(q, t);
   std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
@@ -208,8 +208,8 @@ TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64
       ++distinct;
     }
   }
-  const auto delivered = static_cast<std::int64_t>(n);
-  const std::int64_t reads = multicast_ ? distinct : delivered;
+  const auto delivered = static_cast<std::int64_t>(n) * times;
+  const std::int64_t reads = (multicast_ ? distinct : static_cast<std::int64_t>(n)) * times;
   TransferDone done = parentSide(parent, q, t, reads, true, now);
   if (!direct_) counts_[t].reads += delivered;
   done.network = max(done.network, carry(copy, reads, now));

@@ -83,9 +83,12 @@ class FanOutNetwork : public sc_core::sc_module {
                             const ChildTile* kids, std::size_t n, std::int64_t copy, Cycle now);
   /// One innermost iteration's operands of `t` (weights or inputs) for the latches of the
   /// innermost instances at tensor coordinates `at[0..n)`: read from parent instance `q`; writes
-  /// each word's index in the parent's tile to `index[0..n)`.
+  /// each word's index in the parent's tile to `index[0..n)`. With `times` > 1, counts and
+  /// books that many such fills of the same words' count at `now` (fast mode: the innermost
+  /// iterations move the points by one vector, which keeps their number of distinct words).
   TransferDone latchFill(Tensor t, StorageLevel& parent, std::int64_t q, const AxisVector* at,
-                         std::size_t n, std::int64_t* index, std::int64_t copy, Cycle now);
+                         std::size_t n, std::int64_t* index, std::int64_t copy, Cycle now,
+                         std::int64_t times = 1);
   /// One innermost iteration's psums at `at[0..n)` for parent instance `q`: a revisit (per
   /// `seen`, as takeOutputs) brings them back first (booked at `now`); then each latch's
   /// `psum[k]` goes up (counted, its value added to the parent's word) and `sendWords` says how

@@ -433,7 +433,15 @@ void HierarchyController::compute() {
   std::vector<std::int64_t>& it = innerIndex_;
   std::fill(it.begin(), it.end(), 0);
   DimVector innerOff{};
-  for (std::int64_t iter = 0; iter < innerIters_; ++iter) {
+  // Fast mode without a psum latch: every innermost iteration does what the first one does.
+  // The innermost loops divide their dimensions (validation) and every instance's origin is a
+  // multiple of their extents, so the instances working at the first iteration work at every
+  // one; the operands a latch takes move by one vector per iteration, which keeps the number
+  // of distinct words each parent reads; and bookings at one cycle add up (BandwidthPort).
+  const bool bulk = !functional_ && latch[Tensor::Outputs] == nullptr;
+  const std::int64_t iterations = bulk ? 1 : innerIters_;
+  const std::int64_t times = bulk ? innerIters_ : 1;
+  for (std::int64_t iter = 0; iter < iterations; ++iter) {
     // 1. The point each innermost instance works on (an instance beyond the edge idles).
     for (std::size_t i = 0; i < n; ++i) {
       const DimVector p = sum(sum(originBefore_.back(), offs[i]), innerOff);
@@ -455,7 +463,7 @@ void HierarchyController::compute() {
         }
         if (m == 0) continue;
         std::int64_t* index = b->index.data() + lo;
-        done.merge(b->net->latchFill(t, parent, q, b->at.data(), m, index, q, start));
+        done.merge(b->net->latchFill(t, parent, q, b->at.data(), m, index, q, start, times));
         // Spread the compacted indices back over the group's instances.
         for (std::size_t i = hi; i-- > lo;) {
           if (active_[i] != 0) index[i - lo] = index[--m];
@@ -466,9 +474,9 @@ void HierarchyController::compute() {
     Boundary* out = latch[Tensor::Outputs];
     for (std::size_t i = 0; i < n; ++i) {
       if (active_[i] == 0) continue;
-      pe.countMac();
+      pe.countMacs(times);
       for (Tensor t : kAllTensors) {
-        if (latch[t] == nullptr) pe.macAccess(t);
+        if (latch[t] == nullptr) pe.macAccesses(t, times);
       }
       if (!functional_) continue;
       const auto inst = static_cast<std::int64_t>(i);

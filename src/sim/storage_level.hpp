@@ -70,8 +70,15 @@ class StorageLevel : public sc_core::sc_module {
     ++counts_[t].reads;
     if (t == Tensor::Outputs) ++counts_[t].writes;
   }
+  /// `n` MAC accesses to the operand of `t` (macAccess() `n` times).
+  void macAccesses(Tensor t, std::int64_t n) {
+    counts_[t].reads += n;
+    if (t == Tensor::Outputs) counts_[t].writes += n;
+  }
   /// One MAC done by an instance of this (innermost) level.
   void countMac() { ++macs_; }
+  /// `n` MACs done by the instances of this (innermost) level.
+  void countMacs(std::int64_t n) { macs_ += n; }
   /// MACs done by the instances of this level.
   std::int64_t macs() const { return macs_; }
   /// The cycle by which every transfer booked on the level's ports has completed.
