@@ -33,41 +33,59 @@ void addClass(std::vector<DimClass>& out, const DimClass& c) {
   out.push_back(c);
 }
 
+/// A few loops of one dimension (fixed-size: no allocation per candidate).
+struct LoopList {
+  std::array<DimLoopTable::Entry, kMaxLoopsPerDim> at;
+  std::size_t n = 0;
+  void push(const DimLoopTable::Entry& e) { at[n++] = e; }
+  const DimLoopTable::Entry* begin() const { return at.data(); }
+  const DimLoopTable::Entry* end() const { return at.data() + n; }
+};
+
 /// What one dimension's loops are to a boundary at an advance of the loop at `carryPos`.
 struct DimRoles {
-  std::vector<DimLoopTable::Entry> fixed;      ///< temporal, outside the carry (their indices stay)
-  std::vector<DimLoopTable::Entry> reset;      ///< temporal, inside the carry below reuseEnd
-  std::vector<DimLoopTable::Entry> parent;     ///< spatial below `stop`: parent instances
-  std::vector<std::int64_t> children;          ///< the crossed fan-out's offsets along it
+  LoopList fixed;   ///< temporal, outside the carry (indices stay)
+  LoopList reset;   ///< temporal, inside the carry below reuseEnd
+  LoopList parent;  ///< spatial below `stop`: parent instances
+  const std::vector<std::int64_t>* children = nullptr;  ///< the crossed fan-out's offsets
   const DimLoopTable::Entry* carry = nullptr;  ///< the carry loop, when over this dimension
   std::int64_t childExtent = 1;                ///< the child's nominal tile
   std::int64_t unionExtent = 1;                ///< the union tile's nominal extent (the cap)
 };
 
+/// The offsets along dimension `d` of the children the crossed fan-out spreads (its loops at
+/// [stop, childStart)): every combination of their indices times their tiles.
+void childrenOf(const DimLoopTable& loops, std::size_t d, const BoundaryPositions& at,
+                std::vector<std::int64_t>& out) {
+  out.assign(1, 0);
+  for (std::size_t k = 0; k < loops.count[d]; ++k) {
+    const DimLoopTable::Entry& e = loops.loops[d][k];
+    if (!e.spatial || e.pos < at.stop || e.pos >= at.childStart) continue;
+    const std::size_t before = out.size();
+    for (std::int64_t j = 1; j < e.bound; ++j) {
+      for (std::size_t i = 0; i < before; ++i) out.push_back(out[i] + j * e.tile);
+    }
+  }
+}
+
 DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
-                 const BoundaryPositions& at) {
+                 const BoundaryPositions& at, const std::vector<std::int64_t>& children) {
   DimRoles r;
-  r.children.push_back(0);
+  r.children = &children;
   for (std::size_t k = 0; k < loops.count[d]; ++k) {
     const DimLoopTable::Entry& e = loops.loops[d][k];
     if (e.pos >= at.childStart) r.childExtent *= e.bound;
     if (e.pos >= at.stop) r.unionExtent *= e.bound;
     if (e.spatial) {
-      if (e.pos < at.stop) r.parent.push_back(e);
-      if (e.pos >= at.stop && e.pos < at.childStart) {
-        const std::size_t before = r.children.size();
-        for (std::int64_t j = 1; j < e.bound; ++j) {
-          for (std::size_t i = 0; i < before; ++i) r.children.push_back(r.children[i] + j * e.tile);
-        }
-      }
+      if (e.pos < at.stop) r.parent.push(e);
       continue;
     }
     if (e.pos == carryPos) {
       r.carry = &e;
     } else if (e.pos < carryPos) {
-      r.fixed.push_back(e);
+      r.fixed.push(e);
     } else if (e.pos < at.reuseEnd) {
-      r.reset.push_back(e);
+      r.reset.push(e);
     }
   }
   return r;
@@ -75,15 +93,15 @@ DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
 
 /// Calls fn(offset) for every combination of the loops' indices (offset: sum of index * tile).
 template <typename Fn>
-void forEachIndex(const std::vector<DimLoopTable::Entry>& loops, Fn&& fn) {
+void forEachIndex(const LoopList& loops, Fn&& fn) {
   std::array<std::int64_t, kMaxLoopsPerDim> index{};
   for (;;) {
     std::int64_t offset = 0;
-    for (std::size_t i = 0; i < loops.size(); ++i) offset += index[i] * loops[i].tile;
+    for (std::size_t i = 0; i < loops.n; ++i) offset += index[i] * loops.at[i].tile;
     fn(offset);
-    std::size_t i = loops.size();
+    std::size_t i = loops.n;
     while (i-- > 0) {
-      if (++index[i] < loops[i].bound) break;
+      if (++index[i] < loops.at[i].bound) break;
       index[i] = 0;
     }
     if (i == static_cast<std::size_t>(-1)) return;
@@ -94,8 +112,9 @@ void forEachIndex(const std::vector<DimLoopTable::Entry>& loops, Fn&& fn) {
 /// its fixed loops (and the carry's index when it is over d) whose new visit lies inside the
 /// layer, times its parent instances inside it. `shifts`: false merges the shifts (a dimension
 /// the tensor does not depend on).
-std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts, bool exact) {
-  std::vector<DimClass> out;
+void classesOf(const DimRoles& r, std::int64_t n, bool shifts, bool exact,
+               std::vector<DimClass>& out) {
+  out.clear();
   if (exact) {
     // Perfectly tiled: every configuration is inside, its union tile whole, and the shift the
     // same (the carry's tile, less the reset loops' spans).
@@ -111,7 +130,7 @@ std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts, 
     if (!shifts) c.shift = 0;
     c.edgeNew = c.edgeOld = r.unionExtent;
     if (c.count > 0) out.push_back(c);
-    return out;
+    return;
   }
   auto add = [&](std::int64_t newer, std::int64_t older) {
     // The old visit: the reset loops at their last iteration inside the layer.
@@ -139,7 +158,6 @@ std::vector<DimClass> classesOf(const DimRoles& r, std::int64_t n, bool shifts, 
       add(newer, base + i * r.carry->tile);
     }
   });
-  return out;
 }
 
 /// What one coordinate of the tensor contributes at an advance: summed over the class pairs of
@@ -150,9 +168,17 @@ struct AxisKept {
   std::int64_t perChild = 0;
 };
 
+/// Scratch storage of one haloSavingsByPositions call (grown once, reused across carries).
+struct Scratch {
+  std::array<std::vector<std::int64_t>, kMaxDims> children;
+  std::array<std::vector<DimClass>, kMaxDims> classes;
+  std::vector<std::uint32_t> mark;   ///< bit 0: a new word of a child; bit 1: one it lacked
+  std::vector<std::uint32_t> stamp;  ///< the old words of the child being marked
+};
+
 AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
-                  const std::array<DimRoles, kMaxDims>& roles,
-                  const std::array<std::vector<DimClass>, kMaxDims>& classes) {
+                  const std::array<DimRoles, kMaxDims>& roles, Scratch& scratch) {
+  const std::array<std::vector<DimClass>, kMaxDims>& classes = scratch.classes;
   const std::size_t terms = shape.numTerms(t, axis);
   std::array<std::size_t, 2> dim{};
   std::array<std::int64_t, 2> coef{{0, 0}};
@@ -160,19 +186,22 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
     dim[k] = idx(shape.term(t, axis, k).dim);
     coef[k] = shape.term(t, axis, k).coef;
   }
-  const std::vector<DimClass> one{DimClass{0, 1, 1, 1}};
+  static constexpr DimClass kOne{0, 1, 1, 1};
+  static constexpr std::int64_t kZero = 0;
   const std::vector<DimClass>& c0 = classes[dim[0]];
-  const std::vector<DimClass>& c1 = terms == 2 ? classes[dim[1]] : one;
-  const std::vector<std::int64_t> zero{0};
-  const std::vector<std::int64_t>& kids0 = roles[dim[0]].children;
-  const std::vector<std::int64_t>& kids1 = terms == 2 ? roles[dim[1]].children : zero;
+  const DimClass* c1First = terms == 2 ? classes[dim[1]].data() : &kOne;
+  const std::size_t c1Count = terms == 2 ? classes[dim[1]].size() : 1;
+  const std::vector<std::int64_t>& kids0 = *roles[dim[0]].children;
+  const std::int64_t* kids1First = terms == 2 ? roles[dim[1]].children->data() : &kZero;
+  const std::size_t kids1Count = terms == 2 ? roles[dim[1]].children->size() : 1;
   const std::int64_t e0 = roles[dim[0]].childExtent;
   const std::int64_t e1 = terms == 2 ? roles[dim[1]].childExtent : 1;
   AxisKept out;
-  std::vector<std::uint32_t> mark;   // bit 0: a new word of a child; bit 1: one it lacked
-  std::vector<std::uint32_t> stamp;  // the old words of the child being marked
+  std::vector<std::uint32_t>& mark = scratch.mark;
+  std::vector<std::uint32_t>& stamp = scratch.stamp;
   for (const DimClass& a : c0) {
-    for (const DimClass& b : c1) {
+    for (std::size_t bi = 0; bi < c1Count; ++bi) {
+      const DimClass& b = c1First[bi];
       // Coordinates relative to the new union origin; the old ones lie `shift` before.
       const std::int64_t lo = std::min<std::int64_t>(0, -coef[0] * a.shift) +
                               std::min<std::int64_t>(0, -coef[1] * b.shift);
@@ -184,7 +213,8 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
       std::uint32_t ev = 0;
       std::int64_t perChild = 0;
       for (std::int64_t k0 : kids0) {
-        for (std::int64_t k1 : kids1) {
+        for (std::size_t ki = 0; ki < kids1Count; ++ki) {
+          const std::int64_t k1 = kids1First[ki];
           const bool newActive = k0 < a.edgeNew && k1 < b.edgeNew;
           if (!newActive) continue;
           const bool oldActive = k0 < a.edgeOld && k1 < b.edgeOld;
@@ -242,7 +272,7 @@ AxisKept otherDimKept(const DimRoles& r, const std::vector<DimClass>& classes) {
     bool any = false;
     bool all = true;
     std::int64_t both = 0;
-    for (std::int64_t k : r.children) {
+    for (std::int64_t k : *r.children) {
       if (k >= c.edgeNew) continue;
       any = true;
       all = all && k < c.edgeOld;
@@ -277,6 +307,8 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
     if (shape.numTerms(t, axis) == 1) oneTerm |= 1U << idx(shape.term(t, axis, 0).dim);
   }
   HaloSavings s;
+  Scratch scratch;
+  for (std::size_t d = 0; d < shape.numDims(); ++d) childrenOf(loops, d, at, scratch.children[d]);
   for (std::size_t pos : carries) {
     bool disjoint = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
@@ -287,24 +319,23 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
     }
     if (disjoint) continue;
     std::array<DimRoles, kMaxDims> roles;
-    std::array<std::vector<DimClass>, kMaxDims> classes;
     bool none = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
-      roles[d] = rolesOf(loops, d, pos, at);
-      classes[d] = classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0, loops.exact[d]);
-      none = none || classes[d].empty();
+      roles[d] = rolesOf(loops, d, pos, at, scratch.children[d]);
+      classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0, loops.exact[d], scratch.classes[d]);
+      none = none || scratch.classes[d].empty();
     }
     if (none) continue;  // no advance of this loop reaches a visit inside the layer
     std::int64_t kept = 1;
     std::int64_t perChild = 1;
     for (std::size_t axis = 0; axis < shape.numAxes(t); ++axis) {
-      const AxisKept a = axisKept(shape, t, axis, roles, classes);
+      const AxisKept a = axisKept(shape, t, axis, roles, scratch);
       kept *= a.kept;
       perChild *= a.perChild;
     }
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
       if ((relevant >> d & 1U) != 0) continue;
-      const AxisKept a = otherDimKept(roles[d], classes[d]);
+      const AxisKept a = otherDimKept(roles[d], scratch.classes[d]);
       kept *= a.kept;
       perChild *= a.perChild;
     }
