@@ -9,18 +9,33 @@ normalized energy table, CONV layers at batch 1, 16 and 64 and FC layers at batc
 batch); batch-1 runs add --check (outputs against the reference convolution), larger batches
 add --fast (same counts and cycles, no values).
 
+Then the halo reuse what-if: for every run, two `dfsim evaluate --json` processes (the analytic
+model; all of the run's saved mappings in one call, --jobs at a time like the runs), one as the
+run was (baseline) and one with --set arch.glb.halo_reuse=true --set arch.rf.halo_reuse=true
+(sliding-window reuse at GLB and RF; the runs and their searches have it off). The baseline's
+per-layer accesses must equal the simulated ones in the run's stats.json exactly, or the job
+fails naming the run, layer and first differing figure: the what-if is only as good as
+model == simulator. summary.json's halo_what_if gives, per group, batch and dataflow, energy per
+MAC (total, by level and by data type) and input words per level (reads + writes), without and
+with, and the total normalized to RS under each setting.
+
 Writes to --out (default results/compare), each file under a temporary name first and all of
 them renamed together at the end, so a failed job leaves earlier results untouched:
   energy_by_level.csv  energy per MAC by level (ALU, RF, NoC, GLB, DRAM) and normalized to RS
   energy_by_type.csv   energy per MAC by data type (weights, ifmaps, psums; ALU apart)
   metrics.csv          DRAM accesses per MAC, cycles, active PEs, utilisation, EDP, check
   rs_layers.csv        RS layer by layer (batch 16, or the group's smallest batch)
+  halo_what_if.csv     the halo reuse what-if: energy per MAC by level and type, normalized
+                       to RS and input words per level, without and with (suffix _halo)
   summary.json         all of the above, the setup, the winners and every dfsim command
-  timing.json          wall seconds of the job and of each run (search, simulation, process)
+  timing.json          wall seconds of the job, its runs and what-if phases, and of each run
+                       (search, simulation, process, evaluate processes)
   *.png                stacked-bar charts (matplotlib, Agg backend)
-  raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv, timing.json, mappings
-and prints one table per group and batch on stdout (progress goes to stderr). Every output
-but timing.json is deterministic: the same inputs and dfsim give byte-identical files.
+  raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv, timing.json, mappings,
+                       and evaluate_baseline.json, evaluate_halo_reuse.json (the what-if)
+and prints one table per group and batch on stdout, then the what-if's (progress goes to
+stderr). Every output but timing.json is deterministic: the same inputs and dfsim give
+byte-identical files.
 
 Run from anywhere with Debian's interpreter: /usr/bin/python3 scripts/compare.py [options].
 Default paths are relative to the repository root, paths given on the command line to the
@@ -154,8 +169,10 @@ class Run:
         self.dataflow, self.group, self.batch = dataflow, group, batch
         self.layers, self.arch, self.check, self.fast = layers, arch, check, fast
         self.name = f"{dataflow}-{group.lower()}-b{batch}"
+        self.what = f"run {self.name}"
         self.cmd = None
         self.wall_s = None
+        self.stdout_path = None
 
     def command(self, dfsim, network, energy, raw_dir):
         cmd = [dfsim, "run", "--arch", display_path(self.arch), "--network", network,
@@ -170,6 +187,11 @@ class Run:
             cmd.append("--fast")
         cmd += ["--out", os.path.join(raw_dir, self.name), "-q"]
         return cmd
+
+    def progress(self):
+        mode = "checked" if self.check else ("fast" if self.fast else "full values")
+        return (f"{self.dataflow:5} {self.group:4} batch {self.batch:<4} {self.wall_s:7.1f} s  "
+                f"({mode})")
 
 
 def plan_runs(args, layers_by_group, arch_for, has_fast):
@@ -200,49 +222,61 @@ def plan_runs(args, layers_by_group, arch_for, has_fast):
 # Running
 
 def execute(runs, jobs, dfsim, exe, network, energy, raw_dir):
-    """Runs every dfsim process, `jobs` at a time; the first failure stops the job.
+    """Runs every dfsim simulation, `jobs` at a time; the first failure stops the job.
 
     Each run's recorded command names `dfsim`; the process runs `exe`, a copy of it taken at
     the start, so that a rebuild during the job cannot mix two binaries in one comparison.
     """
     for r in runs:
         r.cmd = r.command(dfsim, network, energy, raw_dir)
+    run_processes(runs, jobs, exe)
+
+
+def run_processes(tasks, jobs, exe):
+    """Runs each task's command (task.cmd, its first word replaced by `exe`) from the root,
+    `jobs` at a time; the first failure terminates the others and raises JobError naming the
+    task (task.what), its command and its stderr. A task's stdout goes to task.stdout_path
+    (None: discarded); its wall seconds to task.wall_s; progress lines to stderr."""
     lock = threading.Lock()
     stop = threading.Event()
     procs = {}
     failures = []
     done = [0]
 
-    def work(run):
+    def work(task):
         if stop.is_set():
             return
         start = time.monotonic()
-        proc = subprocess.Popen([exe] + run.cmd[1:], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=child_env())
-        with lock:
-            procs[run.name] = proc
-        _, err = proc.communicate()
-        with lock:
-            del procs[run.name]
-        run.wall_s = time.monotonic() - start
+        out = (open(task.stdout_path, "w", encoding="utf-8", newline="\n")
+               if task.stdout_path else subprocess.DEVNULL)
+        try:
+            proc = subprocess.Popen([exe] + task.cmd[1:], cwd=ROOT, stdout=out,
+                                    stderr=subprocess.PIPE, text=True, env=child_env())
+            with lock:
+                procs[task.name] = proc
+            _, err = proc.communicate()
+            with lock:
+                del procs[task.name]
+        finally:
+            if task.stdout_path:
+                out.close()
+        task.wall_s = time.monotonic() - start
         if proc.returncode != 0:
             with lock:
                 if not stop.is_set():
-                    failures.append((run, proc.returncode, err))
+                    failures.append((task, proc.returncode, err))
                     stop.set()
                     for other in procs.values():
                         other.terminate()
             return
         with lock:
             done[0] += 1
-            mode = "checked" if run.check else ("fast" if run.fast else "full values")
-            print(f"[{done[0]:{len(str(len(runs)))}d}/{len(runs)}] {run.dataflow:5} "
-                  f"{run.group:4} batch {run.batch:<4} {run.wall_s:7.1f} s  ({mode})",
+            print(f"[{done[0]:{len(str(len(tasks)))}d}/{len(tasks)}] {task.progress()}",
                   file=sys.stderr, flush=True)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         try:
-            for future in [pool.submit(work, r) for r in runs]:
+            for future in [pool.submit(work, t) for t in tasks]:
                 future.result()
         except BaseException:
             # Interrupted (Ctrl-C, SIGTERM): stop our own children before the pool waits.
@@ -252,9 +286,9 @@ def execute(runs, jobs, dfsim, exe, network, energy, raw_dir):
                     proc.terminate()
             raise
     if failures:
-        run, code, err = failures[0]
-        raise JobError(f"run {run.name} failed (exit {code}): "
-                       f"{' '.join(display_path(a) if os.sep in a else a for a in run.cmd)}\n"
+        task, code, err = failures[0]
+        raise JobError(f"{task.what} failed (exit {code}): "
+                       f"{' '.join(display_path(a) if os.sep in a else a for a in task.cmd)}\n"
                        f"{err.rstrip()}")
 
 
@@ -312,8 +346,9 @@ def search_record(layers, timing_path):
     return rec, timing
 
 
-def layer_record(layer):
-    e = layer["energy"]
+def energy_record(e, where):
+    """A layer's energy (stats.json or dfsim evaluate --json form) by level and data type,
+    checked to add up to its total; `where` names the layer in the error."""
     energy = {"total": float(e["total"]), "alu": float(e["mac"]),
               "leakage": float(e.get("leakage", 0.0))}
     for level in ["rf", "noc", "glb", "dram"]:
@@ -325,8 +360,13 @@ def layer_record(layer):
         energy[t] for t in ["weights", "inputs", "outputs"])
     for what, value in [("levels", levels_sum), ("data types", types_sum)]:
         if abs(value - energy["total"]) > 1e-6 * max(1.0, abs(energy["total"])):
-            raise JobError(f"layer {layer['name']} ({layer['dataflow']}): energy by {what} sums "
-                           f"to {value}, not to the total {energy['total']}")
+            raise JobError(f"{where}: energy by {what} sums to {value}, not to the total "
+                           f"{energy['total']}")
+    return energy
+
+
+def layer_record(layer):
+    energy = energy_record(layer["energy"], f"layer {layer['name']} ({layer['dataflow']})")
     dram = layer["accesses"]["dram"]
     dram_accesses = sum(dram[t]["reads"] + dram[t]["writes"]
                         for t in ["weights", "inputs", "outputs"])
@@ -350,6 +390,198 @@ def check_label(checks):
 def r6(x):
     """Rounded for the tables (and summary.json): six decimals, deterministic."""
     return float(f"{x:.6f}")
+
+
+# ----------------------------------------------------------------------------------------------
+# The halo-reuse what-if: the same searched mappings re-priced by the analytic model
+
+# (setting, --set overrides): as the runs were, and with sliding-window reuse at GLB and RF.
+HALO_SETTINGS = [("baseline", []),
+                 ("halo_reuse", ["arch.glb.halo_reuse=true", "arch.rf.halo_reuse=true"])]
+ACCESS_LEVELS = ["dram", "glb", "noc", "rf"]
+ACCESS_TENSORS = ["weights", "inputs", "outputs"]
+
+
+class Evaluation:
+    """One dfsim evaluate process: every saved mapping of a run under one setting."""
+
+    def __init__(self, run, setting, overrides, raw_dir):
+        self.run, self.setting, self.overrides = run, setting, overrides
+        self.name = f"{run.name}:{setting}"
+        self.what = f"run {run.name}: dfsim evaluate ({setting})"
+        self.cmd = None
+        self.wall_s = None
+        self.stdout_path = os.path.join(raw_dir, run.name, f"evaluate_{setting}.json")
+
+    def command(self, dfsim, network, energy, mappings):
+        cmd = [dfsim, "evaluate", "--arch", display_path(self.run.arch), "--network", network,
+               "--energy", energy, "--batch", str(self.run.batch)]
+        for m in mappings:
+            cmd += ["--mapping", m]
+        for o in self.overrides:
+            cmd += ["--set", o]
+        cmd.append("--json")
+        return cmd
+
+    def progress(self):
+        r = self.run
+        return (f"{r.dataflow:5} {r.group:4} batch {r.batch:<4} {self.wall_s:7.1f} s  "
+                f"(evaluate, {self.setting.replace('_', ' ')})")
+
+
+def run_mappings(run, raw_dir):
+    """The mapping files a run saved, in the order of its layers."""
+    folder = os.path.join(raw_dir, run.name, "mappings")
+    by_layer = {}
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".json"):
+            path = os.path.join(folder, name)
+            by_layer[read_json(path).get("layer")] = path
+    missing = [l for l in run.layers if l not in by_layer]
+    if missing:
+        raise JobError(f"run {run.name}: no saved mapping for {', '.join(missing)} in "
+                       f"{display_path(folder)}")
+    return [by_layer[l] for l in run.layers]
+
+
+def evaluate_what_if(runs, jobs, dfsim, exe, network, energy, raw_dir):
+    """Runs two dfsim evaluate processes per run (HALO_SETTINGS), `jobs` at a time, on the
+    mappings the run saved; returns {run name: {setting: Evaluation}}."""
+    evaluations = []
+    for r in runs:
+        mappings = run_mappings(r, raw_dir)
+        for setting, overrides in HALO_SETTINGS:
+            ev = Evaluation(r, setting, overrides, raw_dir)
+            ev.cmd = ev.command(dfsim, network, energy, mappings)
+            evaluations.append(ev)
+    run_processes(evaluations, jobs, exe)
+    out = {}
+    for ev in evaluations:
+        out.setdefault(ev.run.name, {})[ev.setting] = ev
+    return out
+
+
+def first_difference(evaluated, simulated):
+    """The first (level, tensor, op, evaluated, simulated) where two accesses blocks differ,
+    levels in hierarchy order; None when they are equal."""
+    levels = [k for k in simulated if k != "unit"]
+    levels += [k for k in evaluated if k != "unit" and k not in simulated]
+    for level in levels:
+        for t in ACCESS_TENSORS:
+            for op in ("reads", "writes"):
+                got = evaluated.get(level, {}).get(t, {}).get(op)
+                want = simulated.get(level, {}).get(t, {}).get(op)
+                if got != want:
+                    return level, t, op, got, want
+    return None
+
+
+def load_what_if(run, raw_dir):
+    """Sums a run's two evaluations: energy by level and data type, input words per level.
+    Raises JobError unless the baseline's per-layer accesses equal the simulated ones."""
+    stats_path = os.path.join(raw_dir, run.name, "stats.json")
+    simulated = {l["name"]: l for l in read_json(stats_path)["layers"]
+                 if l.get("dataflow") == run.dataflow}
+    out = {}
+    for setting, _ in HALO_SETTINGS:
+        path = os.path.join(raw_dir, run.name, f"evaluate_{setting}.json")
+        layers = read_json(path)["layers"]
+        names = [l["name"] for l in layers]
+        if names != run.layers:
+            raise JobError(f"run {run.name}: {display_path(path)} has layers {names}, expected "
+                           f"{run.layers}")
+        total = {"macs": 0, "energy": {}, "input_words": {lv: 0 for lv in ACCESS_LEVELS}}
+        for l in layers:
+            sim = simulated.get(l["name"])
+            if setting == "baseline":
+                diff = (("macs", "", "", l["macs"], None) if sim is None else
+                        ("macs", "", "", l["macs"], sim["macs"]) if l["macs"] != sim["macs"]
+                        else first_difference(l["accesses"], sim["accesses"]))
+                if diff:
+                    level, t, op, got, want = diff
+                    figure = " ".join(x for x in (level, t, op) if x)
+                    raise JobError(
+                        f"run {run.name}: the analytic model does not reproduce the simulation "
+                        f"on layer {l['name']}: {figure} is {got} in dfsim evaluate, {want} in "
+                        f"{display_path(stats_path)} (the halo what-if needs model == "
+                        f"simulator)")
+            total["macs"] += int(l["macs"])
+            e = energy_record(l["energy"], f"{display_path(path)}: layer {l['name']}")
+            for k, v in e.items():
+                total["energy"][k] = total["energy"].get(k, 0.0) + v
+            for lv in ACCESS_LEVELS:
+                inputs = l["accesses"].get(lv, {}).get("inputs", {"reads": 0, "writes": 0})
+                total["input_words"][lv] += int(inputs["reads"]) + int(inputs["writes"])
+        out[setting] = total
+    return out
+
+
+def halo_what_if_rows(points, what_if, energy_keys):
+    """summary.json's halo_what_if rows, per (group, batch) point and dataflow."""
+    rows = []
+    for group, batch in points:
+        ref = {s: what_if[(REFERENCE_DATAFLOW, group, batch)][s] for s, _ in HALO_SETTINGS}
+        for df in DATAFLOWS:
+            res = what_if[(df, group, batch)]
+            macs = res["baseline"]["macs"]
+            row = {"group": group, "batch": batch, "dataflow": df, "macs": macs,
+                   "energy_per_mac": {}, "total_vs_rs": {}, "input_words": {},
+                   "input_words_per_mac": {}}
+            for s, _ in HALO_SETTINGS:
+                e = res[s]["energy"]
+                row["energy_per_mac"][s] = {k: r6(e[k] / macs) for k in energy_keys}
+                row["total_vs_rs"][s] = r6(e["total"] / ref[s]["energy"]["total"]
+                                           * ref[s]["macs"] / macs)
+                row["input_words"][s] = dict(res[s]["input_words"])
+                row["input_words_per_mac"][s] = {lv: r6(n / macs) for lv, n in
+                                                 res[s]["input_words"].items()}
+            row["total_change"] = r6(res["halo_reuse"]["energy"]["total"]
+                                     / res["baseline"]["energy"]["total"] - 1.0)
+            rows.append(row)
+    return rows
+
+
+def halo_what_if_csv_rows(rows, energy_keys):
+    """halo_what_if.csv: one flat row per point and dataflow (suffix _halo: with reuse)."""
+    out = []
+    for r in rows:
+        flat = {k: r[k] for k in ("group", "batch", "dataflow", "macs")}
+        for k in energy_keys:
+            flat[f"{k}_per_mac"] = r["energy_per_mac"]["baseline"][k]
+            flat[f"{k}_per_mac_halo"] = r["energy_per_mac"]["halo_reuse"][k]
+        flat["total_change"] = r["total_change"]
+        flat["total_vs_rs"] = r["total_vs_rs"]["baseline"]
+        flat["total_vs_rs_halo"] = r["total_vs_rs"]["halo_reuse"]
+        for lv in ACCESS_LEVELS:
+            flat[f"input_words_{lv}"] = r["input_words"]["baseline"][lv]
+            flat[f"input_words_{lv}_halo"] = r["input_words"]["halo_reuse"][lv]
+        out.append(flat)
+    return out
+
+
+def what_if_stdout(rows, unit):
+    out = []
+    head = (f"{'dataflow':8}  {'without':>9}  {'with':>9}  {'change':>7}  {'vs RS':>5} -> "
+            f"{'with':>5}  {'DRAM ifmap/MAC':>16}")
+    points = []
+    for r in rows:
+        if (r["group"], r["batch"]) not in points:
+            points.append((r["group"], r["batch"]))
+    for group, batch in points:
+        out.append(f"halo reuse what-if, {group} layers, batch {batch} (same mappings, analytic "
+                   f"model; energy in {unit} per MAC)")
+        out.append(head)
+        out.append("-" * len(head))
+        for r in rows:
+            if (r["group"], r["batch"]) != (group, batch):
+                continue
+            e, v, w = r["energy_per_mac"], r["total_vs_rs"], r["input_words_per_mac"]
+            out.append(f"{r['dataflow']:8}  {e['baseline']['total']:9.3f}  "
+                       f"{e['halo_reuse']['total']:9.3f}  {100 * r['total_change']:+6.1f}%  "
+                       f"{v['baseline']:5.2f} -> {v['halo_reuse']:5.2f}  "
+                       f"{w['baseline']['dram']:7.4f} -> {w['halo_reuse']['dram']:.4f}")
+        out.append("")
+    return "\n".join(out)
 
 
 def build_tables(runs, results, layers_by_group, batches, leakage_used):
@@ -706,10 +938,20 @@ def main(argv=None):
         exe = os.path.join(tmp_dir, "dfsim")
         shutil.copy2(dfsim, exe)
         execute(runs, args.jobs, rel(dfsim), exe, rel(network), rel(energy), raw_tmp)
+        runs_seconds = time.monotonic() - start
         results = {}
         for r in runs:
             results[(r.dataflow, r.group, r.batch)] = load_run(r, raw_tmp)
         tables = build_tables(runs, results, layers_by_group, batches, leakage_used)
+        print(f"compare: halo reuse what-if, {2 * len(runs)} dfsim evaluate processes",
+              file=sys.stderr, flush=True)
+        what_if_start = time.monotonic()
+        evaluations = evaluate_what_if(runs, args.jobs, rel(dfsim), exe, rel(network),
+                                       rel(energy), raw_tmp)
+        what_if = {(r.dataflow, r.group, r.batch): load_what_if(r, raw_tmp) for r in runs}
+        what_if_seconds = time.monotonic() - what_if_start
+        energy_keys = tables["level_keys"] + ["weights", "inputs", "outputs", "total"]
+        halo_rows = halo_what_if_rows(tables["points"], what_if, energy_keys)
         charts = draw_charts(tables, tmp_dir, unit, network_name)
 
         first = results[(runs[0].dataflow, runs[0].group, runs[0].batch)]["run"]
@@ -742,6 +984,17 @@ def main(argv=None):
             "rs_layers": tables["rs_layers"],
             "rs_layers_batch": tables["rs_layers_batch"],
             "accesses": tables["accesses"],
+            "halo_what_if": {
+                "what": "each run's searched mappings re-priced by the analytic model (dfsim "
+                        "evaluate), as the runs were (baseline, whose per-layer accesses equal "
+                        "the simulated ones: checked) and with halo (sliding-window) reuse at "
+                        "GLB and RF (halo_reuse); the searches did not know halo reuse",
+                "settings": {s: o for s, o in HALO_SETTINGS},
+                "energy_unit": unit,
+                "input_words": "reads + writes of inputs (ifmaps) per level, summed over "
+                               "the group's layers",
+                "rows": halo_rows,
+            },
             "charts": charts,
             "runs": [{"dataflow": r.dataflow, "group": r.group, "batch": r.batch,
                       "layers": r.layers, "raw": f"raw/{r.name}",
@@ -750,26 +1003,32 @@ def main(argv=None):
                       "functional_check": check_label(results[(r.dataflow, r.group,
                                                                r.batch)]["checks"]),
                       "command": " ".join(r.cmd).replace(raw_tmp, display_path(out_dir)
-                                                         + "/raw")}
+                                                         + "/raw"),
+                      "what_if_commands": {
+                          s: " ".join(ev.cmd).replace(raw_tmp, display_path(out_dir) + "/raw")
+                          for s, ev in evaluations[r.name].items()}}
                      for r in sorted(runs, key=lambda r: (GROUPS.index(r.group), r.batch,
                                                           DATAFLOWS.index(r.dataflow)))],
         }
         files = ["energy_by_level.csv", "energy_by_type.csv", "metrics.csv", "rs_layers.csv",
-                 "summary.json", "timing.json"] + sorted(charts.values())
+                 "halo_what_if.csv", "summary.json", "timing.json"] + sorted(charts.values())
         texts = {
             "energy_by_level.csv": csv_text(tables["energy_by_level"]),
             "energy_by_type.csv": csv_text(tables["energy_by_type"]),
             "metrics.csv": csv_text(tables["metrics"]),
             "rs_layers.csv": csv_text(tables["rs_layers"]),
+            "halo_what_if.csv": csv_text(halo_what_if_csv_rows(halo_rows, energy_keys)),
             "summary.json": json.dumps(summary, indent=2) + "\n",
-            "timing.json": json.dumps(timing_summary(runs, results, time.monotonic() - start),
-                                      indent=2) + "\n",
+            "timing.json": json.dumps(timing_summary(
+                runs, results, evaluations, time.monotonic() - start, runs_seconds,
+                what_if_seconds), indent=2) + "\n",
         }
         for name, text in texts.items():
             with open(os.path.join(tmp_dir, name), "w", encoding="utf-8", newline="\n") as f:
                 f.write(text)
         write_outputs(out_dir, tmp_dir, raw_tmp, files)
         print(stdout_tables(tables, unit))
+        print(what_if_stdout(halo_rows, unit))
         print(f"compare: {len(runs)} runs in {time.monotonic() - start:.0f} s; results in "
               f"{display_path(out_dir)}", file=sys.stderr)
     finally:
@@ -777,13 +1036,18 @@ def main(argv=None):
     return 0
 
 
-def timing_summary(runs, results, total_seconds):
-    """timing.json: wall-clock seconds of the job and of each run (process, mapping search,
-    simulation) and simulated cycles per second. Kept out of summary.json, which is the same
-    bytes on every re-run."""
+def timing_summary(runs, results, evaluations, total_seconds, runs_seconds, what_if_seconds):
+    """timing.json: wall-clock seconds of the job, of its two phases (the simulations; the
+    halo what-if's evaluate processes) and of each run (process, mapping search, simulation,
+    its two evaluate processes) and simulated cycles per second. Kept out of summary.json,
+    which is the same bytes on every re-run."""
     return {"total_seconds": round(total_seconds, 3),
+            "runs_seconds": round(runs_seconds, 3),
+            "what_if_seconds": round(what_if_seconds, 3),
             "runs": [dict({"name": r.name, "process_seconds": round(r.wall_s, 3)},
-                          **results[(r.dataflow, r.group, r.batch)]["timing"])
+                          **results[(r.dataflow, r.group, r.batch)]["timing"],
+                          evaluate_seconds={s: round(ev.wall_s, 3)
+                                            for s, ev in evaluations[r.name].items()})
                      for r in runs]}
 
 

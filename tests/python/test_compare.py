@@ -241,7 +241,8 @@ class CompareTest(unittest.TestCase):
             self.assertIn(claim, text)
         self.assertEqual(text.count("| **agrees** |") + text.count("| **differs** |"), 3)
         for section in ["## Setup", "## Which dataflow wins", "## Energy per MAC normalized "
-                        "to RS", "## Charts", "## What the model assumes", "## Runs"]:
+                        "to RS", "## What sliding-window reuse is worth", "## Charts",
+                        "## What the model assumes", "## Runs"]:
             self.assertIn(section, text)
         links = [line[line.index("](") + 2:-1] for line in text.splitlines()
                  if line.startswith("![")]
