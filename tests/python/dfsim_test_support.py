@@ -16,6 +16,15 @@ import tempfile
 import unittest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The shared folder beside the repository (peer tools' files, the seed references); the tests
+# that read it skip when it is absent.
+SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
+# Timeloop's peer files: the v4 example designs and the v0.3 eyeriss_like with its AlexNet
+# conv1 reference outputs.
+TIMELOOP = os.path.join(SHARED, "peer-files", "timeloop")
+TL_V4_DESIGNS = os.path.join(TIMELOOP, "workspace", "example_designs", "example_designs")
+TL_V03 = os.path.join(TIMELOOP, "v0.3", "workspace", "baseline_designs", "example_designs",
+                      "eyeriss_like")
 SCRIPTS = os.path.join(REPO, "scripts")
 MODELS = os.path.join(REPO, "models")
 TINY_ARCH = os.path.join(REPO, "configs", "arch", "tiny_4x4.json")

@@ -11,7 +11,7 @@ import unittest
 
 import yaml
 
-from dfsim_test_support import REPO, TINY_ARCH, ImporterTest, dfsim, in_process, script
+from dfsim_test_support import REPO, TINY_ARCH, ImporterTest, dfsim, in_process, script, TIMELOOP
 
 from dfsim_import import accelergy_counts, accelergy_ert
 
@@ -260,8 +260,7 @@ class AccelergyTest(ImporterTest):
         """Every ERT (and ERT_summary) of the Timeloop exercises in shared/peer-files imports
         without --map or it is refused naming the component; the shipped eyeriss table is the
         import of the v0.3 eyeriss_like ERT."""
-        shared = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
-        root = os.path.join(shared, "peer-files", "timeloop")
+        root = TIMELOOP
         if not os.path.isdir(root):
             self.skipTest(f"no peer files at {root} (set DFSIM_SHARED_DIR to the shared folder)")
         files = sorted(glob.glob(os.path.join(root, "**", "*.ERT*.yaml"), recursive=True))

@@ -6,12 +6,11 @@ import os
 import re
 import unittest
 
-from dfsim_test_support import REPO, ImporterTest, in_process, script, summary
+from dfsim_test_support import ImporterTest, in_process, script, summary, SHARED
 
 from dfsim_import import maestro_import
 
 PROG = "import_maestro"
-SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
 PEER = os.path.join(SHARED, "peer-files", "maestro", "data")
 
 SMALL_M = """\

@@ -9,10 +9,9 @@ import os
 import re
 import unittest
 
-from dfsim_test_support import REPO, dfsim, run
+from dfsim_test_support import REPO, dfsim, run, SHARED
 
 SCRIPT = os.path.join(REPO, "scripts", "make_isca16_presets")
-SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
 EYERISS_MD = os.path.join(SHARED, "reference", "eyeriss.md")
 # The ISCA 2016 storage table at 256 PEs (eyeriss.md section 4): RF bytes per PE, GLB KiB.
 PAPER_256 = {"rs": (512, 128.0), "ws": (2, 334.3), "os_a": (98, 243.9), "os_b": (10, 303.8),

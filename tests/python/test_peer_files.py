@@ -12,11 +12,10 @@ import unittest
 
 import yaml
 
-from dfsim_test_support import REPO, ImporterTest, in_process, summary
+from dfsim_test_support import REPO, ImporterTest, in_process, summary, SHARED
 
 from dfsim_import import scalesim_import, timeloop_import
 
-SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
 PEER = os.path.join(SHARED, "peer-files")
 SHAPES = os.path.join(PEER, "timeloop", "workspace", "example_designs", "layer_shapes")
 SCALESIM = os.path.join(PEER, "scalesim")

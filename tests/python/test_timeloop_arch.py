@@ -14,16 +14,16 @@ import unittest
 
 import yaml
 
-from dfsim_test_support import REPO, ImporterTest, dfsim, in_process
+from dfsim_test_support import (
+    REPO, ImporterTest, dfsim, in_process, TIMELOOP, TL_V03, TL_V4_DESIGNS)
 
 from dfsim_import import accelergy_ert, timeloop_arch
 
 PROG = "import_timeloop_arch"
 ERT_PROG = "import_accelergy_ert"
-SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
-TL = os.path.join(SHARED, "peer-files", "timeloop")
-V4 = os.path.join(TL, "workspace", "example_designs", "example_designs")
-V03 = os.path.join(TL, "v0.3", "workspace", "baseline_designs", "example_designs", "eyeriss_like")
+TL = TIMELOOP
+V4 = TL_V4_DESIGNS
+V03 = TL_V03
 V03_ARCH = os.path.join(V03, "arch", "eyeriss_like.yaml")
 V03_CONS = os.path.join(V03, "constraints", "eyeriss_like_arch_constraints.yaml")
 V03_OUT = os.path.join(V03, "example_AlexNet_layer1_outputs")

@@ -13,13 +13,12 @@ import os
 import tempfile
 import unittest
 
-from dfsim_test_support import REPO, ImporterTest, dfsim, script
+from dfsim_test_support import REPO, ImporterTest, dfsim, script, TIMELOOP, TL_V03, TL_V4_DESIGNS
 
-SHARED = os.environ.get("DFSIM_SHARED_DIR", os.path.join(os.path.dirname(REPO), "shared"))
-TL = os.path.join(SHARED, "peer-files", "timeloop")
-V4 = os.path.join(TL, "workspace", "example_designs", "example_designs", "eyeriss_like")
+TL = TIMELOOP
+V4 = os.path.join(TL_V4_DESIGNS, "eyeriss_like")
 V4_OUT = os.path.join(V4, "ref_outputs", "default_problem")
-V03 = os.path.join(TL, "v0.3", "workspace", "baseline_designs", "example_designs", "eyeriss_like")
+V03 = TL_V03
 V03_ARCH = os.path.join(V03, "arch", "eyeriss_like.yaml")
 V03_CONS = os.path.join(V03, "constraints", "eyeriss_like_arch_constraints.yaml")
 V03_OUT = os.path.join(V03, "example_AlexNet_layer1_outputs")
