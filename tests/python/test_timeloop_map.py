@@ -15,15 +15,11 @@ import re
 import tempfile
 import unittest
 
-from dfsim_test_support import REPO, ImporterTest, dfsim, script, TIMELOOP, TL_V03, TL_V4_DESIGNS
+from dfsim_test_support import REPO, ImporterTest, dfsim, script
+from dfsim_test_support import TIMELOOP as TL, TL_V03 as V03, TL_V03_ARCH as V03_ARCH
+from dfsim_test_support import TL_V03_CONS as V03_CONS, TL_V03_OUT as V03_OUT
+from dfsim_test_support import TL_V4_EYERISS as V4, TL_V4_EYERISS_OUT as V4_OUT
 
-TL = TIMELOOP
-V4 = os.path.join(TL_V4_DESIGNS, "eyeriss_like")
-V4_OUT = os.path.join(V4, "ref_outputs", "default_problem")
-V03 = TL_V03
-V03_ARCH = os.path.join(V03, "arch", "eyeriss_like.yaml")
-V03_CONS = os.path.join(V03, "constraints", "eyeriss_like_arch_constraints.yaml")
-V03_OUT = os.path.join(V03, "example_AlexNet_layer1_outputs")
 ALEXNET = os.path.join(REPO, "models", "alexnet.json")
 
 
