@@ -14,19 +14,15 @@ import unittest
 
 import yaml
 
-from dfsim_test_support import (
-    REPO, ImporterTest, dfsim, in_process, TIMELOOP, TL_V03, TL_V4_DESIGNS)
+from dfsim_test_support import REPO, ImporterTest, dfsim, in_process
+from dfsim_test_support import TIMELOOP as TL, TL_V03 as V03, TL_V03_ARCH as V03_ARCH
+from dfsim_test_support import TL_V03_CONS as V03_CONS, TL_V03_OUT as V03_OUT
+from dfsim_test_support import TL_V4_DESIGNS as V4
 
 from dfsim_import import accelergy_ert, timeloop_arch
 
 PROG = "import_timeloop_arch"
 ERT_PROG = "import_accelergy_ert"
-TL = TIMELOOP
-V4 = TL_V4_DESIGNS
-V03 = TL_V03
-V03_ARCH = os.path.join(V03, "arch", "eyeriss_like.yaml")
-V03_CONS = os.path.join(V03, "constraints", "eyeriss_like_arch_constraints.yaml")
-V03_OUT = os.path.join(V03, "example_AlexNet_layer1_outputs")
 DESIGNS = ["eyeriss_like", "simba_like", "simple_output_stationary", "simple_weight_stationary"]
 TINY = os.path.join(REPO, "models", "tiny_conv.json")
 
