@@ -174,6 +174,7 @@ struct Scratch {
   std::array<std::vector<DimClass>, kMaxDims> classes;
   std::vector<std::uint32_t> mark;   ///< bit 0: a new word of a child; bit 1: one it lacked
   std::vector<std::uint32_t> stamp;  ///< the old words of the child being marked
+  std::vector<std::uint32_t> seen;   ///< the new words of the child being marked
 };
 
 AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
@@ -199,6 +200,7 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
   AxisKept out;
   std::vector<std::uint32_t>& mark = scratch.mark;
   std::vector<std::uint32_t>& stamp = scratch.stamp;
+  std::vector<std::uint32_t>& seen = scratch.seen;
   for (const DimClass& a : c0) {
     for (std::size_t bi = 0; bi < c1Count; ++bi) {
       const DimClass& b = c1First[bi];
@@ -210,6 +212,7 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
       const auto size = static_cast<std::size_t>(hi - lo);
       mark.assign(size, 0);
       stamp.assign(size, 0);
+      seen.assign(size, 0);
       std::uint32_t ev = 0;
       std::int64_t perChild = 0;
       for (std::int64_t k0 : kids0) {
@@ -236,19 +239,11 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
           for (std::int64_t x = k0; x < nEnd0; ++x) {
             for (std::int64_t y = k1; y < nEnd1; ++y) {
               const auto at = static_cast<std::size_t>(coef[0] * x + coef[1] * y - lo);
+              if (seen[at] == ev) continue;  // count each word once per child
+              seen[at] = ev;
               const bool held = oldActive && stamp[at] == ev;
-              if ((mark[at] & 4U) == 0) {  // count each word once per child
-                mark[at] |= 4U;
-                mark[at] |= 1U;
-                if (!held) mark[at] |= 2U;
-                perChild += held ? 1 : 0;
-              }
-            }
-          }
-          // Clear the per-child bit.
-          for (std::int64_t x = k0; x < nEnd0; ++x) {
-            for (std::int64_t y = k1; y < nEnd1; ++y) {
-              mark[static_cast<std::size_t>(coef[0] * x + coef[1] * y - lo)] &= ~4U;
+              mark[at] |= held ? 1U : 3U;
+              perChild += held ? 1 : 0;
             }
           }
         }

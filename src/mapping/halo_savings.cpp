@@ -4,7 +4,6 @@
 #include <array>
 #include <vector>
 
-#include "common/errors.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -22,18 +21,6 @@ struct FlatLoop {
   std::int64_t tile = 1;
 };
 
-/// The two-term coordinate's window (coefficient 1) and slide terms (tile_math's convention).
-struct Window {
-  AxisTerm window;
-  AxisTerm slide;
-};
-
-Window windowOf(const ProblemShape& shape, Tensor t, std::size_t axis) {
-  const AxisTerm first = shape.term(t, axis, 0);
-  const AxisTerm second = shape.term(t, axis, 1);
-  return second.coef == 1 ? Window{second, first} : Window{first, second};
-}
-
 /// Whether the coordinate offset `y` (from the tile's first coordinate) is one the tile with
 /// extents `e` touches along `axis`.
 bool touches(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExtents& e,
@@ -43,7 +30,7 @@ bool touches(const ProblemShape& shape, Tensor t, std::size_t axis, const DimExt
     const AxisTerm a = shape.term(t, axis, 0);
     return y % a.coef == 0 && y / a.coef < e[idx(a.dim)];
   }
-  const Window w = windowOf(shape, t, axis);
+  const WindowTerms w = windowTerms(shape, t, axis);
   const std::int64_t a = e[idx(w.slide.dim)];
   const std::int64_t b = e[idx(w.window.dim)];
   const std::int64_t u = w.slide.coef;
@@ -57,7 +44,7 @@ std::int64_t spanOf(const ProblemShape& shape, Tensor t, std::size_t axis, const
     const AxisTerm a = shape.term(t, axis, 0);
     return a.coef * (e[idx(a.dim)] - 1) + 1;
   }
-  const Window w = windowOf(shape, t, axis);
+  const WindowTerms w = windowTerms(shape, t, axis);
   return w.slide.coef * (e[idx(w.slide.dim)] - 1) + e[idx(w.window.dim)];
 }
 
@@ -114,7 +101,7 @@ std::int64_t axisOverlap(const ProblemShape& shape, Tensor t, std::size_t axis, 
     if (s % a.coef != 0) return 0;
     return std::max<std::int64_t>(0, e[idx(a.dim)] - s / a.coef);
   }
-  const Window w = windowOf(shape, t, axis);
+  const WindowTerms w = windowTerms(shape, t, axis);
   const std::int64_t a = e[idx(w.slide.dim)];
   const std::int64_t b = e[idx(w.window.dim)];
   const std::int64_t u = w.slide.coef;
@@ -167,6 +154,17 @@ HaloSavings perfectSavings(const ProblemShape& shape, const DimLoopTable& loops,
   }
   std::sort(changing.begin(), changing.begin() + static_cast<std::ptrdiff_t>(nChanging),
             [](const FlatLoop& x, const FlatLoop& y) { return x.pos < y.pos; });
+  // Per coordinate, the children's spread along it (the crossed fan-out's loops over its
+  // dimensions), in the table's order.
+  std::array<std::array<FlatLoop, kMaxTableLoops>, kMaxAxes> along{};
+  std::array<std::size_t, kMaxAxes> nAlong{};
+  for (std::size_t axis = 0; axis < shape.numAxes(t); ++axis) {
+    for (std::size_t i = 0; i < nSpread; ++i) {
+      if (shape.coef(t, axis, ProblemShape::dimAt(spread[i].dim)) != 0) {
+        along[axis][nAlong[axis]++] = spread[i];
+      }
+    }
+  }
 
   // 2. Per changing loop: its advances, and what a child and the union keep at each.
   HaloSavings s;
@@ -191,21 +189,13 @@ HaloSavings perfectSavings(const ProblemShape& shape, const DimLoopTable& loops,
       }
       const std::int64_t kept = axisOverlap(shape, t, axis, child, dx);
       keptChild *= kept;
-      // The children spread along this coordinate (the crossed fan-out's loops over its
-      // dimensions), in loops of the table's order.
-      std::array<FlatLoop, kMaxTableLoops> along{};
-      std::size_t nAlong = 0;
-      for (std::size_t i = 0; i < nSpread; ++i) {
-        if (shape.coef(t, axis, ProblemShape::dimAt(spread[i].dim)) != 0) {
-          along[nAlong++] = spread[i];
-        }
-      }
       if (dx == 0) {
         keptUnion *= axisWords(shape, t, axis, unionExt);
-      } else if (nAlong == 0 || kept == 0) {
+      } else if (nAlong[axis] == 0 || kept == 0) {
         keptUnion *= kept;  // one set along it for every child (or nothing kept by any)
       } else {
-        keptUnion *= keptAcrossChildren(shape, t, axis, child, unionExt, dx, along.data(), nAlong);
+        keptUnion *= keptAcrossChildren(shape, t, axis, child, unionExt, dx, along[axis].data(),
+                                        nAlong[axis]);
       }
     }
     s.unionWords += advances * keptUnion;

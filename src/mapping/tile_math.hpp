@@ -37,18 +37,28 @@ inline std::int64_t slidingExtent(std::int64_t a, std::int64_t b, std::int64_t u
   return (u < b ? u : b) * (a - 1) + b;
 }
 
+/// The two terms of a sliding coordinate: the window (coefficient 1) and the slide.
+struct WindowTerms {
+  AxisTerm window;
+  AxisTerm slide;
+};
+
+/// The window and slide of two-term coordinate `axis` of `t`: at least one term has
+/// coefficient 1 (the shape's contract), and that one (the second when both do) is the window.
+inline WindowTerms windowTerms(const ProblemShape& shape, Tensor t, std::size_t axis) {
+  const AxisTerm first = shape.term(t, axis, 0);
+  const AxisTerm second = shape.term(t, axis, 1);
+  return second.coef == 1 ? WindowTerms{second, first} : WindowTerms{first, second};
+}
+
 /// Distinct values coordinate `axis` of tensor `t` takes over a tile with extents `e` (one term:
 /// its extent; two terms: slidingExtent with the unit-coefficient term as the window).
 /// (Inline: the analytic model calls it for every tile kind of every scored candidate.)
 inline std::int64_t axisWords(const ProblemShape& shape, Tensor t, std::size_t axis,
                               const DimExtents& e) {
-  const AxisTerm first = shape.term(t, axis, 0);
-  if (shape.numTerms(t, axis) == 1) return e[idx(first.dim)];
-  // Two terms, at least one with coefficient 1 (the shape's contract): that one is the window.
-  const AxisTerm second = shape.term(t, axis, 1);
-  const AxisTerm& window = second.coef == 1 ? second : first;
-  const AxisTerm& slide = second.coef == 1 ? first : second;
-  return slidingExtent(e[idx(slide.dim)], e[idx(window.dim)], slide.coef);
+  if (shape.numTerms(t, axis) == 1) return e[idx(shape.term(t, axis, 0).dim)];
+  const WindowTerms w = windowTerms(shape, t, axis);
+  return slidingExtent(e[idx(w.slide.dim)], e[idx(w.window.dim)], w.slide.coef);
 }
 
 /// Words of tensor `t` in a tile with extents `e`, in closed form from the shape's projection:

@@ -73,7 +73,7 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
           for (std::size_t a = 0; a < kAxes; ++a) {
             hi += (to.origin[a] + off[a] - heldOrigin_[a]) * heldShape_->pitch[a];
           }
-          to.data[ci] = heldCopy_[static_cast<std::size_t>(hi)];
+          to.data[ci] = heldData_[hi];
         }
         return;
       }
@@ -111,7 +111,13 @@ void FanOutNetwork::markKept(const ChildTile& kid, const TileBuffer& to) {
   heldOrigin_ = held.origin;
   heldShape_ = held.shape;
   // The held values are read while the new tile is written: a copy when they share storage.
-  if (functional_) heldCopy_.assign(held.data.begin(), held.data.end());
+  if (!functional_) return;
+  if (&held == &to) {
+    heldCopy_.assign(held.data.begin(), held.data.end());
+    heldData_ = heldCopy_.data();
+  } else {
+    heldData_ = held.data.data();
+  }
 }
 
 TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,

@@ -115,7 +115,8 @@ class FanOutNetwork : public sc_core::sc_module {
                                  bool read, Cycle now);
 
   /// With `held` set, marks per axis which offsets of the new tile the held one touches too
-  /// (keep_[axis][offset]), and copies the held values when they are the destination's own.
+  /// (keep_[axis][offset]); functional, points heldData_ at the held values (a copy when they
+  /// are the destination's own, which the new tile overwrites).
   void markKept(const ChildTile& kid, const TileBuffer& to);
 
   bool direct_;
@@ -125,6 +126,7 @@ class FanOutNetwork : public sc_core::sc_module {
   std::vector<BandwidthPort> wires_;
   std::array<std::vector<char>, kAxes> keep_;  ///< markKept's marks (grown once, reused)
   std::vector<std::int32_t> heldCopy_;         ///< the held values when overwritten in place
+  const std::int32_t* heldData_ = nullptr;     ///< the held values (functional mode)
   AxisVector heldOrigin_{};
   const BoxShape* heldShape_ = nullptr;
   PerTensor<ReadWrite> counts_{};

@@ -64,19 +64,12 @@ class StorageLevel : public sc_core::sc_module {
   Cycle read(std::int64_t i, Tensor t, std::int64_t words, Cycle now);
   /// Instance `i` writes `words` words of `t` from cycle `now`: counts them, returns when done.
   Cycle write(std::int64_t i, Tensor t, std::int64_t words, Cycle now);
-  /// One MAC's access to the operand of `t` this (innermost) level keeps: a read (and for
-  /// outputs the write of the updated psum); no port time (the PE's own storage).
-  void macAccess(Tensor t) {
-    ++counts_[t].reads;
-    if (t == Tensor::Outputs) ++counts_[t].writes;
-  }
-  /// `n` MAC accesses to the operand of `t` (macAccess() `n` times).
+  /// `n` MACs' accesses to the operand of `t` this (innermost) level keeps: a read each (and
+  /// for outputs the write of the updated psum); no port time (the PE's own storage).
   void macAccesses(Tensor t, std::int64_t n) {
     counts_[t].reads += n;
     if (t == Tensor::Outputs) counts_[t].writes += n;
   }
-  /// One MAC done by an instance of this (innermost) level.
-  void countMac() { ++macs_; }
   /// `n` MACs done by the instances of this (innermost) level.
   void countMacs(std::int64_t n) { macs_ += n; }
   /// MACs done by the instances of this level.
