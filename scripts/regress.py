@@ -7,7 +7,8 @@ build-regress/ and compares it with the working tree's build/dfsim on a fixed se
   eyeriss-*   AlexNet and MobileNet v1 on configs/arch/eyeriss.json, default mappings, --fast;
   zoo-*       LeNet-5 and ResNet-50's layer kinds on eyeriss, default mappings, --fast;
   compare     the main job's quick set (scripts/compare --quick: searched mappings on the ISCA16
-              presets, CONV batch 1 checked, FC batch 16 fast), run with each binary.
+              presets, CONV batch 1 checked, FC batch 16 fast), run with each binary by its own
+              revision's scripts/compare (what the new job adds counts as added, not differing).
 Every result file but timing.json is compared: JSON files figure by figure (each leaf of the
 document, by its path), other files byte for byte. A base config.json (the resolved configs,
 in the base's dump format) is compared as the new side reads and dumps it: its arch, network
@@ -84,7 +85,8 @@ def run(cmd, **kw):
 
 
 def build_base(rev, cache):
-    """Builds the dfsim of `rev` (once per commit) and returns (binary, full commit id)."""
+    """Builds the dfsim of `rev` (once per commit) and returns (binary, full commit id, the
+    folder holding that commit's sources)."""
     sha = run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"])
     if sha.returncode != 0:
         sys.exit(f"regress: error: --base {rev}: not a commit of {ROOT}")
@@ -108,7 +110,7 @@ def build_base(rev, cache):
         r = run(cmd)
         if r.returncode != 0:
             sys.exit(f"regress: error: building base failed:\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-    return binary, sha
+    return binary, sha, src
 
 
 def build_new():
@@ -146,12 +148,13 @@ def run_case(binary, args, out_dir):
     return r.returncode, last
 
 
-def run_compare(binary, out_dir, dataflows):
-    """scripts/compare --quick with `binary`; the dataflow list is given (the new binary's
-    registry) because a base dfsim may predate `dfsim dataflows`."""
+def run_compare(binary, out_dir, dataflows, root):
+    """scripts/compare --quick of the source tree `root` (each side's own job: a newer job may
+    ask a base dfsim for what it lacks) with `binary`; the dataflow list is given (the new
+    binary's registry) because a base dfsim may predate `dfsim dataflows`."""
     shutil.rmtree(out_dir, ignore_errors=True)
-    r = run([os.path.join(ROOT, "scripts", "compare"), "--quick", "--dfsim", binary,
-             "--out", out_dir, "--jobs", "1", "--dataflows", ",".join(dataflows)], cwd=ROOT)
+    r = run([os.path.join(root, "scripts", "compare"), "--quick", "--dfsim", binary,
+             "--out", out_dir, "--jobs", "1", "--dataflows", ",".join(dataflows)], cwd=root)
     last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
     return r.returncode, last
 
@@ -276,12 +279,13 @@ def main(argv=None):
             print("compare scripts/compare --quick")
         return 0
 
-    base_bin, sha = build_base(a.base, os.path.join(ROOT, "build-regress"))
+    base_bin, sha, base_src = build_base(a.base, os.path.join(ROOT, "build-regress"))
     new_bin = build_new()
     out = os.path.abspath(a.out)
     if a.new_args:
         new_bin = wrap_with_args(new_bin, shlex.split(a.new_args), out)
     sides = {"base": base_bin, "new": new_bin}
+    roots = {"base": base_src, "new": ROOT}
     registry = dataflow_registry.names(new_bin) if with_compare else ()
 
     jobs = []
@@ -294,7 +298,7 @@ def main(argv=None):
             for side, binary in sides.items():
                 jobs.append(("compare", side, pool.submit(run_compare, binary,
                                                           os.path.join(out, side, "compare"),
-                                                          registry)))
+                                                          registry, roots[side])))
         results = {}
         for name, side, fut in jobs:
             results[(name, side)] = fut.result()
