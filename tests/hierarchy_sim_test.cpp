@@ -88,8 +88,9 @@ std::uint64_t computeBound(const ProblemShape& s, const LoopNest& n) {
   return steps * static_cast<std::uint64_t>(iters);
 }
 
-/// Runs the three oracles on (layer, arch, nest).
-void threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) {
+/// Runs the three oracles on (layer, arch, nest), and fast mode with and without skipping ahead
+/// against the functional run; returns the steps skipped.
+std::int64_t threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) {
   const ProblemShape s = l.shape();
   const Hierarchy h = a.hierarchy();
   SimOptions functional;
@@ -100,14 +101,23 @@ void threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) {
   sameCounts(analyticCounts(s, h, n), f.counts, h.size());
   CHECK(f.cycles.total.count() >= computeBound(s, n));
   CHECK(f.cycles.compute.count() == computeBound(s, n));
-  SimOptions fast;
-  fast.functional = false;
-  const SimResult g = simulateHierarchy(l, a, n, fast);
-  CHECK(g.counts == f.counts);
-  CHECK(g.cycles.total == f.cycles.total);
-  CHECK(g.cycles.stallDram == f.cycles.stallDram);
-  CHECK(g.cycles.stallGlb == f.cycles.stallGlb);
-  CHECK(g.cycles.stallNoc == f.cycles.stallNoc);
+  std::int64_t skipped = 0;
+  for (bool skip : {false, true}) {
+    INFO("fast mode, skipping ahead " << (skip ? "on" : "off"));
+    SimOptions fast;
+    fast.functional = false;
+    fast.skipRepeats = skip;
+    const SimResult g = simulateHierarchy(l, a, n, fast);
+    sameCounts(f.counts, g.counts, h.size());
+    CHECK(g.cycles.total == f.cycles.total);
+    CHECK(g.cycles.compute == f.cycles.compute);
+    CHECK(g.cycles.stallDram == f.cycles.stallDram);
+    CHECK(g.cycles.stallGlb == f.cycles.stallGlb);
+    CHECK(g.cycles.stallNoc == f.cycles.stallNoc);
+    if (!skip) CHECK(g.stepsSkipped == 0);
+    skipped += g.stepsSkipped;
+  }
+  return skipped;
 }
 
 }  // namespace
@@ -170,10 +180,13 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
     for (Tensor t : kAllTensors) latched += n.levels.back().keeps[t] ? 0 : 1;
     valid.push_back({l, a, n});
   }
+  std::int64_t skipped = 0;
   for (const Case& c : valid) {
     INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
-    threeOracles(c.layer, c.arch, c.nest);
+    skipped += threeOracles(c.layer, c.arch, c.nest);
   }
+  // The comparison with skipping ahead means something only if it skipped.
+  CHECK(skipped > 0);
   CHECK(checked >= trials / 3);
   CHECK(ragged >= checked / 3);
   CHECK(latched >= checked / 4);

@@ -32,6 +32,14 @@ FanOutNetwork::FanOutNetwork(const sc_core::sc_module_name& name, const FanOutSp
   }
 }
 
+void FanOutNetwork::appendBacklog(Cycle now, std::vector<std::uint64_t>& out) const {
+  for (const BandwidthPort& w : wires_) out.push_back(w.backlogUnits(now));
+}
+
+void FanOutNetwork::carryBacklog(Cycle from, Cycle to) {
+  for (BandwidthPort& w : wires_) w.carryBacklog(from, to);
+}
+
 Cycle FanOutNetwork::carry(std::int64_t copy, std::int64_t words, Cycle now) {
   if (direct_) return now;
   return wires_[static_cast<std::size_t>(copy)].reserve(now, static_cast<std::uint64_t>(words));
@@ -152,7 +160,7 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   for (std::size_t k = 0; k < n; ++k) {
     const AxisVector& o = kids[k].origin;
     forEachTouched(*kids[k].view,
-                   [&](const AxisVector& off) { seen[linear(plus(o, off), fullPitch)] = 1; });
+                   [&](const AxisVector& off) { mark(seen + linear(plus(o, off), fullPitch)); });
   }
   if (!revisit) return done;
   // The psums come back, one word per distinct output to the first child holding it. The
@@ -245,7 +253,7 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
   sendWords = 0;
   if (n == 0) return done;
   const bool revisit = seen[first] != 0;
-  for (std::size_t k = 0; k < n; ++k) seen[linear(at[k], fullPitch)] = 1;
+  for (std::size_t k = 0; k < n; ++k) mark(seen + linear(at[k], fullPitch));
   const auto sent = static_cast<std::int64_t>(n);
   if (revisit) {
     done.merge(parentSide(parent, q, t, distinct, true, now));

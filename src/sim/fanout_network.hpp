@@ -11,6 +11,7 @@
 #include "common/cycle.hpp"
 #include "common/per_tensor.hpp"
 #include "sim/bandwidth_port.hpp"
+#include "sim/mark_log.hpp"
 #include "sim/storage_level.hpp"
 #include "sim/tile_box.hpp"
 
@@ -107,6 +108,18 @@ class FanOutNetwork : public sc_core::sc_module {
   bool multicast() const { return multicast_; }
   /// Deliveries (reads) and psums sent (writes) per tensor, over every copy.
   const PerTensor<ReadWrite>& counts() const { return counts_; }
+  /// For skipping ahead: adds `reads` and `writes` to t's counts.
+  void addCounts(Tensor t, std::int64_t reads, std::int64_t writes) {
+    counts_[t].reads += reads;
+    counts_[t].writes += writes;
+  }
+  /// For skipping ahead: appends each wire's backlog at `now` (BandwidthPort::backlogUnits).
+  void appendBacklog(Cycle now, std::vector<std::uint64_t>& out) const;
+  /// For skipping ahead: every wire keeps its backlog from `from` at `to`.
+  void carryBacklog(Cycle from, Cycle to);
+  /// Psum marks go through `log` from now on (nullptr: set without logging); the log outlives
+  /// the network.
+  void setMarkLog(MarkLog* log) { log_ = log; }
 
  private:
   Cycle carry(std::int64_t copy, std::int64_t words, Cycle now);
@@ -119,6 +132,15 @@ class FanOutNetwork : public sc_core::sc_module {
   /// are the destination's own, which the new tile overwrites).
   void markKept(const ChildTile& kid, const TileBuffer& to);
 
+  void mark(std::uint8_t* byte) {
+    if (log_ != nullptr) {
+      log_->mark(byte);
+    } else {
+      *byte = 1;
+    }
+  }
+
+  MarkLog* log_ = nullptr;
   bool direct_;
   bool multicast_ = true;
   bool functional_;

@@ -24,12 +24,14 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
                                          const LoopNest& nest, const SimClock& clock,
                                          std::vector<StorageLevel*> levels,
                                          std::vector<FanOutNetwork*> networks,
-                                         FanOutNetwork& direct, bool functional)
+                                         FanOutNetwork& direct, bool functional, bool skipRepeats)
     : sc_core::sc_module(name),
       clock_(clock),
       functional_(functional),
       dims_(shape.numDims()),
-      levels_(std::move(levels)) {
+      levels_(std::move(levels)),
+      skipRepeats_(skipRepeats && !functional),
+      marks_(skipRepeats && !functional ? kMarkLogEntries : 0) {
   const std::size_t numLevels = nest.levels.size();
   if (numLevels != levels_.size() || numLevels == 0) {
     throw InternalError("HierarchyController: one storage level block per level of the nest");
@@ -154,8 +156,40 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
     }
   }
   nextIndex_.assign(outer_.size(), 0);
+  // 6. Skipping ahead: what each outer loop's iteration moves, the loops worth tracking, the
+  // networks to snapshot, the psum marks logged.
+  for (std::size_t j = 0; j < outer_.size(); ++j) {
+    DimVector step{};
+    step[outer_[j].dim] = outer_[j].weight;
+    for (Tensor t : kAllTensors) loopShift_[t].push_back(layout_[t].axes(step));
+    std::int64_t bytes = 0;
+    for (std::size_t k = 0; k < kAxes; ++k) {
+      bytes += loopShift_[Tensor::Outputs][j][k] * fullPitch_[Tensor::Outputs][k];
+    }
+    markShift_.push_back(bytes);
+  }
+  trackers_.resize(outer_.size());
+  firstTracked_ = outer_.size();
+  for (std::size_t j = outer_.size(); skipRepeats_ && j-- > 0;) {
+    trackers_[j].tracked = outer_[j].bound >= 4;
+    if (trackers_[j].tracked) firstTracked_ = j;
+  }
+  for (FanOutNetwork* n : networks) {
+    if (n == nullptr) continue;
+    networks_.push_back(n);
+    if (skipRepeats_) n->setMarkLog(&marks_);
+  }
+  if (skipRepeats_) direct.setMarkLog(&marks_);
+  for (std::vector<Boundary>* list : {&bounds_, &latches_}) {
+    for (const Boundary& b : *list) {
+      if (!b.seen.empty()) seenRanges_.emplace_back(b.seen.data(), b.seen.data() + b.seen.size());
+    }
+  }
   active_.assign(static_cast<std::size_t>(instances[last]), 0);
-  for (Tensor t : kAllTensors) macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
+  for (Tensor t : kAllTensors) {
+    macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
+    for (const DimVector& o : spatialOff_[last]) instanceAt_[t].push_back(layout_[t].axes(o));
+  }
   SC_THREAD(run);
 }
 
@@ -376,8 +410,12 @@ void HierarchyController::run() {
     } else {
       computeOrigins();
     }
-    // 1. One step: drains, fills, the innermost iterations.
-    runStep(first, carry);
+    // 1. One step: drains, fills, the innermost iterations; or, once the iterations of the
+    // carry's loop repeat, the rest of them at once.
+    if (first || !skipRepeats_ || !skipAhead(carry)) {
+      runStep(first, carry);
+      ++stepsRun_;
+    }
     if ((now_ - syncedAt_).count() >= kQuantum) {
       wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
       syncedAt_ = clock_.now();
@@ -441,13 +479,28 @@ void HierarchyController::compute() {
   const bool bulk = !functional_ && latch[Tensor::Outputs] == nullptr;
   const std::int64_t iterations = bulk ? 1 : innerIters_;
   const std::int64_t times = bulk ? innerIters_ : 1;
+  // The instances working at this step: the innermost loops divide their dimensions
+  // (validation) and every instance's origin is a multiple of their extents, so an instance
+  // working at the first iteration works at every one. Each tensor's coordinates are linear in
+  // the point: the step's origin, the instance's offset and the iteration's offset, summed.
+  PerTensor<AxisVector> stepAt{};
+  for (Tensor t : kAllTensors) stepAt[t] = layout_[t].axes(originBefore_.back());
+  std::int64_t working = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    active_[i] = inside(sum(originBefore_.back(), offs[i])) ? 1 : 0;
+    working += active_[i];
+  }
   for (std::int64_t iter = 0; iter < iterations; ++iter) {
-    // 1. The point each innermost instance works on (an instance beyond the edge idles).
-    for (std::size_t i = 0; i < n; ++i) {
-      const DimVector p = sum(sum(originBefore_.back(), offs[i]), innerOff);
-      active_[i] = inside(p) ? 1 : 0;
-      if (active_[i] == 0) continue;
-      for (Tensor t : kAllTensors) macAt_[t][i] = layout_[t].axes(p);
+    // 1. The point each working innermost instance works on.
+    for (Tensor t : kAllTensors) {
+      AxisVector base = layout_[t].axes(innerOff);
+      for (std::size_t k = 0; k < kAxes; ++k) base[k] += stepAt[t][k];
+      const std::vector<AxisVector>& own = instanceAt_[t];
+      std::vector<AxisVector>& at = macAt_[t];
+      for (std::size_t i = 0; i < n; ++i) {
+        if (active_[i] == 0) continue;
+        for (std::size_t k = 0; k < kAxes; ++k) at[i][k] = base[k] + own[i][k];
+      }
     }
     // 2. The latched operands, per parent instance.
     for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
@@ -472,13 +525,12 @@ void HierarchyController::compute() {
     }
     // 3. The MACs.
     Boundary* out = latch[Tensor::Outputs];
-    for (std::size_t i = 0; i < n; ++i) {
+    pe.countMacs(working * times);
+    for (Tensor t : kAllTensors) {
+      if (latch[t] == nullptr) pe.macAccesses(t, working * times);
+    }
+    for (std::size_t i = 0; functional_ && i < n; ++i) {
       if (active_[i] == 0) continue;
-      pe.countMacs(times);
-      for (Tensor t : kAllTensors) {
-        if (latch[t] == nullptr) pe.macAccesses(t, times);
-      }
-      if (!functional_) continue;
       const auto inst = static_cast<std::int64_t>(i);
       auto operand = [&](Tensor t) -> std::int32_t& {
         if (latch[t] == nullptr) {

@@ -11,6 +11,7 @@
 #include "common/cycle_breakdown.hpp"
 #include "mapping/loop_nest.hpp"
 #include "sim/fanout_network.hpp"
+#include "sim/mark_log.hpp"
 #include "sim/sim_clock.hpp"
 #include "sim/storage_level.hpp"
 #include "sim/tile_box.hpp"
@@ -44,12 +45,14 @@ class HierarchyController : public sc_core::sc_module {
   HierarchyController(const sc_core::sc_module_name& name, const ProblemShape& shape,
                       const Hierarchy& h, const LoopNest& nest, const SimClock& clock,
                       std::vector<StorageLevel*> levels, std::vector<FanOutNetwork*> networks,
-                      FanOutNetwork& direct, bool functional);
+                      FanOutNetwork& direct, bool functional, bool skipRepeats = false);
 
   /// Whether the run reached its end.
   bool finished() const { return finished_; }
   /// Where the cycles went (valid once finished).
   const CycleBreakdown& cycles() const { return cycles_; }
+  /// Steps that skipping ahead applied at once instead of running (0 unless skipRepeats).
+  std::int64_t stepsSkipped() const { return stepsSkipped_; }
 
   /// One loop of the flat nest.
   struct FlatLoop {
@@ -94,7 +97,42 @@ class HierarchyController : public sc_core::sc_module {
     std::vector<std::int64_t> unsent;
   };
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  /// Entries of the psum-mark log (8 MiB of pointers).
+  static constexpr std::size_t kMarkLogEntries = std::size_t{1} << 20;
   enum class Cause : std::uint8_t { Dram, OnChip, Network };
+
+  // Skipping ahead (hierarchy_skip.cpp): the state a step can change, flattened. Counters:
+  // every level's and network's reads and writes per tensor, the MACs, the psum marks set, the
+  // four cycle counts and the local time (compared between iterations, then multiplied).
+  // Backlogs: every port's queue relative to the local time, the pending prefetches', and a
+  // summary of the tiles held (compared, then carried along).
+  struct Snapshot {
+    std::vector<std::int64_t> counters;
+    std::vector<std::uint64_t> backlog;
+    std::vector<std::int64_t> moved;  ///< per boundary, Boundary::moved
+  };
+  /// Per outer loop: the start of its current iteration and what the previous one changed.
+  struct LoopTracker {
+    bool tracked = false;    ///< a temporal loop with a bound of at least 4
+    bool haveStart = false;  ///< `start` is the start of the current iteration
+    bool haveDelta = false;  ///< `delta` is the previous iteration's change (not the first)
+    Snapshot start;
+    std::vector<std::int64_t> delta;
+    std::size_t logStart = 0;         ///< mark-log entries at `start`
+    std::int64_t droppedAtStart = 0;  ///< marks dropped at `start`
+    std::int64_t stepsAtStart = 0;    ///< non-empty steps run (or skipped) before `start`
+  };
+  /// Called before every step but the first, `carry` the step's outermost carry: at the start
+  /// of an iteration of loop `carry`, when the last two iterations changed every counter alike
+  /// and left the same backlogs, the remaining iterations whose range lies inside the layer
+  /// would too; they are applied at once and the odometer moved to the last of them. Returns
+  /// whether it skipped (the step then is not run).
+  bool skipAhead(std::size_t carry);
+  void takeSnapshot(Snapshot& s);
+  void applySkip(std::size_t loop, std::int64_t times, const std::vector<std::int64_t>& delta);
+  /// Iterations of outer loop `loop`, in the sweep the odometer is in, whose range in the loop's
+  /// dimension lies inside the layer.
+  std::int64_t fullIterations(std::size_t loop) const;
 
   void run();
   void runStep(bool first, std::size_t carry);
@@ -140,6 +178,20 @@ class HierarchyController : public sc_core::sc_module {
   std::int64_t innerIters_ = 1;
   std::vector<std::uint8_t> active_;          ///< per innermost instance, this iteration
   PerTensor<std::vector<AxisVector>> macAt_;  ///< per innermost instance, this iteration
+  /// Per innermost instance, the tensor coordinates of its spatial offset.
+  PerTensor<std::vector<AxisVector>> instanceAt_;
+  // Skipping ahead.
+  bool skipRepeats_ = false;
+  std::vector<FanOutNetwork*> networks_;  ///< the fan-outs with counters and wires
+  std::vector<LoopTracker> trackers_;     ///< per outer loop
+  std::size_t firstTracked_ = 0;          ///< outermost tracked loop (outer_.size(): none)
+  MarkLog marks_;                         ///< the psum marks, for replaying them
+  std::vector<std::int64_t> markShift_;   ///< per outer loop: how it moves a psum mark, bytes
+  PerTensor<std::vector<AxisVector>> loopShift_;  ///< per outer loop: how it moves t's origin
+  std::vector<std::pair<const std::uint8_t*, const std::uint8_t*>> seenRanges_;
+  Snapshot scratch_;
+  std::int64_t stepsRun_ = 0;  ///< non-empty steps run or skipped over
+  std::int64_t stepsSkipped_ = 0;
   Cycle now_{};
   Cycle syncedAt_{};
   CycleBreakdown cycles_{};

@@ -29,7 +29,8 @@ struct Machine {
 };
 
 std::unique_ptr<Machine> build(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,
-                               const LoopNest& nest, const SimClock& clock, bool functional) {
+                               const LoopNest& nest, const SimClock& clock, bool functional,
+                               bool skipRepeats) {
   auto m = std::make_unique<Machine>();
   const std::vector<std::size_t> storage = h.storageEntries();
   if (storage.size() != nest.levels.size()) {
@@ -80,8 +81,8 @@ std::unique_ptr<Machine> build(const ProblemShape& shape, const ArchSpec& arch, 
   for (auto& l : m->levels) levels.push_back(l.get());
   std::vector<FanOutNetwork*> networks;
   for (auto& n : m->networks) networks.push_back(n.get());
-  m->controller = std::make_unique<HierarchyController>("controller", shape, h, nest, clock, levels,
-                                                        networks, *m->direct, functional);
+  m->controller = std::make_unique<HierarchyController>(
+      "controller", shape, h, nest, clock, levels, networks, *m->direct, functional, skipRepeats);
   return m;
 }
 
@@ -97,7 +98,8 @@ SimResult simulateHierarchy(const Layer& layer, const ArchSpec& arch, const Loop
   std::vector<std::int32_t> expected;
   FreshKernel kernel;
   const SimClock clock{};
-  std::unique_ptr<Machine> m = build(shape, arch, h, nest, clock, options.functional);
+  std::unique_ptr<Machine> m =
+      build(shape, arch, h, nest, clock, options.functional, options.skipRepeats);
   if (options.functional) {
     StorageLevel& dram = *m->levels[0];
     dram.tile(0, Tensor::Weights).data = makeWeights(layer, options.seed);
@@ -114,6 +116,7 @@ SimResult simulateHierarchy(const Layer& layer, const ArchSpec& arch, const Loop
   }
   SimResult result;
   result.cycles = m->controller->cycles();
+  result.stepsSkipped = m->controller->stepsSkipped();
   if (result.cycles.total.count() > kMaxCycles) {
     throw InternalError("simulation of layer " + layer.name + " passed its cycle bound");
   }

@@ -14,7 +14,8 @@ namespace dfsim {
 /// counts, cycles and stall split are simulateLayer's). The same contract as simulateLayer: `nest`
 /// passed validateLoopNest() for (layer.shape(), arch, arch.hierarchy()); `options.check` needs
 /// `options.functional`; a mismatch sets `checkMismatch` (no exception); each call uses a fresh
-/// sc_simcontext. `options.skipRepeats` is ignored (no skip-ahead; `stepsSkipped` is 0).
+/// sc_simcontext. `options.skipRepeats` (fast mode only) skips ahead over the iterations of an
+/// outer loop once they repeat exactly (src/sim/hierarchy_skip.cpp), counted in `stepsSkipped`.
 SimResult simulateHierarchy(const Layer& layer, const ArchSpec& arch, const LoopNest& nest,
                             const SimOptions& options);
 

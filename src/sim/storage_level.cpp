@@ -62,4 +62,16 @@ Cycle StorageLevel::write(std::int64_t i, Tensor t, std::int64_t words, Cycle no
   return reserve(writePorts_, i, t, words, now);
 }
 
+void StorageLevel::appendBacklog(Cycle now, std::vector<std::uint64_t>& out) const {
+  for (const BandwidthPort& p : readPorts_) out.push_back(p.backlogUnits(now));
+  for (const BandwidthPort& p : writePorts_) out.push_back(p.backlogUnits(now));
+  out.push_back(idleAt_ > now ? (idleAt_ - now).count() : 0);
+}
+
+void StorageLevel::carryBacklog(Cycle from, Cycle to) {
+  for (BandwidthPort& p : readPorts_) p.carryBacklog(from, to);
+  for (BandwidthPort& p : writePorts_) p.carryBacklog(from, to);
+  if (idleAt_ > from) idleAt_ += to - from;
+}
+
 }  // namespace dfsim

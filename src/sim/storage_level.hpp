@@ -80,6 +80,17 @@ class StorageLevel : public sc_core::sc_module {
   bool offChip() const { return spec_.offChip; }
   /// Words read and written per tensor, summed over the instances.
   const PerTensor<ReadWrite>& counts() const { return counts_; }
+  /// For skipping ahead: adds `reads` and `writes` to t's counts.
+  void addCounts(Tensor t, std::int64_t reads, std::int64_t writes) {
+    counts_[t].reads += reads;
+    counts_[t].writes += writes;
+  }
+  /// For skipping ahead: appends each port's backlog at `now` (BandwidthPort::backlogUnits),
+  /// then how long after `now` idleAt() is (0 if not after).
+  void appendBacklog(Cycle now, std::vector<std::uint64_t>& out) const;
+  /// For skipping ahead: every port keeps its backlog from `from` at `to`, and idleAt() moves
+  /// on by to - from when it is after `from`.
+  void carryBacklog(Cycle from, Cycle to);
 
  private:
   Cycle reserve(std::vector<BandwidthPort>& ports, std::int64_t i, Tensor t, std::int64_t words,
