@@ -265,6 +265,49 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
   return done;
 }
 
+TransferDone FanOutNetwork::latchOutputsRepeated(
+    StorageLevel& parent, std::int64_t q, const AxisVector* at, std::size_t n, std::int64_t copy,
+    std::uint8_t* seen, const AxisVector& fullPitch, const std::int64_t* shift,
+    std::int64_t iterations, std::int64_t unsentBefore, std::int64_t& unsentAfter, Cycle now) {
+  const Tensor t = Tensor::Outputs;
+  const std::uint64_t ev = ++event_;
+  TileBuffer& to = parent.tile(q, t);
+  std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
+  std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  distinctAt_.clear();
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto pi = static_cast<std::size_t>(to.indexOf(at[k]));
+    const std::int64_t word = linear(at[k], fullPitch);
+    if (stamp[pi] != ev) {
+      stamp[pi] = ev;
+      distinctAt_.push_back(word);
+    }
+    first = std::min(first, word);
+  }
+  TransferDone done{now, now, now};
+  unsentAfter = unsentBefore;
+  if (n == 0 || iterations == 0) return done;
+  const auto distinct = static_cast<std::int64_t>(distinctAt_.size());
+  // Iteration by iteration (a revisit depends on the marks the iterations before it set).
+  std::int64_t revisits = 0;
+  for (std::int64_t i = 0; i < iterations; ++i) {
+    const std::int64_t off = shift[i];
+    revisits += seen[first + off] != 0 ? 1 : 0;
+    for (std::int64_t word : distinctAt_) mark(seen + word + off);
+  }
+  if (revisits > 0) {
+    done.merge(parentSide(parent, q, t, distinct * revisits, true, now));
+    if (!direct_) counts_[t].reads += distinct * revisits;
+    done.network = max(done.network, carry(copy, distinct * revisits, now));
+  }
+  if (!direct_) counts_[t].writes += static_cast<std::int64_t>(n) * iterations;
+  // Each iteration sends the one before's reduced psums; the last one's wait for the caller.
+  done.merge(sendPsums(parent, q, unsentBefore, copy, now));
+  done.merge(sendPsums(parent, q, distinct * (iterations - 1), copy, now));
+  unsentAfter = distinct;
+  return done;
+}
+
 TransferDone FanOutNetwork::sendPsums(StorageLevel& parent, std::int64_t q, std::int64_t words,
                                       std::int64_t copy, Cycle now) {
   TransferDone done{now, now, now};

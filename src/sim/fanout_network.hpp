@@ -99,6 +99,18 @@ class FanOutNetwork : public sc_core::sc_module {
                             const std::int32_t* psum, std::size_t n, std::int64_t copy,
                             std::uint8_t* seen, const AxisVector& fullPitch,
                             std::int64_t& sendWords, Cycle now);
+  /// Fast mode: `iterations` innermost iterations at once, each a latchOutputs() followed by
+  /// the sendPsums() of the iteration before's psums (the first sends `unsentBefore`), where
+  /// iteration i's points are at[0..n) moved by shift[i] words of the whole tensor (indexed by
+  /// `fullPitch`). The same counts, marks and bookings (all at `now`: bookings at one cycle add
+  /// up) as those calls one by one; `unsentAfter` is the last iteration's distinct outputs,
+  /// which the caller sends later. The innermost iterations move every point alike, so the
+  /// number of distinct outputs is the same in each.
+  TransferDone latchOutputsRepeated(StorageLevel& parent, std::int64_t q, const AxisVector* at,
+                                    std::size_t n, std::int64_t copy, std::uint8_t* seen,
+                                    const AxisVector& fullPitch, const std::int64_t* shift,
+                                    std::int64_t iterations, std::int64_t unsentBefore,
+                                    std::int64_t& unsentAfter, Cycle now);
   /// Books the trip up of `words` reduced psums latchOutputs() counted: the network (copy
   /// `copy`) and the parent instance `q`'s writes (counted here).
   TransferDone sendPsums(StorageLevel& parent, std::int64_t q, std::int64_t words,
@@ -147,8 +159,9 @@ class FanOutNetwork : public sc_core::sc_module {
   std::uint64_t event_ = 0;  ///< stamps distinct words per group (parents' stamp arrays)
   std::vector<BandwidthPort> wires_;
   std::array<std::vector<char>, kAxes> keep_;  ///< markKept's marks (grown once, reused)
-  std::vector<std::int32_t> heldCopy_;         ///< the held values when overwritten in place
-  const std::int32_t* heldData_ = nullptr;     ///< the held values (functional mode)
+  std::vector<std::int64_t> distinctAt_;    ///< latchOutputsRepeated's words (grown once, reused)
+  std::vector<std::int32_t> heldCopy_;      ///< the held values when overwritten in place
+  const std::int32_t* heldData_ = nullptr;  ///< the held values (functional mode)
   AxisVector heldOrigin_{};
   const BoxShape* heldShape_ = nullptr;
   PerTensor<ReadWrite> counts_{};

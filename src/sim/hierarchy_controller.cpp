@@ -185,6 +185,25 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       if (!b.seen.empty()) seenRanges_.emplace_back(b.seen.data(), b.seen.data() + b.seen.size());
     }
   }
+  // 7. Fast mode with a psum latch: how far each innermost iteration moves an output word.
+  bool outLatch = false;
+  for (const Boundary& b : latches_) outLatch = outLatch || b.t == Tensor::Outputs;
+  if (outLatch && !functional_ && innerIters_ <= kMaxInnerShifts) {
+    std::vector<std::int64_t> at(inner_.size(), 0);
+    DimVector off{};
+    for (std::int64_t i = 0; i < innerIters_; ++i) {
+      const AxisVector a = layout_[Tensor::Outputs].axes(off);
+      std::int64_t word = 0;
+      for (std::size_t k = 0; k < kAxes; ++k) word += a[k] * fullPitch_[Tensor::Outputs][k];
+      innerShift_.push_back(word);
+      for (std::size_t j = inner_.size(); j-- > 0;) {
+        off[inner_[j].dim] += inner_[j].weight;
+        if (++at[j] < inner_[j].bound) break;
+        off[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
+        at[j] = 0;
+      }
+    }
+  }
   active_.assign(static_cast<std::size_t>(instances[last]), 0);
   for (Tensor t : kAllTensors) {
     macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
@@ -471,12 +490,14 @@ void HierarchyController::compute() {
   std::vector<std::int64_t>& it = innerIndex_;
   std::fill(it.begin(), it.end(), 0);
   DimVector innerOff{};
-  // Fast mode without a psum latch: every innermost iteration does what the first one does.
+  // Fast mode: every innermost iteration does what the first one does, moved by one vector.
   // The innermost loops divide their dimensions (validation) and every instance's origin is a
   // multiple of their extents, so the instances working at the first iteration work at every
   // one; the operands a latch takes move by one vector per iteration, which keeps the number
-  // of distinct words each parent reads; and bookings at one cycle add up (BandwidthPort).
-  const bool bulk = !functional_ && latch[Tensor::Outputs] == nullptr;
+  // of distinct words each parent reads; and bookings at one cycle add up (BandwidthPort). A
+  // psum latch's revisits and marks go iteration by iteration over its distinct words only
+  // (FanOutNetwork::latchOutputsRepeated, by the iterations' shifts innerShift_).
+  const bool bulk = !functional_ && (latch[Tensor::Outputs] == nullptr || !innerShift_.empty());
   const std::int64_t iterations = bulk ? 1 : innerIters_;
   const std::int64_t times = bulk ? innerIters_ : 1;
   // The instances working at this step: the innermost loops divide their dimensions
@@ -563,12 +584,21 @@ void HierarchyController::compute() {
           ++m;
         }
         if (m == 0) continue;
+        std::int64_t& unsent = out->unsent[static_cast<std::size_t>(q)];
+        if (bulk) {
+          std::int64_t after = 0;
+          done.merge(out->net->latchOutputsRepeated(
+              parent, q, out->at.data(), m, q,
+              out->seen.data() + static_cast<std::size_t>(q) * words, fullPitch_[Tensor::Outputs],
+              innerShift_.data(), innerIters_, unsent, after, start));
+          unsent = after;
+          continue;
+        }
         std::int64_t send = 0;
         done.merge(out->net->latchOutputs(parent, q, out->at.data(), out->psum.data(), m, q,
                                           out->seen.data() + static_cast<std::size_t>(q) * words,
                                           fullPitch_[Tensor::Outputs], send, start));
         // The previous iteration's psums leave now; this one's at the next iteration.
-        std::int64_t& unsent = out->unsent[static_cast<std::size_t>(q)];
         done.merge(out->net->sendPsums(parent, q, unsent, q, start));
         unsent = send;
       }

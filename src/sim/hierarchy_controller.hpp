@@ -97,6 +97,8 @@ class HierarchyController : public sc_core::sc_module {
     std::vector<std::int64_t> unsent;
   };
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  /// Most innermost iterations whose output shifts are kept for fast mode (more: one by one).
+  static constexpr std::int64_t kMaxInnerShifts = std::int64_t{1} << 22;
   /// Entries of the psum-mark log (8 MiB of pointers).
   static constexpr std::size_t kMarkLogEntries = std::size_t{1} << 20;
   enum class Cause : std::uint8_t { Dram, OnChip, Network };
@@ -178,6 +180,9 @@ class HierarchyController : public sc_core::sc_module {
   std::int64_t innerIters_ = 1;
   std::vector<std::uint8_t> active_;          ///< per innermost instance, this iteration
   PerTensor<std::vector<AxisVector>> macAt_;  ///< per innermost instance, this iteration
+  /// Fast mode with a psum latch: per innermost iteration, how far it moves an output word in
+  /// the whole tensor (empty: the iterations run one by one).
+  std::vector<std::int64_t> innerShift_;
   /// Per innermost instance, the tensor coordinates of its spatial offset.
   PerTensor<std::vector<AxisVector>> instanceAt_;
   // Skipping ahead.
