@@ -158,21 +158,22 @@ void countArrayBoundary(const Nest& nest, const ArchSpec& arch, Tensor t, const 
 /// With the RF's halo reuse, what the RF tiles of weights or inputs keep from the tiles before
 /// them comes off `w` (haloSavings at the array boundary: the spatial loops are the fan-out).
 void haloAtArray(const Nest& nest, const ArchSpec& arch, Tensor t, std::size_t reuseEnd,
-                 BoundaryWords& w) {
+                 BoundaryWords& w, HaloMemo* memo = nullptr) {
   if (!arch.rf.haloReuse || t == Tensor::Outputs || !nest.m.rfKeeps[t]) return;
   const DimLoopTable& loops = nest.loops;
   const HaloSavings s =
-      haloSavings(nest.shape, loops, t, BoundaryPositions{loops.spatial, reuseEnd, loops.rf});
+      haloSavings(nest.shape, loops, t, BoundaryPositions{loops.spatial, reuseEnd, loops.rf}, memo);
   w.unionWords -= s.unionWords;
   w.instanceWords -= s.instanceWords;
 }
 
 /// With the GLB's halo reuse, the words its tiles of weights or inputs keep from the tiles
 /// before them (haloSavings at the DRAM -> GLB boundary); 0 otherwise.
-std::int64_t haloAtGlb(const Nest& nest, const ArchSpec& arch, Tensor t, std::size_t reuseEnd) {
+std::int64_t haloAtGlb(const Nest& nest, const ArchSpec& arch, Tensor t, std::size_t reuseEnd,
+                       HaloMemo* memo = nullptr) {
   if (!arch.glb.haloReuse || t == Tensor::Outputs || !nest.m.glbKeeps[t]) return 0;
   const DimLoopTable& loops = nest.loops;
-  return haloSavings(nest.shape, loops, t, BoundaryPositions{loops.glb, reuseEnd, loops.glb})
+  return haloSavings(nest.shape, loops, t, BoundaryPositions{loops.glb, reuseEnd, loops.glb}, memo)
       .unionWords;
 }
 
@@ -311,7 +312,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       w.unionWords = w.distinctWords * unionTiles;
       w.instanceWords = mw.arrayInstance * instanceTiles;
     }
-    haloAtArray(nest, arch, t, reuseSpatial, w);
+    haloAtArray(nest, arch, t, reuseSpatial, w, &memo.halo_);
     countArrayBoundary(nest, arch, t, w, c);
     if (m.glbKeeps[t]) {
       if (!mw.glbValid) {
@@ -333,7 +334,8 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
         fillTiles *= mw.glbTiles[slot];
       }
       countGlbBoundary(t, mw.glbDistinct,
-                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb), c);
+                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb, nullptr),
+                       c);
       mw.glbValid = true;
     }
     mw.arrayValid = true;

@@ -4,6 +4,7 @@
 
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
+#include "mapping/halo_savings.hpp"
 #include "mapping/mapping.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "workload/problem_shape.hpp"
@@ -59,6 +60,9 @@ class CountsMemo {
  private:
   friend AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch,
                                      const Mapping& m, CountsMemo& memo);
+  /// Halo savings' per-coordinate counts (kept across every group: they are keyed by all
+  /// they depend on).
+  HaloMemo halo_;
   /// One tensor's words and tile counts.
   struct Words {
     bool arrayValid = false;         ///< the next three are set (spatial and RF loops' group)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
 #include "mapping/halo_savings.hpp"
@@ -56,11 +57,16 @@ struct DimRoles {
 /// The offsets along dimension `d` of the children the crossed fan-out spreads (its loops at
 /// [stop, childStart)): every combination of their indices times their tiles.
 void childrenOf(const DimLoopTable& loops, std::size_t d, const BoundaryPositions& at,
-                std::vector<std::int64_t>& out) {
+                std::vector<std::int64_t>& out,
+                std::array<std::int64_t, 1 + 2 * kMaxLoopsPerDim>& spread) {
   out.assign(1, 0);
+  spread.fill(0);
   for (std::size_t k = 0; k < loops.count[d]; ++k) {
     const DimLoopTable::Entry& e = loops.loops[d][k];
     if (!e.spatial || e.pos < at.stop || e.pos >= at.childStart) continue;
+    const auto n = static_cast<std::size_t>(spread[0]++);
+    spread[1 + 2 * n] = e.bound;
+    spread[2 + 2 * n] = e.tile;
     const std::size_t before = out.size();
     for (std::int64_t j = 1; j < e.bound; ++j) {
       for (std::size_t i = 0; i < before; ++i) out.push_back(out[i] + j * e.tile);
@@ -68,9 +74,14 @@ void childrenOf(const DimLoopTable& loops, std::size_t d, const BoundaryPosition
   }
 }
 
-DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
-                 const BoundaryPositions& at, const std::vector<std::int64_t>& children) {
-  DimRoles r;
+void rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
+             const BoundaryPositions& at, const std::vector<std::int64_t>& children, DimRoles& r) {
+  r.fixed.n = 0;
+  r.reset.n = 0;
+  r.parent.n = 0;
+  r.carry = nullptr;
+  r.childExtent = 1;
+  r.unionExtent = 1;
   r.children = &children;
   for (std::size_t k = 0; k < loops.count[d]; ++k) {
     const DimLoopTable::Entry& e = loops.loops[d][k];
@@ -88,7 +99,6 @@ DimRoles rolesOf(const DimLoopTable& loops, std::size_t d, std::size_t carryPos,
       r.reset.push(e);
     }
   }
-  return r;
 }
 
 /// Calls fn(offset) for every combination of the loops' indices (offset: sum of index * tile).
@@ -168,17 +178,61 @@ struct AxisKept {
   std::int64_t perChild = 0;
 };
 
-/// Scratch storage of one haloSavingsByPositions call (grown once, reused across carries).
+/// Scratch storage of haloSavingsByPositions (grown once, reused across carries and calls).
 struct Scratch {
   std::array<std::vector<std::int64_t>, kMaxDims> children;
   std::array<std::vector<DimClass>, kMaxDims> classes;
   std::vector<std::uint32_t> mark;   ///< bit 0: a new word of a child; bit 1: one it lacked
   std::vector<std::uint32_t> stamp;  ///< the old words of the child being marked
   std::vector<std::uint32_t> seen;   ///< the new words of the child being marked
+  /// Per dimension, the crossed fan-out's loops over it (bound, tile), which make `children`.
+  std::array<std::array<std::int64_t, 1 + 2 * kMaxLoopsPerDim>, kMaxDims> spread{};
 };
 
+/// One pair of classes of one coordinate: everything its words are counted from.
+using PairKey = std::array<std::int64_t, 14 + 2 * (1 + 2 * kMaxLoopsPerDim)>;
+
+/// What a pair of classes keeps (before its configurations' count).
+struct PairKept {
+  std::int64_t kept = 0;
+  std::int64_t perChild = 0;
+};
+
+}  // namespace
+
+struct HaloMemo::State {
+  static constexpr std::size_t kSlots = 4096;
+  struct Entry {
+    bool used = false;
+    PairKey key{};
+    PairKept value;
+  };
+  std::vector<Entry> table = std::vector<Entry>(kSlots);
+  Scratch scratch;
+};
+
+HaloMemo::HaloMemo() = default;
+HaloMemo::~HaloMemo() = default;
+
+HaloMemo::State& HaloMemo::state() {
+  if (!state_) state_ = std::make_unique<State>();
+  return *state_;
+}
+
+namespace {
+
+/// FNV-1a over key[from, to), continuing from `h`.
+std::uint64_t hashOf(const PairKey& key, std::size_t from, std::size_t to, std::uint64_t h) {
+  for (std::size_t i = from; i < to; ++i) {
+    h ^= static_cast<std::uint64_t>(key[i]);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
-                  const std::array<DimRoles, kMaxDims>& roles, Scratch& scratch) {
+                  const std::array<DimRoles, kMaxDims>& roles, Scratch& scratch,
+                  HaloMemo::State* memo) {
   const std::array<std::vector<DimClass>, kMaxDims>& classes = scratch.classes;
   const std::size_t terms = shape.numTerms(t, axis);
   std::array<std::size_t, 2> dim{};
@@ -201,9 +255,46 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
   std::vector<std::uint32_t>& mark = scratch.mark;
   std::vector<std::uint32_t>& stamp = scratch.stamp;
   std::vector<std::uint32_t>& seen = scratch.seen;
+  PairKey key{};
+  if (memo != nullptr) {
+    key[0] = static_cast<std::int64_t>(t);
+    key[1] = static_cast<std::int64_t>(axis);
+    key[2] = coef[0];
+    key[3] = coef[1];
+    key[4] = e0;
+    key[5] = e1;
+    key[6] = roles[dim[0]].unionExtent;
+    key[7] = roles[dim[1 % terms]].unionExtent;
+    const auto& s0 = scratch.spread[dim[0]];
+    std::copy(s0.begin(), s0.end(), key.begin() + 14);
+    if (terms == 2) {
+      const auto& s1 = scratch.spread[dim[1]];
+      std::copy(s1.begin(), s1.end(), key.begin() + 14 + static_cast<std::ptrdiff_t>(s0.size()));
+    }
+  }
+  // The pairs of one call differ only in key[8, 14).
+  std::uint64_t fixedHash = hashOf(key, 0, 8, 1469598103934665603ULL);
+  fixedHash = hashOf(key, 14, key.size(), fixedHash);
   for (const DimClass& a : c0) {
     for (std::size_t bi = 0; bi < c1Count; ++bi) {
       const DimClass& b = c1First[bi];
+      const std::int64_t times = a.count * b.count;
+      HaloMemo::State::Entry* entry = nullptr;
+      if (memo != nullptr) {
+        key[8] = a.shift;
+        key[9] = a.edgeNew;
+        key[10] = a.edgeOld;
+        key[11] = b.shift;
+        key[12] = b.edgeNew;
+        key[13] = b.edgeOld;
+        const std::uint64_t h = hashOf(key, 8, 14, fixedHash);
+        entry = &memo->table[static_cast<std::size_t>(h ^ (h >> 29)) % HaloMemo::State::kSlots];
+        if (entry->used && entry->key == key) {
+          out.kept += times * entry->value.kept;
+          out.perChild += times * entry->value.perChild;
+          continue;
+        }
+      }
       // Coordinates relative to the new union origin; the old ones lie `shift` before.
       const std::int64_t lo = std::min<std::int64_t>(0, -coef[0] * a.shift) +
                               std::min<std::int64_t>(0, -coef[1] * b.shift);
@@ -250,9 +341,13 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
       }
       std::int64_t kept = 0;
       for (std::uint32_t m : mark) kept += m == 1U ? 1 : 0;
-      const std::int64_t times = a.count * b.count;
       out.kept += times * kept;
       out.perChild += times * perChild;
+      if (entry != nullptr) {
+        entry->used = true;
+        entry->key = key;
+        entry->value = {kept, perChild};
+      }
     }
   }
   return out;
@@ -282,7 +377,7 @@ AxisKept otherDimKept(const DimRoles& r, const std::vector<DimClass>& classes) {
 }  // namespace
 
 HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
-                                   const BoundaryPositions& at) {
+                                   const BoundaryPositions& at, HaloMemo* memo) {
   // The carry loops: temporal, below reuseEnd, in nest order.
   std::vector<std::size_t> carries;
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
@@ -302,8 +397,12 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
     if (shape.numTerms(t, axis) == 1) oneTerm |= 1U << idx(shape.term(t, axis, 0).dim);
   }
   HaloSavings s;
-  Scratch scratch;
-  for (std::size_t d = 0; d < shape.numDims(); ++d) childrenOf(loops, d, at, scratch.children[d]);
+  HaloMemo::State* state = memo != nullptr ? &memo->state() : nullptr;
+  Scratch local;
+  Scratch& scratch = state != nullptr ? state->scratch : local;
+  for (std::size_t d = 0; d < shape.numDims(); ++d) {
+    childrenOf(loops, d, at, scratch.children[d], scratch.spread[d]);
+  }
   for (std::size_t pos : carries) {
     bool disjoint = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
@@ -316,7 +415,7 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
     std::array<DimRoles, kMaxDims> roles;
     bool none = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
-      roles[d] = rolesOf(loops, d, pos, at, scratch.children[d]);
+      rolesOf(loops, d, pos, at, scratch.children[d], roles[d]);
       classesOf(roles[d], sizes[d], (relevant >> d & 1U) != 0, loops.exact[d], scratch.classes[d]);
       none = none || scratch.classes[d].empty();
     }
@@ -324,7 +423,7 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
     std::int64_t kept = 1;
     std::int64_t perChild = 1;
     for (std::size_t axis = 0; axis < shape.numAxes(t); ++axis) {
-      const AxisKept a = axisKept(shape, t, axis, roles, scratch);
+      const AxisKept a = axisKept(shape, t, axis, roles, scratch, state);
       kept *= a.kept;
       perChild *= a.perChild;
     }

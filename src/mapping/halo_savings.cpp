@@ -115,9 +115,9 @@ std::int64_t axisOverlap(const ProblemShape& shape, Tensor t, std::size_t axis, 
 }
 
 HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
-                        const BoundaryPositions& at) {
+                        const BoundaryPositions& at, HaloMemo* memo) {
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
-    if (!loops.exact[d]) return haloSavingsByPositions(shape, loops, t, at);
+    if (!loops.exact[d]) return haloSavingsByPositions(shape, loops, t, at, memo);
   }
   return perfectSavings(shape, loops, t, at);
 }

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "common/ids.hpp"
 #include "mapping/ragged_nest.hpp"
@@ -30,6 +31,26 @@ struct HaloSavings {
   std::int64_t instanceWords = 0;
 };
 
+/// What haloSavingsByPositions may keep between calls (a search scores many nests whose
+/// boundaries share a coordinate's geometry): per coordinate and pair of dimension classes,
+/// the words kept, keyed by everything they are counted from (exact: the whole key is
+/// compared), in a table of fixed size (a new entry replaces the one in its slot); and its
+/// scratch storage (grown once, reused). Results never depend on what it holds.
+class HaloMemo {
+ public:
+  HaloMemo();
+  ~HaloMemo();
+  HaloMemo(const HaloMemo&) = delete;
+  HaloMemo& operator=(const HaloMemo&) = delete;
+  /// The state (opaque: src/mapping/halo_positions.cpp).
+  struct State;
+  /// The state, made on first use.
+  State& state();
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 /// The halo savings of tensor `t` (weights or inputs) at the boundary `at` of the nest `loops`
 /// over `shape`, in closed form (src/mapping/README "Halo reuse"): for each temporal loop k
 /// below `reuseEnd`, its advances (the product of the spatial bounds below `stop` and of the
@@ -39,8 +60,9 @@ struct HaloSavings {
 /// coordinate along which the crossed fan-out spreads the children and which shifts with
 /// words kept is counted on that coordinate alone (the union of the children's new words).
 /// A ragged nest (some dimension not `loops.exact`) is counted by haloSavingsByPositions.
+/// `memo` (optional) only saves time.
 HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
-                        const BoundaryPositions& at);
+                        const BoundaryPositions& at, HaloMemo* memo = nullptr);
 
 /// haloSavings for any nest, ragged tiles included (src/mapping/README "Halo reuse"): the
 /// consecutive visits of the parent (the nest's non-empty configurations of the loops below
@@ -50,9 +72,9 @@ HaloSavings haloSavings(const ProblemShape& shape, const DimLoopTable& loops, Te
 /// most the product of its loops' bounds); per coordinate of `t` the classes of its dimensions
 /// are combined and the words counted on that coordinate alone (a child idle at the old visit
 /// keeps nothing; one idle at the new receives nothing). On a perfect nest it equals the closed
-/// form (by test).
+/// form (by test). `memo` (optional) only saves time.
 HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
-                                   const BoundaryPositions& at);
+                                   const BoundaryPositions& at, HaloMemo* memo = nullptr);
 
 /// Words of coordinate `axis` of `t` that a tile with extents `e` shares with the same tile
 /// moved by `shift` along that coordinate (0: the coordinate's words). Closed form from the
