@@ -185,7 +185,29 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       if (!b.seen.empty()) seenRanges_.emplace_back(b.seen.data(), b.seen.data() + b.seen.size());
     }
   }
-  // 7. Fast mode with a psum latch: how far each innermost iteration moves an output word.
+  // 7. Functional: how far each innermost iteration moves an operand the innermost level
+  // keeps, in its tile (every instance's tile has the slot's shape).
+  if (functional_ && innerIters_ <= kMaxInnerShifts) {
+    ownShifts_ = true;
+    for (Tensor t : kAllTensors) {
+      ownBase_[t].assign(static_cast<std::size_t>(instances[last]), nullptr);
+      if (!nest.levels[last].keeps[t]) continue;
+      const BoxShape& slot = *levels_[last]->tile(0, t).shape;
+      std::vector<std::int64_t> at(inner_.size(), 0);
+      DimVector off{};
+      for (std::int64_t i = 0; i < innerIters_; ++i) {
+        const AxisVector a = layout_[t].axes(off);
+        ownShift_[t].push_back(slot.index(a));
+        for (std::size_t j = inner_.size(); j-- > 0;) {
+          off[inner_[j].dim] += inner_[j].weight;
+          if (++at[j] < inner_[j].bound) break;
+          off[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
+          at[j] = 0;
+        }
+      }
+    }
+  }
+  // 8. Fast mode with a psum latch: how far each innermost iteration moves an output word.
   bool outLatch = false;
   for (const Boundary& b : latches_) outLatch = outLatch || b.t == Tensor::Outputs;
   if (outLatch && !functional_ && innerIters_ <= kMaxInnerShifts) {
@@ -511,9 +533,23 @@ void HierarchyController::compute() {
     active_[i] = inside(sum(originBefore_.back(), offs[i])) ? 1 : 0;
     working += active_[i];
   }
+  // Functional: where each working instance's own operands sit at the first iteration (the
+  // later ones move them by ownShift_).
+  for (Tensor t : kAllTensors) {
+    if (!ownShifts_ || latch[t] != nullptr) continue;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (active_[i] == 0) continue;
+      TileBuffer& own = pe.tile(static_cast<std::int64_t>(i), t);
+      AxisVector a = stepAt[t];
+      for (std::size_t k = 0; k < kAxes; ++k) a[k] += instanceAt_[t][i][k];
+      ownBase_[t][i] = own.data.data() + own.indexOf(a);
+    }
+  }
   for (std::int64_t iter = 0; iter < iterations; ++iter) {
-    // 1. The point each working innermost instance works on.
+    // 1. The point each working innermost instance works on (functional: only for the
+    // operands the latches move).
     for (Tensor t : kAllTensors) {
+      if (ownShifts_ && latch[t] == nullptr) continue;
       AxisVector base = layout_[t].axes(innerOff);
       for (std::size_t k = 0; k < kAxes; ++k) base[k] += stepAt[t][k];
       const std::vector<AxisVector>& own = instanceAt_[t];
@@ -554,6 +590,9 @@ void HierarchyController::compute() {
       if (active_[i] == 0) continue;
       const auto inst = static_cast<std::int64_t>(i);
       auto operand = [&](Tensor t) -> std::int32_t& {
+        if (latch[t] == nullptr && ownShifts_) {
+          return ownBase_[t][i][ownShift_[t][static_cast<std::size_t>(iter)]];
+        }
         if (latch[t] == nullptr) {
           TileBuffer& own = pe.tile(inst, t);
           return own.data[static_cast<std::size_t>(own.indexOf(macAt_[t][i]))];

@@ -183,6 +183,12 @@ class HierarchyController : public sc_core::sc_module {
   /// Fast mode with a psum latch: per innermost iteration, how far it moves an output word in
   /// the whole tensor (empty: the iterations run one by one).
   std::vector<std::int64_t> innerShift_;
+  /// Functional: per tensor the innermost level keeps, per innermost iteration, how far it
+  /// moves the operand in the instance's tile (ownShifts_: computed; else found per iteration),
+  /// and per instance, the operand's word at the step's first iteration.
+  bool ownShifts_ = false;
+  PerTensor<std::vector<std::int64_t>> ownShift_;
+  PerTensor<std::vector<std::int32_t*>> ownBase_;
   /// Per innermost instance, the tensor coordinates of its spatial offset.
   PerTensor<std::vector<AxisVector>> instanceAt_;
   // Skipping ahead.
