@@ -31,6 +31,8 @@ def run_one(dfsim, root, args, dataflow, layer, out_dir):
         cmd.append("--search")
     if args.tiling:
         cmd += ["--tiling", args.tiling]
+    for assignment in args.set or []:
+        cmd += ["--set", assignment]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             env=dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1"))
@@ -57,6 +59,9 @@ def main():
                     help="searched mappings (--search) instead of the default ones")
     ap.add_argument("--tiling", choices=["ragged", "perfect"],
                     help="the mappers' tilings (dfsim run --tiling; default: dfsim's, ragged)")
+    ap.add_argument("--set", action="append", metavar="PATH=VALUE",
+                    help="passed to every dfsim run (repeatable), e.g. "
+                         "arch.glb.halo_reuse=true")
     args = ap.parse_args()
     try:
         dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"
