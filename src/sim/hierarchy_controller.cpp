@@ -32,6 +32,7 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       levels_(std::move(levels)),
       skipRepeats_(skipRepeats && !functional),
       marks_(skipRepeats && !functional ? kMarkLogEntries : 0) {
+  bulkIterations_ = skipRepeats;
   const std::size_t numLevels = nest.levels.size();
   if (numLevels != levels_.size() || numLevels == 0) {
     throw InternalError("HierarchyController: one storage level block per level of the nest");
@@ -185,39 +186,32 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       if (!b.seen.empty()) seenRanges_.emplace_back(b.seen.data(), b.seen.data() + b.seen.size());
     }
   }
-  // 7. Functional: how far each innermost iteration moves an operand the innermost level
-  // keeps, in its tile (every instance's tile has the slot's shape).
-  if (functional_ && innerIters_ <= kMaxInnerShifts) {
-    ownShifts_ = true;
-    for (Tensor t : kAllTensors) {
-      ownBase_[t].assign(static_cast<std::size_t>(instances[last]), nullptr);
-      if (!nest.levels[last].keeps[t]) continue;
-      const BoxShape& slot = *levels_[last]->tile(0, t).shape;
-      std::vector<std::int64_t> at(inner_.size(), 0);
-      DimVector off{};
-      for (std::int64_t i = 0; i < innerIters_; ++i) {
-        const AxisVector a = layout_[t].axes(off);
-        ownShift_[t].push_back(slot.index(a));
-        for (std::size_t j = inner_.size(); j-- > 0;) {
-          off[inner_[j].dim] += inner_[j].weight;
-          if (++at[j] < inner_[j].bound) break;
-          off[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
-          at[j] = 0;
-        }
-      }
-    }
-  }
-  // 8. Fast mode with a psum latch: how far each innermost iteration moves an output word.
+  // 7. Unless skipRepeats is off (every iteration then runs on its own): per innermost iteration
+  // (at most kMaxInnerShifts of them), how far it moves each operand in the tile it is read
+  // from (functional: the innermost level's own tile, or a latch's parent tile) and an output
+  // word in the whole tensor (a psum latch's marks).
   bool outLatch = false;
   for (const Boundary& b : latches_) outLatch = outLatch || b.t == Tensor::Outputs;
-  if (outLatch && !functional_ && innerIters_ <= kMaxInnerShifts) {
+  for (Tensor t : kAllTensors)
+    ownBase_[t].assign(static_cast<std::size_t>(instances[last]), nullptr);
+  if (bulkIterations_ && innerIters_ <= kMaxInnerShifts) {
+    PerTensor<const BoxShape*> slot{};
+    for (Tensor t : kAllTensors) {
+      if (nest.levels[last].keeps[t]) slot[t] = levels_[last]->tile(0, t).shape;
+    }
+    for (const Boundary& b : latches_) slot[b.t] = levels_[b.parent]->tile(0, b.t).shape;
+    valueShifts_ = functional_;
     std::vector<std::int64_t> at(inner_.size(), 0);
     DimVector off{};
     for (std::int64_t i = 0; i < innerIters_; ++i) {
-      const AxisVector a = layout_[Tensor::Outputs].axes(off);
-      std::int64_t word = 0;
-      for (std::size_t k = 0; k < kAxes; ++k) word += a[k] * fullPitch_[Tensor::Outputs][k];
-      innerShift_.push_back(word);
+      for (Tensor t : kAllTensors) {
+        const AxisVector a = layout_[t].axes(off);
+        if (valueShifts_) valueShift_[t].push_back(slot[t]->index(a));
+        if (!outLatch || t != Tensor::Outputs) continue;
+        std::int64_t word = 0;
+        for (std::size_t k = 0; k < kAxes; ++k) word += a[k] * fullPitch_[Tensor::Outputs][k];
+        innerShift_.push_back(word);
+      }
       for (std::size_t j = inner_.size(); j-- > 0;) {
         off[inner_[j].dim] += inner_[j].weight;
         if (++at[j] < inner_[j].bound) break;
@@ -519,7 +513,8 @@ void HierarchyController::compute() {
   // of distinct words each parent reads; and bookings at one cycle add up (BandwidthPort). A
   // psum latch's revisits and marks go iteration by iteration over its distinct words only
   // (FanOutNetwork::latchOutputsRepeated, by the iterations' shifts innerShift_).
-  const bool bulk = !functional_ && (latch[Tensor::Outputs] == nullptr || !innerShift_.empty());
+  const bool bulk = bulkIterations_ && innerIters_ > 1 && (functional_ ? valueShifts_ : true) &&
+                    (latch[Tensor::Outputs] == nullptr || !innerShift_.empty());
   const std::int64_t iterations = bulk ? 1 : innerIters_;
   const std::int64_t times = bulk ? innerIters_ : 1;
   // The instances working at this step: the innermost loops divide their dimensions
@@ -534,9 +529,9 @@ void HierarchyController::compute() {
     working += active_[i];
   }
   // Functional: where each working instance's own operands sit at the first iteration (the
-  // later ones move them by ownShift_).
+  // later ones move them by valueShift_).
   for (Tensor t : kAllTensors) {
-    if (!ownShifts_ || latch[t] != nullptr) continue;
+    if (!valueShifts_ || latch[t] != nullptr) continue;
     for (std::size_t i = 0; i < n; ++i) {
       if (active_[i] == 0) continue;
       TileBuffer& own = pe.tile(static_cast<std::int64_t>(i), t);
@@ -549,7 +544,7 @@ void HierarchyController::compute() {
     // 1. The point each working innermost instance works on (functional: only for the
     // operands the latches move).
     for (Tensor t : kAllTensors) {
-      if (ownShifts_ && latch[t] == nullptr) continue;
+      if (valueShifts_ && latch[t] == nullptr) continue;
       AxisVector base = layout_[t].axes(innerOff);
       for (std::size_t k = 0; k < kAxes; ++k) base[k] += stepAt[t][k];
       const std::vector<AxisVector>& own = instanceAt_[t];
@@ -586,12 +581,13 @@ void HierarchyController::compute() {
     for (Tensor t : kAllTensors) {
       if (latch[t] == nullptr) pe.macAccesses(t, working * times);
     }
-    for (std::size_t i = 0; functional_ && i < n; ++i) {
+    if (functional_ && bulk) computeValues(latch);
+    for (std::size_t i = 0; functional_ && !bulk && i < n; ++i) {
       if (active_[i] == 0) continue;
       const auto inst = static_cast<std::int64_t>(i);
       auto operand = [&](Tensor t) -> std::int32_t& {
-        if (latch[t] == nullptr && ownShifts_) {
-          return ownBase_[t][i][ownShift_[t][static_cast<std::size_t>(iter)]];
+        if (latch[t] == nullptr && valueShifts_) {
+          return ownBase_[t][i][valueShift_[t][static_cast<std::size_t>(iter)]];
         }
         if (latch[t] == nullptr) {
           TileBuffer& own = pe.tile(inst, t);
@@ -653,6 +649,34 @@ void HierarchyController::compute() {
   now_ = start + Cycle(static_cast<std::uint64_t>(innerIters_));
   cycles_.compute += Cycle(static_cast<std::uint64_t>(innerIters_));
   advance(done);
+}
+
+void HierarchyController::computeValues(const PerTensor<Boundary*>& latch) {
+  // Where each working instance's operands sit at the first iteration: its own tile's words
+  // (set at the step's start), or the latch parent's (weights and inputs: the words latchFill
+  // found; outputs: the psum's word, to which the MACs' products are added, as latchOutputs adds
+  // them).
+  const std::size_t n = active_.size();
+  for (Tensor t : kAllTensors) {
+    const Boundary* b = latch[t];
+    if (b == nullptr) continue;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (active_[i] == 0) continue;
+      TileBuffer& src = levels_[b->parent]->tile(static_cast<std::int64_t>(i) / b->perParent, t);
+      const std::int64_t word = t == Tensor::Outputs ? src.indexOf(macAt_[t][i]) : b->index[i];
+      ownBase_[t][i] = src.data.data() + word;
+    }
+  }
+  const std::int64_t* sw = valueShift_[Tensor::Weights].data();
+  const std::int64_t* si = valueShift_[Tensor::Inputs].data();
+  const std::int64_t* so = valueShift_[Tensor::Outputs].data();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (active_[i] == 0) continue;
+    const std::int32_t* w = ownBase_[Tensor::Weights][i];
+    const std::int32_t* x = ownBase_[Tensor::Inputs][i];
+    std::int32_t* o = ownBase_[Tensor::Outputs][i];
+    for (std::int64_t k = 0; k < innerIters_; ++k) o[so[k]] += w[sw[k]] * x[si[k]];
+  }
 }
 
 }  // namespace dfsim

@@ -139,6 +139,9 @@ class HierarchyController : public sc_core::sc_module {
   void run();
   void runStep(bool first, std::size_t carry);
   void compute();
+  /// Functional, a step's innermost iterations at once: every working instance's MACs over
+  /// the operands where valueShift_ moves them (the counts are compute()'s).
+  void computeValues(const PerTensor<Boundary*>& latch);
   /// Whether the step with carry `carry` gives b's children new tiles.
   static bool changes(const Boundary& b, std::size_t carry) {
     return carry < b.timeEnd && b.relevantFrom[carry] != 0;
@@ -183,11 +186,13 @@ class HierarchyController : public sc_core::sc_module {
   /// Fast mode with a psum latch: per innermost iteration, how far it moves an output word in
   /// the whole tensor (empty: the iterations run one by one).
   std::vector<std::int64_t> innerShift_;
-  /// Functional: per tensor the innermost level keeps, per innermost iteration, how far it
-  /// moves the operand in the instance's tile (ownShifts_: computed; else found per iteration),
+  /// Whether a step's innermost iterations may be done at once (SimOptions::skipRepeats).
+  bool bulkIterations_ = true;
+  /// Functional: per tensor, per innermost iteration, how far it moves the operand in the tile
+  /// it is read from (the innermost level's, or the latch parent's; valueShifts_: computed),
   /// and per instance, the operand's word at the step's first iteration.
-  bool ownShifts_ = false;
-  PerTensor<std::vector<std::int64_t>> ownShift_;
+  bool valueShifts_ = false;
+  PerTensor<std::vector<std::int64_t>> valueShift_;
   PerTensor<std::vector<std::int32_t*>> ownBase_;
   /// Per innermost instance, the tensor coordinates of its spatial offset.
   PerTensor<std::vector<AxisVector>> instanceAt_;
