@@ -334,7 +334,8 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
         fillTiles *= mw.glbTiles[slot];
       }
       countGlbBoundary(t, mw.glbDistinct,
-                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb, nullptr), c);
+                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb, &memo.halo_),
+                       c);
       mw.glbValid = true;
     }
     mw.arrayValid = true;

@@ -256,6 +256,7 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
   std::vector<std::uint32_t>& stamp = scratch.stamp;
   std::vector<std::uint32_t>& seen = scratch.seen;
   PairKey key{};
+  std::uint64_t fixedHash = 0;  // the pairs of one call differ only in key[8, 14)
   if (memo != nullptr) {
     key[0] = static_cast<std::int64_t>(t);
     key[1] = static_cast<std::int64_t>(axis);
@@ -271,10 +272,8 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
       const auto& s1 = scratch.spread[dim[1]];
       std::copy(s1.begin(), s1.end(), key.begin() + 14 + static_cast<std::ptrdiff_t>(s0.size()));
     }
+    fixedHash = hashOf(key, 14, key.size(), hashOf(key, 0, 8, 1469598103934665603ULL));
   }
-  // The pairs of one call differ only in key[8, 14).
-  std::uint64_t fixedHash = hashOf(key, 0, 8, 1469598103934665603ULL);
-  fixedHash = hashOf(key, 14, key.size(), fixedHash);
   for (const DimClass& a : c0) {
     for (std::size_t bi = 0; bi < c1Count; ++bi) {
       const DimClass& b = c1First[bi];

@@ -7,12 +7,6 @@ namespace dfsim {
 
 namespace {
 
-std::int64_t linear(const AxisVector& abs, const AxisVector& pitch) {
-  std::int64_t i = 0;
-  for (std::size_t k = 0; k < kAxes; ++k) i += abs[k] * pitch[k];
-  return i;
-}
-
 AxisVector plus(const AxisVector& a, const AxisVector& b) {
   AxisVector c;
   for (std::size_t k = 0; k < kAxes; ++k) c[k] = a[k] + b[k];
@@ -151,7 +145,7 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
         stamp[pi] = ev;
         ++distinct;
       }
-      first = std::min(first, linear(abs, fullPitch));
+      first = std::min(first, linearIndex(abs, fullPitch));
     });
   }
   TransferDone done{now, now, now};
@@ -159,8 +153,9 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   const bool revisit = seen[first] != 0;
   for (std::size_t k = 0; k < n; ++k) {
     const AxisVector& o = kids[k].origin;
-    forEachTouched(*kids[k].view,
-                   [&](const AxisVector& off) { mark(seen + linear(plus(o, off), fullPitch)); });
+    forEachTouched(*kids[k].view, [&](const AxisVector& off) {
+      mark(seen + linearIndex(plus(o, off), fullPitch));
+    });
   }
   if (!revisit) return done;
   // The psums come back, one word per distinct output to the first child holding it. The
@@ -246,14 +241,14 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
       stamp[pi] = ev;
       ++distinct;
     }
-    first = std::min(first, linear(at[k], fullPitch));
+    first = std::min(first, linearIndex(at[k], fullPitch));
     if (functional_) to.data[pi] += psum[k];
   }
   TransferDone done{now, now, now};
   sendWords = 0;
   if (n == 0) return done;
   const bool revisit = seen[first] != 0;
-  for (std::size_t k = 0; k < n; ++k) mark(seen + linear(at[k], fullPitch));
+  for (std::size_t k = 0; k < n; ++k) mark(seen + linearIndex(at[k], fullPitch));
   const auto sent = static_cast<std::int64_t>(n);
   if (revisit) {
     done.merge(parentSide(parent, q, t, distinct, true, now));
@@ -277,7 +272,7 @@ TransferDone FanOutNetwork::latchOutputsRepeated(
   distinctAt_.clear();
   for (std::size_t k = 0; k < n; ++k) {
     const auto pi = static_cast<std::size_t>(to.indexOf(at[k]));
-    const std::int64_t word = linear(at[k], fullPitch);
+    const std::int64_t word = linearIndex(at[k], fullPitch);
     if (stamp[pi] != ev) {
       stamp[pi] = ev;
       distinctAt_.push_back(word);

@@ -32,7 +32,6 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       levels_(std::move(levels)),
       skipRepeats_(skipRepeats && !functional),
       marks_(skipRepeats && !functional ? kMarkLogEntries : 0) {
-  bulkIterations_ = skipRepeats;
   const std::size_t numLevels = nest.levels.size();
   if (numLevels != levels_.size() || numLevels == 0) {
     throw InternalError("HierarchyController: one storage level block per level of the nest");
@@ -163,11 +162,7 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
     DimVector step{};
     step[outer_[j].dim] = outer_[j].weight;
     for (Tensor t : kAllTensors) loopShift_[t].push_back(layout_[t].axes(step));
-    std::int64_t bytes = 0;
-    for (std::size_t k = 0; k < kAxes; ++k) {
-      bytes += loopShift_[Tensor::Outputs][j][k] * fullPitch_[Tensor::Outputs][k];
-    }
-    markShift_.push_back(bytes);
+    markShift_.push_back(linearIndex(loopShift_[Tensor::Outputs][j], fullPitch_[Tensor::Outputs]));
   }
   trackers_.resize(outer_.size());
   firstTracked_ = outer_.size();
@@ -194,30 +189,24 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
   for (const Boundary& b : latches_) outLatch = outLatch || b.t == Tensor::Outputs;
   for (Tensor t : kAllTensors)
     ownBase_[t].assign(static_cast<std::size_t>(instances[last]), nullptr);
-  if (bulkIterations_ && innerIters_ <= kMaxInnerShifts) {
+  iterationShifts_ = skipRepeats && innerIters_ <= kMaxInnerShifts;
+  if (iterationShifts_) {
     PerTensor<const BoxShape*> slot{};
     for (Tensor t : kAllTensors) {
       if (nest.levels[last].keeps[t]) slot[t] = levels_[last]->tile(0, t).shape;
     }
     for (const Boundary& b : latches_) slot[b.t] = levels_[b.parent]->tile(0, b.t).shape;
-    valueShifts_ = functional_;
     std::vector<std::int64_t> at(inner_.size(), 0);
     DimVector off{};
     for (std::int64_t i = 0; i < innerIters_; ++i) {
       for (Tensor t : kAllTensors) {
         const AxisVector a = layout_[t].axes(off);
-        if (valueShifts_) valueShift_[t].push_back(slot[t]->index(a));
-        if (!outLatch || t != Tensor::Outputs) continue;
-        std::int64_t word = 0;
-        for (std::size_t k = 0; k < kAxes; ++k) word += a[k] * fullPitch_[Tensor::Outputs][k];
-        innerShift_.push_back(word);
+        if (functional_) valueShift_[t].push_back(slot[t]->index(a));
+        if (outLatch && t == Tensor::Outputs) {
+          innerShift_.push_back(linearIndex(a, fullPitch_[Tensor::Outputs]));
+        }
       }
-      for (std::size_t j = inner_.size(); j-- > 0;) {
-        off[inner_[j].dim] += inner_[j].weight;
-        if (++at[j] < inner_[j].bound) break;
-        off[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
-        at[j] = 0;
-      }
+      nextInner(at, off);
     }
   }
   active_.assign(static_cast<std::size_t>(instances[last]), 0);
@@ -513,8 +502,10 @@ void HierarchyController::compute() {
   // of distinct words each parent reads; and bookings at one cycle add up (BandwidthPort). A
   // psum latch's revisits and marks go iteration by iteration over its distinct words only
   // (FanOutNetwork::latchOutputsRepeated, by the iterations' shifts innerShift_).
-  const bool bulk = bulkIterations_ && innerIters_ > 1 && (functional_ ? valueShifts_ : true) &&
-                    (latch[Tensor::Outputs] == nullptr || !innerShift_.empty());
+  const bool bulk = iterationShifts_ && innerIters_ > 1;
+  // Functional: the operands the innermost level keeps are found by valueShift_ (else from
+  // their coordinates, iteration by iteration).
+  const bool ownShifted = functional_ && iterationShifts_;
   const std::int64_t iterations = bulk ? 1 : innerIters_;
   const std::int64_t times = bulk ? innerIters_ : 1;
   // The instances working at this step: the innermost loops divide their dimensions
@@ -531,7 +522,7 @@ void HierarchyController::compute() {
   // Functional: where each working instance's own operands sit at the first iteration (the
   // later ones move them by valueShift_).
   for (Tensor t : kAllTensors) {
-    if (!valueShifts_ || latch[t] != nullptr) continue;
+    if (!ownShifted || latch[t] != nullptr) continue;
     for (std::size_t i = 0; i < n; ++i) {
       if (active_[i] == 0) continue;
       TileBuffer& own = pe.tile(static_cast<std::int64_t>(i), t);
@@ -544,7 +535,7 @@ void HierarchyController::compute() {
     // 1. The point each working innermost instance works on (functional: only for the
     // operands the latches move).
     for (Tensor t : kAllTensors) {
-      if (valueShifts_ && latch[t] == nullptr) continue;
+      if (latch[t] == nullptr && (!functional_ || ownShifted)) continue;
       AxisVector base = layout_[t].axes(innerOff);
       for (std::size_t k = 0; k < kAxes; ++k) base[k] += stepAt[t][k];
       const std::vector<AxisVector>& own = instanceAt_[t];
@@ -586,7 +577,7 @@ void HierarchyController::compute() {
       if (active_[i] == 0) continue;
       const auto inst = static_cast<std::int64_t>(i);
       auto operand = [&](Tensor t) -> std::int32_t& {
-        if (latch[t] == nullptr && valueShifts_) {
+        if (latch[t] == nullptr && ownShifted) {
           return ownBase_[t][i][valueShift_[t][static_cast<std::size_t>(iter)]];
         }
         if (latch[t] == nullptr) {
@@ -639,16 +630,20 @@ void HierarchyController::compute() {
       }
     }
     // 5. The next innermost iteration.
-    for (std::size_t j = inner_.size(); j-- > 0;) {
-      innerOff[inner_[j].dim] += inner_[j].weight;
-      if (++it[j] < inner_[j].bound) break;
-      innerOff[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
-      it[j] = 0;
-    }
+    nextInner(it, innerOff);
   }
   now_ = start + Cycle(static_cast<std::uint64_t>(innerIters_));
   cycles_.compute += Cycle(static_cast<std::uint64_t>(innerIters_));
   advance(done);
+}
+
+void HierarchyController::nextInner(std::vector<std::int64_t>& index, DimVector& offset) const {
+  for (std::size_t j = inner_.size(); j-- > 0;) {
+    offset[inner_[j].dim] += inner_[j].weight;
+    if (++index[j] < inner_[j].bound) return;
+    offset[inner_[j].dim] -= inner_[j].bound * inner_[j].weight;
+    index[j] = 0;
+  }
 }
 
 void HierarchyController::computeValues(const PerTensor<Boundary*>& latch) {

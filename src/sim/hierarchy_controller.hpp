@@ -139,6 +139,9 @@ class HierarchyController : public sc_core::sc_module {
   void run();
   void runStep(bool first, std::size_t carry);
   void compute();
+  /// Moves the innermost loops' odometer `index` (and the dimension offset it gives) one
+  /// iteration on, wrapping at the end.
+  void nextInner(std::vector<std::int64_t>& index, DimVector& offset) const;
   /// Functional, a step's innermost iterations at once: every working instance's MACs over
   /// the operands where valueShift_ moves them (the counts are compute()'s).
   void computeValues(const PerTensor<Boundary*>& latch);
@@ -183,15 +186,15 @@ class HierarchyController : public sc_core::sc_module {
   std::int64_t innerIters_ = 1;
   std::vector<std::uint8_t> active_;          ///< per innermost instance, this iteration
   PerTensor<std::vector<AxisVector>> macAt_;  ///< per innermost instance, this iteration
-  /// Fast mode with a psum latch: per innermost iteration, how far it moves an output word in
-  /// the whole tensor (empty: the iterations run one by one).
+  /// Whether the per-iteration shifts below are computed (SimOptions::skipRepeats, and at most
+  /// kMaxInnerShifts innermost iterations): a step's innermost iterations then run at once.
+  bool iterationShifts_ = false;
+  /// With a psum latch: per innermost iteration, how far it moves an output word in the whole
+  /// tensor.
   std::vector<std::int64_t> innerShift_;
-  /// Whether a step's innermost iterations may be done at once (SimOptions::skipRepeats).
-  bool bulkIterations_ = true;
   /// Functional: per tensor, per innermost iteration, how far it moves the operand in the tile
-  /// it is read from (the innermost level's, or the latch parent's; valueShifts_: computed),
-  /// and per instance, the operand's word at the step's first iteration.
-  bool valueShifts_ = false;
+  /// it is read from (the innermost level's, or the latch parent's), and per instance, the
+  /// operand's word at the step's first iteration.
   PerTensor<std::vector<std::int64_t>> valueShift_;
   PerTensor<std::vector<std::int32_t*>> ownBase_;
   /// Per innermost instance, the tensor coordinates of its spatial offset.

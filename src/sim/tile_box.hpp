@@ -38,6 +38,14 @@ struct TensorLayout {
   bool moves(Dim d) const { return moved[idx(d)]; }
 };
 
+/// Row-major index of the coordinates `abs` in a box of strides `pitch` (a tensor's DRAM layout:
+/// its full pitch).
+inline std::int64_t linearIndex(const AxisVector& abs, const AxisVector& pitch) {
+  std::int64_t i = 0;
+  for (std::size_t k = 0; k < kAxes; ++k) i += abs[k] * pitch[k];
+  return i;
+}
+
 /// The shape of a tile of one tensor: its bounding box in tensor coordinates, row-major strides
 /// in that box, and which offsets along each axis the loops really touch (inputs with a filter
 /// tile narrower than the stride leave gaps). Computed by enumerating the loop offsets, not from
