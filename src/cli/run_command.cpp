@@ -556,6 +556,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
           if (!req.quiet) {
             err << "dfsim: search " << layer.name << " " << dataflowName(df) << ": "
                 << withThousands(stats.tried) << " candidates, "
+                << (stats.pruned > 0 ? withThousands(stats.pruned) + " of them bounded out, " : "")
                 << (subTried > 0 ? withThousands(subTried) + " in sub-layer searches, " : "")
                 << significant(wall.count(), 3) << " s wall" << std::endl;
           }
@@ -630,9 +631,10 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       ++done;
       const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
       const Job& job = *nextJob;
-      timings.push_back(JobTiming{
-          layer->name, job.label, job.mapper, job.search.tried, job.searchSeconds, wall.count(),
-          static_cast<std::int64_t>(run.layers.back().cycles.total.count())});
+      timings.push_back(
+          JobTiming{layer->name, job.label, job.mapper, job.search.tried, job.search.pruned,
+                    job.searchSeconds, wall.count(),
+                    static_cast<std::int64_t>(run.layers.back().cycles.total.count())});
       if (!req.quiet) {
         err << "dfsim: [" << done << "/" << jobs.size() << "] " << layer->name << " "
             << nextJob->label << ": "

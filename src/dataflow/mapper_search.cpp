@@ -134,6 +134,36 @@ std::vector<SpatialChoice> spatialChoices(const DataflowRules& rules, const Arch
   return kept;
 }
 
+/// `arch` with halo reuse off at every level.
+ArchSpec withoutHalo(ArchSpec arch) {
+  arch.glb.haloReuse = false;
+  arch.rf.haloReuse = false;
+  return arch;
+}
+
+/// Turns the counts of `m` without halo savings into a lower bound of its counts with the halo
+/// reuse of `arch`. Halo reuse only shortens the transfers of weights and inputs into a level
+/// that has it (entering the RF: its writes, the NoC's reads and the parent's reads; entering
+/// the GLB: its writes and DRAM's reads; analytic_model.cpp), and none of those can fall below
+/// `footprint[t]`, the words of t that some MAC reads: each of them enters the level at least
+/// once. So each of those counts becomes min(count, footprint).
+void boundHaloTransfers(const ArchSpec& arch, const Mapping& m,
+                        const PerTensor<std::int64_t>& footprint, AccessCounts& c) {
+  for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+    const std::int64_t least = footprint[t];
+    auto bound = [least](std::int64_t& count) { count = std::min(count, least); };
+    if (arch.rf.haloReuse && m.rfKeeps[t]) {
+      bound(c(Level::Rf, t).writes);
+      bound(c(Level::Noc, t).reads);
+      bound(c(m.glbKeeps[t] ? Level::Glb : Level::Dram, t).reads);
+    }
+    if (arch.glb.haloReuse && m.glbKeeps[t]) {
+      bound(c(Level::Glb, t).writes);
+      bound(c(Level::Dram, t).reads);
+    }
+  }
+}
+
 struct Scored {
   Mapping mapping;
   double energy = 0.0;
@@ -154,7 +184,11 @@ class Searcher {
         rules_(rules),
         table_(table),
         options_(options),
-        fit_{shape, arch, rfKeeps, glbKeeps} {}
+        fit_{shape, arch, rfKeeps, glbKeeps},
+        halo_(options.boundHalo && (arch.glb.haloReuse || arch.rf.haloReuse)),
+        archNoHalo_(withoutHalo(arch)) {
+    for (Tensor t : kAllTensors) footprint_[t] = tileWords(shape, t, full_);
+  }
 
   /// RF factor choices for the rule's RF dims under spatial choice `sc`, each fitting the RF,
   /// with the counts of array tiles left per dim. Perfect: factors of what the spatial loops
@@ -191,8 +225,10 @@ class Searcher {
 
   /// Scores every DRAM order for one full choice of spatial, RF and GLB loops. Contract: the
   /// spatial and RF loops are those of the last newPair().
+  /// With `prune`, a candidate whose lower bound (boundScore) cannot beat `best` is counted
+  /// but not scored exactly: the winner is the same as without.
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
-                   const std::vector<Loop>& glb, const DimExtents& left, Scored& best) {
+                   const std::vector<Loop>& glb, const DimExtents& left, Scored& best, bool prune) {
     // One scratch mapping for every order (no allocation per candidate once it has grown).
     scratch_.rfKeeps = fit_.rfKeeps;
     scratch_.glbKeeps = fit_.glbKeeps;
@@ -206,7 +242,7 @@ class Searcher {
       for (Dim d : order) {
         if (left[idx(d)] > 1) scratch_.dramLoops.push_back({d, left[idx(d)]});
       }
-      consider(scratch_, best, steps);
+      consider(scratch_, best, steps, prune);
     }
   }
 
@@ -253,7 +289,7 @@ class Searcher {
         [&] { return !options_.exhaustive && choices == kMaxGlbChoices; },
         [&](std::vector<Loop> loops, const DimExtents& left) {
           ++choices;
-          scoreOrders(spatial, rf, loops, left, best);
+          scoreOrders(spatial, rf, loops, left, best, true);
         });
   }
 
@@ -291,23 +327,43 @@ class Searcher {
   }
 
   /// Scores `m` (one of the group of memo_; `steps`: its nonEmptySteps, the same for the group,
-  /// or 0, then set from the memo's loop table) and keeps a copy in `best` when it wins.
-  void consider(const Mapping& m, Scored& best, std::int64_t& steps) {
+  /// or 0, then set from the memo's loop table) and keeps a copy in `best` when it wins. With
+  /// `prune` and halo reuse somewhere, a lower bound comes first (boundHaloTransfers): when it is
+  /// above best's score, `m` cannot win and its halo savings are never computed.
+  void consider(const Mapping& m, Scored& best, std::int64_t& steps, bool prune) {
     ++stats_.tried;
+    if (prune && halo_ && best.valid) {
+      AccessCounts bound = analyticCounts(shape_, archNoHalo_, m, memo_);
+      if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
+      boundHaloTransfers(arch_, m, footprint_, bound);
+      if (scoreOf(bound, m, steps).first > best.score) {
+        ++stats_.pruned;
+        return;
+      }
+    }
     const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
     if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
-    const double cycles = cycleEstimate(arch_, m, counts, steps);
-    const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table_);
-    double score = energy;
-    if (options_.objective == Objective::Cycles) score = cycles;
-    if (options_.objective == Objective::Edp) score = energy * cycles;
+    const auto [score, cycles] = scoreOf(counts, m, steps);
     if (!best.valid || score < best.score || (score == best.score && cycles < best.cycles)) {
       best.mapping = m;
-      best.energy = energy;
+      best.energy = lastEnergy_;
       best.cycles = cycles;
       best.score = score;
       best.valid = true;
     }
+  }
+
+  /// The objective's score and the cycle estimate of `m` with counts `c` (its energy is left in
+  /// lastEnergy_). Non-decreasing in every count: the costs are >= 0, and the estimate is a
+  /// maximum of sums of counts.
+  std::pair<double, double> scoreOf(const AccessCounts& c, const Mapping& m, std::int64_t steps) {
+    const double cycles = cycleEstimate(arch_, m, c, steps);
+    const double energy = energyTotal(c, Cycle(static_cast<std::uint64_t>(cycles)), table_);
+    lastEnergy_ = energy;
+    double score = energy;
+    if (options_.objective == Objective::Cycles) score = cycles;
+    if (options_.objective == Objective::Edp) score = energy * cycles;
+    return {score, cycles};
   }
 
   const CapacityFit& fit() const { return fit_; }
@@ -326,6 +382,10 @@ class Searcher {
   SearchStats stats_;
   Mapping scratch_;
   CountsMemo memo_;
+  const bool halo_;            ///< some level of arch_ has halo reuse, and options_.boundHalo
+  const ArchSpec archNoHalo_;  ///< arch_ with no halo reuse (the lower bound's counts)
+  PerTensor<std::int64_t> footprint_;  ///< per tensor, the words some MAC reads
+  double lastEnergy_ = 0.0;            ///< the energy of the last scoreOf
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };
@@ -403,7 +463,7 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
       Pair p{sc.loops, rf, arrayExt, left, {}};
       const auto [glb, glbLeft] = searcher.greedyGlb(arrayExt, left);
       searcher.newPair();
-      searcher.scoreOrders(sc.loops, rf, glb, glbLeft, p.best);
+      searcher.scoreOrders(sc.loops, rf, glb, glbLeft, p.best, false);
       pairs.push_back(std::move(p));
     }
   }

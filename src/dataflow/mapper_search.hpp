@@ -31,13 +31,19 @@ struct SearchOptions {
   /// Which tilings the search builds (Perfect: the search of issue 5, same mappings and
   /// scores; Ragged: also ragged spatial, GLB and DRAM loops, README "Mapper search").
   Tiling tiling = Tiling::Ragged;
+  /// With halo reuse at some level, a candidate is first scored from a lower bound of its
+  /// counts (its counts without halo savings, each transfer a halo could shorten cut to the
+  /// tensor's footprint), and scored exactly only when that bound could beat the best so far.
+  /// The winner is the same either way (false: for the test that checks that).
+  bool boundHalo = true;
 };
 
 /// What a search looked at. Deterministic (no wall time: the CLI measures that).
 /// Every candidate built fits every capacity (the enumeration only builds fitting ones) and is
 /// scored, so there is no separate count of valid ones.
 struct SearchStats {
-  std::int64_t tried = 0;  ///< candidate mappings built and scored
+  std::int64_t tried = 0;   ///< candidate mappings built and scored
+  std::int64_t pruned = 0;  ///< of them, those a lower bound showed could not win
 };
 
 /// The winner of a search and its analytic scores.

@@ -9,15 +9,17 @@ nlohmann::json timingToJson(const std::vector<JobTiming>& jobs) {
   for (const JobTiming& j : jobs) {
     const double rate =
         j.simulateSeconds > 0.0 ? static_cast<double>(j.simulatedCycles) / j.simulateSeconds : 0.0;
-    list.push_back(
-        {{"layer", j.layer},
-         {"dataflow", j.dataflow},
-         {"mapper", j.mapper},
-         {"search",
-          {{"tried", j.searchTried}, {"valid", j.searchTried}, {"seconds", j.searchSeconds}}},
-         {"simulate_seconds", j.simulateSeconds},
-         {"simulated_cycles", j.simulatedCycles},
-         {"cycles_per_second", rate}});
+    list.push_back({{"layer", j.layer},
+                    {"dataflow", j.dataflow},
+                    {"mapper", j.mapper},
+                    {"search",
+                     {{"tried", j.searchTried},
+                      {"valid", j.searchTried},
+                      {"pruned", j.searchPruned},
+                      {"seconds", j.searchSeconds}}},
+                    {"simulate_seconds", j.simulateSeconds},
+                    {"simulated_cycles", j.simulatedCycles},
+                    {"cycles_per_second", rate}});
     searchTotal += j.searchSeconds;
     simulateTotal += j.simulateSeconds;
   }
