@@ -61,7 +61,7 @@ def main():
                     help="the mappers' tilings (dfsim run --tiling; default: dfsim's, ragged)")
     ap.add_argument("--set", action="append", metavar="PATH=VALUE",
                     help="passed to every dfsim run (repeatable), e.g. "
-                         "arch.glb.halo_reuse=true")
+                         "arch.glb.halo_reuse=false")
     args = ap.parse_args()
     try:
         dataflows = (dataflow_registry.names(args.dfsim) if args.dataflow == "all"

@@ -11,8 +11,9 @@ add --fast (same counts and cycles, no values).
 
 Then the halo reuse what-if: for every run, two `dfsim evaluate --json` processes (the analytic
 model; all of the run's saved mappings in one call, --jobs at a time like the runs), one as the
-run was (baseline) and one with --set arch.glb.halo_reuse=true --set arch.rf.halo_reuse=true
-(sliding-window reuse at GLB and RF; the runs and their searches have it off). The baseline's
+run was (halo_reuse: sliding-window reuse at GLB and RF, the presets' default, which the
+searches scored) and one with --set arch.glb.halo_reuse=false --set arch.rf.halo_reuse=false
+(no_halo_reuse: every tile fetched whole, the model before issue 14). The first one's
 per-layer accesses must equal the simulated ones in the run's stats.json exactly, or the job
 fails naming the run, layer and first differing figure: the what-if is only as good as
 model == simulator. summary.json's halo_what_if gives, per group, batch and dataflow, energy per
@@ -32,7 +33,7 @@ them renamed together at the end, so a failed job leaves earlier results untouch
                        (search, simulation, process, evaluate processes)
   *.png                stacked-bar charts (matplotlib, Agg backend)
   raw/<df>-<group>-b<batch>/  each dfsim run's stats.json, layers.csv, timing.json, mappings,
-                       and evaluate_baseline.json, evaluate_halo_reuse.json (the what-if)
+                       and evaluate_no_halo_reuse.json, evaluate_halo_reuse.json (the what-if)
 and prints one table per group and batch on stdout, then the what-if's (progress goes to
 stderr). Every output but timing.json is deterministic: the same inputs and dfsim give
 byte-identical files.
@@ -395,9 +396,11 @@ def r6(x):
 # ----------------------------------------------------------------------------------------------
 # The halo-reuse what-if: the same searched mappings re-priced by the analytic model
 
-# (setting, --set overrides): as the runs were, and with sliding-window reuse at GLB and RF.
-HALO_SETTINGS = [("baseline", []),
-                 ("halo_reuse", ["arch.glb.halo_reuse=true", "arch.rf.halo_reuse=true"])]
+# (setting, --set overrides): without sliding-window reuse at GLB and RF, and as the runs were
+# (with it: the presets' default). RUN_SETTING is the one checked against the simulation.
+HALO_SETTINGS = [("no_halo_reuse", ["arch.glb.halo_reuse=false", "arch.rf.halo_reuse=false"]),
+                 ("halo_reuse", [])]
+RUN_SETTING = "halo_reuse"
 ACCESS_LEVELS = ["dram", "glb", "noc", "rf"]
 ACCESS_TENSORS = ["weights", "inputs", "outputs"]
 
@@ -478,7 +481,7 @@ def first_difference(evaluated, simulated):
 
 def load_what_if(run, raw_dir):
     """Sums a run's two evaluations: energy by level and data type, input words per level.
-    Raises JobError unless the baseline's per-layer accesses equal the simulated ones."""
+    Raises JobError unless RUN_SETTING's per-layer accesses equal the simulated ones."""
     stats_path = os.path.join(raw_dir, run.name, "stats.json")
     simulated = {l["name"]: l for l in read_json(stats_path)["layers"]
                  if l.get("dataflow") == run.dataflow}
@@ -493,7 +496,7 @@ def load_what_if(run, raw_dir):
         total = {"macs": 0, "energy": {}, "input_words": {lv: 0 for lv in ACCESS_LEVELS}}
         for l in layers:
             sim = simulated.get(l["name"])
-            if setting == "baseline":
+            if setting == RUN_SETTING:
                 diff = (("macs", "", "", l["macs"], None) if sim is None else
                         ("macs", "", "", l["macs"], sim["macs"]) if l["macs"] != sim["macs"]
                         else first_difference(l["accesses"], sim["accesses"]))
@@ -523,7 +526,7 @@ def halo_what_if_rows(points, what_if, energy_keys):
         ref = {s: what_if[(REFERENCE_DATAFLOW, group, batch)][s] for s, _ in HALO_SETTINGS}
         for df in DATAFLOWS:
             res = what_if[(df, group, batch)]
-            macs = res["baseline"]["macs"]
+            macs = res[RUN_SETTING]["macs"]
             row = {"group": group, "batch": batch, "dataflow": df, "macs": macs,
                    "energy_per_mac": {}, "total_vs_rs": {}, "input_words": {},
                    "input_words_per_mac": {}}
@@ -536,7 +539,7 @@ def halo_what_if_rows(points, what_if, energy_keys):
                 row["input_words_per_mac"][s] = {lv: r6(n / macs) for lv, n in
                                                  res[s]["input_words"].items()}
             row["total_change"] = r6(res["halo_reuse"]["energy"]["total"]
-                                     / res["baseline"]["energy"]["total"] - 1.0)
+                                     / res["no_halo_reuse"]["energy"]["total"] - 1.0)
             rows.append(row)
     return rows
 
@@ -547,13 +550,13 @@ def halo_what_if_csv_rows(rows, energy_keys):
     for r in rows:
         flat = {k: r[k] for k in ("group", "batch", "dataflow", "macs")}
         for k in energy_keys:
-            flat[f"{k}_per_mac"] = r["energy_per_mac"]["baseline"][k]
+            flat[f"{k}_per_mac"] = r["energy_per_mac"]["no_halo_reuse"][k]
             flat[f"{k}_per_mac_halo"] = r["energy_per_mac"]["halo_reuse"][k]
         flat["total_change"] = r["total_change"]
-        flat["total_vs_rs"] = r["total_vs_rs"]["baseline"]
+        flat["total_vs_rs"] = r["total_vs_rs"]["no_halo_reuse"]
         flat["total_vs_rs_halo"] = r["total_vs_rs"]["halo_reuse"]
         for lv in ACCESS_LEVELS:
-            flat[f"input_words_{lv}"] = r["input_words"]["baseline"][lv]
+            flat[f"input_words_{lv}"] = r["input_words"]["no_halo_reuse"][lv]
             flat[f"input_words_{lv}_halo"] = r["input_words"]["halo_reuse"][lv]
         out.append(flat)
     return out
@@ -576,10 +579,10 @@ def what_if_stdout(rows, unit):
             if (r["group"], r["batch"]) != (group, batch):
                 continue
             e, v, w = r["energy_per_mac"], r["total_vs_rs"], r["input_words_per_mac"]
-            out.append(f"{r['dataflow']:8}  {e['baseline']['total']:9.3f}  "
+            out.append(f"{r['dataflow']:8}  {e['no_halo_reuse']['total']:9.3f}  "
                        f"{e['halo_reuse']['total']:9.3f}  {100 * r['total_change']:+6.1f}%  "
-                       f"{v['baseline']:5.2f} -> {v['halo_reuse']:5.2f}  "
-                       f"{w['baseline']['dram']:7.4f} -> {w['halo_reuse']['dram']:.4f}")
+                       f"{v['no_halo_reuse']:5.2f} -> {v['halo_reuse']:5.2f}  "
+                       f"{w['no_halo_reuse']['dram']:7.4f} -> {w['halo_reuse']['dram']:.4f}")
         out.append("")
     return "\n".join(out)
 
@@ -986,9 +989,11 @@ def main(argv=None):
             "accesses": tables["accesses"],
             "halo_what_if": {
                 "what": "each run's searched mappings re-priced by the analytic model (dfsim "
-                        "evaluate), as the runs were (baseline, whose per-layer accesses equal "
-                        "the simulated ones: checked) and with halo (sliding-window) reuse at "
-                        "GLB and RF (halo_reuse); the searches did not know halo reuse",
+                        "evaluate), as the runs were (halo_reuse: sliding-window reuse at GLB "
+                        "and RF, whose per-layer accesses equal the simulated ones: checked) "
+                        "and without it (no_halo_reuse: every tile fetched whole); the "
+                        "searches scored halo reuse",
+                "as_run": RUN_SETTING,
                 "settings": {s: o for s, o in HALO_SETTINGS},
                 "energy_unit": unit,
                 "input_words": "reads + writes of inputs (ifmaps) per level, summed over "

@@ -38,27 +38,25 @@ SHARE_BATCH = 16
 # on; `groups` the layer groups it can affect.
 ASSUMPTIONS = {
     "halo": {
-        "short": "sliding-window (halo) reuse is modelled but off in these runs (the default), so "
-                 "CONV inputs overlapping the previous tile are fetched again, for every "
-                 "dataflow; the section 'What sliding-window reuse is worth' re-prices the same "
-                 "mappings with it on. Even then there is no PE-to-PE forwarding (the paper's RS "
-                 "reuses ifmap rows diagonally across PEs). Acts on CONV ifmap energy; no effect "
-                 "on FC.",
-        "name": "Sliding-window (halo) reuse off in these runs",
+        "short": "sliding-window (halo) reuse is on in these runs (the default) at GLB and RF: "
+                 "a new tile of ifmaps keeps the rows and columns it shares with the previous "
+                 "one, and the searches score that; but there is no PE-to-PE forwarding (the "
+                 "paper's RS also reuses ifmap rows diagonally across PEs), so ifmaps an RS "
+                 "neighbour holds still come through the NoC. Acts on CONV ifmap energy; no "
+                 "effect on FC.",
+        "name": "Halo reuse within a level, no PE-to-PE forwarding",
         "levels": {"rf", "noc", "glb", "dram"}, "groups": {"CONV"},
         "text": "dfsim models halo reuse at a storage level (README, counting rules, 'Halo "
                 "reuse': a new tile of ifmaps or weights keeps the words it shares with the tile "
-                "it replaces and fetches only the others), but it is off by default and in "
-                "these runs (with it, a run on these presets is simulated by the hierarchy "
-                "simulator, which has no skip-ahead yet). So tiles are fetched whole: an input "
-                "window that overlaps the one of the previous tile is fetched again. Every CONV "
-                "layer of AlexNet has filters larger than their stride, so every dataflow "
-                "refetches ifmap rows; RS's preset has the smallest GLB (see Setup), so its GLB "
-                "tiles are smaller and refetch more halo from DRAM. The section 'What "
-                "sliding-window reuse is worth' prices the same searched mappings with halo "
-                "reuse at GLB and RF. Not modelled even then: PE-to-PE forwarding, by which "
-                "the paper's RS reuses ifmap rows diagonally across PEs (README, 'Not "
-                "modelled'). FC layers have no windows and are not affected.",
+                "it replaces and fetches only the others), on by default and in these runs at "
+                "the GLB and in the RF, and the mapping searches score it. What it does not "
+                "model is PE-to-PE forwarding, by which the paper's RS passes ifmap rows "
+                "diagonally from PE to PE (README, 'Not modelled'): a row that a neighbouring "
+                "PE holds is fetched again from the GLB over the NoC, which charges RS (and any "
+                "dataflow that would forward) more NoC and GLB ifmap energy than the paper's "
+                "model does. The section 'What sliding-window reuse is worth' re-prices the "
+                "same searched mappings without halo reuse (every tile fetched whole, the model "
+                "before it). FC layers have no windows and are not affected.",
     },
     "factorisation": {
         "short": "loop bounds must divide AlexNet's 55, 27, 13 and 11, 5, 3, which limits spatial "
@@ -193,6 +191,8 @@ class Data:
         self.level_keys = [k for k, _ in LEVELS
                            if any(f"{k}_per_mac" in r for r in summary["energy_by_level"])]
         self.halo = summary.get("halo_what_if")
+        if self.halo and "no_halo_reuse" not in self.halo.get("settings", {}):
+            self.halo = None  # an older what-if (runs without halo reuse, priced with it)
         self.halo_rows = ({(r["group"], r["batch"], r["dataflow"]): r
                            for r in self.halo["rows"]} if self.halo else {})
 
@@ -659,10 +659,10 @@ def halo_table(d, group, batch):
     for df in d.dataflows:
         r = d.halo_rows[(group, batch, df)]
         e, v, w = r["energy_per_mac"], r["total_vs_rs"], r["input_words_per_mac"]
-        cells = [df, arrow(e["baseline"]["total"], e["halo_reuse"]["total"], 3),
+        cells = [df, arrow(e["no_halo_reuse"]["total"], e["halo_reuse"]["total"], 3),
                  signed_pct(r["total_change"]),
-                 arrow(v["baseline"], v["halo_reuse"], 2)]
-        cells += [arrow(w["baseline"][lv], w["halo_reuse"][lv], digits)
+                 arrow(v["no_halo_reuse"], v["halo_reuse"], 2)]
+        cells += [arrow(w["no_halo_reuse"][lv], w["halo_reuse"][lv], digits)
                   for lv, _, digits in HALO_WORD_LEVELS]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -671,11 +671,11 @@ def halo_table(d, group, batch):
 def halo_where(d, r):
     """Where a dataflow's saving sits: (level name, its share of the saving, the ifmap share)."""
     e = r["energy_per_mac"]
-    saved = e["baseline"]["total"] - e["halo_reuse"]["total"]
-    by_level = [(e["baseline"][k] - e["halo_reuse"][k], n) for k, n in LEVELS
-                if k in e["baseline"]]
+    saved = e["no_halo_reuse"]["total"] - e["halo_reuse"]["total"]
+    by_level = [(e["no_halo_reuse"][k] - e["halo_reuse"][k], n) for k, n in LEVELS
+                if k in e["no_halo_reuse"]]
     top = max(by_level)
-    ifmaps = e["baseline"]["inputs"] - e["halo_reuse"]["inputs"]
+    ifmaps = e["no_halo_reuse"]["inputs"] - e["halo_reuse"]["inputs"]
     return top[1], top[0] / saved, ifmaps / saved
 
 
@@ -691,9 +691,9 @@ def halo_findings(d, group, batch):
             continue
         level, level_share, ifmap_share = halo_where(d, r)
         w = r["input_words_per_mac"]
-        words = "; ".join(f"{n} {arrow(w['baseline'][lv], w['halo_reuse'][lv], digits)}"
+        words = "; ".join(f"{n} {arrow(w['no_halo_reuse'][lv], w['halo_reuse'][lv], digits)}"
                           for lv, n, digits in HALO_WORD_LEVELS
-                          if w["baseline"][lv] != w["halo_reuse"][lv])
+                          if w["no_halo_reuse"][lv] != w["halo_reuse"][lv])
         parts.append(f"**{r['dataflow']}** ({signed_pct(r['total_change'])}): "
                      f"{pct(level_share)} of its saving is {level} energy and "
                      f"{pct(ifmap_share)} is ifmap energy; its ifmap words per MAC fall at "
@@ -708,22 +708,22 @@ def halo_findings(d, group, batch):
         level, level_share, _ = halo_where(d, least)
         out.append(f"Smallest gain: **{least['dataflow']}** "
                    f"({signed_pct(least['total_change'])}, mostly {level} energy).")
-    before = min(rows, key=lambda r: (r["total_vs_rs"]["baseline"],
+    before = min(rows, key=lambda r: (r["total_vs_rs"]["no_halo_reuse"],
                                       d.dataflows.index(r["dataflow"])))
     after = min(rows, key=lambda r: (r["total_vs_rs"]["halo_reuse"],
                                      d.dataflows.index(r["dataflow"])))
     others = [r for r in rows if r["dataflow"] != d.ref]
-    lo_b = min(r["total_vs_rs"]["baseline"] for r in others)
-    hi_b = max(r["total_vs_rs"]["baseline"] for r in others)
+    lo_b = min(r["total_vs_rs"]["no_halo_reuse"] for r in others)
+    hi_b = max(r["total_vs_rs"]["no_halo_reuse"] for r in others)
     lo_h = min(r["total_vs_rs"]["halo_reuse"] for r in others)
     hi_h = max(r["total_vs_rs"]["halo_reuse"] for r in others)
     most = max(abs(r["total_change"]) for r in rows)
     if most < 0.05:
-        dram = max(rows, key=lambda r: r["input_words_per_mac"]["baseline"]["dram"])
-        out.append(f"Every change is at most {pct(most)}: without halo reuse the searched "
-                   f"mappings already read at most "
-                   f"{dram['input_words_per_mac']['baseline']['dram']:.5f} ifmap words per MAC "
-                   f"from DRAM ({dram['dataflow']}), so little refetch is left to save.")
+        dram = max(rows, key=lambda r: r["input_words_per_mac"]["no_halo_reuse"]["dram"])
+        out.append(f"Every change is at most {pct(most)}: even without halo reuse these "
+                   f"mappings read at most "
+                   f"{dram['input_words_per_mac']['no_halo_reuse']['dram']:.5f} ifmap words per "
+                   f"MAC from DRAM ({dram['dataflow']}), so little refetch is left to save.")
     out.append(f"The other dataflows over {d.ref}: {fx(lo_b)}x to {fx(hi_b)}x without, "
                f"{fx(lo_h)}x to {fx(hi_h)}x with; the lowest energy is "
                + (f"{before['dataflow']}'s in both." if before is after else
@@ -738,36 +738,37 @@ def halo_claim_line(d):
         return []
     ratios = [r["total_vs_rs"]["halo_reuse"] for r in conv]
     inside = [x for x in ratios if conv_ok(x)]
-    before = [r["total_vs_rs"]["baseline"] for r in conv if conv_ok(r["total_vs_rs"]["baseline"])]
+    before = [r["total_vs_rs"]["no_halo_reuse"] for r in conv if conv_ok(r["total_vs_rs"]["no_halo_reuse"])]
     return [f"Claim 1's rule on these ratios (every CONV batch, {len(ratios)} ratios): "
-            f"{len(inside)} of {len(ratios)} would lie in {CONV_RANGE[0]}x to "
-            f"{CONV_RANGE[1]}x with halo reuse ({fx(min(ratios))}x to {fx(max(ratios))}x), "
-            f"against {len(before)} without; the verdicts above stand on the runs as "
-            f"simulated.", ""]
+            f"{len(inside)} of {len(ratios)} lie in {CONV_RANGE[0]}x to {CONV_RANGE[1]}x with "
+            f"halo reuse, as simulated ({fx(min(ratios))}x to {fx(max(ratios))}x), against "
+            f"{len(before)} with the same mappings priced without it.", ""]
 
 
 def halo_section(d):
     out = [HALO_SECTION, ""]
     if not d.halo:
         out += ["This summary has no halo reuse what-if (`halo_what_if` in summary.json): it was "
-                "written by a scripts/compare from before the what-if. Rerun scripts/compare "
-                "to get it.", ""]
+                "written by a scripts/compare from before the what-if, or from before halo reuse "
+                "became the default (when the what-if priced runs without it with it). Rerun "
+                "scripts/compare to get it.", ""]
         return out
-    sets = " ".join(f"--set {o}" for o in d.halo["settings"]["halo_reuse"])
-    out.append("dfsim models sliding-window (halo) reuse (README, counting rules, 'Halo reuse'), "
-               "but the runs above leave it off, as the default does. Here the very mappings "
-               "those runs searched and simulated are re-priced by the analytic model (`dfsim "
-               f"evaluate`) as they ran and with `{sets}`: a new GLB or RF tile of ifmaps (or "
-               "weights) keeps the words it shares with the tile it replaces and fetches only "
-               "the others. scripts/compare checks that the analytic counts without it equal "
-               "the simulated ones, layer by layer, level by level, tensor by tensor. This is a "
-               "what-if, not a search result: the searches did not know halo reuse, so a search "
-               "with it could find better mappings (the energies with reuse are upper bounds "
-               "under this model, their savings lower bounds); and it has no PE-to-PE "
-               "forwarding (the "
-               "paper's RS also reuses ifmap rows diagonally across PEs). 'vs RS' divides by "
-               "RS's energy under the same setting. Ifmap words are reads plus writes of "
-               f"inputs at that level, per MAC; energy in {d.setup['energy_unit']} per MAC.")
+    sets = " ".join(f"--set {o}" for o in d.halo["settings"]["no_halo_reuse"])
+    out.append("The runs above have sliding-window (halo) reuse at the GLB and in the RF (README, "
+               "counting rules, 'Halo reuse'; the default): a new tile of ifmaps (or weights) "
+               "keeps the words it shares with the tile it replaces and fetches only the others, "
+               "and the searches scored that. Here the very mappings those runs searched and "
+               "simulated are re-priced by the analytic model (`dfsim evaluate`) as they ran "
+               f"and with `{sets}` (every tile fetched whole, the model before halo reuse). "
+               "scripts/compare checks that the analytic counts as run equal the simulated "
+               "ones, layer by layer, level by level, tensor by tensor. The 'without' figures "
+               "are a what-if on these mappings, not a search without halo reuse (which could "
+               "pick other mappings, with less refetch: the savings shown are upper bounds of "
+               "what halo reuse is worth under this model). In both there is no PE-to-PE "
+               "forwarding (the paper's RS also reuses ifmap rows diagonally across PEs). 'vs "
+               "RS' divides by RS's energy under the same setting. Ifmap words are reads plus "
+               "writes of inputs at that level, per MAC; energy in "
+               f"{d.setup['energy_unit']} per MAC.")
     out.append("")
     for group in ("CONV", "FC"):
         batch = halo_batch(d, group)
@@ -909,7 +910,7 @@ def build_report(d, summary_rel, charts, img_rel):
                 f"energy per MAC relative to its FC energy per MAC ({pct(fc_dram)} of RS's FC "
                 f"energy at batch {c['fc_batch']} is DRAM{weights_note}). The "
                 f"assumptions that act on RS's CONV energy and not on its FC energy are "
-                f"**{ASSUMPTIONS['halo']['name']}** (more ifmap refetch in CONV, which raises "
+                f"**{ASSUMPTIONS['halo']['name']}** (more ifmap NoC traffic in CONV, which raises "
                 f"the share) and, in both groups but differently, "
                 f"**{ASSUMPTIONS['factorisation']['name']}** and "
                 f"**{ASSUMPTIONS['search']['name']}** (see claim 1).")

@@ -407,7 +407,10 @@ TEST_CASE(
   const nlohmann::json sim =
       totals("run " + common + halo + " --check --quiet --out '" + out + "'", "r/stats.json");
   const nlohmann::json model = totals("evaluate " + common + halo + " --json", "");
-  const nlohmann::json plain = totals("evaluate " + common + " --json", "");
+  const std::string noHalo = " --set arch.glb.halo_reuse=false --set arch.rf.halo_reuse=false";
+  const nlohmann::json plain = totals("evaluate " + common + noHalo + " --json", "");
+  // Halo reuse is the arch file's default at both levels.
+  const nlohmann::json byDefault = totals("evaluate " + common + " --json", "");
   REQUIRE(sim["layers"].size() == 12);
   REQUIRE(model["layers"].size() == 12);
   std::int64_t fewer = 0;
@@ -417,6 +420,7 @@ TEST_CASE(
     INFO(s["layer"] << " " << s["dataflow"]);
     CHECK(s["check"] == "passed");
     CHECK(s["accesses"] == m["accesses"]);
+    CHECK(byDefault["layers"][i]["accesses"] == m["accesses"]);
     const auto words = [](const nlohmann::json& l) {
       std::int64_t w = 0;
       for (const char* level : {"dram", "glb", "noc", "rf"}) {

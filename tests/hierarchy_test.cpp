@@ -95,6 +95,10 @@ TEST_CASE("Hierarchy accessors on the Eyeriss v2-like preset", "[arch][hierarchy
   CHECK(h.entries[2].storage.doubleBuffered);
   CHECK(h.entries[4].storage.partitions.size() == 3);
   CHECK(h.entries[4].storage.tensorBits[dfsim::Tensor::Outputs] == 16);
+  // Halo reuse: the default of every on-chip storage level; DRAM has no such key.
+  CHECK_FALSE(h.entries[0].storage.haloReuse);
+  CHECK(h.entries[2].storage.haloReuse);
+  CHECK(h.entries[4].storage.haloReuse);
   CHECK(dfsim::checkHierarchy(h).ok());
 }
 

@@ -293,6 +293,14 @@ TEST_CASE("defaults, shared and fractional capacities, documentation keys", "[io
   CHECK(a.noc.multicast);
   CHECK(a.noc.hopLatencyCycles == 0);
   CHECK(a.dram.latencyCycles == 0);
+  // Sliding-window reuse is on unless a level says otherwise (README "Halo reuse").
+  CHECK(a.glb.haloReuse);
+  CHECK(a.rf.haloReuse);
+  doc["rf"]["halo_reuse"] = false;
+  const ArchSpec off = readArch(tmp.write("off.json", doc));
+  CHECK(off.glb.haloReuse);
+  CHECK_FALSE(off.rf.haloReuse);
+  doc["rf"].erase("halo_reuse");
 
   // A tensor in no partition bypasses the level.
   doc["glb"].erase("size_kib");

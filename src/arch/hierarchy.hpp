@@ -26,7 +26,8 @@ struct StorageLevelSpec {
   bool doubleBuffered = false;  ///< weights and inputs get a second slot for the prefetch
   /// Sliding-window (halo) reuse (issue 14): a new tile of weights or inputs keeps the words it
   /// shares with the tile this instance held and receives only the others from its parent
-  /// (src/mapping/README "Halo reuse"). Off: every new tile is fetched whole.
+  /// (src/mapping/README "Halo reuse"). Off: every new tile is fetched whole. An arch file's
+  /// on-chip levels default to true (arch_reader); code that builds a spec sets it.
   bool haloReuse = false;
   /// Bits of one word of each tensor at this level (0: the arch's tensorBits/wordBits).
   PerTensor<std::int64_t> tensorBits{};

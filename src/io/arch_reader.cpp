@@ -209,8 +209,8 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   a.glb.writeWordsPerCycle = readBandwidth(glb, "write_words_per_cycle", false, kUnlimited);
   a.glb.latencyCycles = glb.getInt("latency_cycles", nonNegativeInt(), 0);
   a.glb.doubleBuffered = glb.getBool("double_buffered", true);
-  a.glb.haloReuse = glb.getBool("halo_reuse", false);
-  a.rf.haloReuse = rf.getBool("halo_reuse", false);
+  a.glb.haloReuse = glb.getBool("halo_reuse", true);
+  a.rf.haloReuse = rf.getBool("halo_reuse", true);
 
   // 3. Array network (optional: every key has a default).
   const json noNoc = json::object();
@@ -318,7 +318,7 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
     e.storage.writeWordsPerCycle = readBandwidth(o, "write_words_per_cycle", false, kUnlimited);
     e.storage.latencyCycles = o.getInt("latency_cycles", nonNegativeInt(), 0);
     e.storage.doubleBuffered = o.getBool("double_buffered", false);
-    e.storage.haloReuse = o.getBool("halo_reuse", false);
+    e.storage.haloReuse = o.getBool("halo_reuse", true);
     e.storage.tensorBits = readLevelBits(o, a);
   } else if (kind == "fanout") {
     const StrictObject o(

@@ -1,10 +1,10 @@
 """scripts/compare's halo reuse what-if and its section in scripts/validation_report.
 
-The what-if re-prices each run's searched mappings with `dfsim evaluate`, as the runs were and
-with halo reuse at GLB and RF. tiny_net's searched mappings see no halo savings, so these tests
+The what-if re-prices each run's searched mappings with `dfsim evaluate`, as the runs were (with
+halo reuse at GLB and RF, the default) and without it. tiny_net's searched mappings see no halo savings, so these tests
 write a small network whose 3x3 stride-1 conv does (on configs/arch/tiny_4x4.json), run
 `scripts/compare --quick` on three dataflows (a few seconds) and check the what-if against
-direct `dfsim evaluate` calls, the baseline against the simulation, the failure on a tampered
+direct `dfsim evaluate` calls, the setting as run against the simulation, the failure on a tampered
 stats.json and the report's table. Run with Debian's interpreter:
     /usr/bin/python3 -m unittest tests/python/test_compare_what_if.py -v
 DFSIM_BINARY names the dfsim executable (default: build/dfsim in the repository).
@@ -27,7 +27,7 @@ REPORT = os.path.join(REPO, "scripts", "validation_report")
 ARCH = os.path.join(REPO, "configs", "arch", "tiny_4x4.json")
 ENERGY = os.path.join(REPO, "configs", "energy", "isca16_normalized.json")
 DATAFLOWS = ["ws", "os_b", "rs"]
-HALO_SETS = ["--set", "arch.glb.halo_reuse=true", "--set", "arch.rf.halo_reuse=true"]
+NO_HALO_SETS = ["--set", "arch.glb.halo_reuse=false", "--set", "arch.rf.halo_reuse=false"]
 NETWORK = {
     "name": "halo_net",
     "batch": 1,
@@ -105,11 +105,12 @@ class WhatIfTest(unittest.TestCase):
                           for r in self.summary["halo_what_if"]["rows"]],
                          [(g, b, df) for g, b in [("CONV", 1), ("FC", 16)] for df in DATAFLOWS])
         self.assertEqual(self.summary["halo_what_if"]["settings"],
-                         {"baseline": [], "halo_reuse": ["arch.glb.halo_reuse=true",
-                                                         "arch.rf.halo_reuse=true"]})
+                         {"no_halo_reuse": ["arch.glb.halo_reuse=false",
+                                            "arch.rf.halo_reuse=false"], "halo_reuse": []})
+        self.assertEqual(self.summary["halo_what_if"]["as_run"], "halo_reuse")
 
     def test_what_if_equals_direct_evaluate(self):
-        # Each mapping evaluated on its own, with and without the two --set options, summed
+        # Each mapping evaluated on its own, without and with the two --set options, summed
         # over the group's layers: the summary's figures, and halo reuse changes something.
         changed = []
         for (group, batch, df), row in self.rows().items():
@@ -117,7 +118,7 @@ class WhatIfTest(unittest.TestCase):
             mappings = sorted(os.path.join(raw, n) for n in os.listdir(raw)
                               if n.endswith(".json"))
             self.assertEqual(len(mappings), 2 if group == "CONV" else 1)
-            for setting, extra in [("baseline", []), ("halo_reuse", HALO_SETS)]:
+            for setting, extra in [("no_halo_reuse", NO_HALO_SETS), ("halo_reuse", [])]:
                 layers = [l for m in mappings for l in self.evaluate(m, batch, extra)]
                 macs = sum(l["macs"] for l in layers)
                 self.assertEqual(macs, row["macs"])
@@ -140,31 +141,31 @@ class WhatIfTest(unittest.TestCase):
             if row["total_change"] != 0:
                 changed.append((group, df))
                 self.assertLess(row["energy_per_mac"]["halo_reuse"]["total"],
-                                row["energy_per_mac"]["baseline"]["total"])
+                                row["energy_per_mac"]["no_halo_reuse"]["total"])
                 self.assertLess(row["input_words"]["halo_reuse"]["dram"]
                                 + row["input_words"]["halo_reuse"]["glb"],
-                                row["input_words"]["baseline"]["dram"]
-                                + row["input_words"]["baseline"]["glb"])
+                                row["input_words"]["no_halo_reuse"]["dram"]
+                                + row["input_words"]["no_halo_reuse"]["glb"])
         self.assertEqual(sorted(changed), [("CONV", df) for df in sorted(DATAFLOWS)])
 
     def test_normalized_to_rs_per_setting(self):
         rows = self.rows()
         for (group, batch, df), row in rows.items():
             rs = rows[(group, batch, "rs")]
-            for setting in ("baseline", "halo_reuse"):
+            for setting in ("no_halo_reuse", "halo_reuse"):
                 self.assertAlmostEqual(row["total_vs_rs"][setting],
                                        row["energy_per_mac"][setting]["total"]
                                        / rs["energy_per_mac"][setting]["total"], places=5)
             self.assertAlmostEqual(row["total_change"],
                                    row["energy_per_mac"]["halo_reuse"]["total"]
-                                   / row["energy_per_mac"]["baseline"]["total"] - 1, places=5)
+                                   / row["energy_per_mac"]["no_halo_reuse"]["total"] - 1, places=5)
 
-    def test_baseline_is_the_simulated_energy(self):
+    def test_halo_reuse_is_the_simulated_energy(self):
         level = {(r["group"], r["batch"], r["dataflow"]): r
                  for r in self.summary["energy_by_level"]}
         for key, row in self.rows().items():
             for k in ["alu", "rf", "noc", "glb", "dram", "total"]:
-                self.assertEqual(row["energy_per_mac"]["baseline"][k],
+                self.assertEqual(row["energy_per_mac"]["halo_reuse"][k],
                                  level[key][f"{k}_per_mac"], (key, k))
 
     def test_csv_matches_summary(self):
@@ -176,11 +177,11 @@ class WhatIfTest(unittest.TestCase):
         for r in rows:
             s = by_key[(r["group"], int(r["batch"]), r["dataflow"])]
             for k in ENERGY_KEYS:
-                self.assertEqual(float(r[f"{k}_per_mac"]), s["energy_per_mac"]["baseline"][k])
+                self.assertEqual(float(r[f"{k}_per_mac"]), s["energy_per_mac"]["no_halo_reuse"][k])
                 self.assertEqual(float(r[f"{k}_per_mac_halo"]),
                                  s["energy_per_mac"]["halo_reuse"][k])
             for lv in LEVELS:
-                self.assertEqual(int(r[f"input_words_{lv}"]), s["input_words"]["baseline"][lv])
+                self.assertEqual(int(r[f"input_words_{lv}"]), s["input_words"]["no_halo_reuse"][lv])
                 self.assertEqual(int(r[f"input_words_{lv}_halo"]),
                                  s["input_words"]["halo_reuse"][lv])
             self.assertEqual(float(r["total_change"]), s["total_change"])
@@ -188,12 +189,12 @@ class WhatIfTest(unittest.TestCase):
     def test_commands_and_raw_files_recorded(self):
         for r in self.summary["runs"]:
             cmds = r["what_if_commands"]
-            self.assertEqual(sorted(cmds), ["baseline", "halo_reuse"])
+            self.assertEqual(sorted(cmds), ["halo_reuse", "no_halo_reuse"])
             for setting, cmd in cmds.items():
                 words = cmd.split()
                 self.assertEqual(words[1], "evaluate")
                 self.assertEqual(words.count("--mapping"), len(r["layers"]))
-                self.assertEqual("arch.glb.halo_reuse=true" in words, setting == "halo_reuse")
+                self.assertEqual("arch.glb.halo_reuse=false" in words, setting == "no_halo_reuse")
                 self.assertNotIn(".compare-tmp", cmd)
                 self.assertTrue(os.path.isfile(os.path.join(self.out, r["raw"],
                                                             f"evaluate_{setting}.json")))
@@ -201,7 +202,7 @@ class WhatIfTest(unittest.TestCase):
             timing = json.load(f)
         self.assertGreater(timing["what_if_seconds"], 0)
         for r in timing["runs"]:
-            self.assertEqual(sorted(r["evaluate_seconds"]), ["baseline", "halo_reuse"])
+            self.assertEqual(sorted(r["evaluate_seconds"]), ["halo_reuse", "no_halo_reuse"])
 
     def test_tampered_stats_fail_the_job(self):
         fake = os.path.join(self.tmp, "tamper_dfsim")
@@ -227,8 +228,8 @@ class WhatIfTest(unittest.TestCase):
             text = f.read()
         section = text[text.index("## What sliding-window reuse is worth"):]
         section = section[:section.index("\n## ", 1)]
-        self.assertIn("--set arch.glb.halo_reuse=true --set arch.rf.halo_reuse=true", section)
-        self.assertIn("the searches did not know halo reuse", section)
+        self.assertIn("--set arch.glb.halo_reuse=false --set arch.rf.halo_reuse=false", section)
+        self.assertIn("not a search without halo reuse", section)
         self.assertIn("no PE-to-PE forwarding", section)
         rows = self.rows()
         for group, batch in [("CONV", 1), ("FC", 16)]:
@@ -242,13 +243,13 @@ class WhatIfTest(unittest.TestCase):
                 r = rows[(group, batch, df)]
                 e = r["energy_per_mac"]
                 self.assertTrue(line.startswith(
-                    f"| {df} | {e['baseline']['total']:.3f} → {e['halo_reuse']['total']:.3f} | "
+                    f"| {df} | {e['no_halo_reuse']['total']:.3f} → {e['halo_reuse']['total']:.3f} | "
                     f"{100 * r['total_change']:+.1f}% | "), line)
         self.assertIn("Largest gains at CONV batch 1: **", section)
         self.assertIn("No dataflow changes at FC batch 16", section)
         # The assumption list no longer says dfsim has no sliding-window reuse.
         self.assertNotIn("No sliding-window (halo) reuse", text)
-        self.assertIn("Sliding-window (halo) reuse off in these runs", text)
+        self.assertIn("Halo reuse within a level, no PE-to-PE forwarding", text)
 
     def test_report_on_a_summary_without_the_what_if(self):
         old = os.path.join(self.tmp, "old")
