@@ -225,8 +225,8 @@ class Searcher {
 
   /// Scores every DRAM order for one full choice of spatial, RF and GLB loops. Contract: the
   /// spatial and RF loops are those of the last newPair().
-  /// With `prune`, a candidate whose lower bound (boundScore) cannot beat `best` is counted
-  /// but not scored exactly: the winner is the same as without.
+  /// With `prune`, a candidate whose lower bound (consider) cannot beat `best` is counted but
+  /// not scored exactly: the winner is the same as without.
   void scoreOrders(const std::vector<SpatialLoop>& spatial, const std::vector<Loop>& rf,
                    const std::vector<Loop>& glb, const DimExtents& left, Scored& best, bool prune) {
     // One scratch mapping for every order (no allocation per candidate once it has grown).
@@ -336,34 +336,40 @@ class Searcher {
       AccessCounts bound = analyticCounts(shape_, archNoHalo_, m, memo_);
       if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
       boundHaloTransfers(arch_, m, footprint_, bound);
-      if (scoreOf(bound, m, steps).first > best.score) {
+      if (scoreOf(bound, m, steps).score > best.score) {
         ++stats_.pruned;
         return;
       }
     }
     const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
     if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
-    const auto [score, cycles] = scoreOf(counts, m, steps);
-    if (!best.valid || score < best.score || (score == best.score && cycles < best.cycles)) {
+    const Priced p = scoreOf(counts, m, steps);
+    if (!best.valid || p.score < best.score || (p.score == best.score && p.cycles < best.cycles)) {
       best.mapping = m;
-      best.energy = lastEnergy_;
-      best.cycles = cycles;
-      best.score = score;
+      best.energy = p.energy;
+      best.cycles = p.cycles;
+      best.score = p.score;
       best.valid = true;
     }
   }
 
-  /// The objective's score and the cycle estimate of `m` with counts `c` (its energy is left in
-  /// lastEnergy_). Non-decreasing in every count: the costs are >= 0, and the estimate is a
-  /// maximum of sums of counts.
-  std::pair<double, double> scoreOf(const AccessCounts& c, const Mapping& m, std::int64_t steps) {
-    const double cycles = cycleEstimate(arch_, m, c, steps);
-    const double energy = energyTotal(c, Cycle(static_cast<std::uint64_t>(cycles)), table_);
-    lastEnergy_ = energy;
-    double score = energy;
-    if (options_.objective == Objective::Cycles) score = cycles;
-    if (options_.objective == Objective::Edp) score = energy * cycles;
-    return {score, cycles};
+  /// A candidate's cycle estimate, energy and objective score.
+  struct Priced {
+    double cycles = 0.0;
+    double energy = 0.0;
+    double score = 0.0;
+  };
+
+  /// `m` priced from counts `c`. Each figure is non-decreasing in every count: the costs are
+  /// >= 0, and the estimate is a maximum of sums of counts.
+  Priced scoreOf(const AccessCounts& c, const Mapping& m, std::int64_t steps) const {
+    Priced p;
+    p.cycles = cycleEstimate(arch_, m, c, steps);
+    p.energy = energyTotal(c, Cycle(static_cast<std::uint64_t>(p.cycles)), table_);
+    p.score = p.energy;
+    if (options_.objective == Objective::Cycles) p.score = p.cycles;
+    if (options_.objective == Objective::Edp) p.score = p.energy * p.cycles;
+    return p;
   }
 
   const CapacityFit& fit() const { return fit_; }
@@ -385,7 +391,6 @@ class Searcher {
   const bool halo_;            ///< some level of arch_ has halo reuse, and options_.boundHalo
   const ArchSpec archNoHalo_;  ///< arch_ with no halo reuse (the lower bound's counts)
   PerTensor<std::int64_t> footprint_;  ///< per tensor, the words some MAC reads
-  double lastEnergy_ = 0.0;            ///< the energy of the last scoreOf
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
 };
