@@ -187,11 +187,12 @@ TEST_CASE("search with halo reuse: the lower bound prunes candidates and never c
   const EnergyTable table;
   // Random layers (strides and windows of several sizes), each with one array, one halo setting
   // (both levels, the GLB alone, the RF alone, in turn) and one tiling, under every dataflow and
-  // objective: the same mapping and score with and without the bound. About 10 s in Release.
+  // objective: the same mapping and score with and without the bound. About 14 s in Release;
+  // one layer (both halo levels, ragged) under the sanitizers.
   const std::vector<ArchSpec> archs = test::propertyArchs();
   std::int64_t pruned = 0;
   std::size_t k = 0;
-  for (const Layer& layer : test::randomLayers(test::cases(4, 2), kSeed + 3)) {
+  for (const Layer& layer : test::randomLayers(test::cases(4, 1), kSeed + 3)) {
     ArchSpec arch = archs[k % archs.size()];
     const std::size_t halo = 3 - k % 3;
     arch.glb.haloReuse = (halo & 1U) != 0;
