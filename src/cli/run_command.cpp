@@ -21,7 +21,9 @@
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/hierarchy_search.hpp"
+#include "dataflow/isca16_search.hpp"
 #include "dataflow/mapper_search.hpp"
+#include "dataflow/rule_set.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "io/mapping_io.hpp"
@@ -63,6 +65,7 @@ struct RunRequest {
   bool fast = false;                      ///< count and time without computing values
   Objective objective = Objective::Energy;
   Tiling tiling = Tiling::Ragged;  ///< tilings the mappers (default and search) build
+  RuleSet rules = RuleSet::Free;   ///< the mapping space each dataflow stands for
   std::vector<std::string> layers;
   std::int64_t batch = 0;  ///< 0: as in the network file
   std::vector<Override> overrides;
@@ -84,7 +87,16 @@ struct Job {
   double searchSeconds = 0.0;  ///< wall time of the search
   bool general = false;        ///< on a hierarchy other than the 4-level one: `nest` is the mapping
   LoopNest nest;
+  RuleSet rules = RuleSet::Free;
+  /// Paper mode: the arch the mapping runs on (isca16View of the run's arch); absent: the run's.
+  std::optional<ArchSpec> view;
+  std::vector<std::pair<std::string, std::int64_t>> variables;  ///< paper mode's winner
 };
+
+/// The arch `job` runs on: its paper-mode view, or the run's `arch`.
+const ArchSpec& archOf(const Job& job, const ArchSpec& arch) {
+  return job.view ? *job.view : arch;
+}
 
 po::options_description runOptions() {
   po::options_description d("Options", kUsageWidth, kUsageWidth / 2);
@@ -126,6 +138,12 @@ po::options_description runOptions() {
       "tilings the mappers build: ragged (default: a loop's last tile may be smaller, so a "
       "dimension spreads over more PEs) or perfect (every loop bound divides its dimension: the "
       "mappings of dfsim before ragged tiles)");
+  opt("rules", po::value<std::string>()->value_name("NAME"),
+      "what a dataflow's name stands for: free (default: the dataflow constrains the array, "
+      "the mappers choose the levels above it) or isca16 (the dataflow as the ISCA 2016 "
+      "comparison's framework defines it: what each level keeps, where each loop sits, its "
+      "mapping variables, searched exhaustively on the array seen as one row of PEs; built for "
+      "rs, os_c and nlr; implies --search)");
   opt("check", "compare every output with a reference convolution (slower)");
   opt("fast",
       "count and time without computing values (no --check): repeated transfers replay the "
@@ -184,6 +202,19 @@ RunRequest parseRequest(const po::variables_map& vm) {
     const std::string t = vm["tiling"].as<std::string>();
     if (!parseTiling(t, r.tiling))
       throw InputError("--tiling " + t + ": expected ragged or perfect");
+  }
+  if (vm.count("rules")) {
+    const std::string rules = vm["rules"].as<std::string>();
+    if (!parseRuleSet(rules, r.rules))
+      throw InputError("--rules " + rules + ": expected free or isca16");
+    if (r.rules == RuleSet::Isca16) {
+      r.search = true;
+      if (r.tiling == Tiling::Perfect) {
+        throw InputError(
+            "--rules isca16 tiles as the framework does (ceil quotients, ragged "
+            "tiles): expected no --tiling perfect");
+      }
+    }
   }
   if (vm.count("seed")) r.seed = parseUnsignedInt(vm["seed"].as<std::string>(), "--seed");
   r.quiet = vm.count("quiet") > 0;
@@ -356,7 +387,7 @@ void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const 
   for (const Job& job : jobs) {
     const std::optional<std::int64_t> bound =
         job.general ? cycleBound(job.layer->shape(), arch, h, job.nest, h.size() - 1)
-                    : cycleUpperBound(*job.layer, arch, job.mapping);
+                    : cycleUpperBound(*job.layer, archOf(job, arch), job.mapping);
     const std::optional<std::int64_t> sum = addOpt(total[job.label], bound);
     if (!sum) {
       throw InputError(req.archPath + ": with arch.dram.latency_cycles=" +
@@ -394,7 +425,7 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   const Layer& layer = *job.layer;
   const SimOptions options{req.seed, req.check, !req.fast};
   const SimResult r = job.general ? simulateHierarchy(layer, arch, job.nest, options)
-                                  : simulateLayer(layer, arch, job.mapping, options);
+                                  : simulateLayer(layer, archOf(job, arch), job.mapping, options);
   if (!r.checkMismatch.empty()) throw InternalError(r.checkMismatch);
   LayerStats s;
   s.layer = layer.name;
@@ -418,6 +449,8 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.tiling = job.mapper == "file" ? "" : tilingName(req.tiling);
   s.raggedTiles = job.general ? hasRaggedTiles(job.layer->shape(), job.nest)
                               : hasRaggedTiles(job.layer->shape(), job.mapping);
+  s.rules = ruleSetName(job.rules);
+  s.variables = job.variables;
   return s;
 }
 
@@ -505,7 +538,17 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                        ", got \"" + f.layer + "\"");
     }
     checkStorageNames(f, storageNames, path, req.archPath, arch.isFourLevel());
-    if (arch.isFourLevel()) {
+    if (f.rules == RuleSet::Isca16) {
+      Dataflow df{};
+      if (!parseDataflow(f.label, df) || !isca16Built(df)) {
+        throw InputError(path +
+                         ": mapping.dataflow: expected rs, os_c or nlr (a mapping with "
+                         "\"rules\": \"isca16\" runs on that dataflow's paper-mode view "
+                         "of the arch), got \"" +
+                         f.label + "\"");
+      }
+      validateMapping(*it, isca16View(arch, df, req.archPath), f.mapping, path);
+    } else if (arch.isFourLevel()) {
       validateMapping(*it, arch, f.mapping, path);
     } else {
       validateLoopNest(it->shape(), arch, hierarchy, f.nest, path);
@@ -532,8 +575,29 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!layer.onArray()) continue;
     if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
       for (Dataflow df : dataflows) {
-        Job job{&layer, dataflowName(df), {}, "default", {}, 0.0, false, {}};
-        if (req.search) {
+        Job job{&layer, dataflowName(df), {},           "default", {}, 0.0, false,
+                {},     RuleSet::Free,    std::nullopt, {}};
+        if (req.rules == RuleSet::Isca16) {
+          const auto start = std::chrono::steady_clock::now();
+          job.rules = RuleSet::Isca16;
+          job.view = isca16View(arch, df, req.archPath);
+          Isca16SearchResult found = searchIsca16(layer, *job.view, df, table, req.objective);
+          job.mapping = std::move(found.mapping);
+          job.search = found.stats;
+          job.variables = isca16VariableList(df, found.variables);
+          job.mapper = std::string("isca16:") + objectiveName(req.objective);
+          const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+          job.searchSeconds = wall.count();
+          if (!req.quiet) {
+            err << "dfsim: isca16 search " << layer.name << " " << dataflowName(df) << ": "
+                << withThousands(found.stats.tried) << " candidates, "
+                << (found.stats.pruned > 0
+                        ? withThousands(found.stats.pruned) + " of them bounded out, "
+                        : "")
+                << renderIsca16Variables(df, found.variables) << ", "
+                << significant(wall.count(), 3) << " s wall" << std::endl;
+          }
+        } else if (req.search) {
           const auto start = std::chrono::steady_clock::now();
           const SearchOptions options{req.objective, false, req.tiling};
           SearchStats stats;
@@ -570,16 +634,23 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         if (job.general) {
           validateLoopNest(layer.shape(), arch, hierarchy, job.nest, what);
         } else {
-          validateMapping(layer, arch, job.mapping, what);
+          validateMapping(layer, archOf(job, arch), job.mapping, what);
         }
         jobs.push_back(std::move(job));
       }
     }
     for (const MappingFile& f : mappingFiles) {
       if (f.layer != layer.name) continue;
-      Job job{&layer, f.label, f.mapping, "file", {}, 0.0, false, {}};
+      Job job{&layer, f.label, f.mapping,     "file",       {}, 0.0,
+              false,  {},      RuleSet::Free, std::nullopt, {}};
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
+      if (f.rules == RuleSet::Isca16) {
+        Dataflow df{};
+        parseDataflow(f.label, df);  // checked when the file was read
+        job.rules = RuleSet::Isca16;
+        job.view = isca16View(arch, df, req.archPath);
+      }
       jobs.push_back(std::move(job));
     }
   }
@@ -596,7 +667,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       const ProblemShape shape = job.layer->shape();
       const nlohmann::json file =
           job.general ? loopNestToJson(shape, job.nest, storageNames, job.layer->name, job.label)
-                      : mappingToJson(shape, job.mapping, job.layer->name, job.label);
+                      : mappingToJson(shape, job.mapping, job.layer->name, job.label, job.rules);
       outDir.stage(base + ".json", file.dump(2) + "\n");
       outDir.stage(base + ".txt", job.general ? renderLoopNest(shape, job.nest, storageNames)
                                               : renderLoopNest(shape, job.mapping));

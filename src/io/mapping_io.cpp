@@ -240,10 +240,16 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   if (doc.is_object() && doc.contains("levels")) return generalFromJson(doc, file, names);
   const StrictObject root(
       doc, JsonPos(file, "mapping"),
-      {"layer", "dataflow", "dram", "glb", "spatial", "rf", "glb_keeps", "rf_keeps"});
+      {"layer", "dataflow", "rules", "dram", "glb", "spatial", "rf", "glb_keeps", "rf_keeps"});
   MappingFile f;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
+  if (root.has("rules")) {
+    const std::string rules = root.getString("rules");
+    if (!parseRuleSet(rules, f.rules)) {
+      root.pos("rules").failExpected("\"free\" or \"isca16\"", nlohmann::json(rules));
+    }
+  }
   std::vector<StatedTile> stated;
   f.mapping.dramLoops = readLoops(root, "dram", names, 0, stated);
   f.mapping.glbLoops = readLoops(root, "glb", names, 1, stated);
@@ -273,7 +279,7 @@ MappingFile readMappingFile(const std::string& path) {
 }
 
 nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const std::string& layer,
-                             const std::string& label) {
+                             const std::string& label, RuleSet rules) {
   const std::array<std::vector<std::int64_t>, 4> tiles = nominalTiles(m);
   nlohmann::json spatial = nlohmann::json::array();
   for (std::size_t i = 0; i < m.spatialLoops.size(); ++i) {
@@ -282,14 +288,16 @@ nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const 
     j["axis"] = axisName(l.axis);
     spatial.push_back(std::move(j));
   }
-  return {{"layer", layer},
-          {"dataflow", label},
-          {"dram", loopsToJson(shape, m, m.dramLoops, tiles[0])},
-          {"glb", loopsToJson(shape, m, m.glbLoops, tiles[1])},
-          {"spatial", spatial},
-          {"rf", loopsToJson(shape, m, m.rfLoops, tiles[3])},
-          {"glb_keeps", keepsToJson(m.glbKeeps)},
-          {"rf_keeps", keepsToJson(m.rfKeeps)}};
+  nlohmann::json out = {{"layer", layer},
+                        {"dataflow", label},
+                        {"dram", loopsToJson(shape, m, m.dramLoops, tiles[0])},
+                        {"glb", loopsToJson(shape, m, m.glbLoops, tiles[1])},
+                        {"spatial", spatial},
+                        {"rf", loopsToJson(shape, m, m.rfLoops, tiles[3])},
+                        {"glb_keeps", keepsToJson(m.glbKeeps)},
+                        {"rf_keeps", keepsToJson(m.rfKeeps)}};
+  if (rules != RuleSet::Free) out["rules"] = ruleSetName(rules);
+  return out;
 }
 
 }  // namespace dfsim

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dataflow/rule_set.hpp"
 #include "mapping/loop_nest.hpp"
 #include "mapping/mapping.hpp"
 
@@ -27,6 +28,9 @@ struct MappingFile {
   std::vector<std::string> levelNames;
   /// Whether `mapping` holds the nest (the 4-level form, or a general one of that shape).
   bool fourLevel = true;
+  /// The 4-level form's "rules" (default free): isca16 when the mapping was made by paper mode,
+  /// which runs it on the isca16View of the dataflow its label names.
+  RuleSet rules = RuleSet::Free;
 };
 
 /// Reads a mapping file (format: src/io/README.md "Mapping file"). Strict like every reader:
@@ -37,9 +41,10 @@ MappingFile readMappingFile(const std::string& path);
 /// The same checks on a parsed document; `file` names it in messages.
 MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file);
 /// `m` in the file format, its dimensions named as in `shape`, readable by readMappingFile
-/// (every run writes one per layer x dataflow to <out>/mappings/).
+/// (every run writes one per layer x dataflow to <out>/mappings/). `rules` isca16 adds
+/// "rules": "isca16" (free, the default, writes no key).
 nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const std::string& layer,
-                             const std::string& label);
+                             const std::string& label, RuleSet rules = RuleSet::Free);
 /// `nest` in the general form, levels named `levelNames` (one per storage level, outermost
 /// first), dimensions as in `shape`, every loop's tile stated where its dimension is ragged;
 /// readable by readMappingFile.

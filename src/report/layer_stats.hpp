@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/access_counts.hpp"
@@ -32,6 +33,10 @@ struct LayerStats {
   /// mapping file) and whether the mapping has a ragged tile.
   std::string tiling;
   bool raggedTiles = false;
+  /// The rule set the mapping follows ("free" or "isca16", dfsim run --rules) and, for a
+  /// paper-mode search's winner, its variables in the framework's names (empty otherwise).
+  std::string rules = "free";
+  std::vector<std::pair<std::string, std::int64_t>> variables;
 };
 
 /// A whole run: the layers in order (one entry per layer x dataflow) and what produced them.

@@ -56,25 +56,33 @@ json energyJson(const EnergyBreakdown& e, const std::string& unit, const Names& 
 namespace {
 
 json layerJson(const LayerStats& l, const std::string& unit, const Names& levels) {
-  return {{"name", l.layer},
-          {"type", layerTypeName(l.type)},
-          {"dataflow", l.dataflow},
-          {"batch", l.batch},
-          {"macs", l.macs},
-          {"cycles", cyclesJson(l.cycles)},
-          {"active_pes", l.activePes},
-          {"total_pes", l.totalPes},
-          {"utilization", l.utilization},
-          {"accesses", accessesJson(l.counts, levels)},
-          {"energy", energyJson(l.energy, unit, levels)},
-          {"check", l.check},
-          {"mapping", l.mapping},
-          {"mapper",
-           {{"kind", l.mapper},
-            {"tried", l.searchTried},
-            {"scored", l.searchTried},
-            {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
-            {"ragged_tiles", l.raggedTiles}}}};
+  json row = {{"name", l.layer},
+              {"type", layerTypeName(l.type)},
+              {"dataflow", l.dataflow},
+              {"batch", l.batch},
+              {"macs", l.macs},
+              {"cycles", cyclesJson(l.cycles)},
+              {"active_pes", l.activePes},
+              {"total_pes", l.totalPes},
+              {"utilization", l.utilization},
+              {"accesses", accessesJson(l.counts, levels)},
+              {"energy", energyJson(l.energy, unit, levels)},
+              {"check", l.check},
+              {"mapping", l.mapping},
+              {"mapper",
+               {{"kind", l.mapper},
+                {"tried", l.searchTried},
+                {"scored", l.searchTried},
+                {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
+                {"ragged_tiles", l.raggedTiles},
+                {"rules", l.rules}}}};
+  // A paper-mode search's winner: its variables in the framework's names.
+  if (!l.variables.empty()) {
+    json v = json::object();
+    for (const auto& [name, value] : l.variables) v[name] = value;
+    row["mapper"]["variables"] = std::move(v);
+  }
+  return row;
 }
 
 json totalJson(const LayerStats& t, const std::string& unit, const Names& levels) {

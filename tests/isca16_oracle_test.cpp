@@ -1,0 +1,421 @@
+// Paper mode's oracle (issue 15): for given values of the ISCA 2016 framework's mapping
+// variables, the counts dfsim SIMULATES under `--rules isca16` equal the framework's closed-form
+// access formulas (ominux/eyeriss-dataflow, "ISCA final"; restated in
+// docs/design/isca16_framework.md section 3), implemented here from those formulas alone, on
+// every AlexNet layer at 256 PEs. Where dfsim counts differently the difference is a named term
+// (docs/design/paper_mode.md "Named differences"), computed here in closed form too:
+//   [strips]    the framework's halo factor alpha/beta is continuous; dfsim fetches each ragged
+//               strip's real columns (rows), U*(F - k) + k*S for k = ceil(F/f) strips;
+//   [resident]  a tile none of whose loops above a level has a second iteration stays there;
+//               the framework reloads it once per pass of the loops outside;
+//   [fills]     the framework never counts a fill as a write; dfsim's GLB output writes include
+//               each output's first write, its GLB output reads the write-back to DRAM, its NoC
+//               and RF the psum's last hop out of the PE and the psums brought back;
+//   [nlr-w]     the framework charges NLR's weights no array access; dfsim's NoC carries them.
+// Nothing here calls the analytic model or the rules' mapping builder's arithmetic: the
+// expectations come from the variables and the layer's sizes.
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/errors.hpp"
+#include "dataflow/isca16_rules.hpp"
+#include "dataflow/isca16_search.hpp"
+#include "energy/energy_breakdown.hpp"
+#include "io/readers.hpp"
+#include "mapping/analytic_model.hpp"
+#include "mapping/tile_math.hpp"
+#include "mapping/validate_mapping.hpp"
+#include "run_dfsim.hpp"
+#include "sim/simulate_layer.hpp"
+#include "temp_dir.hpp"
+#include "test_support.hpp"
+
+#ifndef DFSIM_SOURCE_DIR
+#error "DFSIM_SOURCE_DIR must name the source tree (set by CMake)"
+#endif
+
+using namespace dfsim;
+
+namespace {
+
+std::int64_t cdiv(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+/// The layer in the framework's symbols (per group; H, W padded).
+struct Fw {
+  std::int64_t N, C, M, H, W, R, S, U, E, F, G;
+  std::int64_t Ni, Nw, No, macs;
+  explicit Fw(const Layer& l)
+      : N(l.N),
+        C(l.cPerGroup()),
+        M(l.mPerGroup()),
+        H(l.paddedH()),
+        W(l.paddedW()),
+        R(l.R),
+        S(l.S),
+        U(l.rows.stride),
+        E(l.P),
+        F(l.Q),
+        G(l.groups) {
+    Ni = G * N * C * H * W;
+    Nw = G * M * C * R * S;
+    No = G * N * M * E * F;
+    macs = No * C * R * S;
+  }
+};
+
+/// Expected dfsim counts: (level, tensor) -> {reads, writes}; NoC entries hold deliveries in
+/// `reads` for weights and inputs and psum sends in `writes` for outputs, as dfsim reports them.
+using Expected = std::map<std::pair<Level, Tensor>, std::pair<std::int64_t, std::int64_t>>;
+
+/// [strips]: the ifmap columns (rows) k = ceil(F/f) strips of f output columns fetch, exactly.
+std::int64_t stripCols(std::int64_t F, std::int64_t f, std::int64_t U, std::int64_t S) {
+  const std::int64_t k = cdiv(F, f);
+  return U * (F - k) + k * S;
+}
+
+Expected expectedRs(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t passesC = cdiv(L.C, v.q * v.r);  // GLB round trips of a psum, plus one
+  const std::int64_t passesM = cdiv(L.M, v.p * v.t);  // array passes of the filters
+  const std::int64_t strips = cdiv(L.F, v.f);
+  const std::int64_t cols = stripCols(L.F, v.f, L.U, L.S);  // framework: F * w / f
+  const std::int64_t peChains = L.S * cdiv(L.C, v.q);       // PE passes per output
+  // [resident] inputs: one strip and one channel pass keep the GLB's ifmap across the filter
+  // passes; weights: one filter and one channel pass keep every weight in the RFs.
+  const bool residentI = strips == 1 && passesC == 1;
+  const bool residentW = passesM == 1 && passesC == 1;
+  // [resident] at the RF: with one image and one ofmap row per GLB pass (an FC layer, n = 1) a
+  // PE's ifmap window is the same for every array pass of the filters of a DRAM pass, so each
+  // of the D = ceil(M/m) DRAM passes reads it from the GLB once and loads each filter group
+  // active in its first array pass once (only the ragged last array pass has fewer groups).
+  const bool residentRf = v.n * L.E == 1;
+  const std::int64_t arrayPasses = passesM;
+  const std::int64_t perDram = v.m == L.M ? arrayPasses : v.m / (v.p * v.t);
+  const std::int64_t dramPasses = cdiv(arrayPasses, perDram);
+  const std::int64_t lastGroups = L.M / v.p - (arrayPasses - 1) * v.t;
+  const std::int64_t groupLoads =
+      (dramPasses - 1) * v.t + (arrayPasses - (dramPasses - 1) * perDram == 1 ? lastGroups : v.t);
+  Expected x;
+  // DRAM: ifmap Ni * ceil(M/m) * alpha_h/beta_h; weight Nw * ceil(N/n) * ceil(F/f); ofmap No.
+  x[{Level::Dram, Tensor::Inputs}] = {
+      L.G * L.N * L.C * L.H * cols * (residentI ? 1 : cdiv(L.M, v.m)), 0};
+  x[{Level::Dram, Tensor::Weights}] = {residentW ? L.Nw : L.Nw * cdiv(L.N, v.n) * strips, 0};
+  x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
+  // GLB: ifmap Ni * ceil(M/(p t)) * alpha_h/beta_h; psum No * (ceil(C/(q r)) - 1) each way,
+  // plus [fills] the first write and the write-back read of each output. Weights bypass it.
+  x[{Level::Glb, Tensor::Weights}] = {0, 0};
+  x[{Level::Glb, Tensor::Outputs}] = {L.No * (passesC - 1) + L.No, L.No * (passesC - 1) + L.No};
+  // Array: ifmap Ni * ceil(M/p) * S * alpha_h; weight Nw * ceil(N/n) * F; psum
+  // No * (S ceil(C/q) - ceil(C/(q r))). dfsim reports the psums brought back from the GLB as
+  // NoC reads, No * (ceil(C/(q r)) - 1), and every PE pass's psum sent as a NoC write,
+  // No * S ceil(C/q): [fills] adds to the framework's count the hop into the GLB of each GLB
+  // pass and the psums brought back, No * (2 ceil(C/(q r)) - 1) in all.
+  x[{Level::Noc, Tensor::Inputs}] = {
+      L.G * L.N * L.C * L.H * L.F * L.S * (residentRf ? groupLoads : L.M / v.p), 0};
+  x[{Level::Noc, Tensor::Weights}] = {residentW ? L.Nw * v.f : L.Nw * cdiv(L.N, v.n) * L.F, 0};
+  x[{Level::Noc, Tensor::Outputs}] = {L.No * (passesC - 1), L.No * peChains};
+  // RF: ifmap and weight reads one per MAC; psum No * (C R S - S ceil(C/q)) each way, plus
+  // [fills] a read to send each PE pass's psum and a write for each one brought back.
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - peChains);
+  x[{Level::Rf, Tensor::Outputs}] = {rfPsum + 2 * L.No * peChains,
+                                     rfPsum + L.No * (peChains + passesC - 1)};
+  // GLB ifmap reads with the strips' columns ([strips]); its writes are fills (not compared).
+  x[{Level::Glb, Tensor::Inputs}] = {
+      L.G * L.N * L.C * L.H * cols * (residentRf ? dramPasses : passesM), -1};
+  x[{Level::Rf, Tensor::Inputs}] = {L.macs, -1};
+  x[{Level::Rf, Tensor::Weights}] = {L.macs, -1};
+  return x;
+}
+
+Expected expectedOsC(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t windows = L.G * L.N * L.C * L.E * L.F * L.R * L.S;  // Ni R S alpha_v alpha_h
+  // [resident] with one image pass and one output pixel the GLB's window stays across the
+  // filter passes (an FC layer with n = N).
+  const bool residentI = cdiv(L.N, v.n) * L.E * L.F == 1;
+  Expected x;
+  x[{Level::Dram, Tensor::Inputs}] = {windows * (residentI ? 1 : cdiv(L.M, v.m)), 0};
+  x[{Level::Dram, Tensor::Weights}] = {L.Nw, 0};
+  x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
+  x[{Level::Glb, Tensor::Inputs}] = {windows * cdiv(L.M, v.p), -1};
+  x[{Level::Glb, Tensor::Weights}] = {L.Nw * cdiv(L.N, v.n) * L.E * L.F, -1};
+  x[{Level::Glb, Tensor::Outputs}] = {0, 0};  // psums go from the PE to DRAM
+  x[{Level::Noc, Tensor::Inputs}] = {L.macs, 0};
+  x[{Level::Noc, Tensor::Weights}] = {L.macs, 0};
+  x[{Level::Noc, Tensor::Outputs}] = {0, L.No};  // [fills] the finished psum leaving the PE
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - 1);
+  x[{Level::Rf, Tensor::Outputs}] = {rfPsum + 2 * L.No, rfPsum + L.No};  // [fills]
+  x[{Level::Rf, Tensor::Inputs}] = {0, 0};
+  x[{Level::Rf, Tensor::Weights}] = {0, 0};
+  return x;
+}
+
+Expected expectedNlr(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t ke = cdiv(L.E, v.e);
+  const std::int64_t kf = cdiv(L.F, v.f);
+  const std::int64_t chains = L.R * L.S * cdiv(L.C, v.q);  // GLB visits of a psum
+  const bool residentI = cdiv(L.N, v.n) * ke * kf * cdiv(L.C, v.q) == 1;
+  const bool residentW = cdiv(L.M, v.m) * cdiv(L.C, v.q) == 1;
+  Expected x;
+  // DRAM ifmap Ni ceil(M/m) (alpha_v/beta_v)(alpha_h/beta_h), [strips] along both axes.
+  x[{Level::Dram, Tensor::Inputs}] = {L.G * L.N * L.C * stripCols(L.E, v.e, L.U, L.R) *
+                                          stripCols(L.F, v.f, L.U, L.S) *
+                                          (residentI ? 1 : cdiv(L.M, v.m)),
+                                      0};
+  x[{Level::Dram, Tensor::Weights}] = {residentW ? L.Nw : L.Nw * cdiv(L.N, v.n) * ke * kf, 0};
+  x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
+  x[{Level::Glb, Tensor::Inputs}] = {L.G * L.N * L.C * L.E * L.F * L.R * L.S * cdiv(L.M, v.p), -1};
+  x[{Level::Glb, Tensor::Weights}] = {L.macs, -1};
+  x[{Level::Glb, Tensor::Outputs}] = {L.No * (chains - 1) + L.No, L.No * (chains - 1) + L.No};
+  x[{Level::Noc, Tensor::Inputs}] = {L.macs, 0};
+  x[{Level::Noc, Tensor::Weights}] = {L.macs, 0};  // [nlr-w]; the framework: 0
+  // Array psum No * (C R S - R S ceil(C/q)) (an adder tree over q channels); dfsim: every PE's
+  // psum sent (C R S per output) and every psum brought back ([fills]: 2 R S ceil(C/q) - 1 more).
+  x[{Level::Noc, Tensor::Outputs}] = {L.No * (chains - 1), L.No * L.C * L.R * L.S};
+  for (Tensor t : kAllTensors) x[{Level::Rf, t}] = {0, 0};
+  return x;
+}
+
+Expected expectedFor(Dataflow d, const Layer& layer, const Isca16Variables& v) {
+  const Fw L(layer);
+  switch (d) {
+    case Dataflow::RS:
+      return expectedRs(L, v);
+    case Dataflow::OS_C:
+      return expectedOsC(L, v);
+    default:
+      return expectedNlr(L, v);
+  }
+}
+
+const char* archFile(Dataflow d) {
+  switch (d) {
+    case Dataflow::RS:
+      return "/configs/arch/isca16/rs.json";
+    case Dataflow::OS_C:
+      return "/configs/arch/isca16/os_c.json";
+    default:
+      return "/configs/arch/isca16/nlr.json";
+  }
+}
+
+/// The assignments checked per layer: the search's winner and candidates spread over the
+/// enumeration (deterministic picks).
+std::vector<Isca16Variables> probes(const Layer& layer, const ArchSpec& view, Dataflow d,
+                                    const Isca16Variables& winner, std::size_t spread) {
+  std::vector<Isca16Variables> all;
+  forEachIsca16Candidate(layer, view, d, false,
+                         [&](const Isca16Variables& v) { all.push_back(v); });
+  std::vector<Isca16Variables> out{winner};
+  for (std::size_t k = 1; k <= spread && !all.empty(); ++k) {
+    out.push_back(all[(all.size() - 1) * k / spread]);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("paper mode: simulated counts equal the framework's formulas on AlexNet at 256 PEs",
+          "[isca16][oracle]") {
+  const std::string root = DFSIM_SOURCE_DIR;
+  const std::int64_t batch = test::cases(4, 2);
+  const Network net = readNetwork(root + "/models/alexnet.json", {}, batch);
+  const EnergyTable table = readEnergy(root + "/configs/energy/isca16_normalized.json", {});
+  const std::vector<std::string> layers =
+      test::cases(1, 0) ? std::vector<std::string>{"conv1", "conv2", "conv3", "conv4",
+                                                   "conv5", "fc1",   "fc2",   "fc3"}
+                        : std::vector<std::string>{"conv2", "fc1"};
+  for (Dataflow d : {Dataflow::RS, Dataflow::OS_C, Dataflow::NLR}) {
+    const std::string path = root + archFile(d);
+    const ArchSpec view = isca16View(readArch(path, {}), d, path);
+    for (const Layer& layer : net.layers) {
+      if (std::find(layers.begin(), layers.end(), layer.name) == layers.end()) continue;
+      const Isca16SearchResult won = searchIsca16(layer, view, d, table, Objective::Energy);
+      for (const Isca16Variables& v :
+           probes(layer, view, d, won.variables, static_cast<std::size_t>(test::cases(2, 1)))) {
+        const std::string what =
+            std::string(dataflowName(d)) + " " + layer.name + " " + renderIsca16Variables(d, v);
+        INFO(what);
+        REQUIRE(isca16Problem(layer, view, d, v).empty());
+        const Mapping m = isca16Mapping(layer, d, v);
+        validateMapping(layer, view, m, what);
+        const SimResult sim = simulateLayer(layer, view, m, SimOptions{1, false, false});
+        const Expected x = expectedFor(d, layer, v);
+        for (const auto& [key, rw] : x) {
+          const auto [level, tensor] = key;
+          INFO(std::string(levelName(level)) + " " + std::string(tensorName(tensor)));
+          const ReadWrite& got = sim.counts(level, tensor);
+          CHECK(got.reads == rw.first);
+          if (rw.second >= 0) CHECK(got.writes == rw.second);  // -1: a fill, not compared
+        }
+        CHECK(sim.counts.macs == Fw(layer).macs);
+      }
+    }
+  }
+}
+
+TEST_CASE("paper mode: every candidate is legal and the largest m per assignment wins",
+          "[isca16]") {
+  const std::string root = DFSIM_SOURCE_DIR;
+  const Network net = readNetwork(root + "/models/alexnet.json", {}, 2);
+  const EnergyTable table = readEnergy(root + "/configs/energy/isca16_normalized.json", {});
+  // The group bound's premise, member by member: no candidate's energy is below the bound its
+  // group's first member gives (isca16GroupBound).
+  for (Dataflow d : {Dataflow::RS, Dataflow::OS_C, Dataflow::NLR}) {
+    const std::string path = root + archFile(d);
+    const ArchSpec view = isca16View(readArch(path, {}), d, path);
+    for (const Layer& layer : net.layers) {
+      // Sanitized: the FC layer alone (its enumeration is the small one).
+      if (layer.name != "fc3" && (layer.name != "conv5" || !test::cases(1, 0))) continue;
+      INFO(std::string(dataflowName(d)) + " " + layer.name);
+      std::int64_t seen = 0;
+      std::int64_t checked = 0;
+      std::int64_t broken = 0;
+      std::string firstBroken;
+      const ProblemShape shape = layer.shape();
+      PerTensor<std::int64_t> footprint{};
+      for (Tensor t : kAllTensors) footprint[t] = tileWords(shape, t, dimSizes(shape));
+      std::int64_t groups = 0;
+      std::int64_t boundChecks = 0;
+      std::int64_t belowBound = 0;
+      Isca16Variables first;
+      double groupBound = 0.0;
+      forEachIsca16Candidate(layer, view, d, true, [&](const Isca16Variables& v) {
+        // Every candidate of the full enumeration (every m) obeys the rules; a sample of them
+        // also passes dfsim's own validation of the mapping it makes.
+        if (seen == 0 || !isca16SameArrayLoops(d, first, v)) {
+          first = v;
+          ++groups;
+          if (groups % 5 == 1) {
+            const AccessCounts c = analyticCounts(shape, view, isca16Mapping(layer, d, v));
+            groupBound = energyTotal(isca16GroupBound(layer, d, c, footprint), Cycle(0), table);
+          }
+        }
+        if (groups % 5 == 1) {  // every member of every fifth group against its bound
+          const AccessCounts c = analyticCounts(shape, view, isca16Mapping(layer, d, v));
+          if (energyTotal(c, Cycle(0), table) < groupBound) ++belowBound;
+          ++boundChecks;
+        }
+        const std::string problem = isca16Problem(layer, view, d, v);
+        if (!problem.empty() && broken++ == 0) {
+          firstBroken = renderIsca16Variables(d, v) + ": " + problem;
+        }
+        if (seen++ % 97 == 0) {
+          validateMapping(layer, view, isca16Mapping(layer, d, v), "candidate");
+          ++checked;
+        }
+      });
+      INFO(firstBroken);
+      CHECK(broken == 0);
+      CHECK(checked > 0);
+      CHECK(boundChecks > groups / 5);
+      CHECK(belowBound == 0);
+      // Visiting only the largest m that fits does not change the winner.
+      const Isca16SearchResult fewer = searchIsca16(layer, view, d, table, Objective::Energy);
+      const Isca16SearchResult every = searchIsca16(layer, view, d, table, Objective::Energy, true);
+      CHECK(every.stats.tried > fewer.stats.tried);
+      CHECK(every.energy == fewer.energy);
+      CHECK(every.variables == fewer.variables);
+      // The groups' lower bound does not change the winner either.
+      const Isca16SearchResult unbounded =
+          searchIsca16(layer, view, d, table, Objective::Energy, false, false);
+      CHECK(unbounded.stats.pruned == 0);
+      CHECK(unbounded.energy == fewer.energy);
+      CHECK(unbounded.variables == fewer.variables);
+    }
+  }
+}
+
+TEST_CASE("paper mode: a broken rule is named", "[isca16]") {
+  const std::string root = DFSIM_SOURCE_DIR;
+  const Network net = readNetwork(root + "/models/alexnet.json", {}, 4);
+  const std::string path = root + "/configs/arch/isca16/rs.json";
+  const ArchSpec view = isca16View(readArch(path, {}), Dataflow::RS, path);
+  const Layer& conv3 = net.layers[4];
+  REQUIRE(conv3.name == "conv3");
+  Isca16Variables v;
+  v.m = 64;
+  v.n = 4;
+  v.f = 13;
+  v.p = 8;
+  v.q = 8;
+  v.r = 3;
+  v.t = 2;
+  CHECK(isca16Problem(conv3, view, Dataflow::RS, v).empty());
+  Isca16Variables big = v;
+  big.t = 3;  // S*f*r*t = 3*13*3*3 = 351 > 256
+  big.m = 72;
+  CHECK(isca16Problem(conv3, view, Dataflow::RS, big) == "S*f*r*t = 351 > PEs = 256");
+  Isca16Variables ragged = v;
+  ragged.m = 60;
+  CHECK(isca16Problem(conv3, view, Dataflow::RS, ragged).rfind("m = 60 is neither", 0) == 0);
+  Isca16Variables odd = v;
+  odd.q = 5;
+  CHECK(isca16Problem(conv3, view, Dataflow::RS, odd) ==
+        "q does not divide C (an RF factor of a ragged nest must)");
+  // WS, OS_A and OS_B have no paper rules yet: a clear error, not a guess.
+  CHECK_THROWS_AS(isca16View(readArch(path, {}), Dataflow::WS, path), InputError);
+}
+
+TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping file replays",
+          "[isca16][cli]") {
+  const test::TempDir scratch("isca16");
+  const std::string out = (scratch.path() / "res").string();
+  const std::string common =
+      "run --arch configs/arch/isca16/rs.json --network models/alexnet.json --layer conv3 "
+      "--batch 2 --fast -q";
+  const test::Outcome run =
+      test::runDfsim(common + " --dataflow rs --rules isca16 --out '" + out + "'", scratch.path());
+  REQUIRE(run.code == 0);
+  const nlohmann::json stats = nlohmann::json::parse(test::readFile(out + "/stats.json"));
+  const nlohmann::json& row = stats["layers"][0];
+  CHECK(row["mapper"]["kind"] == "isca16:energy");
+  CHECK(row["mapper"]["rules"] == "isca16");
+  CHECK(row["mapper"]["variables"].size() == 7);  // m n f p q r t
+  const std::string file = out + "/mappings/conv3.rs.json";
+  const nlohmann::json mapping = nlohmann::json::parse(test::readFile(file));
+  CHECK(mapping["rules"] == "isca16");
+  // The file runs on the same paper-mode view of the arch: the same counts.
+  const std::string replay = (scratch.path() / "replay").string();
+  const test::Outcome again =
+      test::runDfsim(common + " --mapping '" + file + "' --out '" + replay + "'", scratch.path());
+  REQUIRE(again.code == 0);
+  const nlohmann::json replayed = nlohmann::json::parse(test::readFile(replay + "/stats.json"));
+  CHECK(replayed["layers"][0]["accesses"] == row["accesses"]);
+  CHECK(replayed["layers"][0]["cycles"] == row["cycles"]);
+  // A free-mode run writes no "rules" key, and its rows say "free".
+  const std::string freeOut = (scratch.path() / "free").string();
+  REQUIRE(test::runDfsim(common + " --dataflow rs --out '" + freeOut + "'", scratch.path()).code ==
+          0);
+  CHECK_FALSE(
+      nlohmann::json::parse(test::readFile(freeOut + "/mappings/conv3.rs.json")).contains("rules"));
+  CHECK(nlohmann::json::parse(
+            test::readFile(freeOut + "/stats.json"))["layers"][0]["mapper"]["rules"] == "free");
+  // Bad requests: exit 2, one line, nothing written.
+  for (const std::string& bad :
+       {std::string(" --dataflow ws --rules isca16"), std::string(" --dataflow rs --rules paper"),
+        std::string(" --dataflow rs --rules isca16 --tiling perfect")}) {
+    INFO(bad);
+    const std::string none = (scratch.path() / "none").string();
+    const test::Outcome o = test::runDfsim(common + bad + " --out '" + none + "'", scratch.path());
+    CHECK(o.code == 2);
+    CHECK(o.err.rfind("dfsim: error: ", 0) == 0);
+    CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+    CHECK_FALSE(std::filesystem::exists(none));
+  }
+  // A mapping file claiming isca16 rules for a dataflow without them.
+  nlohmann::json wrong = mapping;
+  wrong["dataflow"] = "ws";
+  const std::string wrongFile = (scratch.path() / "wrong.json").string();
+  test::writeFile(wrongFile, wrong.dump());
+  const test::Outcome w = test::runDfsim(common + " --mapping '" + wrongFile + "'", scratch.path());
+  CHECK(w.code == 2);
+  CHECK(w.err.find("mapping.dataflow: expected rs, os_c or nlr") != std::string::npos);
+}
