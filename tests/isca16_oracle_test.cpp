@@ -390,6 +390,14 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   const nlohmann::json replayed = nlohmann::json::parse(test::readFile(replay + "/stats.json"));
   CHECK(replayed["layers"][0]["accesses"] == row["accesses"]);
   CHECK(replayed["layers"][0]["cycles"] == row["cycles"]);
+  // dfsim evaluate takes the file on the same view: the analytic counts equal the simulated.
+  const test::Outcome eval = test::runDfsim(
+      "evaluate --arch configs/arch/isca16/rs.json --network models/alexnet.json --batch 2 "
+      "--mapping '" +
+          file + "' --json",
+      scratch.path());
+  REQUIRE(eval.code == 0);
+  CHECK(nlohmann::json::parse(eval.out)["layers"][0]["accesses"] == row["accesses"]);
   // A free-mode run writes no "rules" key, and its rows say "free".
   const std::string freeOut = (scratch.path() / "free").string();
   REQUIRE(test::runDfsim(common + " --dataflow rs --out '" + freeOut + "'", scratch.path()).code ==

@@ -197,7 +197,12 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
         throw InputError(path + ": mapping: the 4-level form maps a 4-level arch; " + archPath +
                          " needs the general form (\"levels\")");
       }
-      rows.push_back(evaluateOne(*it, f.label, f.nest, arch, h, table, path));
+      if (f.rules == RuleSet::Isca16) {  // paper mode's mapping: on its view of the arch
+        const ArchSpec view = archForMappingFile(f, arch, path, archPath);
+        rows.push_back(evaluateOne(*it, f.label, f.nest, view, view.hierarchy(), table, path));
+      } else {
+        rows.push_back(evaluateOne(*it, f.label, f.nest, arch, h, table, path));
+      }
     }
   }
 

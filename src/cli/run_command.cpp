@@ -539,15 +539,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     checkStorageNames(f, storageNames, path, req.archPath, arch.isFourLevel());
     if (f.rules == RuleSet::Isca16) {
-      Dataflow df{};
-      if (!parseDataflow(f.label, df) || !isca16Built(df)) {
-        throw InputError(path +
-                         ": mapping.dataflow: expected rs, os_c or nlr (a mapping with "
-                         "\"rules\": \"isca16\" runs on that dataflow's paper-mode view "
-                         "of the arch), got \"" +
-                         f.label + "\"");
-      }
-      validateMapping(*it, isca16View(arch, df, req.archPath), f.mapping, path);
+      validateMapping(*it, archForMappingFile(f, arch, path, req.archPath), f.mapping, path);
     } else if (arch.isFourLevel()) {
       validateMapping(*it, arch, f.mapping, path);
     } else {
@@ -646,10 +638,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
-        Dataflow df{};
-        parseDataflow(f.label, df);  // checked when the file was read
         job.rules = RuleSet::Isca16;
-        job.view = isca16View(arch, df, req.archPath);
+        job.view = archForMappingFile(f, arch, f.layer, req.archPath);  // checked when read
       }
       jobs.push_back(std::move(job));
     }

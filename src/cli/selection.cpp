@@ -1,5 +1,7 @@
 #include "cli/selection.hpp"
 
+#include "dataflow/isca16_rules.hpp"
+
 #include <algorithm>
 
 #include "common/errors.hpp"
@@ -57,6 +59,19 @@ std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std
     }
   }
   return out;
+}
+
+ArchSpec archForMappingFile(const MappingFile& f, const ArchSpec& arch, const std::string& path,
+                            const std::string& archPath) {
+  if (f.rules != RuleSet::Isca16) return arch;
+  Dataflow df{};
+  if (!parseDataflow(f.label, df) || !isca16Built(df)) {
+    throw InputError(path +
+                     ": mapping.dataflow: expected rs, os_c or nlr (a mapping with \"rules\": "
+                     "\"isca16\" runs on that dataflow's paper-mode view of the arch), got \"" +
+                     f.label + "\"");
+  }
+  return isca16View(arch, df, archPath);
 }
 
 }  // namespace dfsim
