@@ -9,6 +9,11 @@ normalized energy table, CONV layers at batch 1, 16 and 64 and FC layers at batc
 batch); batch-1 runs add --check (outputs against the reference convolution), larger batches
 add --fast (same counts and cycles, no values).
 
+With --rules isca16 every run is paper mode (`dfsim run --rules isca16`: the dataflow as the
+ISCA 2016 framework defines it, README "Paper mode"), the default dataflows those paper mode
+has (`dfsim dataflows --json`); paper mode fixes halo reuse per dataflow, so its what-if
+below shows no change (its as-run check, model == simulation, still holds).
+
 Then the halo reuse what-if: for every run, two `dfsim evaluate --json` processes (the analytic
 model; all of the run's saved mappings in one call, --jobs at a time like the runs), one as the
 run was (halo_reuse: sliding-window reuse at GLB and RF, the presets' default, which the
@@ -166,12 +171,13 @@ def child_env():
 class Run:
     """One dfsim process: a dataflow on one layer group at one batch."""
 
-    def __init__(self, dataflow, group, batch, layers, arch, check, fast):
+    def __init__(self, dataflow, group, batch, layers, arch, check, fast, rules="free"):
         self.dataflow, self.group, self.batch = dataflow, group, batch
         self.layers, self.arch, self.check, self.fast = layers, arch, check, fast
         self.name = f"{dataflow}-{group.lower()}-b{batch}"
         self.what = f"run {self.name}"
         self.cmd = None
+        self.rules = rules
         self.wall_s = None
         self.stdout_path = None
 
@@ -181,7 +187,9 @@ class Run:
                "--dataflow", self.dataflow]
         for layer in self.layers:
             cmd += ["--layer", layer]
-        cmd += ["--batch", str(self.batch), "--search", "--objective", OBJECTIVE]
+        # Paper mode (--rules isca16) implies its own search.
+        search = ["--search"] if self.rules == "free" else ["--rules", self.rules]
+        cmd += ["--batch", str(self.batch)] + search + ["--objective", OBJECTIVE]
         if self.check:
             cmd.append("--check")
         if self.fast:
@@ -213,7 +221,8 @@ def plan_runs(args, layers_by_group, arch_for, has_fast):
                                           f"{MAX_BATCH_WITHOUT_FAST} is too slow without it"})
                 continue
             for df in DATAFLOWS:
-                runs.append(Run(df, group, batch, layers, arch_for(df), check, fast))
+                runs.append(Run(df, group, batch, layers, arch_for(df), check, fast,
+                                args.rules))
     order = {df: i for i, df in enumerate(DATAFLOWS)}
     runs.sort(key=lambda r: (-r.batch, GROUPS.index(r.group), order[r.dataflow]))
     return runs, skipped, batches
@@ -871,6 +880,11 @@ def parse_args(argv):
     ap.add_argument("--dataflows", type=lambda t: [x for x in t.split(",") if x],
                     help="comma-separated dataflows to compare, in this order (default: every "
                     "dataflow of 'dfsim dataflows'; must include rs, the reference)")
+    ap.add_argument("--rules", choices=["free", "isca16"], default="free",
+                    help="what each dataflow stands for (dfsim run --rules): free (default: "
+                    "the dataflow constrains the array, the search chooses the levels above) "
+                    "or isca16 (paper mode: the ISCA 2016 framework's nests and variables; "
+                    "default dataflows then those paper mode has)")
     ap.add_argument("--conv-batches", type=batch_list,
                     help="comma-separated CONV batches (default 1,16,64; --quick: 1)")
     ap.add_argument("--fc-batches", type=batch_list,
@@ -900,7 +914,8 @@ def main(argv=None):
         raise JobError(f"{display_path(dfsim)}: not an executable (build it with "
                        f"cmake --build build --target dfsim, or pass --dfsim)")
     try:
-        DATAFLOWS[:] = args.dataflows or dataflow_registry.names(dfsim)
+        DATAFLOWS[:] = args.dataflows or dataflow_registry.names(
+            dfsim, None if args.rules == "free" else args.rules)
     except InputError as e:
         raise JobError(str(e)) from None
     if REFERENCE_DATAFLOW not in DATAFLOWS or len(set(DATAFLOWS)) != len(DATAFLOWS):
@@ -970,7 +985,7 @@ def main(argv=None):
                 "energy_table_name": first["energy_table"]["name"],
                 "energy_unit": unit,
                 "dfsim_version": first["dfsim_version"],
-                "search": True, "objective": OBJECTIVE,
+                "search": True, "objective": OBJECTIVE, "rules": args.rules,
                 "dataflows": DATAFLOWS, "reference_dataflow": REFERENCE_DATAFLOW,
                 "layers": layers_by_group,
                 "batches": {g: [b for gg, b in tables["points"] if gg == g]

@@ -13,9 +13,10 @@ from .common import InputError
 
 
 @functools.lru_cache(maxsize=None)
-def names(dfsim):
+def names(dfsim, rules=None):
     """The dataflow names of the dfsim executable `dfsim`, in the order `--dataflow all` runs
-    them. Raises InputError when the binary cannot be run or gives no list."""
+    them; with `rules` ("free", "isca16"), only those that rule set has (`dfsim run --rules`).
+    Raises InputError when the binary cannot be run or gives no list."""
     env = dict(os.environ, SYSTEMC_DISABLE_COPYRIGHT_MESSAGE="1")
     try:
         proc = subprocess.run([dfsim, "dataflows", "--json"], stdout=subprocess.PIPE,
@@ -24,7 +25,9 @@ def names(dfsim):
     except (OSError, subprocess.TimeoutExpired) as e:
         raise InputError(dfsim, f"cannot run 'dataflows --json': {e}") from None
     try:
-        listed = [d["name"] for d in json.loads(proc.stdout)] if proc.returncode == 0 else None
+        listed = ([d["name"] for d in json.loads(proc.stdout)
+                   if rules is None or rules in d.get("rules", ["free"])]
+                  if proc.returncode == 0 else None)
     except (ValueError, TypeError, KeyError):
         listed = None
     if not listed or not all(isinstance(n, str) for n in listed):

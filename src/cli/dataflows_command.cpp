@@ -7,6 +7,8 @@
 
 #include "common/errors.hpp"
 #include "dataflow/dataflow.hpp"
+#include "dataflow/isca16_rules.hpp"
+#include "dataflow/rule_set.hpp"
 
 namespace dfsim {
 
@@ -18,7 +20,8 @@ std::string dataflowsUsage() {
          "\n"
          "Options:\n"
          "  -h [ --help ]  print this help and exit\n"
-         "  --json         print a JSON array of {\"name\", \"description\"} objects\n";
+         "  --json         print a JSON array of {\"name\", \"description\", \"rules\"}\n"
+         "                 objects (rules: the --rules sets that have the dataflow)\n";
 }
 
 int dataflowsCommand(const std::vector<std::string>& args, std::ostream& out) {
@@ -37,7 +40,9 @@ int dataflowsCommand(const std::vector<std::string>& args, std::ostream& out) {
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const DataflowInfo& d : registry) {
-      list.push_back({{"name", d.name}, {"description", d.description}});
+      nlohmann::json rules = nlohmann::json::array({ruleSetName(RuleSet::Free)});
+      if (isca16Built(d.id)) rules.push_back(ruleSetName(RuleSet::Isca16));
+      list.push_back({{"name", d.name}, {"description", d.description}, {"rules", rules}});
     }
     out << list.dump(2) << '\n';
     return 0;

@@ -173,6 +173,25 @@ class CompareTest(unittest.TestCase):
         self.assertIn("including rs (the reference)", bad.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
 
+    def test_rules_isca16(self):
+        """--rules isca16: every run is paper mode, the default dataflows those paper mode has
+        (from dfsim dataflows --json), and the checked runs pass."""
+        out = os.path.join(self.tmp, "paper")
+        proc = run([COMPARE, *TINY, "--out", out, "--dfsim", dfsim_binary(),
+                    "--rules", "isca16"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+            summary = json.load(f)
+        self.assertEqual(summary["setup"]["rules"], "isca16")
+        self.assertEqual(summary["setup"]["dataflows"], ["os_c", "nlr", "rs"])
+        for r in summary["runs"]:
+            self.assertIn("--rules isca16", r["command"])
+            self.assertNotIn("--search", r["command"])
+            if r["checked"]:
+                self.assertEqual(r["functional_check"], "passed")
+        with open(self.path("summary.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["setup"]["rules"], "free")
+
     def test_stdout_table(self):
         out = self.proc.stdout
         self.assertIn("CONV layers, batch 1", out)
