@@ -12,14 +12,6 @@ namespace dfsim {
 
 namespace {
 
-PerTensor<bool> keep(bool weights, bool inputs, bool outputs) {
-  PerTensor<bool> k;
-  k[Tensor::Weights] = weights;
-  k[Tensor::Inputs] = inputs;
-  k[Tensor::Outputs] = outputs;
-  return k;
-}
-
 /// The layer in the framework's symbols (per group), with dfsim's dimensions beside them.
 struct PaperLayer {
   std::int64_t N, M, C, E, F, R, S, G;
@@ -44,22 +36,22 @@ struct PaperLayer {
 PerTensor<bool> glbKeepsOf(Dataflow d) {
   switch (d) {
     case Dataflow::RS:
-      return keep(false, true, true);  // weights go from DRAM to the RFs
+      return PerTensor<bool>{{false, true, true}};  // weights go from DRAM to the RFs
     case Dataflow::OS_C:
-      return keep(true, true, false);  // psums go from the PE to DRAM
+      return PerTensor<bool>{{true, true, false}};  // psums go from the PE to DRAM
     default:
-      return keep(true, true, true);
+      return PerTensor<bool>{{true, true, true}};
   }
 }
 
 PerTensor<bool> rfKeepsOf(Dataflow d) {
   switch (d) {
     case Dataflow::RS:
-      return keep(true, true, true);
+      return PerTensor<bool>{{true, true, true}};
     case Dataflow::OS_C:
-      return keep(false, false, true);
+      return PerTensor<bool>{{false, false, true}};
     default:
-      return keep(false, false, false);  // NLR: no RF, a psum latch
+      return PerTensor<bool>{{false, false, false}};  // NLR: no RF, a psum latch
   }
 }
 
