@@ -631,7 +631,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         jobs.push_back(std::move(job));
       }
     }
-    for (const MappingFile& f : mappingFiles) {
+    for (std::size_t i = 0; i < mappingFiles.size(); ++i) {
+      const MappingFile& f = mappingFiles[i];
       if (f.layer != layer.name) continue;
       Job job{&layer, f.label, f.mapping,     "file",       {}, 0.0,
               false,  {},      RuleSet::Free, std::nullopt, {}};
@@ -639,7 +640,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
         job.rules = RuleSet::Isca16;
-        job.view = archForMappingFile(f, arch, f.layer, req.archPath);  // checked when read
+        job.view = archForMappingFile(f, arch, req.mappingPaths[i], req.archPath);
       }
       jobs.push_back(std::move(job));
     }

@@ -28,15 +28,16 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
   forEachIsca16Candidate(layer, view, dataflow, everyM, [&](const Isca16Variables& v) {
     ++best.stats.tried;
     const bool fresh = !inGroup || !isca16SameArrayLoops(dataflow, group, v);
-    Mapping m = isca16Mapping(layer, dataflow, v);
     if (fresh) {
       inGroup = true;
       group = v;
+      skipGroup = false;
       memo.clear();
     } else if (skipGroup) {
       ++best.stats.pruned;
       return;
     }
+    Mapping m = isca16Mapping(layer, dataflow, v);
     memo.newOuterLoops();
     const AccessCounts counts = analyticCounts(shape, view, m, memo);
     if (fresh && grouped && found) {
