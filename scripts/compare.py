@@ -864,6 +864,10 @@ def parse_args(argv):
         "runs dfsim for six dataflows x layer groups x batches and writes tables and charts.",
         epilog="Default paths are relative to the repository root.")
     ap.add_argument("--out", help="output folder (default results/compare)")
+    ap.add_argument("--record-as", metavar="DIR",
+                    help="the folder a caller will move --out to once it is complete "
+                    "(scripts/alexnet stages its results); summary.json's commands name it "
+                    "instead of --out")
     ap.add_argument("--dfsim", help="dfsim executable (default build/dfsim)")
     ap.add_argument("--quick", action="store_true",
                     help="CONV at batch 1 and FC at batch 16 only (for tests)")
@@ -973,6 +977,7 @@ def main(argv=None):
         charts = draw_charts(tables, tmp_dir, unit, network_name)
 
         first = results[(runs[0].dataflow, runs[0].group, runs[0].batch)]["run"]
+        recorded_raw = display_path(user_path(args.record_as, out_dir)) + "/raw"
         summary = {
             "generated_by": "scripts/compare.py",
             "setup": {
@@ -1022,10 +1027,9 @@ def main(argv=None):
                       "search": results[(r.dataflow, r.group, r.batch)]["search"],
                       "functional_check": check_label(results[(r.dataflow, r.group,
                                                                r.batch)]["checks"]),
-                      "command": " ".join(r.cmd).replace(raw_tmp, display_path(out_dir)
-                                                         + "/raw"),
+                      "command": " ".join(r.cmd).replace(raw_tmp, recorded_raw),
                       "what_if_commands": {
-                          s: " ".join(ev.cmd).replace(raw_tmp, display_path(out_dir) + "/raw")
+                          s: " ".join(ev.cmd).replace(raw_tmp, recorded_raw)
                           for s, ev in evaluations[r.name].items()}}
                      for r in sorted(runs, key=lambda r: (GROUPS.index(r.group), r.batch,
                                                           DATAFLOWS.index(r.dataflow)))],

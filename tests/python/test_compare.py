@@ -191,6 +191,25 @@ class CompareTest(unittest.TestCase):
                 self.assertEqual(r["functional_check"], "passed")
         with open(self.path("summary.json"), encoding="utf-8") as f:
             self.assertEqual(json.load(f)["setup"]["rules"], "free")
+        # The report states every claim against paper mode, per PE count, and refuses a
+        # free-mode folder given as paper mode.
+        report = os.path.join(self.tmp, "paper_report", "validation.md")
+        proc = run([REPORT, "--results", self.out, "--paper", out, "--report", report])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(report, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn("## The published claims against paper mode", text)
+        section = text[text.index("## The published claims against paper mode"):]
+        verdicts = [line for line in section.splitlines() if " | 16 | " in line and
+                    (line.endswith("| **agrees** |") or line.endswith("| **differs** |"))]
+        self.assertEqual(len(verdicts), 3)  # three claims at the tiny arch's 16 PEs
+        self.assertIn("ws, os_a, os_b are not in paper mode yet", section)
+        self.assertIn("**16 PEs, CONV layers**", section)
+        bad = run([REPORT, "--results", self.out, "--paper", self.out, "--report",
+                   os.path.join(self.tmp, "bad.md")])
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("not a paper-mode summary", bad.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad.md")))
 
     def test_stdout_table(self):
         out = self.proc.stdout
