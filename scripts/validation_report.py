@@ -421,6 +421,15 @@ def all_claims(d):
     return [claim_conv(d), claim_fc(d), claim_share(d)]
 
 
+def per_group(d, label, table):
+    """For each layer group d ran: a bold `label(group)` line and `table(group)`'s lines."""
+    out = []
+    for group in ("CONV", "FC"):
+        if group in d.batches:
+            out += [f"**{label(group)}**", ""] + table(group) + [""]
+    return out
+
+
 def paper_level_table(p, group):
     """Energy per MAC by level of every paper-mode dataflow, one row per batch and dataflow."""
     names = [n for k, n in LEVELS if k in p.level_keys]
@@ -524,12 +533,7 @@ def paper_section(d, papers, charts, img_rel):
             "partial sums to DRAM and choose any factor at any level; paper mode may win where "
             "its exhaustive enumeration finds what free mode's capped search misses.")
         out.append("")
-        for group in ("CONV", "FC"):
-            if group in p.batches:
-                out.append(f"**{group} layers**")
-                out.append("")
-                out += beyond_table(d, p, group)
-                out.append("")
+        out += per_group(p, lambda g: f"{g} layers", lambda g: beyond_table(d, p, g))
 
     out += ["### Energy per MAC by level in paper mode", ""]
     out.append(f"In {d.setup['energy_unit']} per MAC, per PE count, group and batch; 'vs RS' is "
@@ -537,12 +541,8 @@ def paper_section(d, papers, charts, img_rel):
                f"functionally checked.")
     out.append("")
     for pes, p, _ in papers:
-        for group in ("CONV", "FC"):
-            if group in p.batches:
-                out.append(f"**{pes} PEs, {group} layers**")
-                out.append("")
-                out += paper_level_table(p, group)
-                out.append("")
+        out += per_group(p, lambda g, n=pes: f"{n} PEs, {g} layers",
+                         lambda g, q=p: paper_level_table(q, g))
     for pes, _, _ in papers:
         for key, title in [("energy_by_level_conv", "CONV layers, energy per MAC by level"),
                            ("energy_by_level_fc", "FC layers, energy per MAC by level")]:
@@ -1062,12 +1062,7 @@ def build_report(d, summary_rel, charts, img_rel, papers=()):
                "(RS = 1.00; the best in bold). 'RS energy/MAC' is in "
                f"{s['energy_unit']}.")
     out.append("")
-    for group in ("CONV", "FC"):
-        if group in d.batches:
-            out.append(f"**{group} layers**")
-            out.append("")
-            out += normalized_table(d, group)
-            out.append("")
+    out += per_group(d, lambda g: f"{g} layers", lambda g: normalized_table(d, g))
 
     out += halo_section(d)
 
