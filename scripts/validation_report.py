@@ -498,9 +498,8 @@ def paper_section(d, papers, charts, img_rel):
         why = []
         if unbuilt:
             why.append(
-                f"{', '.join(unbuilt)} {'is' if len(unbuilt) == 1 else 'are'} not in paper mode "
-                f"yet (their ifmaps shift between PEs, each in its own way, which the "
-                f"line-buffer level built for WS does not model yet: docs/design/paper_mode.md)")
+                f"{', '.join(unbuilt)} {'has' if len(unbuilt) == 1 else 'have'} no paper rules "
+                f"in the dfsim that made this summary (docs/design/paper_mode.md)")
         for df in missing:
             if df in left_out:
                 why.append(f"{df} is in paper mode but this job leaves it out: {left_out[df]}")

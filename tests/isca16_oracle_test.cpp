@@ -237,6 +237,76 @@ ExpectedByEntry expectedWs(const Fw& L, const Isca16Variables& v) {
   return x;
 }
 
+/// OS_A on its view (entries as WS's). The GLB's tiles are fetched whole (the framework's 2-D
+/// halo factors, [strips] along both axes); the line buffer takes one channel of the GLB's
+/// ifmap tile at a time, so the GLB sends each tile word once per filter.
+ExpectedByEntry expectedOsA(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t tiles = cdiv(L.N, v.n) * cdiv(L.E, v.e) * cdiv(L.F, v.f);
+  // Ni (alpha_v/beta_v)(alpha_h/beta_h): every GLB tile's words, fetched once per DRAM pass.
+  const std::int64_t tileWords =
+      L.G * L.N * L.C * stripCols(L.E, v.e, L.U, L.R) * stripCols(L.F, v.f, L.U, L.S);
+  // [resident] one tile of every image and pixel stays in the GLB across the filter passes.
+  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));
+  const std::int64_t glbInputs = tileWords * L.M;  // the framework's Ni M alpha/beta
+  ExpectedByEntry x;
+  x[{0, Tensor::Inputs}] = {dramInputs, 0};
+  x[{0, Tensor::Weights}] = {L.Nw, 0};
+  x[{0, Tensor::Outputs}] = {0, L.No};
+  x[{1, Tensor::Inputs}] = {glbInputs, dramInputs};
+  // GLB weights: Nw ceil(N/n) ceil(E/e) ceil(F/f), the framework's objective (its report has
+  // N/n without ceil); the fill of each weight once.
+  x[{1, Tensor::Weights}] = {L.Nw * tiles, L.Nw};
+  x[{1, Tensor::Outputs}] = {0, 0};  // psums go from the PE to DRAM
+  // The line buffer: each step reads one word per PE (the pixels' windows are disjoint at one
+  // filter tap), the framework's shift registers; its fills are the GLB's reads.
+  x[{2, Tensor::Inputs}] = {L.macs, glbInputs};
+  x[{2, Tensor::Weights}] = {0, 0};
+  x[{2, Tensor::Outputs}] = {0, 0};
+  // Array: ifmap and weight one per MAC; psum 0 in the framework, [fills] the finished psum
+  // leaving each PE.
+  x[{3, Tensor::Inputs}] = {L.macs, 0};
+  x[{3, Tensor::Weights}] = {L.macs, 0};
+  x[{3, Tensor::Outputs}] = {0, L.No};
+  // RF: psum No (C R S - 1) each way, [fills] plus the read that sends it and the first write.
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - 1);
+  x[{4, Tensor::Outputs}] = {rfPsum + 2 * L.No, rfPsum + L.No};
+  x[{4, Tensor::Inputs}] = {0, 0};
+  x[{4, Tensor::Weights}] = {0, 0};
+  return x;
+}
+
+/// OS_B on its view (entries as WS's). A GLB tile is R ifmap rows of one ofmap row (no
+/// vertical reuse: the framework's R alpha_v) and a strip of w columns ([strips]); the line
+/// buffer takes one channel of it at a time, once per array pass of p filters.
+ExpectedByEntry expectedOsB(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t tiles = cdiv(L.N, v.n) * L.E * cdiv(L.F, v.f);
+  const std::int64_t passesP = cdiv(L.M, v.p);  // array passes of the filters
+  // Ni R alpha_v (alpha_h/beta_h): every GLB tile's words.
+  const std::int64_t tileWords = L.G * L.N * L.C * L.R * L.E * stripCols(L.F, v.f, L.U, L.S);
+  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));  // [resident]
+  const std::int64_t glbInputs = tileWords * passesP;  // the framework's ceil(M/p) factor
+  ExpectedByEntry x;
+  x[{0, Tensor::Inputs}] = {dramInputs, 0};
+  x[{0, Tensor::Weights}] = {L.Nw, 0};
+  x[{0, Tensor::Outputs}] = {0, L.No};
+  x[{1, Tensor::Inputs}] = {glbInputs, dramInputs};
+  // GLB weights Nw ceil(N/n) E ceil(F/f): each step reads its p filters' weights once.
+  x[{1, Tensor::Weights}] = {L.Nw * tiles, L.Nw};
+  x[{1, Tensor::Outputs}] = {0, 0};
+  // The line buffer: each step reads the n f words its PEs need (the p filters share them).
+  x[{2, Tensor::Inputs}] = {L.G * L.N * L.E * L.F * L.C * L.R * L.S * passesP, glbInputs};
+  x[{2, Tensor::Weights}] = {0, 0};
+  x[{2, Tensor::Outputs}] = {0, 0};
+  x[{3, Tensor::Inputs}] = {L.macs, 0};
+  x[{3, Tensor::Weights}] = {L.macs, 0};
+  x[{3, Tensor::Outputs}] = {0, L.No};  // [fills]
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - 1);
+  x[{4, Tensor::Outputs}] = {rfPsum + 2 * L.No, rfPsum + L.No};  // [fills]
+  x[{4, Tensor::Inputs}] = {0, 0};
+  x[{4, Tensor::Weights}] = {0, 0};
+  return x;
+}
+
 Expected expectedFor(Dataflow d, const Layer& layer, const Isca16Variables& v) {
   const Fw L(layer);
   switch (d) {
@@ -315,60 +385,65 @@ TEST_CASE("paper mode: simulated counts equal the framework's formulas on AlexNe
   }
 }
 
-TEST_CASE("paper mode: WS on its line buffer counts as the framework's formulas on AlexNet",
+TEST_CASE("paper mode: WS and OS_A on their line buffer count as the framework's formulas",
           "[isca16][oracle]") {
   const std::string root = DFSIM_SOURCE_DIR;
   const std::int64_t batch = test::cases(4, 2);
   REQUIRE(batch >= 2);  // expectedWs's premise
   const Network net = readNetwork(root + "/models/alexnet.json", {}, batch);
   const EnergyTable file = readEnergy(root + "/configs/energy/isca16_normalized.json", {});
-  const std::string path = root + "/configs/arch/isca16/ws.json";
-  const ArchSpec arch = readArch(path, {});
-  const ArchSpec view = isca16View(arch, Dataflow::WS, path);
-  REQUIRE_FALSE(view.isFourLevel());
-  const Hierarchy h = view.hierarchy();
-  REQUIRE(h.size() == 5);
-  CHECK(h.entries[2].name() == kLineBufferName);
-  const EnergyTable table = isca16LineBufferTable(file, view);
-  // The line buffer is free; every other entry costs what the file says.
-  for (Tensor t : kAllTensors) {
-    CHECK(table.cost(2, t).read == 0.0);
-    CHECK(table.cost(2, t).write == 0.0);
-    CHECK(table.cost(0, t) == file.cost(Level::Dram, t));
-    CHECK(table.cost(1, t) == file.cost(Level::Glb, t));
-    CHECK(table.cost(3, t) == file.cost(Level::Noc, t));
-    CHECK(table.cost(4, t) == file.cost(Level::Rf, t));
-  }
-  const std::vector<std::string> layers =
-      test::cases(1, 0) ? std::vector<std::string>{"conv1", "conv2", "conv3", "conv4",
-                                                   "conv5", "fc1",   "fc2",   "fc3"}
-                        : std::vector<std::string>{"conv2", "fc1"};
-  std::size_t probed = 0;
-  for (const Layer& layer : net.layers) {
-    if (std::find(layers.begin(), layers.end(), layer.name) == layers.end()) continue;
-    const Isca16SearchResult won =
-        searchIsca16(layer, view, Dataflow::WS, table, Objective::Energy);
-    REQUIRE(won.lineBuffer);
-    for (const Isca16Variables& v : probes(layer, view, Dataflow::WS, won.variables,
-                                           static_cast<std::size_t>(test::cases(3, 1)))) {
-      const std::string what = "ws " + layer.name + " " + renderIsca16Variables(Dataflow::WS, v);
-      INFO(what);
-      REQUIRE(isca16Problem(layer, view, Dataflow::WS, v).empty());
-      const LoopNest nest = isca16LineBufferNest(layer, Dataflow::WS, v);
-      validateLoopNest(layer.shape(), view, h, nest, what);
-      const SimResult sim = simulateHierarchy(layer, view, nest, SimOptions{1, false, false});
-      for (const auto& [key, rw] : expectedWs(Fw(layer), v)) {
-        const auto [entry, tensor] = key;
-        INFO(h.entries[entry].name() + " " + std::string(tensorName(tensor)));
-        const ReadWrite& got = sim.counts(entry, tensor);
-        CHECK(got.reads == rw.first);
-        if (rw.second >= 0) CHECK(got.writes == rw.second);  // -1: a fill, not compared
-      }
-      CHECK(sim.counts.macs == Fw(layer).macs);
-      ++probed;
+  for (Dataflow d : {Dataflow::WS, Dataflow::OS_A, Dataflow::OS_B}) {
+    const std::string path = root + "/configs/arch/isca16/" + dataflowName(d) + ".json";
+    const ArchSpec arch = readArch(path, {});
+    const ArchSpec view = isca16View(arch, d, path);
+    REQUIRE_FALSE(view.isFourLevel());
+    const Hierarchy h = view.hierarchy();
+    REQUIRE(h.size() == 5);
+    CHECK(h.entries[2].name() == kLineBufferName);
+    const EnergyTable table = isca16LineBufferTable(file, view);
+    // The line buffer is free; every other entry costs what the file says.
+    for (Tensor t : kAllTensors) {
+      CHECK(table.cost(2, t).read == 0.0);
+      CHECK(table.cost(2, t).write == 0.0);
+      CHECK(table.cost(0, t) == file.cost(Level::Dram, t));
+      CHECK(table.cost(1, t) == file.cost(Level::Glb, t));
+      CHECK(table.cost(3, t) == file.cost(Level::Noc, t));
+      CHECK(table.cost(4, t) == file.cost(Level::Rf, t));
     }
+    const std::vector<std::string> layers =
+        test::cases(1, 0) ? std::vector<std::string>{"conv1", "conv2", "conv3", "conv4",
+                                                     "conv5", "fc1",   "fc2",   "fc3"}
+                          : std::vector<std::string>{"conv2", "fc1"};
+    std::size_t probed = 0;
+    for (const Layer& layer : net.layers) {
+      if (std::find(layers.begin(), layers.end(), layer.name) == layers.end()) continue;
+      const Isca16SearchResult won = searchIsca16(layer, view, d, table, Objective::Energy);
+      REQUIRE(won.lineBuffer);
+      for (const Isca16Variables& v :
+           probes(layer, view, d, won.variables, static_cast<std::size_t>(test::cases(3, 1)))) {
+        const std::string what =
+            std::string(dataflowName(d)) + " " + layer.name + " " + renderIsca16Variables(d, v);
+        INFO(what);
+        REQUIRE(isca16Problem(layer, view, d, v).empty());
+        const LoopNest nest = isca16LineBufferNest(layer, d, v);
+        validateLoopNest(layer.shape(), view, h, nest, what);
+        const SimResult sim = simulateHierarchy(layer, view, nest, SimOptions{1, false, false});
+        const ExpectedByEntry x = d == Dataflow::WS     ? expectedWs(Fw(layer), v)
+                                  : d == Dataflow::OS_A ? expectedOsA(Fw(layer), v)
+                                                        : expectedOsB(Fw(layer), v);
+        for (const auto& [key, rw] : x) {
+          const auto [entry, tensor] = key;
+          INFO(h.entries[entry].name() + " " + std::string(tensorName(tensor)));
+          const ReadWrite& got = sim.counts(entry, tensor);
+          CHECK(got.reads == rw.first);
+          if (rw.second >= 0) CHECK(got.writes == rw.second);  // -1: a fill, not compared
+        }
+        CHECK(sim.counts.macs == Fw(layer).macs);
+        ++probed;
+      }
+    }
+    CHECK(probed >= 2 * layers.size());
   }
-  CHECK(probed >= 2 * layers.size());
 }
 
 TEST_CASE("paper mode: WS's rules are the framework's constraints", "[isca16]") {
@@ -509,9 +584,6 @@ TEST_CASE("paper mode: a broken rule is named", "[isca16]") {
   odd.q = 5;
   CHECK(isca16Problem(conv3, view, Dataflow::RS, odd) ==
         "q does not divide C (an RF factor of a ragged nest must)");
-  // OS_A and OS_B have no paper rules yet: a clear error, not a guess.
-  CHECK_THROWS_AS(isca16View(readArch(path, {}), Dataflow::OS_A, path), InputError);
-  CHECK_THROWS_AS(isca16View(readArch(path, {}), Dataflow::OS_B, path), InputError);
 }
 
 TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping file replays",
@@ -599,10 +671,9 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   CHECK(nlohmann::json::parse(
             test::readFile(freeOut + "/stats.json"))["layers"][0]["mapper"]["rules"] == "free");
   // Bad requests: exit 2, one line, nothing written.
-  for (const std::string& bad :
-       {std::string(" --dataflow os_a --rules isca16"), std::string(" --dataflow rs --rules paper"),
-        std::string(" --dataflow ws,rs --rules isca16"),
-        std::string(" --dataflow rs --rules isca16 --tiling perfect")}) {
+  for (const std::string& bad : {std::string(" --dataflow rs --rules paper"),
+                                 std::string(" --dataflow ws,rs --rules isca16"),
+                                 std::string(" --dataflow rs --rules isca16 --tiling perfect")}) {
     INFO(bad);
     const std::string none = (scratch.path() / "none").string();
     const test::Outcome o = test::runDfsim(common + bad + " --out '" + none + "'", scratch.path());
@@ -613,10 +684,10 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   }
   // A mapping file claiming isca16 rules for a dataflow without them.
   nlohmann::json wrong = mapping;
-  wrong["dataflow"] = "os_b";
+  wrong["dataflow"] = "custom";
   const std::string wrongFile = (scratch.path() / "wrong.json").string();
   test::writeFile(wrongFile, wrong.dump());
   const test::Outcome w = test::runDfsim(common + " --mapping '" + wrongFile + "'", scratch.path());
   CHECK(w.code == 2);
-  CHECK(w.err.find("mapping.dataflow: expected ws, os_c, nlr or rs") != std::string::npos);
+  CHECK(w.err.find("mapping.dataflow: expected a dataflow's name") != std::string::npos);
 }

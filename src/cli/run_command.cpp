@@ -173,7 +173,7 @@ po::options_description runOptions() {
       "the mappers choose the levels above it) or isca16 (the dataflow as the ISCA 2016 "
       "comparison's framework defines it: what each level keeps, where each loop sits, its "
       "mapping variables, searched exhaustively on the array seen as one row of PEs; built for "
-      "ws (with a line buffer added), os_c, nlr and rs; implies --search)");
+      "all six (ws, os_a and os_b with a line buffer added); implies --search)");
   opt("check", "compare every output with a reference convolution (slower)");
   opt("fast",
       "count and time without computing values (no --check): repeated transfers replay the "

@@ -35,9 +35,9 @@ struct Isca16Variables {
 };
 
 /// Whether `--rules isca16` has the rules of `d`: RS, OS_C and NLR map onto the 4-level
-/// hierarchy as the framework defines them, WS onto it with a line buffer of inputs added
-/// (isca16_line_buffer.hpp: the framework's systolic delay line). OS_A and OS_B shift ifmaps
-/// between PEs too, each in its own way (docs/design/paper_mode.md): not built yet.
+/// hierarchy as the framework defines them, WS, OS_A and OS_B onto it with a line buffer of
+/// inputs added (isca16_line_buffer.hpp: the framework's systolic delay line and shift
+/// registers). All six.
 bool isca16Built(Dataflow d);
 
 /// The framework's variables of `d`, in its order, space-separated ("m n f p q r t" for RS).
@@ -55,8 +55,9 @@ std::string renderIsca16Variables(Dataflow d, const Isca16Variables& v);
 /// chip folds them, so only the product of the spatial factors is bounded) and the halo
 /// reuse the framework's counts have: RS keeps its ifmap window in the RF as it slides down the
 /// ofmap (RF on) and refetches strip halos from DRAM (GLB off); OS_C and NLR reuse no window
-/// (both off). Everything else (capacities, widths, ports) is `arch`'s. Throws InputError
-/// naming `archPath` when `arch` is not the 4-level instance or `d` is not built.
+/// (both off). Everything else (capacities, widths, ports) is `arch`'s. For WS, OS_A and OS_B
+/// (isca16UsesLineBuffer) the view is isca16LineBufferView, not a 4-level arch. Throws
+/// InputError naming `archPath` when `arch` is not the 4-level instance or `d` is not built.
 ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPath);
 
 /// Empty when `v` is a legal assignment of `d`'s variables for `layer` on `view` (an
