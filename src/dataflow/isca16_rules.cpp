@@ -276,8 +276,17 @@ std::string isca16Problem(const Layer& layer, const ArchSpec& view, Dataflow d,
 }
 
 Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v) {
-  const PaperLayer L(layer);
   Mapping m;
+  isca16MappingInto(layer, d, v, m);
+  return m;
+}
+
+void isca16MappingInto(const Layer& layer, Dataflow d, const Isca16Variables& v, Mapping& m) {
+  const PaperLayer L(layer);
+  m.dramLoops.clear();
+  m.glbLoops.clear();
+  m.spatialLoops.clear();
+  m.rfLoops.clear();
   m.glbKeeps = glbKeepsOf(d);
   m.rfKeeps = rfKeepsOf(d);
   const std::int64_t g = glbFilterFactor(L, d, v);
@@ -348,7 +357,6 @@ Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v) 
       spatial(L.dC, v.q);
       break;
   }
-  return m;
 }
 
 bool isca16SameArrayLoops(Dataflow d, const Isca16Variables& a, const Isca16Variables& b) {

@@ -5,6 +5,7 @@
 #include "common/errors.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -22,6 +23,7 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
   std::int64_t bestPes = 0;
   bool found = false;
   CountsMemo memo;
+  Mapping m;               // the candidate being scored (its loop lists' storage reused)
   Isca16Variables group;   // the first assignment of the current group
   bool inGroup = false;    // a group has started
   bool skipGroup = false;  // its bound cannot beat the best
@@ -37,7 +39,7 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
       ++best.stats.pruned;
       return;
     }
-    Mapping m = isca16Mapping(layer, dataflow, v);
+    isca16MappingInto(layer, dataflow, v, m);
     memo.newOuterLoops();
     const AccessCounts counts = analyticCounts(shape, view, m, memo);
     if (fresh && grouped && found) {
@@ -49,7 +51,8 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
         return;
       }
     }
-    const double cycles = estimateCycles(layer, view, m, counts);
+    // After newOuterLoops the memo's table is m's own (DimLoopTable::of(m, shape)).
+    const double cycles = estimateCycles(view, m, counts, nonEmptySteps(shape, memo.table()));
     const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table);
     const double score = objective == Objective::Energy   ? energy
                          : objective == Objective::Cycles ? cycles
@@ -62,7 +65,7 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
     found = true;
     bestScore = score;
     bestPes = pes;
-    best.mapping = std::move(m);
+    best.mapping = m;
     best.variables = v;
     best.energy = energy;
     best.cycles = cycles;
