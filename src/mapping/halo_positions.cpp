@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "mapping/halo_savings.hpp"
@@ -417,7 +418,7 @@ AxisKept otherDimKept(const DimRoles& r, const std::vector<DimClass>& classes) {
 HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
                                    const BoundaryPositions& at, HaloMemo* memo) {
   // The carry loops: temporal, below reuseEnd, in nest order.
-  std::array<std::size_t, kMaxDims * kMaxLoopsPerDim> carryAt{};  // no allocation per call
+  std::array<std::size_t, kMaxDims * kMaxLoopsPerDim> carryAt;  // [0, nCarries) set; no allocation
   std::size_t nCarries = 0;
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
     for (std::size_t k = 0; k < loops.count[d]; ++k) {
@@ -438,8 +439,8 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
   }
   HaloSavings s;
   HaloMemo::State* state = memo != nullptr ? &memo->state() : nullptr;
-  Scratch local;
-  Scratch& scratch = state != nullptr ? state->scratch : local;
+  std::optional<Scratch> local;  // made only without a memo (a Scratch is large to clear)
+  Scratch& scratch = state != nullptr ? state->scratch : local.emplace();
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
     childrenOf(loops, d, at, scratch.children[d], scratch.spread[d], scratch.childrenKnown[d],
                scratch.spreadHash[d]);
