@@ -11,7 +11,14 @@
 //   [fills]     the framework never counts a fill as a write; dfsim's GLB output writes include
 //               each output's first write, its GLB output reads the write-back to DRAM, its NoC
 //               and RF the psum's last hop out of the PE and the psums brought back;
-//   [nlr-w]     the framework charges NLR's weights no array access; dfsim's NoC carries them.
+//   [nlr-w]     the framework charges NLR's weights no array access; dfsim's NoC carries them;
+//   [ws-rows]   the framework's WS sends each of the R filter rows' psums through the GLB (its
+//               row-delay buffer: R ceil(C/r) GLB visits per output); dfsim's array reduces the
+//               filter rows with the rest of the window (ceil(C/r) visits).
+// WS runs on its line-buffer view (dram > glb > line_buffer > noc > rf): the line buffer is the
+// framework's delay line, whose words it charges nothing for; its fills and reads are compared
+// with the nest's own closed form (one write per new word, one read per distinct window word
+// of a step).
 // Nothing here calls the analytic model or the rules' mapping builder's arithmetic: the
 // expectations come from the variables and the layer's sizes.
 
@@ -25,14 +32,17 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "dataflow/isca16_line_buffer.hpp"
 #include "dataflow/isca16_rules.hpp"
 #include "dataflow/isca16_search.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "io/readers.hpp"
 #include "mapping/analytic_model.hpp"
 #include "mapping/tile_math.hpp"
+#include "mapping/validate_loop_nest.hpp"
 #include "mapping/validate_mapping.hpp"
 #include "run_dfsim.hpp"
+#include "sim/hierarchy_sim.hpp"
 #include "sim/simulate_layer.hpp"
 #include "temp_dir.hpp"
 #include "test_support.hpp"
@@ -183,6 +193,120 @@ Expected expectedNlr(const Fw& L, const Isca16Variables& v) {
   return x;
 }
 
+/// Expected counts per (entry of the line-buffer view, tensor), as Expected.
+using ExpectedByEntry =
+    std::map<std::pair<std::size_t, Tensor>, std::pair<std::int64_t, std::int64_t>>;
+
+/// WS on its view: entries dram 0, glb 1, line_buffer 2, noc 3, rf 4. Valid for N >= 2 (the
+/// last ifmap tile of a filter pass and the first of the next are of different images, so the
+/// line buffer keeps nothing across them).
+ExpectedByEntry expectedWs(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t passesC = cdiv(L.C, v.r);              // GLB visits of a psum in dfsim
+  const std::int64_t passesM = cdiv(L.M, v.t);              // streams of the ifmaps from DRAM
+  const std::int64_t cols = stripCols(L.F, v.f, L.U, L.S);  // framework: F * w / f
+  ExpectedByEntry x;
+  // DRAM: ifmap Ni * ceil(M/t) * alpha_h/beta_h ([strips]); weight Nw; ofmap No.
+  const std::int64_t dramInputs = L.G * L.N * L.C * L.H * cols * passesM;
+  x[{0, Tensor::Inputs}] = {dramInputs, 0};
+  x[{0, Tensor::Weights}] = {L.Nw, 0};
+  x[{0, Tensor::Outputs}] = {0, L.No};
+  // GLB: psums only. The framework: No * (R ceil(C/r) - 1) each way; [ws-rows] takes
+  // No * (R - 1) ceil(C/r) off each; [fills] adds each output's first write and its write-back.
+  const std::int64_t fwGlb = L.No * (L.R * passesC - 1);
+  const std::int64_t rows = L.No * (L.R - 1) * passesC;
+  x[{1, Tensor::Outputs}] = {fwGlb - rows + L.No, fwGlb - rows + L.No};
+  x[{1, Tensor::Inputs}] = {0, 0};
+  x[{1, Tensor::Weights}] = {0, 0};
+  // The line buffer: every word DRAM sends is written once; each step reads the r R S words of
+  // its window once (multicast to the t filters), N E F steps per pass of r channels.
+  x[{2, Tensor::Inputs}] = {L.G * passesM * L.N * L.E * L.F * L.C * L.R * L.S, dramInputs};
+  x[{2, Tensor::Weights}] = {0, 0};
+  x[{2, Tensor::Outputs}] = {0, 0};
+  // Array: ifmap MACs; weight 0 in the framework, Nw deliveries in dfsim ([fills]: the fill of
+  // each PE's weight); psum: the framework's reduction edges No (C R S - R ceil(C/r)), dfsim
+  // every PE's send, No C R S ([ws-rows] and [fills]: the R ceil(C/r) psums leaving the array),
+  // and the psums brought back from the GLB, No (ceil(C/r) - 1).
+  x[{3, Tensor::Inputs}] = {L.macs, 0};
+  x[{3, Tensor::Weights}] = {L.Nw, 0};
+  const std::int64_t fwArrayPsum = L.No * (L.C * L.R * L.S - L.R * passesC);
+  x[{3, Tensor::Outputs}] = {L.No * (passesC - 1), fwArrayPsum + L.No * L.R * passesC};
+  // RF: weight Nw * N * E * F (= MACs) reads; its fills are free in the framework (not compared).
+  x[{4, Tensor::Weights}] = {L.macs, -1};
+  x[{4, Tensor::Inputs}] = {0, 0};
+  x[{4, Tensor::Outputs}] = {0, 0};
+  return x;
+}
+
+/// OS_A on its view (entries as WS's). The GLB's tiles are fetched whole (the framework's 2-D
+/// halo factors, [strips] along both axes); the line buffer takes one channel of the GLB's
+/// ifmap tile at a time, so the GLB sends each tile word once per filter.
+ExpectedByEntry expectedOsA(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t tiles = cdiv(L.N, v.n) * cdiv(L.E, v.e) * cdiv(L.F, v.f);
+  // Ni (alpha_v/beta_v)(alpha_h/beta_h): every GLB tile's words, fetched once per DRAM pass.
+  const std::int64_t tileWords =
+      L.G * L.N * L.C * stripCols(L.E, v.e, L.U, L.R) * stripCols(L.F, v.f, L.U, L.S);
+  // [resident] one tile of every image and pixel stays in the GLB across the filter passes.
+  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));
+  const std::int64_t glbInputs = tileWords * L.M;  // the framework's Ni M alpha/beta
+  ExpectedByEntry x;
+  x[{0, Tensor::Inputs}] = {dramInputs, 0};
+  x[{0, Tensor::Weights}] = {L.Nw, 0};
+  x[{0, Tensor::Outputs}] = {0, L.No};
+  x[{1, Tensor::Inputs}] = {glbInputs, dramInputs};
+  // GLB weights: Nw ceil(N/n) ceil(E/e) ceil(F/f), the framework's objective (its report has
+  // N/n without ceil); the fill of each weight once.
+  x[{1, Tensor::Weights}] = {L.Nw * tiles, L.Nw};
+  x[{1, Tensor::Outputs}] = {0, 0};  // psums go from the PE to DRAM
+  // The line buffer: each step reads one word per PE (the pixels' windows are disjoint at one
+  // filter tap), the framework's shift registers; its fills are the GLB's reads.
+  x[{2, Tensor::Inputs}] = {L.macs, glbInputs};
+  x[{2, Tensor::Weights}] = {0, 0};
+  x[{2, Tensor::Outputs}] = {0, 0};
+  // Array: ifmap and weight one per MAC; psum 0 in the framework, [fills] the finished psum
+  // leaving each PE.
+  x[{3, Tensor::Inputs}] = {L.macs, 0};
+  x[{3, Tensor::Weights}] = {L.macs, 0};
+  x[{3, Tensor::Outputs}] = {0, L.No};
+  // RF: psum No (C R S - 1) each way, [fills] plus the read that sends it and the first write.
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - 1);
+  x[{4, Tensor::Outputs}] = {rfPsum + 2 * L.No, rfPsum + L.No};
+  x[{4, Tensor::Inputs}] = {0, 0};
+  x[{4, Tensor::Weights}] = {0, 0};
+  return x;
+}
+
+/// OS_B on its view (entries as WS's). A GLB tile is R ifmap rows of one ofmap row (no
+/// vertical reuse: the framework's R alpha_v) and a strip of w columns ([strips]); the line
+/// buffer takes one channel of it at a time, once per array pass of p filters.
+ExpectedByEntry expectedOsB(const Fw& L, const Isca16Variables& v) {
+  const std::int64_t tiles = cdiv(L.N, v.n) * L.E * cdiv(L.F, v.f);
+  const std::int64_t passesP = cdiv(L.M, v.p);  // array passes of the filters
+  // Ni R alpha_v (alpha_h/beta_h): every GLB tile's words.
+  const std::int64_t tileWords = L.G * L.N * L.C * L.R * L.E * stripCols(L.F, v.f, L.U, L.S);
+  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));  // [resident]
+  const std::int64_t glbInputs = tileWords * passesP;  // the framework's ceil(M/p) factor
+  ExpectedByEntry x;
+  x[{0, Tensor::Inputs}] = {dramInputs, 0};
+  x[{0, Tensor::Weights}] = {L.Nw, 0};
+  x[{0, Tensor::Outputs}] = {0, L.No};
+  x[{1, Tensor::Inputs}] = {glbInputs, dramInputs};
+  // GLB weights Nw ceil(N/n) E ceil(F/f): each step reads its p filters' weights once.
+  x[{1, Tensor::Weights}] = {L.Nw * tiles, L.Nw};
+  x[{1, Tensor::Outputs}] = {0, 0};
+  // The line buffer: each step reads the n f words its PEs need (the p filters share them).
+  x[{2, Tensor::Inputs}] = {L.G * L.N * L.E * L.F * L.C * L.R * L.S * passesP, glbInputs};
+  x[{2, Tensor::Weights}] = {0, 0};
+  x[{2, Tensor::Outputs}] = {0, 0};
+  x[{3, Tensor::Inputs}] = {L.macs, 0};
+  x[{3, Tensor::Weights}] = {L.macs, 0};
+  x[{3, Tensor::Outputs}] = {0, L.No};  // [fills]
+  const std::int64_t rfPsum = L.No * (L.C * L.R * L.S - 1);
+  x[{4, Tensor::Outputs}] = {rfPsum + 2 * L.No, rfPsum + L.No};  // [fills]
+  x[{4, Tensor::Inputs}] = {0, 0};
+  x[{4, Tensor::Weights}] = {0, 0};
+  return x;
+}
+
 Expected expectedFor(Dataflow d, const Layer& layer, const Isca16Variables& v) {
   const Fw L(layer);
   switch (d) {
@@ -259,6 +383,103 @@ TEST_CASE("paper mode: simulated counts equal the framework's formulas on AlexNe
       }
     }
   }
+}
+
+TEST_CASE("paper mode: WS and OS_A on their line buffer count as the framework's formulas",
+          "[isca16][oracle]") {
+  const std::string root = DFSIM_SOURCE_DIR;
+  const std::int64_t batch = test::cases(4, 2);
+  REQUIRE(batch >= 2);  // expectedWs's premise
+  const Network net = readNetwork(root + "/models/alexnet.json", {}, batch);
+  const EnergyTable file = readEnergy(root + "/configs/energy/isca16_normalized.json", {});
+  for (Dataflow d : {Dataflow::WS, Dataflow::OS_A, Dataflow::OS_B}) {
+    const std::string path = root + "/configs/arch/isca16/" + dataflowName(d) + ".json";
+    const ArchSpec arch = readArch(path, {});
+    const ArchSpec view = isca16View(arch, d, path);
+    REQUIRE_FALSE(view.isFourLevel());
+    const Hierarchy h = view.hierarchy();
+    REQUIRE(h.size() == 5);
+    CHECK(h.entries[2].name() == kLineBufferName);
+    const EnergyTable table = isca16LineBufferTable(file, view);
+    // The line buffer is free; every other entry costs what the file says.
+    for (Tensor t : kAllTensors) {
+      CHECK(table.cost(2, t).read == 0.0);
+      CHECK(table.cost(2, t).write == 0.0);
+      CHECK(table.cost(0, t) == file.cost(Level::Dram, t));
+      CHECK(table.cost(1, t) == file.cost(Level::Glb, t));
+      CHECK(table.cost(3, t) == file.cost(Level::Noc, t));
+      CHECK(table.cost(4, t) == file.cost(Level::Rf, t));
+    }
+    const std::vector<std::string> layers =
+        test::cases(1, 0) ? std::vector<std::string>{"conv1", "conv2", "conv3", "conv4",
+                                                     "conv5", "fc1",   "fc2",   "fc3"}
+                          : std::vector<std::string>{"conv2", "fc1"};
+    std::size_t probed = 0;
+    for (const Layer& layer : net.layers) {
+      if (std::find(layers.begin(), layers.end(), layer.name) == layers.end()) continue;
+      const Isca16SearchResult won = searchIsca16(layer, view, d, table, Objective::Energy);
+      REQUIRE(won.lineBuffer);
+      for (const Isca16Variables& v :
+           probes(layer, view, d, won.variables, static_cast<std::size_t>(test::cases(3, 1)))) {
+        const std::string what =
+            std::string(dataflowName(d)) + " " + layer.name + " " + renderIsca16Variables(d, v);
+        INFO(what);
+        REQUIRE(isca16Problem(layer, view, d, v).empty());
+        const LoopNest nest = isca16LineBufferNest(layer, d, v);
+        validateLoopNest(layer.shape(), view, h, nest, what);
+        const SimResult sim = simulateHierarchy(layer, view, nest, SimOptions{1, false, false});
+        const ExpectedByEntry x = d == Dataflow::WS     ? expectedWs(Fw(layer), v)
+                                  : d == Dataflow::OS_A ? expectedOsA(Fw(layer), v)
+                                                        : expectedOsB(Fw(layer), v);
+        for (const auto& [key, rw] : x) {
+          const auto [entry, tensor] = key;
+          INFO(h.entries[entry].name() + " " + std::string(tensorName(tensor)));
+          const ReadWrite& got = sim.counts(entry, tensor);
+          CHECK(got.reads == rw.first);
+          if (rw.second >= 0) CHECK(got.writes == rw.second);  // -1: a fill, not compared
+        }
+        CHECK(sim.counts.macs == Fw(layer).macs);
+        ++probed;
+      }
+    }
+    CHECK(probed >= 2 * layers.size());
+  }
+}
+
+TEST_CASE("paper mode: WS's rules are the framework's constraints", "[isca16]") {
+  const std::string root = DFSIM_SOURCE_DIR;
+  const Network net = readNetwork(root + "/models/alexnet.json", {}, 16);
+  const std::string path = root + "/configs/arch/isca16/ws.json";
+  const ArchSpec view = isca16View(readArch(path, {}), Dataflow::WS, path);
+  const Layer& conv1 = net.layers[0];
+  REQUIRE(conv1.name == "conv1");
+  // The GLB holds N t E F = 16 * t * 55 * 55 psums of its 171,146 words: t <= 3 (the framework
+  // note's "only t <= 3 filters fit" at N = 16), and R S = 121 leaves r t <= 2 on 256 PEs.
+  Isca16Variables v;
+  v.r = 1;
+  v.t = 2;
+  v.f = 55;
+  CHECK(isca16Problem(conv1, view, Dataflow::WS, v).empty());
+  Isca16Variables wide = v;
+  wide.t = 3;
+  CHECK(isca16Problem(conv1, view, Dataflow::WS, wide) == "r*t*R*S = 363 > PEs = 256");
+  Isca16Variables other = v;
+  other.m = 2;
+  CHECK(isca16Problem(conv1, view, Dataflow::WS, other).rfind("WS has no variables", 0) == 0);
+  std::int64_t visited = 0;
+  forEachIsca16Candidate(conv1, view, Dataflow::WS, false, [&](const Isca16Variables& c) {
+    CHECK(c.r * c.t * 121 <= 256);
+    ++visited;
+  });
+  CHECK(visited == 2 * 55 + 55);  // (r, t) in {(1, 1), (1, 2), (2, 1)}, every f
+  const Network big = readNetwork(root + "/models/alexnet.json", {}, 64);
+  // At N = 64 the psums of one filter, 64 * 55 * 55 = 193,600 words, overflow the GLB.
+  Isca16Variables one;
+  CHECK(isca16Problem(big.layers[0], view, Dataflow::WS, one)
+            .rfind("N*t*E*F + r*t*(w-S)*(R-1) = ", 0) == 0);
+  CHECK_THROWS_AS(searchIsca16(big.layers[0], view, Dataflow::WS,
+                               isca16LineBufferTable(EnergyTable{}, view), Objective::Energy),
+                  InputError);
 }
 
 TEST_CASE("paper mode: every candidate is legal and the largest m per assignment wins",
@@ -363,8 +584,6 @@ TEST_CASE("paper mode: a broken rule is named", "[isca16]") {
   odd.q = 5;
   CHECK(isca16Problem(conv3, view, Dataflow::RS, odd) ==
         "q does not divide C (an RF factor of a ragged nest must)");
-  // WS, OS_A and OS_B have no paper rules yet: a clear error, not a guess.
-  CHECK_THROWS_AS(isca16View(readArch(path, {}), Dataflow::WS, path), InputError);
 }
 
 TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping file replays",
@@ -401,6 +620,48 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
       scratch.path());
   REQUIRE(eval.code == 0);
   CHECK(nlohmann::json::parse(eval.out)["layers"][0]["accesses"] == row["accesses"]);
+  // WS runs on its line-buffer view: its file is in the general form, with the view's levels,
+  // and replays on that view (run and evaluate alike).
+  const std::string wsCommon =
+      "run --arch configs/arch/isca16/ws.json --network models/alexnet.json --layer conv3 "
+      "--batch 2 --fast -q";
+  const std::string wsOut = (scratch.path() / "ws").string();
+  REQUIRE(test::runDfsim(wsCommon + " --dataflow ws --rules isca16 --out '" + wsOut + "'",
+                         scratch.path())
+              .code == 0);
+  const nlohmann::json wsStats = nlohmann::json::parse(test::readFile(wsOut + "/stats.json"));
+  const nlohmann::json& wsRow = wsStats["layers"][0];
+  for (const char* level : {"dram", "glb", "line_buffer", "noc", "rf"}) {
+    CHECK(wsRow["accesses"].contains(level));
+  }
+  CHECK(wsRow["mapper"]["variables"].size() == 3);  // r t f
+  const std::string wsFile = wsOut + "/mappings/conv3.ws.json";
+  const nlohmann::json wsMapping = nlohmann::json::parse(test::readFile(wsFile));
+  CHECK(wsMapping["rules"] == "isca16");
+  CHECK(wsMapping["levels"].size() == 4);
+  const std::string wsReplay = (scratch.path() / "ws-replay").string();
+  REQUIRE(test::runDfsim(wsCommon + " --mapping '" + wsFile + "' --out '" + wsReplay + "'",
+                         scratch.path())
+              .code == 0);
+  const nlohmann::json wsAgain = nlohmann::json::parse(test::readFile(wsReplay + "/stats.json"));
+  CHECK(wsAgain["layers"][0]["accesses"] == wsRow["accesses"]);
+  CHECK(wsAgain["layers"][0]["energy"] == wsRow["energy"]);
+  const test::Outcome wsEval = test::runDfsim(
+      "evaluate --arch configs/arch/isca16/ws.json --network models/alexnet.json --batch 2 "
+      "--mapping '" +
+          wsFile + "' --json",
+      scratch.path());
+  REQUIRE(wsEval.code == 0);
+  CHECK(nlohmann::json::parse(wsEval.out)["layers"][0]["accesses"] == wsRow["accesses"]);
+  // The same file with its levels renamed is refused, naming the view's levels.
+  nlohmann::json renamed = wsMapping;
+  renamed["levels"][2]["level"] = "lb";
+  const std::string renamedFile = (scratch.path() / "renamed.json").string();
+  test::writeFile(renamedFile, renamed.dump());
+  const test::Outcome r =
+      test::runDfsim(wsCommon + " --mapping '" + renamedFile + "'", scratch.path());
+  CHECK(r.code == 2);
+  CHECK(r.err.find("line_buffer") != std::string::npos);
   // A free-mode run writes no "rules" key, and its rows say "free".
   const std::string freeOut = (scratch.path() / "free").string();
   REQUIRE(test::runDfsim(common + " --dataflow rs --out '" + freeOut + "'", scratch.path()).code ==
@@ -410,9 +671,9 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   CHECK(nlohmann::json::parse(
             test::readFile(freeOut + "/stats.json"))["layers"][0]["mapper"]["rules"] == "free");
   // Bad requests: exit 2, one line, nothing written.
-  for (const std::string& bad :
-       {std::string(" --dataflow ws --rules isca16"), std::string(" --dataflow rs --rules paper"),
-        std::string(" --dataflow rs --rules isca16 --tiling perfect")}) {
+  for (const std::string& bad : {std::string(" --dataflow rs --rules paper"),
+                                 std::string(" --dataflow ws,rs --rules isca16"),
+                                 std::string(" --dataflow rs --rules isca16 --tiling perfect")}) {
     INFO(bad);
     const std::string none = (scratch.path() / "none").string();
     const test::Outcome o = test::runDfsim(common + bad + " --out '" + none + "'", scratch.path());
@@ -423,10 +684,10 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   }
   // A mapping file claiming isca16 rules for a dataflow without them.
   nlohmann::json wrong = mapping;
-  wrong["dataflow"] = "ws";
+  wrong["dataflow"] = "custom";
   const std::string wrongFile = (scratch.path() / "wrong.json").string();
   test::writeFile(wrongFile, wrong.dump());
   const test::Outcome w = test::runDfsim(common + " --mapping '" + wrongFile + "'", scratch.path());
   CHECK(w.code == 2);
-  CHECK(w.err.find("mapping.dataflow: expected rs, os_c or nlr") != std::string::npos);
+  CHECK(w.err.find("mapping.dataflow: expected a dataflow's name") != std::string::npos);
 }

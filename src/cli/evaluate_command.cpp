@@ -14,6 +14,7 @@
 #include "common/errors.hpp"
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
+#include "dataflow/isca16_line_buffer.hpp"
 #include "dataflow/nest_score.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
@@ -157,14 +158,18 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
                      " (the word size of " + archPath + "), got " +
                      std::to_string(fileTable.wordBits));
   }
-  const Hierarchy h = arch.hierarchy();
+  // The hierarchy the rows are reported on: the arch's, or the line-buffer view of paper mode's
+  // mapping files (isca16LineBufferView), which every row must then share.
+  Hierarchy h = arch.hierarchy();
   std::vector<std::string> entryNames;
   std::vector<std::string> storageNames;
   for (std::size_t i = 0; i < h.size(); ++i) {
     entryNames.push_back(h.entries[i].name());
     if (h.isStorage(i)) storageNames.push_back(h.entries[i].name());
   }
-  const EnergyTable table = resolvedFor(fileTable, entryNames, arch.isFourLevel(), energyPath);
+  const EnergyTable runTable = resolvedFor(fileTable, entryNames, arch.isFourLevel(), energyPath);
+  EnergyTable table = runTable;
+  bool onView = false;  // the rows are on a line-buffer view
   const std::vector<const Layer*> layers = selectLayers(net, layerNames, networkPath);
 
   std::vector<Evaluated> rows;
@@ -187,6 +192,37 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
         throw InputError(path + ": mapping.layer: expected a conv or fc layer of " + networkPath +
                          ", got \"" + f.layer + "\"");
       }
+      const ArchSpec view = archForMappingFile(f, arch, path, archPath);
+      if (f.rules == RuleSet::Isca16 && !view.isFourLevel()) {  // on a line-buffer view
+        const Hierarchy vh = view.hierarchy();
+        std::vector<std::string> viewEntries;
+        std::vector<std::string> viewStorage;
+        for (std::size_t i = 0; i < vh.size(); ++i) {
+          viewEntries.push_back(vh.entries[i].name());
+          if (vh.isStorage(i)) viewStorage.push_back(vh.entries[i].name());
+        }
+        if (f.levelNames != viewStorage) {
+          std::string expected;
+          for (const std::string& n : viewStorage) expected += (expected.empty() ? "" : ", ") + n;
+          throw InputError(path + ": mapping.levels: expected the storage levels of the " +
+                           f.label + " paper-mode view of " + archPath + ", in order (" + expected +
+                           ")");
+        }
+        if (!rows.empty() && viewEntries != entryNames) {
+          throw InputError(path + ": its " + f.label + " paper-mode view of " + archPath +
+                           " has other levels than the rows before it; evaluate it separately");
+        }
+        h = vh;
+        entryNames = viewEntries;
+        table = isca16LineBufferTable(runTable, view);
+        onView = true;
+        rows.push_back(evaluateOne(*it, f.label, f.nest, view, vh, table, path));
+        continue;
+      }
+      if (onView) {
+        throw InputError(path + ": the rows before it are on a paper-mode line-buffer view of " +
+                         archPath + ", this one is not; evaluate it separately");
+      }
       if (!f.levelNames.empty() && f.levelNames != storageNames) {
         std::string expected;
         for (const std::string& n : storageNames) expected += (expected.empty() ? "" : ", ") + n;
@@ -198,7 +234,6 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
                          " needs the general form (\"levels\")");
       }
       if (f.rules == RuleSet::Isca16) {  // paper mode's mapping: on its view of the arch
-        const ArchSpec view = archForMappingFile(f, arch, path, archPath);
         rows.push_back(evaluateOne(*it, f.label, f.nest, view, view.hierarchy(), table, path));
       } else {
         rows.push_back(evaluateOne(*it, f.label, f.nest, arch, h, table, path));

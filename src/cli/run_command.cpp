@@ -21,6 +21,7 @@
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/hierarchy_search.hpp"
+#include "dataflow/isca16_line_buffer.hpp"
 #include "dataflow/isca16_search.hpp"
 #include "dataflow/mapper_search.hpp"
 #include "dataflow/rule_set.hpp"
@@ -91,11 +92,40 @@ struct Job {
   /// Paper mode: the arch the mapping runs on (isca16View of the run's arch); absent: the run's.
   std::optional<ArchSpec> view;
   std::vector<std::pair<std::string, std::int64_t>> variables;  ///< paper mode's winner
+  /// Paper mode on a line-buffer view: the run's table in the view's entry order
+  /// (isca16LineBufferTable); absent: the run's table.
+  std::optional<EnergyTable> viewTable;
 };
 
 /// The arch `job` runs on: its paper-mode view, or the run's `arch`.
 const ArchSpec& archOf(const Job& job, const ArchSpec& arch) {
   return job.view ? *job.view : arch;
+}
+
+/// The table `job` is priced with: its view's, or the run's `table`.
+const EnergyTable& tableOf(const Job& job, const EnergyTable& table) {
+  return job.viewTable ? *job.viewTable : table;
+}
+
+/// The names of `arch`'s hierarchy entries (`storageOnly`: of its storage levels), outermost
+/// first.
+std::vector<std::string> entryNamesOf(const ArchSpec& arch, bool storageOnly) {
+  const Hierarchy h = arch.hierarchy();
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    if (!storageOnly || h.isStorage(i)) names.push_back(h.entries[i].name());
+  }
+  return names;
+}
+
+/// Gives `job` (paper mode, dataflow `d`) its view of the run's `arch` and, on a line-buffer
+/// view, the run's `table` in that view's entry order.
+void setPaperView(Job& job, Dataflow d, const ArchSpec& arch, const EnergyTable& table,
+                  const std::string& archPath) {
+  job.rules = RuleSet::Isca16;
+  job.view = isca16View(arch, d, archPath);
+  job.general = !job.view->isFourLevel();
+  if (job.general) job.viewTable = isca16LineBufferTable(table, *job.view);
 }
 
 po::options_description runOptions() {
@@ -143,7 +173,7 @@ po::options_description runOptions() {
       "the mappers choose the levels above it) or isca16 (the dataflow as the ISCA 2016 "
       "comparison's framework defines it: what each level keeps, where each loop sits, its "
       "mapping variables, searched exhaustively on the array seen as one row of PEs; built for "
-      "rs, os_c and nlr; implies --search)");
+      "all six (ws, os_a and os_b with a line buffer added); implies --search)");
   opt("check", "compare every output with a reference convolution (slower)");
   opt("fast",
       "count and time without computing values (no --check): repeated transfers replay the "
@@ -383,11 +413,12 @@ void checkTensorStorage(const Layer& layer, const Mapping* mapping, const RunReq
 /// bound is at most 2^62 (validateMapping), but a network may have many such layers.
 void checkTotalCycles(const std::vector<Job>& jobs, const ArchSpec& arch, const RunRequest& req) {
   std::map<std::string, std::int64_t> total;
-  const Hierarchy h = arch.hierarchy();
   for (const Job& job : jobs) {
+    const ArchSpec& on = archOf(job, arch);
+    const Hierarchy h = on.hierarchy();
     const std::optional<std::int64_t> bound =
-        job.general ? cycleBound(job.layer->shape(), arch, h, job.nest, h.size() - 1)
-                    : cycleUpperBound(*job.layer, archOf(job, arch), job.mapping);
+        job.general ? cycleBound(job.layer->shape(), on, h, job.nest, h.size() - 1)
+                    : cycleUpperBound(*job.layer, on, job.mapping);
     const std::optional<std::int64_t> sum = addOpt(total[job.label], bound);
     if (!sum) {
       throw InputError(req.archPath + ": with arch.dram.latency_cycles=" +
@@ -420,12 +451,14 @@ LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   return s;
 }
 
-LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable& table,
-                        const RunRequest& req, const std::vector<std::string>& storageNames) {
+LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTable& runTable,
+                        const RunRequest& req) {
   const Layer& layer = *job.layer;
+  const ArchSpec& arch = archOf(job, runArch);
+  const EnergyTable& table = tableOf(job, runTable);
   const SimOptions options{req.seed, req.check, !req.fast};
   const SimResult r = job.general ? simulateHierarchy(layer, arch, job.nest, options)
-                                  : simulateLayer(layer, archOf(job, arch), job.mapping, options);
+                                  : simulateLayer(layer, arch, job.mapping, options);
   if (!r.checkMismatch.empty()) throw InternalError(r.checkMismatch);
   LayerStats s;
   s.layer = layer.name;
@@ -442,7 +475,7 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& arch, const EnergyTable&
   s.counts = r.counts;
   s.energy = computeEnergy(r.counts, r.cycles.total, table);
   s.check = r.checked ? "passed" : (req.fast ? "skipped (--fast)" : "not run");
-  s.mapping = job.general ? renderLoopNest(job.layer->shape(), job.nest, storageNames)
+  s.mapping = job.general ? renderLoopNest(job.layer->shape(), job.nest, entryNamesOf(arch, true))
                           : renderLoopNest(job.layer->shape(), job.mapping);
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
@@ -537,13 +570,22 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       throw InputError(path + ": mapping.layer: expected a conv or fc layer of " + req.networkPath +
                        ", got \"" + f.layer + "\"");
     }
-    checkStorageNames(f, storageNames, path, req.archPath, arch.isFourLevel());
     if (f.rules == RuleSet::Isca16) {
-      validateMapping(*it, archForMappingFile(f, arch, path, req.archPath), f.mapping, path);
-    } else if (arch.isFourLevel()) {
-      validateMapping(*it, arch, f.mapping, path);
+      // Paper mode's file runs on its dataflow's view of the arch, with the view's levels.
+      const ArchSpec view = archForMappingFile(f, arch, path, req.archPath);
+      checkStorageNames(f, entryNamesOf(view, true), path, req.archPath, view.isFourLevel());
+      if (view.isFourLevel()) {
+        validateMapping(*it, view, f.mapping, path);
+      } else {
+        validateLoopNest(it->shape(), view, view.hierarchy(), f.nest, path);
+      }
     } else {
-      validateLoopNest(it->shape(), arch, hierarchy, f.nest, path);
+      checkStorageNames(f, storageNames, path, req.archPath, arch.isFourLevel());
+      if (arch.isFourLevel()) {
+        validateMapping(*it, arch, f.mapping, path);
+      } else {
+        validateLoopNest(it->shape(), arch, hierarchy, f.nest, path);
+      }
     }
     const bool selected = std::find(layers.begin(), layers.end(), &*it) != layers.end();
     checkMappingLabel(f, path, selected, dataflows, mappingFiles, req.mappingPaths);
@@ -567,14 +609,15 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!layer.onArray()) continue;
     if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
       for (Dataflow df : dataflows) {
-        Job job{&layer, dataflowName(df), {},           "default", {}, 0.0, false,
-                {},     RuleSet::Free,    std::nullopt, {}};
+        Job job{&layer, dataflowName(df), {},           "default", {},          0.0, false,
+                {},     RuleSet::Free,    std::nullopt, {},        std::nullopt};
         if (req.rules == RuleSet::Isca16) {
           const auto start = std::chrono::steady_clock::now();
-          job.rules = RuleSet::Isca16;
-          job.view = isca16View(arch, df, req.archPath);
-          Isca16SearchResult found = searchIsca16(layer, *job.view, df, table, req.objective);
+          setPaperView(job, df, arch, table, req.archPath);
+          Isca16SearchResult found =
+              searchIsca16(layer, *job.view, df, tableOf(job, table), req.objective);
           job.mapping = std::move(found.mapping);
+          job.nest = std::move(found.nest);
           job.search = found.stats;
           job.variables = isca16VariableList(df, found.variables);
           job.mapper = std::string("isca16:") + objectiveName(req.objective);
@@ -624,7 +667,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         }
         const std::string what = job.mapper + " " + dataflowName(df) + " mapping of " + layer.name;
         if (job.general) {
-          validateLoopNest(layer.shape(), arch, hierarchy, job.nest, what);
+          const ArchSpec& on = archOf(job, arch);
+          validateLoopNest(layer.shape(), on, on.hierarchy(), job.nest, what);
         } else {
           validateMapping(layer, archOf(job, arch), job.mapping, what);
         }
@@ -635,32 +679,52 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       const MappingFile& f = mappingFiles[i];
       if (f.layer != layer.name) continue;
       Job job{&layer, f.label, f.mapping,     "file",       {}, 0.0,
-              false,  {},      RuleSet::Free, std::nullopt, {}};
+              false,  {},      RuleSet::Free, std::nullopt, {}, std::nullopt};
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
         job.rules = RuleSet::Isca16;
         job.view = archForMappingFile(f, arch, req.mappingPaths[i], req.archPath);
+        job.general = !job.view->isFourLevel();
+        if (job.general) job.viewTable = isca16LineBufferTable(table, *job.view);
       }
       jobs.push_back(std::move(job));
     }
   }
   for (const Job& job : jobs) {
-    checkTensorStorage(*job.layer, &job.mapping, req,
-                       job.general ? nestStorageBytes(*job.layer, hierarchy, job.nest) : -1);
+    checkTensorStorage(
+        *job.layer, &job.mapping, req,
+        job.general ? nestStorageBytes(*job.layer, archOf(job, arch).hierarchy(), job.nest) : -1);
   }
   checkTotalCycles(jobs, arch, req);
+  // One run reports one hierarchy: paper mode's views must agree with each other.
+  const std::vector<std::string> reportedEntries =
+      jobs.empty() ? entryNames : entryNamesOf(archOf(jobs.front(), arch), false);
+  for (const Job& job : jobs) {
+    if (entryNamesOf(archOf(job, arch), false) == reportedEntries) continue;
+    std::string a;
+    std::string b;
+    for (const std::string& n : reportedEntries) a += (a.empty() ? "" : " > ") + n;
+    for (const std::string& n : entryNamesOf(archOf(job, arch), false)) {
+      b += (b.empty() ? "" : " > ") + n;
+    }
+    throw InputError("--rules isca16: " + jobs.front().label + " maps onto " + a + ", " +
+                     job.label + " onto " + b +
+                     "; one run reports one hierarchy: run them separately");
+  }
 
   // 5. The files that are known now, and the room for the rest.
   if (!req.outDir.empty()) {
     for (const Job& job : jobs) {
       const std::string base = "mappings/" + mappingBase(job.layer->name, job.label);
       const ProblemShape shape = job.layer->shape();
+      const std::vector<std::string> levels = entryNamesOf(archOf(job, arch), true);
       const nlohmann::json file =
-          job.general ? loopNestToJson(shape, job.nest, storageNames, job.layer->name, job.label)
-                      : mappingToJson(shape, job.mapping, job.layer->name, job.label, job.rules);
+          job.general
+              ? loopNestToJson(shape, job.nest, levels, job.layer->name, job.label, job.rules)
+              : mappingToJson(shape, job.mapping, job.layer->name, job.label, job.rules);
       outDir.stage(base + ".json", file.dump(2) + "\n");
-      outDir.stage(base + ".txt", job.general ? renderLoopNest(shape, job.nest, storageNames)
+      outDir.stage(base + ".txt", job.general ? renderLoopNest(shape, job.nest, levels)
                                               : renderLoopNest(shape, job.mapping));
     }
     outDir.stage("config.json", config);
@@ -676,7 +740,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   run.energyTable = table.name;
   run.energyUnit = table.unit;
   run.clockMhz = arch.clockMhz;
-  run.levelNames = entryNames;
+  run.levelNames = reportedEntries;
   std::size_t done = 0;
   std::vector<JobTiming> timings;
   auto nextJob = jobs.begin();
@@ -689,7 +753,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     for (; nextJob != jobs.end() && nextJob->layer == layer; ++nextJob) {
       const auto start = std::chrono::steady_clock::now();
-      run.layers.push_back(simulatedRow(*nextJob, arch, table, req, storageNames));
+      run.layers.push_back(simulatedRow(*nextJob, arch, table, req));
       ++done;
       const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
       const Job& job = *nextJob;

@@ -67,7 +67,7 @@ ArchSpec archForMappingFile(const MappingFile& f, const ArchSpec& arch, const st
   Dataflow df{};
   if (!parseDataflow(f.label, df) || !isca16Built(df)) {
     throw InputError(path +
-                     ": mapping.dataflow: expected rs, os_c or nlr (a mapping with \"rules\": "
+                     ": mapping.dataflow: expected a dataflow's name (a mapping with \"rules\": "
                      "\"isca16\" runs on that dataflow's paper-mode view of the arch), got \"" +
                      f.label + "\"");
   }

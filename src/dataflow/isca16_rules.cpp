@@ -5,6 +5,7 @@
 
 #include "common/errors.hpp"
 #include "dataflow/capacity_fit.hpp"
+#include "dataflow/isca16_line_buffer.hpp"
 #include "dataflow/tiling.hpp"
 #include "mapping/tile_math.hpp"
 
@@ -175,7 +176,7 @@ std::string tooBig(const std::string& what, std::int64_t value, const std::strin
 }  // namespace
 
 bool isca16Built(Dataflow d) {
-  return d == Dataflow::RS || d == Dataflow::OS_C || d == Dataflow::NLR;
+  return isca16UsesLineBuffer(d) || d == Dataflow::RS || d == Dataflow::OS_C || d == Dataflow::NLR;
 }
 
 std::string isca16VariableNames(Dataflow d) {
@@ -224,10 +225,9 @@ std::string renderIsca16Variables(Dataflow d, const Isca16Variables& v) {
 
 ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPath) {
   if (!isca16Built(d)) {
-    throw InputError(std::string("--rules isca16: the paper rules of ") + dataflowName(d) +
-                     " are not built yet (they forward ifmaps between PEs, which needs a "
-                     "line-buffer level: docs/design/paper_mode.md); rs, os_c and nlr have them");
+    throw InputError(std::string("--rules isca16: no paper rules for ") + dataflowName(d));
   }
+  if (isca16UsesLineBuffer(d)) return isca16LineBufferView(arch, d, archPath);
   if (!arch.isFourLevel()) {
     throw InputError(archPath +
                      ": --rules isca16 maps onto the DRAM > GLB > array > RF "
@@ -243,6 +243,7 @@ ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPat
 
 std::string isca16Problem(const Layer& layer, const ArchSpec& view, Dataflow d,
                           const Isca16Variables& v) {
+  if (isca16UsesLineBuffer(d)) return isca16LineBufferProblem(layer, view, d, v);
   const PaperLayer L(layer);
   const std::int64_t J = view.peCount();
   for (std::int64_t x : {v.m, v.n, v.e, v.f, v.p, v.q, v.r, v.t}) {
@@ -403,6 +404,10 @@ AccessCounts isca16GroupBound(const Layer& layer, Dataflow d, AccessCounts count
 
 void forEachIsca16Candidate(const Layer& layer, const ArchSpec& view, Dataflow d, bool everyM,
                             const std::function<void(const Isca16Variables&)>& visit) {
+  if (isca16UsesLineBuffer(d)) {
+    forEachIsca16LineBufferCandidate(layer, view, d, visit);
+    return;
+  }
   const PaperLayer L(layer);
   const std::int64_t J = view.peCount();
   const ProblemShape shape = layer.shape();

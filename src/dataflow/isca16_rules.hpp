@@ -35,9 +35,9 @@ struct Isca16Variables {
 };
 
 /// Whether `--rules isca16` has the rules of `d`: RS, OS_C and NLR map onto the 4-level
-/// hierarchy as the framework defines them. WS, OS_A and OS_B forward ifmaps between PEs in
-/// the framework (a row-delay buffer, shift registers), which needs a level the presets do not
-/// have (docs/design/paper_mode.md): not built yet.
+/// hierarchy as the framework defines them, WS, OS_A and OS_B onto it with a line buffer of
+/// inputs added (isca16_line_buffer.hpp: the framework's systolic delay line and shift
+/// registers). All six.
 bool isca16Built(Dataflow d);
 
 /// The framework's variables of `d`, in its order, space-separated ("m n f p q r t" for RS).
@@ -55,8 +55,9 @@ std::string renderIsca16Variables(Dataflow d, const Isca16Variables& v);
 /// chip folds them, so only the product of the spatial factors is bounded) and the halo
 /// reuse the framework's counts have: RS keeps its ifmap window in the RF as it slides down the
 /// ofmap (RF on) and refetches strip halos from DRAM (GLB off); OS_C and NLR reuse no window
-/// (both off). Everything else (capacities, widths, ports) is `arch`'s. Throws InputError
-/// naming `archPath` when `arch` is not the 4-level instance or `d` is not built.
+/// (both off). Everything else (capacities, widths, ports) is `arch`'s. For WS, OS_A and OS_B
+/// (isca16UsesLineBuffer) the view is isca16LineBufferView, not a 4-level arch. Throws
+/// InputError naming `archPath` when `arch` is not the 4-level instance or `d` is not built.
 ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPath);
 
 /// Empty when `v` is a legal assignment of `d`'s variables for `layer` on `view` (an
@@ -64,12 +65,14 @@ ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPat
 /// checks them: each partition's tiles in bits), plus what dfsim's loop nest needs (named
 /// differences: RS's p divides M and q divides C, the RF factors of a ragged nest; m is a
 /// multiple of the filters one array pass covers, p*t for RS and p otherwise, or M).
-/// Otherwise the first violated rule, e.g. "S*f*r*t = 264 > 256 PEs".
+/// Otherwise the first violated rule, e.g. "S*f*r*t = 264 > 256 PEs". WS's rules:
+/// isca16LineBufferProblem (`view` its line-buffer view).
 std::string isca16Problem(const Layer& layer, const ArchSpec& view, Dataflow d,
                           const Isca16Variables& v);
 
 /// The loop nest of `d` with variables `v` (README "Paper mode" lists each dataflow's nest).
-/// Contract: isca16Problem(layer, view, d, v) is empty.
+/// Contract: isca16Problem(layer, view, d, v) is empty and `d` maps onto the 4-level view
+/// (not isca16UsesLineBuffer: isca16LineBufferNest builds those).
 Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v);
 
 /// isca16Mapping(layer, d, v) written into `m` (every field set; its loop lists' storage is
@@ -103,7 +106,8 @@ AccessCounts isca16GroupBound(const Layer& layer, Dataflow d, AccessCounts count
 /// depends on them only through those counts and the capacities, and so do dfsim's counts (a
 /// ragged nest's counts depend on a tiling only through its tile counts and extents). Unless
 /// `everyM`, only the largest m that fits is visited for each assignment of the others: fewer
-/// DRAM passes of the filters lower every count that m changes, and change no other.
+/// DRAM passes of the filters lower every count that m changes, and change no other. WS:
+/// forEachIsca16LineBufferCandidate.
 void forEachIsca16Candidate(const Layer& layer, const ArchSpec& view, Dataflow d, bool everyM,
                             const std::function<void(const Isca16Variables&)>& visit);
 

@@ -163,15 +163,25 @@ std::vector<std::int64_t> flatTiles(const LoopNest& nest) {
   return tiles;
 }
 
-/// The general form: {"layer", "dataflow", "levels": [{"level", "temporal", "spatial",
-/// "keeps"}]}.
+/// Sets f.rules from the file's optional "rules" (free or isca16).
+void readRules(const StrictObject& root, MappingFile& f) {
+  if (!root.has("rules")) return;
+  const std::string rules = root.getString("rules");
+  if (!parseRuleSet(rules, f.rules)) {
+    root.pos("rules").failExpected("\"free\" or \"isca16\"", nlohmann::json(rules));
+  }
+}
+
+/// The general form: {"layer", "dataflow", "rules", "levels": [{"level", "temporal",
+/// "spatial", "keeps"}]}.
 MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
                             const DimNames& names) {
-  const StrictObject root(doc, JsonPos(file, "mapping"), {"layer", "dataflow", "levels"});
+  const StrictObject root(doc, JsonPos(file, "mapping"), {"layer", "dataflow", "rules", "levels"});
   MappingFile f;
   f.fourLevel = false;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
+  readRules(root, f);
   const nlohmann::json& levels = root.require("levels", "an array of levels");
   const JsonPos at = root.pos("levels");
   if (!levels.is_array() || levels.size() < 2 || levels.size() > kMaxLevelEntries) {
@@ -244,12 +254,7 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   MappingFile f;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
-  if (root.has("rules")) {
-    const std::string rules = root.getString("rules");
-    if (!parseRuleSet(rules, f.rules)) {
-      root.pos("rules").failExpected("\"free\" or \"isca16\"", nlohmann::json(rules));
-    }
-  }
+  readRules(root, f);
   std::vector<StatedTile> stated;
   f.mapping.dramLoops = readLoops(root, "dram", names, 0, stated);
   f.mapping.glbLoops = readLoops(root, "glb", names, 1, stated);
@@ -306,7 +311,7 @@ namespace dfsim {
 
 nlohmann::json loopNestToJson(const ProblemShape& shape, const LoopNest& nest,
                               const std::vector<std::string>& levelNames, const std::string& layer,
-                              const std::string& label) {
+                              const std::string& label, RuleSet rules) {
   const std::vector<std::int64_t> tiles = flatTiles(nest);
   // A dimension is ragged when its loops' bounds multiply past its size.
   std::array<std::int64_t, kMaxDims> product{};
@@ -337,7 +342,10 @@ nlohmann::json loopNestToJson(const ProblemShape& shape, const LoopNest& nest,
     if (k > 0) level["keeps"] = keepsToJson(l.keeps);  // the outermost keeps everything
     levels.push_back(std::move(level));
   }
-  return {{"layer", layer}, {"dataflow", label}, {"levels", levels}};
+  nlohmann::json out = {{"layer", layer}, {"dataflow", label}};
+  if (rules != RuleSet::Free) out["rules"] = ruleSetName(rules);
+  out["levels"] = levels;
+  return out;
 }
 
 }  // namespace dfsim

@@ -28,8 +28,9 @@ struct MappingFile {
   std::vector<std::string> levelNames;
   /// Whether `mapping` holds the nest (the 4-level form, or a general one of that shape).
   bool fourLevel = true;
-  /// The 4-level form's "rules" (default free): isca16 when the mapping was made by paper mode,
-  /// which runs it on the isca16View of the dataflow its label names.
+  /// The file's "rules" (default free): isca16 when the mapping was made by paper mode, which
+  /// runs it on the isca16View of the dataflow its label names (the general form for a view
+  /// with a line buffer).
   RuleSet rules = RuleSet::Free;
 };
 
@@ -47,9 +48,10 @@ nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const 
                              const std::string& label, RuleSet rules = RuleSet::Free);
 /// `nest` in the general form, levels named `levelNames` (one per storage level, outermost
 /// first), dimensions as in `shape`, every loop's tile stated where its dimension is ragged;
-/// readable by readMappingFile.
+/// readable by readMappingFile. `rules` isca16 adds "rules": "isca16" (paper mode's nest on a
+/// line-buffer view).
 nlohmann::json loopNestToJson(const ProblemShape& shape, const LoopNest& nest,
                               const std::vector<std::string>& levelNames, const std::string& layer,
-                              const std::string& label);
+                              const std::string& label, RuleSet rules = RuleSet::Free);
 
 }  // namespace dfsim

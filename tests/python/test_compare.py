@@ -183,7 +183,8 @@ class CompareTest(unittest.TestCase):
         with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
             summary = json.load(f)
         self.assertEqual(summary["setup"]["rules"], "isca16")
-        self.assertEqual(summary["setup"]["dataflows"], ["os_c", "nlr", "rs"])
+        self.assertEqual(summary["setup"]["dataflows"], ["os_a", "os_b", "os_c", "nlr", "rs"])
+        self.assertIn("paper mode leaves ws out by default", proc.stderr)
         for r in summary["runs"]:
             self.assertIn("--rules isca16", r["command"])
             self.assertNotIn("--search", r["command"])
@@ -203,7 +204,23 @@ class CompareTest(unittest.TestCase):
         verdicts = [line for line in section.splitlines() if " | 16 | " in line and
                     (line.endswith("| **agrees** |") or line.endswith("| **differs** |"))]
         self.assertEqual(len(verdicts), 3)  # three claims at the tiny arch's 16 PEs
-        self.assertIn("ws, os_a, os_b are not in paper mode yet", section)
+        self.assertIn("ws is in paper mode but this job leaves it out: its paper rules keep",
+                      section)
+        self.assertIn("'the other dataflows' of a claim are os_a, os_b, os_c and nlr", section)
+        # WS's paper mode where every point maps: the runs pass, the report names [ws-rows].
+        ws_out = os.path.join(self.tmp, "paper_ws")
+        proc = run([COMPARE, *TINY, "--out", ws_out, "--dfsim", dfsim_binary(),
+                    "--rules", "isca16", "--dataflows", "ws,rs"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(ws_out, "summary.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["setup"]["dataflows"], ["ws", "rs"])
+        report_ws = os.path.join(self.tmp, "paper_ws_report", "validation.md")
+        proc = run([REPORT, "--results", self.out, "--paper", ws_out, "--report", report_ws])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(report_ws, encoding="utf-8") as f:
+            ws_text = f.read()
+        self.assertIn("[ws-rows]", ws_text)
+        self.assertIn("os_a, os_b, os_c, nlr are in paper mode but not in this job", ws_text)
         self.assertIn("**16 PEs, CONV layers**", section)
         bad = run([REPORT, "--results", self.out, "--paper", self.out, "--report",
                    os.path.join(self.tmp, "bad.md")])
