@@ -3,10 +3,13 @@
 // oracles (reference convolution, the analytic model's counts, the compute bound, fast ==
 // functional) on random hierarchies and perfect nests, and on a 3x3 stride-1 layer whose GLB
 // tile height is swept under every dataflow.
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -371,6 +374,55 @@ TEST_CASE("on perfect nests the halo savings by positions equal the closed form"
         CHECK(listed.instanceWords == closed.instanceWords);
         compared += closed.unionWords > 0 ? 1 : 0;
       }
+    }
+  }
+  CHECK(compared >= 50);
+}
+
+TEST_CASE("the halo savings by positions with one memo over many nests equal those without",
+          "[halo]") {
+  // The memo keeps the children's offsets of the last crossed fan-out and per-pair words across
+  // calls: nests one after another (each twice, the second time after a different one) must
+  // count as a fresh call does, ragged ones included.
+  std::mt19937_64 rng(20261205);
+  HaloMemo memo;
+  int compared = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const Layer l = haloLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    const Hierarchy h = randomHierarchy(rng);
+    const LoopNest n = randomNest(s, h, rng, trial % 2 == 0);
+    const DimLoopTable table = DimLoopTable::of(n, s);
+    std::vector<std::pair<Tensor, BoundaryPositions>> boundaries;
+    std::size_t pos = 0;
+    for (const LevelLoops& lv : n.levels) {
+      pos += lv.temporal.size();
+      const BoundaryPositions at{pos, 0, pos + lv.spatial.size()};
+      pos += lv.spatial.size();
+      for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+        BoundaryPositions b = at;
+        for (std::size_t d = 0; d < s.numDims(); ++d) {
+          if ((s.projectedDims(t) >> d & 1U) == 0) continue;
+          for (std::size_t k = 0; k < table.count[d]; ++k) {
+            const DimLoopTable::Entry& e = table.loops[d][k];
+            if (!e.spatial && e.pos < b.stop) b.reuseEnd = std::max(b.reuseEnd, e.pos + 1);
+          }
+        }
+        boundaries.emplace_back(t, b);
+      }
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& [t, b] : boundaries) {
+        const HaloSavings fresh = haloSavingsByPositions(s, table, t, b);
+        const HaloSavings kept = haloSavingsByPositions(s, table, t, b, &memo);
+        INFO(shapeOf(l) << "\n"
+                        << describe(h, n, s) << "stop " << b.stop << " reuseEnd " << b.reuseEnd
+                        << " child " << b.childStart << " " << tensorName(t) << " pass " << pass);
+        CHECK(kept.unionWords == fresh.unionWords);
+        CHECK(kept.instanceWords == fresh.instanceWords);
+        compared += fresh.unionWords > 0 ? 1 : 0;
+      }
+      std::reverse(boundaries.begin(), boundaries.end());
     }
   }
   CHECK(compared >= 50);

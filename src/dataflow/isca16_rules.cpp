@@ -13,23 +13,38 @@ namespace dfsim {
 
 namespace {
 
+/// The dimensions of the convolution's shape (Layer::shape) the paper nests use.
+struct ConvDims {
+  Dim N, G, M, C, P, Q, R, S;
+};
+
+/// Every on-array layer has the convolution's shape, whose dimensions do not depend on the
+/// sizes: they are looked up once (a search builds a nest per candidate).
+const ConvDims& convDims() {
+  static const ConvDims dims = [] {
+    const ProblemShape conv = Layer().shape();
+    return ConvDims{conv.dimByName("N"), conv.dimByName("G"), conv.dimByName("M"),
+                    conv.dimByName("C"), conv.dimByName("P"), conv.dimByName("Q"),
+                    conv.dimByName("R"), conv.dimByName("S")};
+  }();
+  return dims;
+}
+
 /// The layer in the framework's symbols (per group), with dfsim's dimensions beside them.
 struct PaperLayer {
   std::int64_t N, M, C, E, F, R, S, G;
   Dim dN, dG, dM, dC, dP, dQ, dR, dS;
   explicit PaperLayer(const Layer& l)
       : N(l.N), M(l.mPerGroup()), C(l.cPerGroup()), E(l.P), F(l.Q), R(l.R), S(l.S), G(l.groups) {
-    // Every on-array layer has the convolution's shape (Layer::shape), whose dimensions do not
-    // depend on the sizes: look them up once.
-    static const ProblemShape conv = Layer().shape();
-    dN = conv.dimByName("N");
-    dG = conv.dimByName("G");
-    dM = conv.dimByName("M");
-    dC = conv.dimByName("C");
-    dP = conv.dimByName("P");
-    dQ = conv.dimByName("Q");
-    dR = conv.dimByName("R");
-    dS = conv.dimByName("S");
+    const ConvDims& d = convDims();
+    dN = d.N;
+    dG = d.G;
+    dM = d.M;
+    dC = d.C;
+    dP = d.P;
+    dQ = d.Q;
+    dR = d.R;
+    dS = d.S;
   }
 };
 
@@ -277,8 +292,17 @@ std::string isca16Problem(const Layer& layer, const ArchSpec& view, Dataflow d,
 }
 
 Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v) {
-  const PaperLayer L(layer);
   Mapping m;
+  isca16MappingInto(layer, d, v, m);
+  return m;
+}
+
+void isca16MappingInto(const Layer& layer, Dataflow d, const Isca16Variables& v, Mapping& m) {
+  const PaperLayer L(layer);
+  m.dramLoops.clear();
+  m.glbLoops.clear();
+  m.spatialLoops.clear();
+  m.rfLoops.clear();
   m.glbKeeps = glbKeepsOf(d);
   m.rfKeeps = rfKeepsOf(d);
   const std::int64_t g = glbFilterFactor(L, d, v);
@@ -349,7 +373,6 @@ Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v) 
       spatial(L.dC, v.q);
       break;
   }
-  return m;
 }
 
 bool isca16SameArrayLoops(Dataflow d, const Isca16Variables& a, const Isca16Variables& b) {
@@ -391,22 +414,22 @@ void forEachIsca16Candidate(const Layer& layer, const ArchSpec& view, Dataflow d
   const CapacityFit fit{shape, view, rfKeepsOf(d), glbKeepsOf(d)};
   if (!keepsProblem(view, d).empty()) return;  // no assignment can meet the rules
   const std::vector<std::int64_t> nReps = countRepresentatives(L.N);
-  // The m of each filter-pass count of `passes` array passes of `perPass` filters, the fewest
-  // DRAM passes first (each the smallest GLB factor giving that count).
-  auto mChoices = [&](std::int64_t passes, std::int64_t perPass) {
-    std::vector<std::int64_t> out;
-    const std::vector<std::int64_t> reps = countRepresentatives(passes);
-    for (auto it = reps.rbegin(); it != reps.rend(); ++it) {
-      out.push_back(std::min(*it * perPass, L.M));
-    }
-    return out;
+  // countRepresentatives of each count of array passes of the filters (at most M), each made
+  // once: they are asked for once per assignment of the other variables.
+  std::vector<std::vector<std::int64_t>> passReps(static_cast<std::size_t>(L.M) + 1);
+  auto repsOf = [&](std::int64_t passes) -> const std::vector<std::int64_t>& {
+    std::vector<std::int64_t>& r = passReps.at(static_cast<std::size_t>(passes));
+    if (r.empty()) r = countRepresentatives(passes);
+    return r;
   };
-  // Visits `v` with each m of mChoices that fits the GLB (only the first unless everyM); false
-  // when none fits.
+  // Visits `v` with the m of each filter-pass count of `passes` array passes of `perPass`
+  // filters, the fewest DRAM passes first (each the smallest GLB factor giving that count),
+  // that fits the GLB (only the first unless everyM); false when none fits.
   auto visitMs = [&](Isca16Variables v, std::int64_t passes, std::int64_t perPass) {
     bool any = false;
-    for (std::int64_t m : mChoices(passes, perPass)) {
-      v.m = m;
+    const std::vector<std::int64_t>& reps = repsOf(passes);
+    for (auto it = reps.rbegin(); it != reps.rend(); ++it) {
+      v.m = std::min(*it * perPass, L.M);
       if (!fit.fits(Level::Glb, tileExtents(L, d, v).glb)) continue;
       any = true;
       visit(v);

@@ -75,6 +75,11 @@ std::string isca16Problem(const Layer& layer, const ArchSpec& view, Dataflow d,
 /// (not isca16UsesLineBuffer: isca16LineBufferNest builds those).
 Mapping isca16Mapping(const Layer& layer, Dataflow d, const Isca16Variables& v);
 
+/// isca16Mapping(layer, d, v) written into `m` (every field set; its loop lists' storage is
+/// reused, so a search that builds one candidate after another allocates nothing). Same
+/// contract.
+void isca16MappingInto(const Layer& layer, Dataflow d, const Isca16Variables& v, Mapping& m);
+
 /// Whether assignments `a` and `b` of `d`'s variables give the same spatial and RF loops (and
 /// keeps): they differ only in the GLB and DRAM loops (RS: same f, p, q, r, t; OS_C: same n, p;
 /// NLR: same p, q). forEachIsca16Candidate visits such assignments one after another.

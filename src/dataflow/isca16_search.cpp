@@ -7,6 +7,7 @@
 #include "dataflow/nest_score.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 
 namespace dfsim {
@@ -94,6 +95,7 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
   Isca16SearchResult best;
   Leader leader;
   CountsMemo memo;
+  Mapping m;               // the candidate being scored (its loop lists' storage reused)
   Isca16Variables group;   // the first assignment of the current group
   bool inGroup = false;    // a group has started
   bool skipGroup = false;  // its bound cannot beat the best
@@ -109,7 +111,7 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
       ++best.stats.pruned;
       return;
     }
-    Mapping m = isca16Mapping(layer, dataflow, v);
+    isca16MappingInto(layer, dataflow, v, m);
     memo.newOuterLoops();
     const AccessCounts counts = analyticCounts(shape, view, m, memo);
     if (fresh && grouped && leader.found) {
@@ -121,10 +123,11 @@ Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Datafl
         return;
       }
     }
-    const double cycles = estimateCycles(layer, view, m, counts);
+    // After newOuterLoops the memo's table is m's own (DimLoopTable::of(m, shape)).
+    const double cycles = estimateCycles(view, m, counts, nonEmptySteps(shape, memo.table()));
     const double energy = energyTotal(counts, Cycle(static_cast<std::uint64_t>(cycles)), table);
     if (!leader.offer(objective, energy, cycles, m.activePes())) return;
-    best.mapping = std::move(m);
+    best.mapping = m;  // a copy: `m`'s storage is reused by the next candidate
     best.variables = v;
     best.energy = energy;
     best.cycles = cycles;

@@ -439,6 +439,11 @@ double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m
   return cycleEstimate(arch, m, c, nonEmptySteps(layer.shape(), m));
 }
 
+double estimateCycles(const ArchSpec& arch, const Mapping& m, const AccessCounts& counts,
+                      std::int64_t steps) {
+  return cycleEstimate(arch, m, counts, steps);
+}
+
 SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow dataflow,
                            const EnergyTable& table, const SearchOptions& options) {
   const ProblemShape shape = layer.shape();

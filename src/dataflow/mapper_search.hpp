@@ -61,6 +61,11 @@ struct SearchResult {
 double estimateCycles(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                       const AccessCounts& counts);
 
+/// estimateCycles(layer, arch, m, counts) from `steps`, which must be
+/// nonEmptySteps(layer.shape(), m) (a search has the shape or the loop table at hand).
+double estimateCycles(const ArchSpec& arch, const Mapping& m, const AccessCounts& counts,
+                      std::int64_t steps);
+
 /// The three loop orders the searches try above the GLB (outermost first), from the
 /// projections of `shape`: finish outputs (the dims outputs do not project, the reduction,
 /// innermost), keep weights (the dims weights do not project innermost), keep inputs (the dims

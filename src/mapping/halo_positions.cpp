@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "mapping/halo_savings.hpp"
@@ -54,22 +55,46 @@ struct DimRoles {
   std::int64_t unionExtent = 1;                ///< the union tile's nominal extent (the cap)
 };
 
+/// A dimension's crossed fan-out loops: their count, then (bound, tile) of each.
+using Spread = std::array<std::int64_t, 1 + 2 * kMaxLoopsPerDim>;
+
+/// FNV-1a over [first, last), continuing from `h`.
+std::uint64_t fnv1a(const std::int64_t* first, const std::int64_t* last, std::uint64_t h) {
+  for (; first != last; ++first) {
+    h ^= static_cast<std::uint64_t>(*first);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+/// FNV-1a's offset basis.
+constexpr std::uint64_t kFnvBasis = 1469598103934665603ULL;
+
 /// The offsets along dimension `d` of the children the crossed fan-out spreads (its loops at
-/// [stop, childStart)): every combination of their indices times their tiles.
+/// [stop, childStart)): every combination of their indices times their tiles. `spread` gets
+/// those loops; when `known` and they are the ones `spread` already held, `out` (made from
+/// them before) is kept as it is. Sets `known`, and `hash` to fnv1a of `spread`.
 void childrenOf(const DimLoopTable& loops, std::size_t d, const BoundaryPositions& at,
-                std::vector<std::int64_t>& out,
-                std::array<std::int64_t, 1 + 2 * kMaxLoopsPerDim>& spread) {
-  out.assign(1, 0);
-  spread.fill(0);
+                std::vector<std::int64_t>& out, Spread& spread, bool& known, std::uint64_t& hash) {
+  Spread now{};
   for (std::size_t k = 0; k < loops.count[d]; ++k) {
     const DimLoopTable::Entry& e = loops.loops[d][k];
     if (!e.spatial || e.pos < at.stop || e.pos >= at.childStart) continue;
-    const auto n = static_cast<std::size_t>(spread[0]++);
-    spread[1 + 2 * n] = e.bound;
-    spread[2 + 2 * n] = e.tile;
+    const auto n = static_cast<std::size_t>(now[0]++);
+    now[1 + 2 * n] = e.bound;
+    now[2 + 2 * n] = e.tile;
+  }
+  if (known && now == spread) return;  // the same loops spread the same offsets
+  spread = now;
+  known = true;
+  hash = fnv1a(spread.data(), spread.data() + spread.size(), kFnvBasis);
+  out.assign(1, 0);
+  for (std::size_t n = 0; n < static_cast<std::size_t>(now[0]); ++n) {
+    const std::int64_t bound = now[1 + 2 * n];
+    const std::int64_t tile = now[2 + 2 * n];
     const std::size_t before = out.size();
-    for (std::int64_t j = 1; j < e.bound; ++j) {
-      for (std::size_t i = 0; i < before; ++i) out.push_back(out[i] + j * e.tile);
+    for (std::int64_t j = 1; j < bound; ++j) {
+      for (std::size_t i = 0; i < before; ++i) out.push_back(out[i] + j * tile);
     }
   }
 }
@@ -178,6 +203,9 @@ struct AxisKept {
   std::int64_t perChild = 0;
 };
 
+/// One pair of classes of one coordinate: everything its words are counted from.
+using PairKey = std::array<std::int64_t, 14 + 2 * (1 + 2 * kMaxLoopsPerDim)>;
+
 /// Scratch storage of haloSavingsByPositions (grown once, reused across carries and calls).
 struct Scratch {
   std::array<std::vector<std::int64_t>, kMaxDims> children;
@@ -186,11 +214,14 @@ struct Scratch {
   std::vector<std::uint32_t> stamp;  ///< the old words of the child being marked
   std::vector<std::uint32_t> seen;   ///< the new words of the child being marked
   /// Per dimension, the crossed fan-out's loops over it (bound, tile), which make `children`.
-  std::array<std::array<std::int64_t, 1 + 2 * kMaxLoopsPerDim>, kMaxDims> spread{};
+  std::array<Spread, kMaxDims> spread{};
+  /// Per dimension, whether `children` was made from `spread`.
+  std::array<bool, kMaxDims> childrenKnown{};
+  /// Per dimension, fnv1a of `spread` (part of the memo's slot hash).
+  std::array<std::uint64_t, kMaxDims> spreadHash{};
+  /// The memo key being looked up (every entry is set before use: no zeroing per call).
+  PairKey key{};
 };
-
-/// One pair of classes of one coordinate: everything its words are counted from.
-using PairKey = std::array<std::int64_t, 14 + 2 * (1 + 2 * kMaxLoopsPerDim)>;
 
 /// What a pair of classes keeps (before its configurations' count).
 struct PairKept {
@@ -204,6 +235,7 @@ struct HaloMemo::State {
   static constexpr std::size_t kSlots = 4096;
   struct Entry {
     bool used = false;
+    std::uint64_t hash = 0;  ///< of `key` (compared first: a different hash, a different key)
     PairKey key{};
     PairKept value;
   };
@@ -223,11 +255,7 @@ namespace {
 
 /// FNV-1a over key[from, to), continuing from `h`.
 std::uint64_t hashOf(const PairKey& key, std::size_t from, std::size_t to, std::uint64_t h) {
-  for (std::size_t i = from; i < to; ++i) {
-    h ^= static_cast<std::uint64_t>(key[i]);
-    h *= 1099511628211ULL;
-  }
-  return h;
+  return fnv1a(key.data() + from, key.data() + to, h);
 }
 
 AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
@@ -255,7 +283,7 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
   std::vector<std::uint32_t>& mark = scratch.mark;
   std::vector<std::uint32_t>& stamp = scratch.stamp;
   std::vector<std::uint32_t>& seen = scratch.seen;
-  PairKey key{};
+  PairKey& key = scratch.key;
   std::uint64_t fixedHash = 0;  // the pairs of one call differ only in key[8, 14)
   if (memo != nullptr) {
     key[0] = static_cast<std::int64_t>(t);
@@ -268,17 +296,28 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
     key[7] = roles[dim[1 % terms]].unionExtent;
     const auto& s0 = scratch.spread[dim[0]];
     std::copy(s0.begin(), s0.end(), key.begin() + 14);
+    const auto tail = key.begin() + 14 + static_cast<std::ptrdiff_t>(s0.size());
     if (terms == 2) {
       const auto& s1 = scratch.spread[dim[1]];
-      std::copy(s1.begin(), s1.end(), key.begin() + 14 + static_cast<std::ptrdiff_t>(s0.size()));
+      std::copy(s1.begin(), s1.end(), tail);
+    } else {
+      std::fill(tail, key.end(), 0);
     }
-    fixedHash = hashOf(key, 14, key.size(), hashOf(key, 0, 8, 1469598103934665603ULL));
+    // The spreads' part from their hashes (childrenOf): the slot only saves time, the whole key
+    // is compared.
+    fixedHash = hashOf(key, 0, 8, kFnvBasis);
+    for (std::uint64_t part :
+         {scratch.spreadHash[dim[0]], terms == 2 ? scratch.spreadHash[dim[1]] : std::uint64_t{0}}) {
+      fixedHash ^= part;
+      fixedHash *= 1099511628211ULL;
+    }
   }
   for (const DimClass& a : c0) {
     for (std::size_t bi = 0; bi < c1Count; ++bi) {
       const DimClass& b = c1First[bi];
       const std::int64_t times = a.count * b.count;
       HaloMemo::State::Entry* entry = nullptr;
+      std::uint64_t h = 0;
       if (memo != nullptr) {
         key[8] = a.shift;
         key[9] = a.edgeNew;
@@ -286,9 +325,9 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
         key[11] = b.shift;
         key[12] = b.edgeNew;
         key[13] = b.edgeOld;
-        const std::uint64_t h = hashOf(key, 8, 14, fixedHash);
+        h = hashOf(key, 8, 14, fixedHash);
         entry = &memo->table[static_cast<std::size_t>(h ^ (h >> 29)) % HaloMemo::State::kSlots];
-        if (entry->used && entry->key == key) {
+        if (entry->used && entry->hash == h && entry->key == key) {
           out.kept += times * entry->value.kept;
           out.perChild += times * entry->value.perChild;
           continue;
@@ -344,6 +383,7 @@ AxisKept axisKept(const ProblemShape& shape, Tensor t, std::size_t axis,
       out.perChild += times * perChild;
       if (entry != nullptr) {
         entry->used = true;
+        entry->hash = h;
         entry->key = key;
         entry->value = {kept, perChild};
       }
@@ -378,14 +418,16 @@ AxisKept otherDimKept(const DimRoles& r, const std::vector<DimClass>& classes) {
 HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable& loops, Tensor t,
                                    const BoundaryPositions& at, HaloMemo* memo) {
   // The carry loops: temporal, below reuseEnd, in nest order.
-  std::vector<std::size_t> carries;
+  std::array<std::size_t, kMaxDims * kMaxLoopsPerDim> carryAt;  // [0, nCarries) set; no allocation
+  std::size_t nCarries = 0;
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
     for (std::size_t k = 0; k < loops.count[d]; ++k) {
       const DimLoopTable::Entry& e = loops.loops[d][k];
-      if (!e.spatial && e.pos < at.reuseEnd) carries.push_back(e.pos);
+      if (!e.spatial && e.pos < at.reuseEnd) carryAt[nCarries++] = e.pos;
     }
   }
-  std::sort(carries.begin(), carries.end());
+  const auto carriesEnd = carryAt.begin() + static_cast<std::ptrdiff_t>(nCarries);
+  std::sort(carryAt.begin(), carriesEnd);
   const std::uint32_t relevant = shape.projectedDims(t);
   std::array<std::int64_t, kMaxDims> sizes{};
   for (std::size_t d = 0; d < shape.numDims(); ++d) sizes[d] = shape.size(ProblemShape::dimAt(d));
@@ -397,12 +439,14 @@ HaloSavings haloSavingsByPositions(const ProblemShape& shape, const DimLoopTable
   }
   HaloSavings s;
   HaloMemo::State* state = memo != nullptr ? &memo->state() : nullptr;
-  Scratch local;
-  Scratch& scratch = state != nullptr ? state->scratch : local;
+  std::optional<Scratch> local;  // made only without a memo (a Scratch is large to clear)
+  Scratch& scratch = state != nullptr ? state->scratch : local.emplace();
   for (std::size_t d = 0; d < shape.numDims(); ++d) {
-    childrenOf(loops, d, at, scratch.children[d], scratch.spread[d]);
+    childrenOf(loops, d, at, scratch.children[d], scratch.spread[d], scratch.childrenKnown[d],
+               scratch.spreadHash[d]);
   }
-  for (std::size_t pos : carries) {
+  for (auto it = carryAt.begin(); it != carriesEnd; ++it) {
+    const std::size_t pos = *it;
     bool disjoint = false;
     for (std::size_t d = 0; d < shape.numDims(); ++d) {
       if ((oneTerm >> d & 1U) == 0) continue;
