@@ -453,7 +453,7 @@ TEST_CASE("paper mode: WS's rules are the framework's constraints", "[isca16]") 
   const ArchSpec view = isca16View(readArch(path, {}), Dataflow::WS, path);
   const Layer& conv1 = net.layers[0];
   REQUIRE(conv1.name == "conv1");
-  // The GLB holds N t E F = 16 * t * 55 * 55 psums of its 171,146 words: t <= 3 (the framework
+  // The GLB holds N t E F = 16 * t * 55 * 55 psums of its 171,161 words: t <= 3 (the framework
   // note's "only t <= 3 filters fit" at N = 16), and R S = 121 leaves r t <= 2 on 256 PEs.
   Isca16Variables v;
   v.r = 1;

@@ -166,6 +166,29 @@ std::int64_t lineTileWords(const Layer& layer,
   return tileWords(shape, Tensor::Inputs, clippedToLayer(shape, e));
 }
 
+/// One upper bound of a rule: `what` = value must be at most `bound` = limit.
+struct UpperBound {
+  const char* what;
+  std::int64_t value;
+  const char* bound;
+  std::int64_t limit;
+};
+
+/// The first of `bounds` that is exceeded, as tooBig says it; empty when none is.
+std::string firstExceeded(std::initializer_list<UpperBound> bounds) {
+  for (const UpperBound& b : bounds) {
+    if (b.value > b.limit) return tooBig(b.what, b.value, b.bound, b.limit);
+  }
+  return "";
+}
+
+/// Empty when the line buffer's tile of the extents `ext` fits its partition in `view`.
+std::string lineProblem(const Layer& layer, const ArchSpec& view,
+                        std::initializer_list<std::pair<const char*, std::int64_t>> ext) {
+  return firstExceeded({{"the line buffer's tile", lineTileWords(layer, ext), "its words",
+                         partitionWords(view, 2)}});
+}
+
 std::string wsProblem(const Layer& layer, const ArchSpec& view, const Isca16Variables& v) {
   const LbLayer L(layer);
   if (v.m != 1 || v.n != 1 || v.e != 1 || v.p != 1 || v.q != 1) {
@@ -173,19 +196,16 @@ std::string wsProblem(const Layer& layer, const ArchSpec& view, const Isca16Vari
   }
   const std::int64_t J = view.general.instances(view.general.size() - 1);
   const std::int64_t Q = partitionWords(view, 1);
-  if (v.r > L.C) return tooBig("r", v.r, "C", L.C);
-  if (v.t > L.M) return tooBig("t", v.t, "M", L.M);
-  if (v.f > L.F) return tooBig("f", v.f, "F", L.F);
-  const std::int64_t pes = v.r * v.t * L.R * L.S;
-  if (pes > J) return tooBig("r*t*R*S", pes, "PEs", J);
   const std::int64_t w = L.stripWidth(v.f);
-  const std::int64_t glb = L.N * v.t * L.E * L.F + v.r * v.t * (w - L.S) * (L.R - 1);
-  if (glb > Q) return tooBig("N*t*E*F + r*t*(w-S)*(R-1)", glb, "GLB words", Q);
-  const std::int64_t line =
-      lineTileWords(layer, {{"C", v.r}, {"M", v.t}, {"R", L.R}, {"S", L.S}, {"Q", v.f}});
-  const std::int64_t lineWords = partitionWords(view, 2);
-  if (line > lineWords) return tooBig("the line buffer's tile", line, "its words", lineWords);
-  return "";
+  const std::string broken =
+      firstExceeded({{"r", v.r, "C", L.C},
+                     {"t", v.t, "M", L.M},
+                     {"f", v.f, "F", L.F},
+                     {"r*t*R*S", v.r * v.t * L.R * L.S, "PEs", J},
+                     {"N*t*E*F + r*t*(w-S)*(R-1)",
+                      L.N * v.t * L.E * L.F + v.r * v.t * (w - L.S) * (L.R - 1), "GLB words", Q}});
+  if (!broken.empty()) return broken;
+  return lineProblem(layer, view, {{"C", v.r}, {"M", v.t}, {"R", L.R}, {"S", L.S}, {"Q", v.f}});
 }
 
 std::string osAProblem(const Layer& layer, const ArchSpec& view, const Isca16Variables& v) {
@@ -195,20 +215,17 @@ std::string osAProblem(const Layer& layer, const ArchSpec& view, const Isca16Var
   }
   const std::int64_t J = view.general.instances(view.general.size() - 1);
   const std::int64_t Q = partitionWords(view, 1);
-  if (v.m > L.M) return tooBig("m", v.m, "M", L.M);
-  if (v.n > L.N) return tooBig("n", v.n, "N", L.N);
-  if (v.e > L.E) return tooBig("e", v.e, "E", L.E);
-  if (v.f > L.F) return tooBig("f", v.f, "F", L.F);
-  const std::int64_t pes = v.n * v.e * v.f;
-  if (pes > J) return tooBig("n*e*f", pes, "PEs", J);
-  const std::int64_t glb =
-      v.m * L.C * L.R * L.S + v.n * L.C * L.tileHeight(v.e) * L.stripWidth(v.f);
-  if (glb > Q) return tooBig("m*C*R*S + n*C*h*w", glb, "GLB words", Q);
-  const std::int64_t line =
-      lineTileWords(layer, {{"N", v.n}, {"P", v.e}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
-  const std::int64_t lineWords = partitionWords(view, 2);
-  if (line > lineWords) return tooBig("the line buffer's tile", line, "its words", lineWords);
-  return "";
+  const std::string broken =
+      firstExceeded({{"m", v.m, "M", L.M},
+                     {"n", v.n, "N", L.N},
+                     {"e", v.e, "E", L.E},
+                     {"f", v.f, "F", L.F},
+                     {"n*e*f", v.n * v.e * v.f, "PEs", J},
+                     {"m*C*R*S + n*C*h*w",
+                      v.m * L.C * L.R * L.S + v.n * L.C * L.tileHeight(v.e) * L.stripWidth(v.f),
+                      "GLB words", Q}});
+  if (!broken.empty()) return broken;
+  return lineProblem(layer, view, {{"N", v.n}, {"P", v.e}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
 }
 
 /// OS_B's GLB factor over its ceil(M/p) filter passes that gives m filters a GLB pass (m a
@@ -224,23 +241,19 @@ std::string osBProblem(const Layer& layer, const ArchSpec& view, const Isca16Var
   }
   const std::int64_t J = view.general.instances(view.general.size() - 1);
   const std::int64_t Q = partitionWords(view, 1);
-  if (v.m > L.M) return tooBig("m", v.m, "M", L.M);
-  if (v.n > L.N) return tooBig("n", v.n, "N", L.N);
-  if (v.p > v.m) return tooBig("p", v.p, "m", v.m);
-  if (v.f > L.F) return tooBig("f", v.f, "F", L.F);
+  const std::string outOfRange = firstExceeded(
+      {{"m", v.m, "M", L.M}, {"n", v.n, "N", L.N}, {"p", v.p, "m", v.m}, {"f", v.f, "F", L.F}});
+  if (!outOfRange.empty()) return outOfRange;
   if (v.m % v.p != 0 && v.m != L.M) {
     return "m = " + std::to_string(v.m) + " is neither a multiple of p = " + std::to_string(v.p) +
            " nor M (dfsim's GLB tile holds whole array passes)";
   }
-  const std::int64_t pes = v.p * v.n * v.f;
-  if (pes > J) return tooBig("p*n*f", pes, "PEs", J);
-  const std::int64_t glb = v.m * L.C * L.R * L.S + v.n * L.C * L.spanR * L.stripWidth(v.f);
-  if (glb > Q) return tooBig("m*C*R*S + n*C*R*w", glb, "GLB words", Q);
-  const std::int64_t line =
-      lineTileWords(layer, {{"N", v.n}, {"M", v.p}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
-  const std::int64_t lineWords = partitionWords(view, 2);
-  if (line > lineWords) return tooBig("the line buffer's tile", line, "its words", lineWords);
-  return "";
+  const std::string broken = firstExceeded(
+      {{"p*n*f", v.p * v.n * v.f, "PEs", J},
+       {"m*C*R*S + n*C*R*w", v.m * L.C * L.R * L.S + v.n * L.C * L.spanR * L.stripWidth(v.f),
+        "GLB words", Q}});
+  if (!broken.empty()) return broken;
+  return lineProblem(layer, view, {{"N", v.n}, {"M", v.p}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
 }
 
 }  // namespace
