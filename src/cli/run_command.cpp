@@ -118,12 +118,11 @@ std::vector<std::string> entryNamesOf(const ArchSpec& arch, bool storageOnly) {
   return names;
 }
 
-/// Gives `job` (paper mode, dataflow `d`) its view of the run's `arch` and, on a line-buffer
-/// view, the run's `table` in that view's entry order.
-void setPaperView(Job& job, Dataflow d, const ArchSpec& arch, const EnergyTable& table,
-                  const std::string& archPath) {
+/// Makes `job` a paper-mode job on `view` (an isca16View) and, on a line-buffer view, gives it
+/// the run's `table` in that view's entry order.
+void setPaperView(Job& job, ArchSpec view, const EnergyTable& table) {
   job.rules = RuleSet::Isca16;
-  job.view = isca16View(arch, d, archPath);
+  job.view = std::move(view);
   job.general = !job.view->isFourLevel();
   if (job.general) job.viewTable = isca16LineBufferTable(table, *job.view);
 }
@@ -613,7 +612,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                 {},     RuleSet::Free,    std::nullopt, {},        std::nullopt};
         if (req.rules == RuleSet::Isca16) {
           const auto start = std::chrono::steady_clock::now();
-          setPaperView(job, df, arch, table, req.archPath);
+          setPaperView(job, isca16View(arch, df, req.archPath), table);
           Isca16SearchResult found =
               searchIsca16(layer, *job.view, df, tableOf(job, table), req.objective);
           job.mapping = std::move(found.mapping);
@@ -683,10 +682,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
-        job.rules = RuleSet::Isca16;
-        job.view = archForMappingFile(f, arch, req.mappingPaths[i], req.archPath);
-        job.general = !job.view->isFourLevel();
-        if (job.general) job.viewTable = isca16LineBufferTable(table, *job.view);
+        setPaperView(job, archForMappingFile(f, arch, req.mappingPaths[i], req.archPath), table);
       }
       jobs.push_back(std::move(job));
     }
