@@ -11,9 +11,12 @@ add --fast (same counts and cycles, no values).
 
 With --rules isca16 every run is paper mode (`dfsim run --rules isca16`: the dataflow as the
 ISCA 2016 framework defines it, README "Paper mode"), the default dataflows those paper mode
-has (`dfsim dataflows --json`) but ws (PAPER_DEFAULT_LEFT_OUT says why; --dataflows takes
-it); paper mode fixes halo reuse per dataflow, so its what-if
-below shows no change (its as-run check, model == simulation, still holds).
+has (`dfsim dataflows --json`: all six); paper mode fixes halo reuse per dataflow, so its
+what-if below shows no change (its as-run check, model == simulation, still holds). A paper-mode
+point whose rules cannot map one of its layers at all (WS at conv1, batch 64, on 256 PEs: its
+GLB must hold the batch's psum planes) is run with --unmappable skip and reported as such: no
+rows in the tables, a "no legal mapping" mark in the charts, summary.json "unmapped" naming the
+layer and the constraint; the winners are then among the dataflows that map.
 
 Then the halo reuse what-if: for every run, two `dfsim evaluate --json` processes (the analytic
 model; all of the run's saved mappings in one call, --jobs at a time like the runs), one as the
@@ -71,15 +74,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # gives them; filled in by main() before anything reads it.
 DATAFLOWS = []
 REFERENCE_DATAFLOW = "rs"
-# Paper-mode dataflows left out of the default set, with why: the framework's WS keeps the whole
-# batch's psum planes of its filters in the GLB, so some points of the full job have no legal
-# mapping (conv1 at batch 64 on the 256-PE preset: 64 * 55 * 55 psums of one filter exceed the
-# GLB), and this job has no way yet to show a point the rules cannot map. --dataflows includes
-# it where every point maps (e.g. --quick).
-PAPER_DEFAULT_LEFT_OUT = {
-    "ws": "its paper rules keep a whole batch's psums in the GLB, which leaves points of the "
-          "full job without a legal mapping (conv1 at batch 64 on 256 PEs)",
-}
+# A point (dataflow, group, batch) is "unmapped" when the rules cannot map one of its layers at
+# all (paper mode's WS keeps a whole batch's psum planes of its filters in the GLB: conv1 at
+# batch 64 on the 256-PE preset has no legal assignment). Its runs pass --unmappable skip; the
+# point has no rows in the tables, no bar in the charts (a "no legal mapping" mark instead),
+# and summary.json's "unmapped" names its layers and the constraint each breaks.
 GROUPS = ["CONV", "FC"]
 GROUP_LAYER_TYPE = {"CONV": "conv", "FC": "fc"}
 FULL_BATCHES = {"CONV": [1, 16, 64], "FC": [16, 64, 256]}
@@ -190,6 +189,7 @@ class Run:
         self.rules = rules
         self.wall_s = None
         self.stdout_path = None
+        self.mapped = True  # every layer mapped (set from its stats.json by main)
 
     def command(self, dfsim, network, energy, raw_dir):
         cmd = [dfsim, "run", "--arch", display_path(self.arch), "--network", network,
@@ -198,7 +198,8 @@ class Run:
         for layer in self.layers:
             cmd += ["--layer", layer]
         # Paper mode (--rules isca16) implies its own search.
-        search = ["--search"] if self.rules == "free" else ["--rules", self.rules]
+        search = (["--search"] if self.rules == "free"
+                  else ["--rules", self.rules, "--unmappable", "skip"])
         cmd += ["--batch", str(self.batch)] + search + ["--objective", OBJECTIVE]
         if self.check:
             cmd.append("--check")
@@ -320,8 +321,17 @@ def load_run(run, raw_dir):
     stats = read_json(os.path.join(raw_dir, run.name, "stats.json"))
     layers = [l for l in stats["layers"] if l.get("dataflow") == run.dataflow]
     names = [l["name"] for l in layers]
-    if names != run.layers:
-        raise JobError(f"run {run.name}: stats.json has layers {names}, expected {run.layers}")
+    unmapped = [{"layer": u["layer"], "reason": u["reason"]}
+                for u in stats.get("unmapped", []) if u.get("dataflow") == run.dataflow]
+    gone = {u["layer"] for u in unmapped}
+    if names != [l for l in run.layers if l not in gone] or not gone <= set(run.layers):
+        raise JobError(f"run {run.name}: stats.json has layers {names} and unmapped "
+                       f"{sorted(gone)}, expected {run.layers}")
+    if unmapped:
+        # The point has no total: its mapped layers are not the group's work.
+        search, timing = search_record(layers, os.path.join(raw_dir, run.name, "timing.json"))
+        return {"unmapped": unmapped, "run": stats["run"], "search": search, "timing": timing,
+                "checks": ["not mapped"]}
     per_layer = [layer_record(l) for l in layers]
     total = {"macs": 0, "cycles": 0, "dram_accesses": 0, "dram_psum_reads": 0,
              "active_pe_macs": 0,
@@ -399,6 +409,11 @@ def layer_record(layer):
             "check": layer.get("check", "not run"), "energy": energy}
 
 
+def mapped(result):
+    """Whether a run's point has a total: every layer of it mapped (load_run)."""
+    return not result.get("unmapped")
+
+
 def check_label(checks):
     if checks == ["passed"]:
         return "passed"
@@ -471,6 +486,8 @@ def evaluate_what_if(runs, jobs, dfsim, exe, network, energy, raw_dir):
     mappings the run saved; returns {run name: {setting: Evaluation}}."""
     evaluations = []
     for r in runs:
+        if not r.mapped:
+            continue
         mappings = run_mappings(r, raw_dir)
         for setting, overrides in HALO_SETTINGS:
             ev = Evaluation(r, setting, overrides, raw_dir)
@@ -544,7 +561,9 @@ def halo_what_if_rows(points, what_if, energy_keys):
     for group, batch in points:
         ref = {s: what_if[(REFERENCE_DATAFLOW, group, batch)][s] for s, _ in HALO_SETTINGS}
         for df in DATAFLOWS:
-            res = what_if[(df, group, batch)]
+            res = what_if.get((df, group, batch))
+            if res is None:
+                continue  # unmapped: no mappings to re-price
             macs = res[RUN_SETTING]["macs"]
             row = {"group": group, "batch": batch, "dataflow": df, "macs": macs,
                    "energy_per_mac": {}, "total_vs_rs": {}, "input_words": {},
@@ -611,13 +630,20 @@ def build_tables(runs, results, layers_by_group, batches, leakage_used):
     type_keys = [k for k, _, _ in TYPES] + (["leakage"] if leakage_used else [])
     points = [(g, b) for g in GROUPS if g in layers_by_group for b in batches[g]
               if (g, b) in {(r.group, r.batch) for r in runs}]
-    by_level, by_type, metrics, winners, accesses = [], [], [], [], []
+    by_level, by_type, metrics, winners, accesses, unmapped = [], [], [], [], [], []
     for group, batch in points:
         ref = results[(REFERENCE_DATAFLOW, group, batch)]
+        if not mapped(ref):
+            raise JobError(f"{REFERENCE_DATAFLOW} (the reference) maps no legal mapping of "
+                           f"{group} batch {batch}: {ref['unmapped'][0]['reason']}")
         ref_total_pm = ref["energy"]["total"] / ref["macs"]
         totals = []
         for df in DATAFLOWS:
             res = results[(df, group, batch)]
+            if not mapped(res):
+                unmapped.append({"group": group, "batch": batch, "dataflow": df,
+                                 "layers": res["unmapped"]})
+                continue
             macs = res["macs"]
             e = res["energy"]
             base = {"group": group, "batch": batch, "dataflow": df, "macs": macs,
@@ -652,13 +678,16 @@ def build_tables(runs, results, layers_by_group, batches, leakage_used):
                              "unit": "words", **res["accesses"]})
             totals.append((e["total"] / macs, DATAFLOWS.index(df), df))
         totals.sort()
-        (best_pm, _, best), (second_pm, _, second) = totals[0], totals[1]
+        here = [u["dataflow"] for u in unmapped if (u["group"], u["batch"]) == (group, batch)]
+        (best_pm, _, best) = totals[0]
+        (second_pm, _, second) = totals[1] if len(totals) > 1 else (None, None, None)
         winners.append({"group": group, "batch": batch, "best": best,
                         "best_total_per_mac": r6(best_pm), "second": second,
-                        "second_total_per_mac": r6(second_pm),
-                        "ratio_second_to_best": r6(second_pm / best_pm),
+                        "second_total_per_mac": r6(second_pm) if second else None,
+                        "ratio_second_to_best": r6(second_pm / best_pm) if second else None,
                         "total_vs_rs": {df: r6(t / ref_total_pm) for t, _, df in
-                                         sorted(totals, key=lambda x: x[1])}})
+                                         sorted(totals, key=lambda x: x[1])},
+                        **({"unmapped": here} if here else {})})
     rs_layers = []
     rs_batches = {}
     for group in GROUPS:
@@ -682,7 +711,7 @@ def build_tables(runs, results, layers_by_group, batches, leakage_used):
     return {"points": points, "energy_by_level": by_level, "energy_by_type": by_type,
             "metrics": metrics, "rs_layers": rs_layers, "rs_layers_batch": rs_batches,
             "winners": winners, "accesses": accesses, "level_keys": level_keys,
-            "type_keys": type_keys}
+            "type_keys": type_keys, "unmapped": unmapped}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -708,6 +737,12 @@ def csv_text(rows):
 def energy_ylabel(unit):
     return ("energy per MAC (x MAC energy)" if unit == "MAC-energy"
             else f"energy per MAC ({unit})")
+
+
+def no_mapping_mark(ax, x, fontsize=7):
+    """Marks position x of a bar chart as a point the rules cannot map (no bar there)."""
+    ax.annotate("no legal mapping", (x, 0), ha="center", va="bottom", fontsize=fontsize,
+                rotation=90, color="#555555", xytext=(0, 3), textcoords="offset points")
 
 
 def draw_charts(tables, tmp_dir, unit, network_name):
@@ -741,11 +776,15 @@ def draw_charts(tables, tmp_dir, unit, network_name):
             for ax, batch in zip(axes[0], batches):
                 bottom = [0.0] * len(DATAFLOWS)
                 for key, label, colour in parts:
-                    vals = [rows[(group, batch, df)][f"{key}_per_mac"] for df in DATAFLOWS]
+                    vals = [rows[(group, batch, df)][f"{key}_per_mac"]
+                            if (group, batch, df) in rows else 0.0 for df in DATAFLOWS]
                     ax.bar(DATAFLOWS, vals, bottom=bottom, color=colour, label=label,
                            edgecolor="white", linewidth=0.5)
                     bottom = [b + v for b, v in zip(bottom, vals)]
                 for i, total in enumerate(bottom):
+                    if (group, batch, DATAFLOWS[i]) not in rows:
+                        no_mapping_mark(ax, i)
+                        continue
                     ax.annotate(f"{total:.2f}", (i, total), ha="center", va="bottom",
                                 fontsize=8, xytext=(0, 2), textcoords="offset points")
                 ax.set_ylim(0, max(bottom) * 1.12)
@@ -774,10 +813,14 @@ def draw_charts(tables, tmp_dir, unit, network_name):
         top = 0.0
         for j, df in enumerate(DATAFLOWS):
             xs = [i + (j - (len(DATAFLOWS) - 1) / 2) * width for i in range(len(batches))]
-            vals = [level_rows[(group, b, df)]["total_vs_rs"] for b in batches]
+            vals = [level_rows[(group, b, df)]["total_vs_rs"]
+                    if (group, b, df) in level_rows else 0.0 for b in batches]
             top = max(top, *vals)
             ax.bar(xs, vals, width, color=DATAFLOW_COLORS[df], label=df)
-            for x, v in zip(xs, vals):
+            for x, v, b in zip(xs, vals, batches):
+                if (group, b, df) not in level_rows:
+                    no_mapping_mark(ax, x, fontsize=6)
+                    continue
                 ax.annotate(f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=6,
                             rotation=90, xytext=(0, 2), textcoords="offset points")
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
@@ -838,13 +881,20 @@ def stdout_tables(tables, unit):
         out.append(head)
         out.append("-" * len(head))
         for df in DATAFLOWS:
+            if (group, batch, df) not in metrics:
+                out.append(f"{df:8}  no legal mapping under these rules (summary.json "
+                           f"\"unmapped\")")
+                continue
             m, l = metrics[(group, batch, df)], level[(group, batch, df)]
             out.append(f"{df:8}  {l['total_per_mac']:10.3f}  {l['total_vs_rs']:6.2f}  "
                        f"{m['dram_accesses_per_mac']:12.4f}  {m['cycles']:14,d}  "
                        f"{m['active_pes_mean']:10.1f}  {m['functional_check']}")
         w = winners[(group, batch)]
-        out.append(f"wins: {w['best']}, {w['ratio_second_to_best']:.2f}x less energy than the "
-                   f"second best ({w['second']})")
+        if w["second"] is None:
+            out.append(f"wins: {w['best']}, the only dataflow mapped")
+        else:
+            out.append(f"wins: {w['best']}, {w['ratio_second_to_best']:.2f}x less energy than "
+                       f"the second best ({w['second']})")
         out.append("")
     return "\n".join(out)
 
@@ -932,14 +982,6 @@ def main(argv=None):
         DATAFLOWS[:] = args.dataflows or rules_have
     except InputError as e:
         raise JobError(str(e)) from None
-    left_out = {}  # dataflow -> why the default set leaves it out
-    if args.rules == "isca16" and not args.dataflows:
-        for df, why in PAPER_DEFAULT_LEFT_OUT.items():
-            if df in DATAFLOWS:
-                DATAFLOWS.remove(df)
-                left_out[df] = why
-                print(f"compare: paper mode leaves {df} out by default: {why}; "
-                      f"--dataflows includes it", file=sys.stderr)
     if REFERENCE_DATAFLOW not in DATAFLOWS or len(set(DATAFLOWS)) != len(DATAFLOWS):
         raise JobError(f"--dataflows {','.join(DATAFLOWS)}: expected distinct dataflows "
                        f"including {REFERENCE_DATAFLOW} (the reference)")
@@ -982,13 +1024,19 @@ def main(argv=None):
         results = {}
         for r in runs:
             results[(r.dataflow, r.group, r.batch)] = load_run(r, raw_tmp)
+            r.mapped = mapped(results[(r.dataflow, r.group, r.batch)])
+            if not r.mapped:
+                for u in results[(r.dataflow, r.group, r.batch)]["unmapped"]:
+                    print(f"compare: {r.name}: no legal mapping ({u['reason']})",
+                          file=sys.stderr)
         tables = build_tables(runs, results, layers_by_group, batches, leakage_used)
         print(f"compare: halo reuse what-if, {2 * len(runs)} dfsim evaluate processes",
               file=sys.stderr, flush=True)
         what_if_start = time.monotonic()
         evaluations = evaluate_what_if(runs, args.jobs, rel(dfsim), exe, rel(network),
                                        rel(energy), raw_tmp)
-        what_if = {(r.dataflow, r.group, r.batch): load_what_if(r, raw_tmp) for r in runs}
+        what_if = {(r.dataflow, r.group, r.batch): load_what_if(r, raw_tmp) for r in runs
+                   if r.mapped}
         what_if_seconds = time.monotonic() - what_if_start
         energy_keys = tables["level_keys"] + ["weights", "inputs", "outputs", "total"]
         halo_rows = halo_what_if_rows(tables["points"], what_if, energy_keys)
@@ -1011,7 +1059,6 @@ def main(argv=None):
                 "search": True, "objective": OBJECTIVE, "rules": args.rules,
                 "dataflows": DATAFLOWS, "reference_dataflow": REFERENCE_DATAFLOW,
                 "rules_have": rules_have,
-                **({"left_out": left_out} if left_out else {}),
                 "layers": layers_by_group,
                 "batches": {g: [b for gg, b in tables["points"] if gg == g]
                             for g in layers_by_group},
@@ -1027,6 +1074,7 @@ def main(argv=None):
             "rs_layers": tables["rs_layers"],
             "rs_layers_batch": tables["rs_layers_batch"],
             "accesses": tables["accesses"],
+            **({"unmapped": tables["unmapped"]} if tables["unmapped"] else {}),
             "halo_what_if": {
                 "what": "each run's searched mappings re-priced by the analytic model (dfsim "
                         "evaluate), as the runs were (halo_reuse: sliding-window reuse at GLB "
@@ -1050,7 +1098,7 @@ def main(argv=None):
                       "command": " ".join(r.cmd).replace(raw_tmp, recorded_raw),
                       "what_if_commands": {
                           s: " ".join(ev.cmd).replace(raw_tmp, recorded_raw)
-                          for s, ev in evaluations[r.name].items()}}
+                          for s, ev in evaluations.get(r.name, {}).items()}}
                      for r in sorted(runs, key=lambda r: (GROUPS.index(r.group), r.batch,
                                                           DATAFLOWS.index(r.dataflow)))],
         }
@@ -1091,7 +1139,7 @@ def timing_summary(runs, results, evaluations, total_seconds, runs_seconds, what
             "runs": [dict({"name": r.name, "process_seconds": round(r.wall_s, 3)},
                           **results[(r.dataflow, r.group, r.batch)]["timing"],
                           evaluate_seconds={s: round(ev.wall_s, 3)
-                                            for s, ev in evaluations[r.name].items()})
+                                            for s, ev in evaluations.get(r.name, {}).items()})
                      for r in runs]}
 
 

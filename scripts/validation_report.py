@@ -205,6 +205,14 @@ class Data:
             self.halo = None  # an older what-if (runs without halo reuse, priced with it)
         self.halo_rows = ({(r["group"], r["batch"], r["dataflow"]): r
                            for r in self.halo["rows"]} if self.halo else {})
+        # Points the rules cannot map (scripts/compare: summary.json "unmapped"): their
+        # layers, each with the constraint it breaks.
+        self.unmapped = {(u["group"], u["batch"], u["dataflow"]): u["layers"]
+                         for u in summary.get("unmapped", [])}
+
+    def others_at(self, group, batch):
+        """The other dataflows (not RS) that map every layer of the group at `batch`."""
+        return [df for df in self.others if (group, batch, df) in self.level]
 
     def ratio(self, group, batch, df):
         """df's total energy per MAC over RS's, same group and batch."""
@@ -251,12 +259,24 @@ def energy_costs(path):
 # ----------------------------------------------------------------------------------------------
 # Claims
 
+def unmapped_note(d, group, batches):
+    """'' when every dataflow maps every point of `group` at `batches`; else a sentence naming
+    the points the rules cannot map (those batches' verdicts cover the dataflows that map)."""
+    gone = [(b, df) for b in batches for df in d.others if (group, b, df) in d.unmapped]
+    if not gone:
+        return ""
+    parts = [f"{df} at batch {b} ({and_list([u['layer'] for u in d.unmapped[(group, b, df)]])})"
+             for b, df in gone]
+    return (f"; no legal mapping under these rules for {and_list(parts)}, so "
+            f"{'that point is' if len(gone) == 1 else 'those points are'} left out")
+
+
 def claim_conv(d):
     batches = d.batches.get("CONV", [])
     if not batches:
         return {"claim": CLAIM_CONV, "ours": "no CONV runs in this summary",
                 "verdict": "not evaluated", "details": [], "outside": []}
-    ratios = [(b, df, d.ratio("CONV", b, df)) for b in batches for df in d.others]
+    ratios = [(b, df, d.ratio("CONV", b, df)) for b in batches for df in d.others_at("CONV", b)]
     lo = min(ratios, key=lambda x: x[2])
     hi = max(ratios, key=lambda x: x[2])
     outside = [x for x in ratios if not conv_ok(x[2])]
@@ -269,10 +289,11 @@ def claim_conv(d):
             + f"; otherwise up to {fx(hi[2])}x")
     per_batch = []
     for b in batches:
-        rs = [(df, d.ratio("CONV", b, df)) for df in d.others]
+        rs = [(df, d.ratio("CONV", b, df)) for df in d.others_at("CONV", b)]
         per_batch.append(f"batch {b}: {fx(min(r for _, r in rs))}x to "
                          f"{fx(max(r for _, r in rs))}x")
-    return {"claim": CLAIM_CONV, "ours": ours + " (" + "; ".join(per_batch) + ")",
+    return {"claim": CLAIM_CONV,
+            "ours": ours + " (" + "; ".join(per_batch) + ")" + unmapped_note(d, "CONV", batches),
             "verdict": "agrees" if not outside else "differs", "outside": outside,
             "rule": f"agrees when every other dataflow's CONV energy per MAC, over RS's, lies "
                     f"in {CONV_RANGE[0]}x to {CONV_RANGE[1]}x at every CONV batch, after "
@@ -284,17 +305,18 @@ def claim_fc(d):
     if not batches:
         return {"claim": CLAIM_FC, "ours": f"no FC runs at batch {FC_MIN_BATCH} or more",
                 "verdict": "not evaluated", "outside": []}
-    ratios = [(b, df, d.ratio("FC", b, df)) for b in batches for df in d.others]
+    ratios = [(b, df, d.ratio("FC", b, df)) for b in batches for df in d.others_at("FC", b)]
     outside = [x for x in ratios if not fc_ok(x[2])]
     parts = []
     for b in batches:
-        low = min(((df, d.ratio("FC", b, df)) for df in d.others), key=lambda x: x[1])
+        low = min(((df, d.ratio("FC", b, df)) for df in d.others_at("FC", b)),
+                  key=lambda x: x[1])
         if low[1] >= 1.0:
             parts.append(f"batch {b}: RS is at least {fx(low[1])}x more efficient (closest: "
                          f"{low[0]})")
         else:
             parts.append(f"batch {b}: RS loses, {low[0]} uses {fx(low[1])}x RS's energy")
-    return {"claim": CLAIM_FC, "ours": "; ".join(parts),
+    return {"claim": CLAIM_FC, "ours": "; ".join(parts) + unmapped_note(d, "FC", batches),
             "verdict": "agrees" if not outside else "differs", "outside": outside,
             "rule": f"agrees when, at every FC batch of {FC_MIN_BATCH} or more, every other "
                     f"dataflow's FC energy per MAC over RS's is at least {FC_MIN}x after "
@@ -387,6 +409,7 @@ def relevant_assumptions(d, group, entries):
 # Paper mode: the claims against the framework's own dataflows (scripts/compare --rules isca16)
 
 PAPER_SECTION = "## The published claims against paper mode"
+GROUP_ORDER = ["CONV", "FC"]
 PAPER_PREFIX = "paper_pe"
 
 
@@ -435,6 +458,12 @@ def paper_level_table(p, group):
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for b in p.batches.get(group, []):
         for df in p.dataflows:
+            if (group, b, df) in p.unmapped:
+                layers = and_list([u["layer"] for u in p.unmapped[(group, b, df)]])
+                cells = [str(b), df, f"no legal mapping ({layers})"]
+                cells += ["—"] * (len(head) - len(cells))
+                lines.append("| " + " | ".join(cells) + " |")
+                continue
             m = p.metrics[(group, b, df)]
             cells = [str(b), df] + [fx(p.per_mac(group, b, df, k)) for k in p.level_keys]
             cells += [fx(p.per_mac(group, b, df)), fx(p.ratio(group, b, df)),
@@ -455,7 +484,7 @@ def beyond_table(d, p, group):
         if b not in d.batches.get(group, []):
             continue
         for df in p.dataflows:
-            if (group, b, df) not in d.level:
+            if (group, b, df) not in d.level or (group, b, df) not in p.level:
                 continue
             ep, ef = p.per_mac(group, b, df), d.per_mac(group, b, df)
             delta = {k: d.per_mac(group, b, df, k) - p.per_mac(group, b, df, k) for k in keys}
@@ -491,18 +520,14 @@ def paper_section(d, papers, charts, img_rel):
     out.append("")
     if missing:
         setup = papers[0][1].setup
-        left_out = setup.get("left_out", {})
-        have = setup.get("rules_have", paper_dfs + [df for df in missing if df in left_out])
+        have = setup.get("rules_have", paper_dfs)
         unbuilt = [df for df in missing if df not in have]
-        unselected = [df for df in missing if df in have and df not in left_out]
+        unselected = [df for df in missing if df in have]
         why = []
         if unbuilt:
             why.append(
                 f"{', '.join(unbuilt)} {'has' if len(unbuilt) == 1 else 'have'} no paper rules "
                 f"in the dfsim that made this summary (docs/design/paper_mode.md)")
-        for df in missing:
-            if df in left_out:
-                why.append(f"{df} is in paper mode but this job leaves it out: {left_out[df]}")
         if unselected:
             why.append(f"{', '.join(unselected)} {'is' if len(unselected) == 1 else 'are'} in "
                        f"paper mode but not in this job (scripts/compare --dataflows)")
@@ -512,6 +537,20 @@ def paper_section(d, papers, charts, img_rel):
             f"claim are {and_list(others)}, and each verdict covers those only. The last rows give "
             f"free mode at {run_pes(d)} PEs on the same dataflows, to separate the effect of "
             f"the rules from that of the dataflows compared.")
+        out.append("")
+    gone = [(pes, key, layers) for pes, p, _ in papers
+            for key, layers in sorted(p.unmapped.items(),
+                                      key=lambda x: (GROUP_ORDER.index(x[0][0]), x[0][1]))]
+    if gone:
+        out.append(
+            "**Points the paper rules cannot map.** " + "; ".join(
+                f"at {pes} PEs, {df} on the {g} layers at batch {b}: " + "; ".join(
+                    f"`{u['reason']}`" for u in layers)
+                for pes, (g, b, df), layers in gone) +
+            ". The constraint is the framework's own, as written (docs/design/paper_mode.md), "
+            "so its search finds no valid mapping there either. Such a point has no energy: its row below says so, its chart has no bar, and "
+            "the verdict of each claim at that batch covers the dataflows that map (the "
+            "claim's figure names what is left out).")
         out.append("")
     if "ws" in paper_dfs:
         out.append(

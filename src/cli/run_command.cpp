@@ -75,6 +75,9 @@ struct RunRequest {
   bool dumpConfig = false;
   std::uint64_t seed = kDefaultSeed;
   bool quiet = false;
+  /// --unmappable skip: a layer the rules cannot map (UnmappableLayer) is recorded and left out
+  /// instead of failing the run.
+  bool skipUnmappable = false;
 };
 
 /// One simulation to run: a layer under a dataflow (or a mapping file's label) with its
@@ -183,6 +186,10 @@ po::options_description runOptions() {
   const std::string seedHelp =
       "seed of the pseudo-random weights and inputs; default " + std::to_string(kDefaultSeed);
   opt("seed", po::value<std::string>()->value_name("S"), seedHelp.c_str());
+  opt("unmappable", po::value<std::string>()->value_name("WHAT"),
+      "what to do with a layer the rules cannot map at all (no legal assignment of --rules "
+      "isca16's variables): fail (default: exit 2 naming the constraint) or skip (leave its "
+      "rows out, name it under the table and in stats.json \"unmapped\")");
   opt("quiet,q", "no progress lines on stderr");
   return d;
 }
@@ -247,6 +254,12 @@ RunRequest parseRequest(const po::variables_map& vm) {
   }
   if (vm.count("seed")) r.seed = parseUnsignedInt(vm["seed"].as<std::string>(), "--seed");
   r.quiet = vm.count("quiet") > 0;
+  if (vm.count("unmappable")) {
+    const std::string u = vm["unmappable"].as<std::string>();
+    if (u != "fail" && u != "skip")
+      throw InputError("--unmappable " + u + ": expected fail or skip");
+    r.skipUnmappable = u == "skip";
+  }
   return r;
 }
 
@@ -604,6 +617,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     checkMappingNames(runs, req);
   }
   std::vector<Job> jobs;
+  std::vector<UnmappedLayer> unmapped;  // with --unmappable skip
   for (const Layer& layer : net.layers) {
     if (!layer.onArray()) continue;
     if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
@@ -613,8 +627,16 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         if (req.rules == RuleSet::Isca16) {
           const auto start = std::chrono::steady_clock::now();
           setPaperView(job, isca16View(arch, df, req.archPath), table);
-          Isca16SearchResult found =
-              searchIsca16(layer, *job.view, df, tableOf(job, table), req.objective);
+          Isca16SearchResult found;
+          try {
+            found = searchIsca16(layer, *job.view, df, tableOf(job, table), req.objective);
+          } catch (const UnmappableLayer& e) {
+            if (!req.skipUnmappable) throw;
+            unmapped.push_back(UnmappedLayer{layer.name, dataflowName(df), e.what()});
+            if (!req.quiet)
+              err << "dfsim: not mapped (--unmappable skip): " << e.what() << std::endl;
+            continue;
+          }
           job.mapping = std::move(found.mapping);
           job.nest = std::move(found.nest);
           job.search = found.stats;
@@ -737,6 +759,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   run.energyUnit = table.unit;
   run.clockMhz = arch.clockMhz;
   run.levelNames = reportedEntries;
+  if (req.skipUnmappable) run.unmapped = unmapped;
   std::size_t done = 0;
   std::vector<JobTiming> timings;
   auto nextJob = jobs.begin();

@@ -38,6 +38,15 @@ class InputError : public std::runtime_error {
   }
 };
 
+/// A layer that the chosen rules cannot map onto the hardware at all: no assignment of the
+/// mapping variables is legal (e.g. paper mode's WS, whose GLB must hold a whole batch's psum
+/// planes of its filters). An InputError (exit 2) unless `dfsim run --unmappable skip` asked to
+/// record such layers and go on; the message names the layer, the rules and the constraint.
+class UnmappableLayer : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 /// A broken invariant inside dfsim (a bug, or a functional mismatch found by --check).
 /// main() maps it to exit code 1.
 class InternalError : public std::runtime_error {

@@ -58,10 +58,20 @@ std::string tooBig(const std::string& what, std::int64_t value, const std::strin
   return what + " = " + std::to_string(value) + " > " + bound + " = " + std::to_string(limit);
 }
 
-/// The words of the partition of `view`'s storage entry `entry` (its only partition).
+/// The words a tile may use in the partition of `view`'s storage entry `entry` (its only
+/// partition): all of them, or half on a double-buffered level.
 std::int64_t partitionWords(const ArchSpec& view, std::size_t entry) {
-  const auto& parts = view.general.entries[entry].storage.partitions;
-  return parts.empty() ? 0 : parts.front().capacityWords;
+  const StorageLevelSpec& level = view.general.entries[entry].storage;
+  if (level.partitions.empty()) return 0;
+  // A double-buffered level holds two tiles: the one in use and the next one.
+  const std::int64_t words = level.partitions.front().capacityWords;
+  return level.doubleBuffered ? words / 2 : words;
+}
+
+/// How the framework's GLB capacity Q (partitionWords of entry 1) is named in a broken rule.
+const char* glbWordsName(const ArchSpec& view) {
+  return view.general.entries[1].storage.doubleBuffered ? "GLB words per tile (double buffered)"
+                                                        : "GLB words";
 }
 
 }  // namespace
@@ -197,13 +207,13 @@ std::string wsProblem(const Layer& layer, const ArchSpec& view, const Isca16Vari
   const std::int64_t J = view.general.instances(view.general.size() - 1);
   const std::int64_t Q = partitionWords(view, 1);
   const std::int64_t w = L.stripWidth(v.f);
-  const std::string broken =
-      firstExceeded({{"r", v.r, "C", L.C},
-                     {"t", v.t, "M", L.M},
-                     {"f", v.f, "F", L.F},
-                     {"r*t*R*S", v.r * v.t * L.R * L.S, "PEs", J},
-                     {"N*t*E*F + r*t*(w-S)*(R-1)",
-                      L.N * v.t * L.E * L.F + v.r * v.t * (w - L.S) * (L.R - 1), "GLB words", Q}});
+  const std::string broken = firstExceeded(
+      {{"r", v.r, "C", L.C},
+       {"t", v.t, "M", L.M},
+       {"f", v.f, "F", L.F},
+       {"r*t*R*S", v.r * v.t * L.R * L.S, "PEs", J},
+       {"N*t*E*F + r*t*(w-S)*(R-1)", L.N * v.t * L.E * L.F + v.r * v.t * (w - L.S) * (L.R - 1),
+        glbWordsName(view), Q}});
   if (!broken.empty()) return broken;
   return lineProblem(layer, view, {{"C", v.r}, {"M", v.t}, {"R", L.R}, {"S", L.S}, {"Q", v.f}});
 }
@@ -223,7 +233,7 @@ std::string osAProblem(const Layer& layer, const ArchSpec& view, const Isca16Var
                      {"n*e*f", v.n * v.e * v.f, "PEs", J},
                      {"m*C*R*S + n*C*h*w",
                       v.m * L.C * L.R * L.S + v.n * L.C * L.tileHeight(v.e) * L.stripWidth(v.f),
-                      "GLB words", Q}});
+                      glbWordsName(view), Q}});
   if (!broken.empty()) return broken;
   return lineProblem(layer, view, {{"N", v.n}, {"P", v.e}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
 }
@@ -251,7 +261,7 @@ std::string osBProblem(const Layer& layer, const ArchSpec& view, const Isca16Var
   const std::string broken = firstExceeded(
       {{"p*n*f", v.p * v.n * v.f, "PEs", J},
        {"m*C*R*S + n*C*R*w", v.m * L.C * L.R * L.S + v.n * L.C * L.spanR * L.stripWidth(v.f),
-        "GLB words", Q}});
+        glbWordsName(view), Q}});
   if (!broken.empty()) return broken;
   return lineProblem(layer, view, {{"N", v.n}, {"M", v.p}, {"Q", v.f}, {"R", L.R}, {"S", L.S}});
 }

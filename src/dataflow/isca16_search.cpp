@@ -14,12 +14,12 @@ namespace dfsim {
 
 namespace {
 
-/// The InputError of a layer no assignment of `dataflow`'s variables maps.
-InputError nothingLegal(const Layer& layer, const ArchSpec& view, Dataflow dataflow,
-                        const std::string& problem) {
-  return InputError("layer " + layer.name + ": no assignment of the isca16 " +
-                    dataflowName(dataflow) + " variables (" + isca16VariableNames(dataflow) +
-                    ") is legal on " + view.name + ": with all of them 1, " + problem);
+/// The error of a layer no assignment of `dataflow`'s variables maps.
+UnmappableLayer nothingLegal(const Layer& layer, const ArchSpec& view, Dataflow dataflow,
+                             const std::string& problem) {
+  return UnmappableLayer("layer " + layer.name + ": no assignment of the isca16 " +
+                         dataflowName(dataflow) + " variables (" + isca16VariableNames(dataflow) +
+                         ") is legal on " + view.name + ": with all of them 1, " + problem);
 }
 
 /// The best candidate so far in the search's order: the lowest objective, then more active

@@ -36,8 +36,8 @@ struct Isca16SearchResult {
 /// For a dataflow with a line buffer (isca16UsesLineBuffer) `view` is its
 /// isca16LineBufferView and `table` isca16LineBufferTable: every candidate is scored by the
 /// general model (scoreLoopNest), with the same objective and ties; `everyM` and `bound` do
-/// not apply (its space is small: r, t and f). Throws InputError naming the layer, and the first
-/// rule the smallest assignment breaks, when nothing is legal.
+/// not apply (its space is small: r, t and f). Throws UnmappableLayer (an InputError) naming the
+/// layer, and the first rule the smallest assignment breaks, when nothing is legal.
 Isca16SearchResult searchIsca16(const Layer& layer, const ArchSpec& view, Dataflow dataflow,
                                 const EnergyTable& table, Objective objective, bool everyM = false,
                                 bool bound = true);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,14 @@ struct LayerStats {
   std::vector<std::pair<std::string, std::int64_t>> variables;
 };
 
+/// A layer x dataflow the run's rules could not map (dfsim run --unmappable skip): no row of it
+/// is simulated or summed into the dataflow's TOTAL.
+struct UnmappedLayer {
+  std::string layer;
+  std::string dataflow;
+  std::string reason;  ///< the UnmappableLayer message: the rules and the constraint broken
+};
+
 /// A whole run: the layers in order (one entry per layer x dataflow) and what produced them.
 struct RunStats {
   std::string network;
@@ -50,6 +59,9 @@ struct RunStats {
   /// indexed by; the 4-level instance's default: dram, glb, noc, rf). Reports name them so.
   std::vector<std::string> levelNames = {"dram", "glb", "noc", "rf"};
   std::vector<LayerStats> layers;
+  /// With --unmappable skip: the layers left out, in network order (written to stats.json as
+  /// "unmapped", even when empty); absent without it (a layer that cannot be mapped is an error).
+  std::optional<std::vector<UnmappedLayer>> unmapped;
 };
 
 /// Sum over the layers of one dataflow (pooling layers included with their zero counts).

@@ -125,6 +125,13 @@ nlohmann::json statsToJson(const RunStats& run) {
     totals.push_back(totalJson(totalFor(run, df), run.energyUnit, run.levelNames));
   }
   j["totals"] = std::move(totals);
+  if (run.unmapped) {
+    json unmapped = json::array();
+    for (const UnmappedLayer& u : *run.unmapped) {
+      unmapped.push_back({{"layer", u.layer}, {"dataflow", u.dataflow}, {"reason", u.reason}});
+    }
+    j["unmapped"] = std::move(unmapped);
+  }
   return j;
 }
 

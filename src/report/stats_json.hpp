@@ -28,6 +28,8 @@ nlohmann::json energyJson(const EnergyBreakdown& e, const std::string& unit,
 ///   totals: one object per dataflow (first-appearance order), from totalFor():
 ///           {dataflow, batch, macs, cycles, active_pes_mean (MAC-weighted), total_pes,
 ///            utilization, accesses, energy, check}
+///   unmapped: with `dfsim run --unmappable skip` only: [{layer, dataflow, reason}], the layers
+///             the rules could not map (no row in layers, not in totals)
 ///
 /// Deterministic: the same RunStats gives the same JSON (no wall time, no timestamps, no
 /// environment). Keys are sorted (nlohmann::json's object order).

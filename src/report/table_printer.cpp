@@ -132,6 +132,12 @@ void printRunTable(std::ostream& os, const RunStats& run) {
     for (const std::string& df : dfs) t.addRow(mainRow(totalFor(run, df), "TOTAL", levels));
   }
   t.print(os);
+  if (run.unmapped && !run.unmapped->empty()) {
+    os << "\nnot mapped (left out of the rows and TOTALs above):\n";
+    for (const UnmappedLayer& u : *run.unmapped) {
+      os << "  " << u.dataflow << ": " << u.reason << "\n";
+    }
+  }
 
   std::size_t simulated = 0;
   std::size_t passed = 0;

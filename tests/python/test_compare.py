@@ -175,7 +175,7 @@ class CompareTest(unittest.TestCase):
 
     def test_rules_isca16(self):
         """--rules isca16: every run is paper mode, the default dataflows those paper mode has
-        (from dfsim dataflows --json), and the checked runs pass."""
+        (from dfsim dataflows --json: all six), and the checked runs pass."""
         out = os.path.join(self.tmp, "paper")
         proc = run([COMPARE, *TINY, "--out", out, "--dfsim", dfsim_binary(),
                     "--rules", "isca16"])
@@ -183,10 +183,10 @@ class CompareTest(unittest.TestCase):
         with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
             summary = json.load(f)
         self.assertEqual(summary["setup"]["rules"], "isca16")
-        self.assertEqual(summary["setup"]["dataflows"], ["os_a", "os_b", "os_c", "nlr", "rs"])
-        self.assertIn("paper mode leaves ws out by default", proc.stderr)
+        self.assertEqual(summary["setup"]["dataflows"], DATAFLOWS)
+        self.assertNotIn("unmapped", summary)
         for r in summary["runs"]:
-            self.assertIn("--rules isca16", r["command"])
+            self.assertIn("--rules isca16 --unmappable skip", r["command"])
             self.assertNotIn("--search", r["command"])
             if r["checked"]:
                 self.assertEqual(r["functional_check"], "passed")
@@ -204,10 +204,10 @@ class CompareTest(unittest.TestCase):
         verdicts = [line for line in section.splitlines() if " | 16 | " in line and
                     (line.endswith("| **agrees** |") or line.endswith("| **differs** |"))]
         self.assertEqual(len(verdicts), 3)  # three claims at the tiny arch's 16 PEs
-        self.assertIn("ws is in paper mode but this job leaves it out: its paper rules keep",
-                      section)
-        self.assertIn("'the other dataflows' of a claim are os_a, os_b, os_c and nlr", section)
-        # WS's paper mode where every point maps: the runs pass, the report names [ws-rows].
+        self.assertNotIn("This job's paper mode covers", section)
+        self.assertNotIn("Points the paper rules cannot map", section)
+        self.assertIn("**16 PEs, CONV layers**", section)
+        # A subset: the report says which dataflows the claims cover.
         ws_out = os.path.join(self.tmp, "paper_ws")
         proc = run([COMPARE, *TINY, "--out", ws_out, "--dfsim", dfsim_binary(),
                     "--rules", "isca16", "--dataflows", "ws,rs"])
@@ -219,14 +219,56 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         with open(report_ws, encoding="utf-8") as f:
             ws_text = f.read()
-        self.assertIn("[ws-rows]", ws_text)
         self.assertIn("os_a, os_b, os_c, nlr are in paper mode but not in this job", ws_text)
-        self.assertIn("**16 PEs, CONV layers**", section)
         bad = run([REPORT, "--results", self.out, "--paper", self.out, "--report",
                    os.path.join(self.tmp, "bad.md")])
         self.assertEqual(bad.returncode, 1)
         self.assertIn("not a paper-mode summary", bad.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad.md")))
+
+    def test_rules_isca16_unmappable_point(self):
+        """A point paper mode cannot map (WS at CONV batch 64 on the tiny arch: the batch's
+        psum planes exceed its double-buffered GLB's tile) is named, not drawn, not ranked."""
+        out = os.path.join(self.tmp, "paper_unmapped")
+        proc = run([COMPARE, *TINY, "--conv-batches", "1,64", "--out", out, "--dfsim",
+                    dfsim_binary(), "--rules", "isca16"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ws-conv-b64: no legal mapping (layer conv1: no assignment", proc.stderr)
+        with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+            summary = json.load(f)
+        self.assertEqual(summary["setup"]["dataflows"], DATAFLOWS)
+        (u,) = summary["unmapped"]
+        self.assertEqual((u["group"], u["batch"], u["dataflow"]), ("CONV", 64, "ws"))
+        self.assertEqual([l["layer"] for l in u["layers"]], ["conv1", "conv2"])
+        self.assertIn("GLB words per tile (double buffered)", u["layers"][0]["reason"])
+        for name in ["energy_by_level.csv", "energy_by_type.csv", "metrics.csv"]:
+            _, rows = read_csv(os.path.join(out, name))
+            points = {(r["group"], r["batch"], r["dataflow"]) for r in rows}
+            self.assertNotIn(("CONV", "64", "ws"), points, name)
+            self.assertIn(("CONV", "1", "ws"), points, name)
+            self.assertIn(("CONV", "64", "os_a"), points, name)
+        (w,) = [w for w in summary["winners"] if (w["group"], w["batch"]) == ("CONV", 64)]
+        self.assertEqual(w["unmapped"], ["ws"])
+        self.assertNotIn("ws", w["total_vs_rs"])
+        (r,) = [r for r in summary["runs"] if (r["group"], r["batch"], r["dataflow"]) ==
+                ("CONV", 64, "ws")]
+        self.assertEqual(r["functional_check"], "not mapped")
+        self.assertEqual(r["what_if_commands"], {})
+        self.assertNotIn(("CONV", 64, "ws"), {(h["group"], h["batch"], h["dataflow"])
+                                              for h in summary["halo_what_if"]["rows"]})
+        self.assertIn("ws        no legal mapping under these rules", proc.stdout)
+        report = os.path.join(self.tmp, "paper_unmapped_report", "validation.md")
+        proc = run([REPORT, "--results", self.out, "--paper", out, "--report", report])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(report, encoding="utf-8") as f:
+            text = f.read()
+        section = text[text.index("## The published claims against paper mode"):]
+        self.assertIn("**Points the paper rules cannot map.** at 16 PEs, ws on the CONV layers "
+                      "at batch 64: `layer conv1: no assignment", section)
+        self.assertIn("`; `layer conv2: no assignment", section)
+        self.assertIn("| 64 | ws | no legal mapping (conv1 and conv2) | —", section)
+        self.assertIn("no legal mapping under these rules for ws at batch 64 (conv1 and conv2), so "
+                      "that point is left out", section)
 
     def test_stdout_table(self):
         out = self.proc.stdout
