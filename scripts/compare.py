@@ -224,7 +224,7 @@ def plan_runs(args, layers_by_group, arch_for, has_fast):
         batches = dict(batches, FC=args.fc_batches)
     for group, layers in layers_by_group.items():
         for batch in batches[group]:
-            check = batch == 1
+            check = batch == 1 and not args.no_check
             fast = not check and has_fast
             if not check and not has_fast and batch > MAX_BATCH_WITHOUT_FAST:
                 skipped.append({"group": group, "batch": batch,
@@ -931,6 +931,9 @@ def parse_args(argv):
     ap.add_argument("--dfsim", help="dfsim executable (default build/dfsim)")
     ap.add_argument("--quick", action="store_true",
                     help="CONV at batch 1 and FC at batch 16 only (for tests)")
+    ap.add_argument("--no-check", action="store_true",
+                    help="run batch 1 with --fast too, not --check (same counts and cycles, "
+                         "which a test checks on every dataflow; no output comparison)")
     ap.add_argument("--jobs", type=int, default=2, help="dfsim processes at a time (default 2)")
     ap.add_argument("--network", help="network file (default models/alexnet.json)")
     ap.add_argument("--layer", dest="layers", action="append", default=[], metavar="NAME",
@@ -1063,7 +1066,9 @@ def main(argv=None):
                 "batches": {g: [b for gg, b in tables["points"] if gg == g]
                             for g in layers_by_group},
                 "quick": args.quick,
-                "check": "batch 1 runs compare every output with the reference convolution",
+                "check": ("no run compares outputs (--no-check: batch 1 ran with --fast)"
+                          if args.no_check else
+                          "batch 1 runs compare every output with the reference convolution"),
                 "fast_available": has_fast,
                 "skipped": skipped,
             },

@@ -598,8 +598,9 @@ def paper_section(d, papers, charts, img_rel):
 
     out += ["### Energy per MAC by level in paper mode", ""]
     out.append(f"In {d.setup['energy_unit']} per MAC, per PE count, group and batch; 'vs RS' is "
-               f"the total over RS's; 'active PEs' is the MAC-weighted mean. Batch-1 runs are "
-               f"functionally checked.")
+               f"the total over RS's; 'active PEs' is the MAC-weighted mean; 'check' says which "
+               f"runs compared every output with the reference (batch 1 at 256 PEs; the main "
+               f"job runs the larger arrays' batch 1 --fast, the same counts).")
     out.append("")
     for pes, p, _ in papers:
         out += per_group(p, lambda g, n=pes: f"{n} PEs, {g} layers",
