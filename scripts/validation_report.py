@@ -544,9 +544,10 @@ def paper_section(d, papers, charts, img_rel):
     if gone:
         out.append(
             "**Points the paper rules cannot map.** " + "; ".join(
-                f"at {pes} PEs, {df} on the {g} layers at batch {b}: " + "; ".join(
+                f"{'At' if i == 0 else 'at'} {pes} PEs, {df} on the {g} layers at batch {b}: "
+                + "; ".join(
                     f"`{u['reason']}`" for u in layers)
-                for pes, (g, b, df), layers in gone) +
+                for i, (pes, (g, b, df), layers) in enumerate(gone)) +
             ". The constraint is the framework's own, as written (docs/design/paper_mode.md), "
             "so its search finds no valid mapping there either. Such a point has no energy: its row below says so, its chart has no bar, and "
             "the verdict of each claim at that batch covers the dataflows that map (the "

@@ -263,7 +263,7 @@ class CompareTest(unittest.TestCase):
         with open(report, encoding="utf-8") as f:
             text = f.read()
         section = text[text.index("## The published claims against paper mode"):]
-        self.assertIn("**Points the paper rules cannot map.** at 16 PEs, ws on the CONV layers "
+        self.assertIn("**Points the paper rules cannot map.** At 16 PEs, ws on the CONV layers "
                       "at batch 64: `layer conv1: no assignment", section)
         self.assertIn("`; `layer conv2: no assignment", section)
         self.assertIn("| 64 | ws | no legal mapping (conv1 and conv2) | —", section)
