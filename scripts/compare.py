@@ -634,7 +634,7 @@ def build_tables(runs, results, layers_by_group, batches, leakage_used):
     for group, batch in points:
         ref = results[(REFERENCE_DATAFLOW, group, batch)]
         if not mapped(ref):
-            raise JobError(f"{REFERENCE_DATAFLOW} (the reference) maps no legal mapping of "
+            raise JobError(f"{REFERENCE_DATAFLOW} (the reference) has no legal mapping on "
                            f"{group} batch {batch}: {ref['unmapped'][0]['reason']}")
         ref_total_pm = ref["energy"]["total"] / ref["macs"]
         totals = []
