@@ -557,12 +557,11 @@ def paper_section(d, papers, charts, img_rel):
         out.append(
             "**WS in paper mode** runs on a view with a line buffer (the framework's systolic "
             "delay line: ifmaps stream from DRAM once per group of filters, the line buffer's "
-            "accesses free) and one named difference that is not small: the framework sends "
-            "each of the R filter rows' psums through the GLB (R ceil(C/r) GLB visits per "
-            "output), dfsim's array reduces the rows (ceil(C/r) visits), so paper mode's WS "
-            "spends less on GLB psums than the framework's (at conv3-5 about a third of its "
-            "GLB psum traffic): a verdict that WS decides leans towards WS "
-            "(docs/design/paper_mode.md, [ws-rows]).")
+            "accesses free) whose array does not reduce the R filter rows' psums: each row's "
+            "psum leaves the array and is added into the GLB (R ceil(C/r) GLB visits per "
+            "output, the framework's row-delay accumulation; the arch's fan-out "
+            "`unreduced_dims`), so its GLB psum counts are the framework's up to the common "
+            "named differences (docs/design/paper_mode.md).")
         out.append("")
     out.append("| # | published claim [ISCA16] | PEs | our figure, paper mode | verdict |")
     out.append("|---|---|---|---|---|")

@@ -207,6 +207,24 @@ TEST_CASE("the dump is the general form and reads back to an equal ArchSpec", "[
   CHECK(dump["levels"][5]["words"] == 32);
   CHECK(dump["levels"][1]["size_kib"] == 64.0);
   CHECK(dump["levels"][2]["hop_latency_cycles"] == 0);
+  CHECK_FALSE(dump["levels"][2].contains("unreduced_dims"));  // written only when set
+  // A fan-out that does not reduce R: read, compared, dumped and read back; on the 4-level
+  // shape it keeps the hierarchy general (the legacy fields cannot state it).
+  json apart = fiveLevels();
+  apart["levels"][4]["unreduced_dims"] = json{"R", "S"};
+  const ArchSpec u = dfsim::archFromJson(apart, "u.json");
+  CHECK(u.general.entries[4].fanOut.unreducedDims == std::vector<std::string>{"R", "S"});
+  CHECK_FALSE(u.general.entries[4].fanOut.reduces("R"));
+  CHECK(u.general.entries[4].fanOut.reduces("C"));
+  CHECK_FALSE(u == five);
+  CHECK(dfsim::archFromJson(dfsim::archToJson(u), "dump") == u);
+  json four = fiveLevels();
+  four["levels"].erase(4);
+  four["levels"].erase(3);
+  four["levels"][2]["unreduced_dims"] = json{"R"};
+  const ArchSpec f4 = dfsim::archFromJson(four, "f4.json");
+  CHECK_FALSE(f4.isFourLevel());
+  CHECK(f4.hierarchy().isFourLevel());
 }
 
 TEST_CASE("legacy files: banks is read and ignored, overrides keep working", "[arch][io]") {
@@ -259,7 +277,19 @@ TEST_CASE("general form: every reader error names file, path and expectation", "
        "write_words_per_cycle"},
       {"/levels/2/size_kib", 3,
        "FILE: arch.levels[2].size_kib: unknown key; valid keys: cols, hop_latency_cycles, kind, "
-       "multicast, name, rows, words_per_cycle"},
+       "multicast, name, rows, unreduced_dims, words_per_cycle"},
+      {"/levels/2/unreduced_dims", "R",
+       "FILE: arch.levels[2].unreduced_dims: expected an array of dimension names (strings), "
+       "got \"R\""},
+      {"/levels/2/unreduced_dims", json{"R", 3},
+       "FILE: arch.levels[2].unreduced_dims[1]: expected an array of dimension names "
+       "(strings), got 3"},
+      {"/levels/2/unreduced_dims", json{"R", "R"},
+       "FILE: arch.levels[2].unreduced_dims: expected each dimension once (\"R\" twice), got "
+       "[\"R\",\"R\"]"},
+      {"/levels/4/unreduced_dims", json{"2R"},
+       "FILE: arch.levels[4].unreduced_dims: expected dimension names matching "
+       "[A-Za-z][A-Za-z0-9_]*, got [\"2R\"]"},
       {"/levels/0/words", 3,
        "FILE: arch.levels[0].words: unknown key; valid keys: bytes_per_cycle, kind, "
        "latency_cycles, name, tensor_bits"},

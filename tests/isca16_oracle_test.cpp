@@ -12,11 +12,9 @@
 //               each output's first write, its GLB output reads the write-back to DRAM, its NoC
 //               and RF the psum's last hop out of the PE and the psums brought back;
 //   [nlr-w]     the framework charges NLR's weights no array access; dfsim's NoC carries them;
-//   [ws-rows]   the framework's WS sends each of the R filter rows' psums through the GLB (its
-//               row-delay buffer: R ceil(C/r) GLB visits per output); dfsim's array reduces the
-//               filter rows with the rest of the window (ceil(C/r) visits).
-// WS runs on its line-buffer view (dram > glb > line_buffer > noc > rf): the line buffer is the
-// framework's delay line, whose words it charges nothing for; its fills and reads are compared
+// WS runs on its line-buffer view (dram > glb > line_buffer > noc > rf), whose array does not
+// reduce the filter rows (the noc's unreduced dimension R: each row's psum goes to the GLB, as
+// the framework's row-delay accumulation); the line buffer is the framework's delay line, whose words it charges nothing for; its fills and reads are compared
 // with the nest's own closed form (one write per new word, one read per distinct window word
 // of a step).
 // Nothing here calls the analytic model or the rules' mapping builder's arithmetic: the
@@ -210,11 +208,11 @@ ExpectedByEntry expectedWs(const Fw& L, const Isca16Variables& v) {
   x[{0, Tensor::Inputs}] = {dramInputs, 0};
   x[{0, Tensor::Weights}] = {L.Nw, 0};
   x[{0, Tensor::Outputs}] = {0, L.No};
-  // GLB: psums only. The framework: No * (R ceil(C/r) - 1) each way; [ws-rows] takes
-  // No * (R - 1) ceil(C/r) off each; [fills] adds each output's first write and its write-back.
+  // GLB: psums only, each filter row's on its own (the view's array does not reduce R). The
+  // framework: No * (R ceil(C/r) - 1) each way; [fills] adds each output's first write and its
+  // write-back.
   const std::int64_t fwGlb = L.No * (L.R * passesC - 1);
-  const std::int64_t rows = L.No * (L.R - 1) * passesC;
-  x[{1, Tensor::Outputs}] = {fwGlb - rows + L.No, fwGlb - rows + L.No};
+  x[{1, Tensor::Outputs}] = {fwGlb + L.No, fwGlb + L.No};
   x[{1, Tensor::Inputs}] = {0, 0};
   x[{1, Tensor::Weights}] = {0, 0};
   // The line buffer: every word DRAM sends is written once; each step reads the r R S words of
@@ -224,7 +222,7 @@ ExpectedByEntry expectedWs(const Fw& L, const Isca16Variables& v) {
   x[{2, Tensor::Outputs}] = {0, 0};
   // Array: ifmap MACs; weight 0 in the framework, Nw deliveries in dfsim ([fills]: the fill of
   // each PE's weight); psum: the framework's reduction edges No (C R S - R ceil(C/r)), dfsim
-  // every PE's send, No C R S ([ws-rows] and [fills]: the R ceil(C/r) psums leaving the array),
+  // every PE's send, No C R S ([fills]: the R ceil(C/r) psums leaving the array),
   // and the psums brought back from the GLB, No (ceil(C/r) - 1).
   x[{3, Tensor::Inputs}] = {L.macs, 0};
   x[{3, Tensor::Weights}] = {L.Nw, 0};

@@ -146,13 +146,50 @@ inline LoopNest randomNest(const ProblemShape& s, const Hierarchy& h, std::mt199
   return n;
 }
 
+/// Marks, on each fan-out of `h` with probability 3/4 (drawn from `rng`), every dimension of
+/// `s` the outputs do not depend on whose loops in `n` multiply to its size as unreduced
+/// (FanOutSpec::unreducedDims; the rule validateLoopNest checks). Returns whether some fan-out
+/// then splits psums: the level directly above it has a spatial loop of a bound above 1 over a
+/// marked dimension.
+inline bool markUnreducedDims(const ProblemShape& s, Hierarchy& h, const LoopNest& n,
+                              std::mt19937_64& rng) {
+  std::vector<std::string> exactReduced;
+  for (std::size_t i = 0; i < s.numDims(); ++i) {
+    const Dim d = ProblemShape::dimAt(i);
+    if ((s.projectedDims(Tensor::Outputs) >> i & 1U) != 0) continue;
+    std::int64_t prod = 1;
+    for (const LevelLoops& l : n.levels) {
+      for (const Loop& x : l.temporal) prod *= x.dim == d ? x.bound : 1;
+      for (const SpatialLoop& x : l.spatial) prod *= x.dim == d ? x.bound : 1;
+    }
+    if (prod == s.size(d)) exactReduced.emplace_back(s.name(d));
+  }
+  bool splits = false;
+  std::size_t k = 0;  // storage levels before entry e
+  for (std::size_t e = 0; e < h.entries.size(); ++e) {
+    if (h.entries[e].kind == HierarchyEntry::Kind::Storage) {
+      ++k;
+      continue;
+    }
+    if (pick(rng, 0, 3) == 0) continue;
+    h.entries[e].fanOut.unreducedDims = exactReduced;
+    for (const SpatialLoop& x : n.levels[k - 1].spatial) {
+      const std::string name(s.name(x.dim));
+      if (x.bound > 1 && !h.entries[e].fanOut.reduces(name)) splits = true;
+    }
+  }
+  return splits;
+}
+
 inline std::string describe(const Hierarchy& h, const LoopNest& n, const ProblemShape& s) {
   std::ostringstream os;
   std::size_t k = 0;
   for (const HierarchyEntry& e : h.entries) {
     if (e.kind == HierarchyEntry::Kind::FanOut) {
       os << "  fan-out " << e.fanOut.name << " " << e.fanOut.rows << "x" << e.fanOut.cols
-         << (e.fanOut.multicast ? " multicast" : " unicast") << "\n";
+         << (e.fanOut.multicast ? " multicast" : " unicast");
+      for (const std::string& d : e.fanOut.unreducedDims) os << " unreduced " << d;
+      os << "\n";
       continue;
     }
     const LevelLoops& l = n.levels[k++];

@@ -217,6 +217,22 @@ TEST_CASE("validateLoopNest refuses each rule, naming the loop or level", "[hier
           "n.json: reg tile of weights needs 288 bits (9 32-bit weights) "
           "but its partition holds 272 (17 16-bit words)");
   }
+  SECTION("a fan-out's unreduced dimensions: not the outputs', whole tiles along them") {
+    Hierarchy hh = h;
+    hh.entries[4].fanOut.unreducedDims = {"C", "Z"};  // Z: no such dimension, no effect
+    CHECK_NOTHROW(validateLoopNest(s, a, hh, legal(), "n.json"));
+    hh.entries[4].fanOut.unreducedDims = {"M"};
+    CHECK(refuse(legal(), hh) ==
+          "n.json: the fan-out pe does not reduce along M, a dimension of the outputs; "
+          "expected unreduced_dims to name dimensions the outputs do not depend on");
+    hh.entries[4].fanOut.unreducedDims = {"C"};
+    LoopNest n = legal();
+    n.levels[2].temporal = {{cd::C, 3}};  // C: 2 tiles of 3 over 4, the last ragged
+    CHECK_NOTHROW(validateLoopNest(s, a, h, n, "n.json"));
+    CHECK(refuse(n, hh) ==
+          "n.json: the loops over C multiply to 6, not its size 4; the fan-out pe does not "
+          "reduce along C, which needs whole tiles along it");
+  }
   SECTION("the cycle bound") {
     Hierarchy hh = h;
     hh.entries[0].storage.latencyCycles = std::int64_t{1} << 52;

@@ -17,7 +17,7 @@ bool operator==(const StorageLevelSpec& a, const StorageLevelSpec& b) {
 bool operator==(const FanOutSpec& a, const FanOutSpec& b) {
   return a.name == b.name && a.rows == b.rows && a.cols == b.cols &&
          a.wordsPerCycle == b.wordsPerCycle && a.multicast == b.multicast &&
-         a.hopLatencyCycles == b.hopLatencyCycles;
+         a.hopLatencyCycles == b.hopLatencyCycles && a.unreducedDims == b.unreducedDims;
 }
 
 bool operator==(const HierarchyEntry& a, const HierarchyEntry& b) {

@@ -15,11 +15,28 @@ bool isLevelName(const std::string& name) {
   return true;
 }
 
+/// Whether `name` matches [A-Za-z][A-Za-z0-9_]* (a problem dimension's name).
+bool isDimName(const std::string& name) {
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  if (name.empty() || !letter(name[0])) return false;
+  for (char c : name) {
+    if (!(letter(c) || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 HierarchyProblem problem(std::size_t entry, std::string key, std::string what) {
   return HierarchyProblem{entry, std::move(key), std::move(what)};
 }
 
 }  // namespace
+
+bool FanOutSpec::reduces(const std::string& dimName) const {
+  for (const std::string& d : unreducedDims) {
+    if (d == dimName) return false;
+  }
+  return true;
+}
 
 std::size_t Hierarchy::find(const std::string& name) const {
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -86,6 +103,17 @@ HierarchyProblem checkHierarchy(const Hierarchy& h) {
       }
       if (e.fanOut.rows < 1) return problem(i, "rows", "a positive integer");
       if (e.fanOut.cols < 1) return problem(i, "cols", "a positive integer");
+      const std::vector<std::string>& dims = e.fanOut.unreducedDims;
+      for (std::size_t k = 0; k < dims.size(); ++k) {
+        if (!isDimName(dims[k])) {
+          return problem(i, "unreduced_dims", "dimension names matching [A-Za-z][A-Za-z0-9_]*");
+        }
+        for (std::size_t j = 0; j < k; ++j) {
+          if (dims[j] == dims[k]) {
+            return problem(i, "unreduced_dims", "each dimension once (\"" + dims[k] + "\" twice)");
+          }
+        }
+      }
       continue;
     }
     if (e.storage.offChip && !e.storage.partitions.empty()) {

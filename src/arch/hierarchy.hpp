@@ -42,8 +42,19 @@ struct FanOutSpec {
   std::int64_t wordsPerCycle = kUnlimited;  ///< distinct words the network carries per cycle
   bool multicast = true;  ///< one parent read may feed many children; if false, one per child
   std::int64_t hopLatencyCycles = 0;  ///< cycles from the parent to a child
+  /// Names of problem dimensions the network does not reduce along (arch file
+  /// "unreduced_dims"; empty: it reduces every psum of an output). The children that differ
+  /// only in the index of this fan-out's spatial loops over such a dimension send separate
+  /// psums of an output up; the level above receives each and accumulates it (a read of the
+  /// word, but for the first psum of a new output, and a write per psum). The ISCA 2016 WS
+  /// array is one: its filter rows (R) each leave the array through the row-delay buffer.
+  /// Each name must be a dimension the outputs do not depend on, whose loops multiply to its
+  /// size (validateLoopNest); a name the problem does not have has no effect.
+  std::vector<std::string> unreducedDims;
   /// rows * cols.
   std::int64_t count() const { return rows * cols; }
+  /// Whether the network reduces the psums of children that differ along dimension `dimName`.
+  bool reduces(const std::string& dimName) const;
 };
 
 /// One entry of a hierarchy: a storage level or a fan-out.
@@ -89,13 +100,14 @@ struct Hierarchy {
 /// the entry itself) and what was expected. `ok()` when no rule is broken.
 struct HierarchyProblem {
   std::size_t entry = 0;
-  std::string key;   ///< "kind", "name", "rows", "cols", "partitions", or ""
+  std::string key;   ///< "kind", "name", "rows", "cols", "unreduced_dims", "partitions", or ""
   std::string what;  ///< "expected ..." text, without the word "expected"; empty when ok
   bool ok() const { return what.empty(); }
 };
 
 /// Checks the Hierarchy contract (entry count, DRAM first and only, a storage level last,
 /// fan-outs between storage levels, names unique and [a-z][a-z0-9_]*, rows and cols >= 1,
+/// unreduced dimensions named [A-Za-z][A-Za-z0-9_]* and listed once,
 /// partitions' tensors listed once per level and capacities >= 0, DRAM without partitions).
 /// Instances are not capped here (readers cap them).
 HierarchyProblem checkHierarchy(const Hierarchy& h);

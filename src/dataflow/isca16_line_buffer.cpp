@@ -133,6 +133,9 @@ ArchSpec isca16LineBufferView(const ArchSpec& arch, Dataflow d, const std::strin
   noc.fanOut.wordsPerCycle = arch.noc.wordsPerCycle;
   noc.fanOut.multicast = arch.noc.multicast;
   noc.fanOut.hopLatencyCycles = arch.noc.hopLatencyCycles;
+  // WS: each filter row's psums leave the array on their own, through the row-delay buffer in
+  // the framework's GLB (R ceil(C/r) GLB visits per output), so the array does not reduce R.
+  if (d == Dataflow::WS) noc.fanOut.unreducedDims = {"R"};
   h.entries.push_back(noc);
   StorageLevelSpec rf;
   rf.name = arch.levelNames[idx(Level::Rf)];

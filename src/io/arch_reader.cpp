@@ -321,9 +321,9 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
     e.storage.haloReuse = o.getBool("halo_reuse", true);
     e.storage.tensorBits = readLevelBits(o, a);
   } else if (kind == "fanout") {
-    const StrictObject o(
-        v, at,
-        {"name", "kind", "rows", "cols", "words_per_cycle", "multicast", "hop_latency_cycles"});
+    const StrictObject o(v, at,
+                         {"name", "kind", "rows", "cols", "words_per_cycle", "multicast",
+                          "hop_latency_cycles", "unreduced_dims"});
     e.kind = HierarchyEntry::Kind::FanOut;
     e.fanOut.name = o.getString("name");
     e.fanOut.rows = o.getInt("rows", positiveInt());
@@ -336,6 +336,14 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
     e.fanOut.wordsPerCycle = readBandwidth(o, "words_per_cycle", false, kUnlimited);
     e.fanOut.multicast = o.getBool("multicast", true);
     e.fanOut.hopLatencyCycles = o.getInt("hop_latency_cycles", nonNegativeInt(), 0);
+    if (o.has("unreduced_dims")) {
+      const std::string what = "an array of dimension names (strings)";
+      const json& dims = o.getArray("unreduced_dims", what);
+      for (std::size_t i = 0; i < dims.size(); ++i) {
+        if (!dims[i].is_string()) o.pos("unreduced_dims").index(i).failExpected(what, dims[i]);
+        e.fanOut.unreducedDims.push_back(dims[i].get<std::string>());
+      }
+    }
   } else {
     at.key("kind").failExpected(kKindWhat, *kindIt);
   }
@@ -395,6 +403,7 @@ json levelJson(const HierarchyEntry& e, const ArchSpec& a, bool innermost) {
     j["words_per_cycle"] = bandwidthJson(f.wordsPerCycle);
     j["multicast"] = f.multicast;
     j["hop_latency_cycles"] = f.hopLatencyCycles;
+    if (!f.unreducedDims.empty()) j["unreduced_dims"] = f.unreducedDims;
     return j;
   }
   const StorageLevelSpec& s = e.storage;

@@ -21,6 +21,7 @@ struct LevelPlan {
     std::size_t spatialStart;  ///< flat position of its first spatial loop
     std::size_t fanOut;        ///< entry index of the fan-out directly below it, or kNone
     bool multicast;            ///< that fan-out's multicast
+    std::uint32_t unreduced;   ///< bit d: that fan-out does not reduce along dimension d
     bool halo;                 ///< its halo_reuse (new tiles keep what they share with the old)
     PerTensor<bool> keeps;     ///< what it keeps (the outermost: everything)
   };
@@ -211,10 +212,23 @@ void countBoundary(const Nest& nest, std::size_t p, std::size_t c, bool latch, T
   }
   // Outputs: a revisited tile first gets its partial sums back (one word per distinct output,
   // to one child of each reduction group); every visit ends with each child sending its psums,
-  // which the network reduces to one write per distinct output.
+  // which the network reduces to one write per distinct output, or, along the fan-out's
+  // unreduced dimensions, to one per output and index of its spatial loops over them (whole
+  // tiles along them: validation), each of which but the first the parent adds to the word.
+  std::int64_t groups = 1;
+  if (crossed && above.unreduced != 0) {
+    const std::size_t end = nest.plan.level[c].start;
+    for (std::size_t d = 0; d < nest.shape.numDims(); ++d) {
+      if ((above.unreduced >> d & 1U) == 0) continue;
+      for (std::size_t k = 0; k < nest.loops.count[d]; ++k) {
+        const DimLoopTable::Entry& e = nest.loops.loops[d][k];
+        if (e.spatial && e.pos >= above.spatialStart && e.pos < end) groups *= e.bound;
+      }
+    }
+  }
   const std::int64_t revisitWords = w.unionWords - w.distinctWords;
-  parent.reads += revisitWords;
-  parent.writes += w.unionWords;
+  parent.reads += revisitWords + w.unionWords * (groups - 1);
+  parent.writes += w.unionWords * groups;
   net.reads += revisitWords;
   net.writes += w.instanceWords;
   if (!latch) {
@@ -223,8 +237,8 @@ void countBoundary(const Nest& nest, std::size_t p, std::size_t c, bool latch, T
   }
 }
 
-/// The plan of `n` over `h`. Contract: `n` passed validateLoopNest() for `h`.
-LevelPlan planOf(const Hierarchy& h, const LoopNest& n) {
+/// The plan of `n` over `h` for `shape`. Contract: `n` passed validateLoopNest() for `h`.
+LevelPlan planOf(const ProblemShape& shape, const Hierarchy& h, const LoopNest& n) {
   LevelPlan plan;
   std::size_t pos = 0;
   std::size_t k = 0;
@@ -233,12 +247,18 @@ LevelPlan planOf(const Hierarchy& h, const LoopNest& n) {
     if (entry.kind == HierarchyEntry::Kind::FanOut) {
       plan.level[k - 1].fanOut = e;
       plan.level[k - 1].multicast = entry.fanOut.multicast;
+      for (std::size_t d = 0; d < shape.numDims(); ++d) {
+        if (!entry.fanOut.reduces(std::string(shape.name(ProblemShape::dimAt(d))))) {
+          plan.level[k - 1].unreduced |= 1U << d;
+        }
+      }
       continue;
     }
     LevelPlan::Level& level = plan.level[k];
     const LevelLoops& loops = n.levels[k];
     level.fanOut = LevelPlan::kNone;
     level.multicast = true;
+    level.unreduced = 0;
     level.halo = entry.storage.haloReuse;
     level.entry = e;
     level.start = pos;
@@ -276,7 +296,7 @@ AccessCounts boundaryCounts(const ProblemShape& shape, const DimLoopTable& loops
 }  // namespace
 
 AccessCounts analyticCounts(const ProblemShape& shape, const Hierarchy& h, const LoopNest& n) {
-  return boundaryCounts(shape, DimLoopTable::of(n, shape), planOf(h, n));
+  return boundaryCounts(shape, DimLoopTable::of(n, shape), planOf(shape, h, n));
 }
 
 }  // namespace dfsim

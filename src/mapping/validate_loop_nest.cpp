@@ -158,6 +158,29 @@ void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hie
       }
     }
   }
+  // 3b. A fan-out's unreduced dimensions: not a dimension of the outputs (their psums differ
+  //     by it), and never a ragged tile along it (every visit of an output then receives the
+  //     same number of psums, one per index of the fan-out's loops over it).
+  for (std::size_t e = 0; e < h.entries.size(); ++e) {
+    if (h.entries[e].kind != HierarchyEntry::Kind::FanOut) continue;
+    const FanOutSpec& f = h.entries[e].fanOut;
+    for (const std::string& name : f.unreducedDims) {
+      Dim d{};
+      if (!shape.findDim(name, d)) continue;
+      if ((shape.projectedDims(Tensor::Outputs) >> idx(d) & 1U) != 0) {
+        failValidation(context, "the fan-out " + f.name + " does not reduce along " + name +
+                                    ", a dimension of the outputs; expected unreduced_dims to "
+                                    "name dimensions the outputs do not depend on");
+      }
+      if (product[idx(d)] != shape.size(d)) {
+        failValidation(context, "the loops over " + name + " multiply to " +
+                                    std::to_string(product[idx(d)]) + ", not its size " +
+                                    std::to_string(shape.size(d)) + "; the fan-out " + f.name +
+                                    " does not reduce along " + name +
+                                    ", which needs whole tiles along it");
+      }
+    }
+  }
   // 4. Keeps: a partition for each kept tensor; the one-fan-out rule per tensor.
   for (std::size_t k = 1; k < n.levels.size(); ++k) {
     const StorageLevelSpec& s = h.entries[storage[k]].storage;

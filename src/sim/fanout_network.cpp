@@ -169,9 +169,27 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   return done;
 }
 
+std::int64_t FanOutNetwork::groupedDistinct(std::vector<std::uint64_t>& stamp,
+                                            const std::int64_t* word, const std::uint32_t* group,
+                                            std::size_t n, std::int64_t groups) {
+  std::int64_t distinct = 0;
+  for (std::int64_t g = 0; g < groups; ++g) {
+    const std::uint64_t ev = ++event_;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (group[k] != static_cast<std::uint32_t>(g)) continue;
+      const auto pi = static_cast<std::size_t>(word[k]);
+      if (stamp[pi] != ev) {
+        stamp[pi] = ev;
+        ++distinct;
+      }
+    }
+  }
+  return distinct;
+}
+
 TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
                                          const ChildTile* kids, std::size_t n, std::int64_t copy,
-                                         Cycle now) {
+                                         Cycle now, std::int64_t groups) {
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);
@@ -191,14 +209,32 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
       if (functional_) to.data[pi] += from.data[static_cast<std::size_t>(from.shape->index(off))];
       ++words;
     });
-    from.holding = false;
     sent += words;
     done.onChip = max(done.onChip, child.read(kids[k].instance, t, words, now));
   }
+  // Unreduced dimensions: an output once per group that sends it, each but the first of a
+  // visit added to the parent's word (a read).
+  std::int64_t upWords = groups > 1 ? 0 : distinct;
+  for (std::int64_t g = 0; groups > 1 && g < groups; ++g) {
+    const std::uint64_t gev = ++event_;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (kids[k].group != static_cast<std::uint32_t>(g)) continue;
+      const TileBuffer& from = child.tile(kids[k].instance, t);
+      forEachTouched(*from.view, [&](const AxisVector& off) {
+        const auto pi = static_cast<std::size_t>(to.indexOf(plus(from.origin, off)));
+        if (stamp[pi] != gev) {
+          stamp[pi] = gev;
+          ++upWords;
+        }
+      });
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k) child.tile(kids[k].instance, t).holding = false;
   if (!direct_) counts_[t].writes += sent;
-  // The network carries the reduced psums: one word per distinct output.
-  done.network = max(done.network, carry(copy, distinct, now));
-  done.merge(parentSide(parent, q, t, distinct, false, now));
+  // The network carries the reduced psums: one word per distinct output (and group).
+  done.network = max(done.network, carry(copy, upWords, now));
+  if (upWords > distinct) done.merge(parentSide(parent, q, t, upWords - distinct, true, now));
+  done.merge(parentSide(parent, q, t, upWords, false, now));
   return done;
 }
 
@@ -228,15 +264,18 @@ TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64
 TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
                                          const std::int32_t* psum, std::size_t n, std::int64_t copy,
                                          std::uint8_t* seen, const AxisVector& fullPitch,
-                                         std::int64_t& sendWords, Cycle now) {
+                                         std::int64_t& sendWords, Cycle now,
+                                         const std::uint32_t* group, std::int64_t groups) {
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);
   std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
   std::int64_t distinct = 0;
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  if (groups > 1 && wordAt_.size() < n) wordAt_.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
     const auto pi = static_cast<std::size_t>(to.indexOf(at[k]));
+    if (groups > 1) wordAt_[k] = static_cast<std::int64_t>(pi);
     if (stamp[pi] != ev) {
       stamp[pi] = ev;
       ++distinct;
@@ -257,21 +296,29 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
   }
   if (!direct_) counts_[t].writes += sent;
   sendWords = distinct;  // the reduced psums' trip up: booked by sendPsums()
+  if (groups > 1) {
+    sendWords = groupedDistinct(stamp, wordAt_.data(), group, n, groups);
+    // Each psum but an output's first of this visit is added to the parent's word: read it.
+    if (sendWords > distinct) done.merge(parentSide(parent, q, t, sendWords - distinct, true, now));
+  }
   return done;
 }
 
 TransferDone FanOutNetwork::latchOutputsRepeated(
     StorageLevel& parent, std::int64_t q, const AxisVector* at, std::size_t n, std::int64_t copy,
     std::uint8_t* seen, const AxisVector& fullPitch, const std::int64_t* shift,
-    std::int64_t iterations, std::int64_t unsentBefore, std::int64_t& unsentAfter, Cycle now) {
+    std::int64_t iterations, std::int64_t unsentBefore, std::int64_t& unsentAfter, Cycle now,
+    const std::uint32_t* group, std::int64_t groups) {
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);
   std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
   distinctAt_.clear();
+  if (groups > 1 && wordAt_.size() < n) wordAt_.resize(n);
   for (std::size_t k = 0; k < n; ++k) {
     const auto pi = static_cast<std::size_t>(to.indexOf(at[k]));
+    if (groups > 1) wordAt_[k] = static_cast<std::int64_t>(pi);
     const std::int64_t word = linearIndex(at[k], fullPitch);
     if (stamp[pi] != ev) {
       stamp[pi] = ev;
@@ -296,10 +343,15 @@ TransferDone FanOutNetwork::latchOutputsRepeated(
     done.network = max(done.network, carry(copy, distinct * revisits, now));
   }
   if (!direct_) counts_[t].writes += static_cast<std::int64_t>(n) * iterations;
+  // Unreduced dimensions: an output once per group, each psum but the visit's first added to
+  // the parent's word (a read), in every iteration alike.
+  const std::int64_t up =
+      groups > 1 ? groupedDistinct(stamp, wordAt_.data(), group, n, groups) : distinct;
+  if (up > distinct) done.merge(parentSide(parent, q, t, (up - distinct) * iterations, true, now));
   // Each iteration sends the one before's reduced psums; the last one's wait for the caller.
   done.merge(sendPsums(parent, q, unsentBefore, copy, now));
-  done.merge(sendPsums(parent, q, distinct * (iterations - 1), copy, now));
-  unsentAfter = distinct;
+  done.merge(sendPsums(parent, q, up * (iterations - 1), copy, now));
+  unsentAfter = up;
   return done;
 }
 

@@ -27,6 +27,9 @@ struct ChildTile {
   /// the destination itself): the words both touch stay in the child, the others come from the
   /// parent. nullptr: the whole tile comes from the parent.
   const TileBuffer* held = nullptr;
+  /// Output drains across a fan-out with unreduced dimensions (FanOutSpec::unreducedDims): the
+  /// child's index along this fan-out's spatial loops over them, in [0, groups). Else 0.
+  std::uint32_t group = 0;
 };
 
 /// When the parts of a transfer were done, per kind of port (for the stall causes).
@@ -54,14 +57,16 @@ struct TransferDone {
 /// whole tile) once from the parent when multicasting (once per receiving child
 /// otherwise) and deliver it to every child that needs it (one network read per delivery); psum
 /// drains send every child's words (one network write each) and the parent writes each distinct
-/// output once, the reduced sum. A revisit (the group's first output word was sent to this
-/// parent instance before) first brings the psums back: one parent read, network read and child
-/// write per distinct word. Every child tile lies inside the parent instance's current tile.
-/// Values move only when `functional`; the counts and times are the same either way.
-/// Time (each call books at `now` and returns when its parts are done): the network carries
-/// distinct words (a fill's parent reads, the psums returned, the reduced psums of a drain); a
-/// fill's child writes count as the parent side's time (the fill's source), a drain's child
-/// reads as on-chip time.
+/// output once, the reduced sum (with `groups` > 1, the network reduces only children of one
+/// group, FanOutSpec::unreducedDims: the parent writes each output once per group sending it,
+/// and reads it before each such write but the one that starts the visit). A revisit (the group's
+/// first output word was sent to this parent instance before) first brings the psums back: one
+/// parent read, network read and child write per distinct word. Every child tile lies inside the
+/// parent instance's current tile. Values move only when `functional`; the counts and times are the
+/// same either way. Time (each call books at `now` and returns when its parts are done): the
+/// network carries distinct words (a fill's parent reads, the psums returned, the reduced psums of
+/// a drain); a fill's child writes count as the parent side's time (the fill's source), a drain's
+/// child reads as on-chip time.
 class FanOutNetwork : public sc_core::sc_module {
  public:
   /// The network of `spec` (nullptr: a direct link), one copy per instance of the level above
@@ -78,10 +83,12 @@ class FanOutNetwork : public sc_core::sc_module {
   TransferDone takeOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
                            const ChildTile* kids, std::size_t n, std::int64_t copy,
                            std::uint8_t* seen, const AxisVector& fullPitch, Cycle now);
-  /// Sends the psums of the children's held output tiles up, reduced, into parent instance `q`
-  /// (added to its words), and releases the tiles.
+  /// Sends the psums of the children's held output tiles up, reduced within each of `groups`
+  /// groups (ChildTile::group), into parent instance `q` (added to its words), and releases
+  /// the tiles.
   TransferDone drainOutputs(StorageLevel& parent, std::int64_t q, StorageLevel& child,
-                            const ChildTile* kids, std::size_t n, std::int64_t copy, Cycle now);
+                            const ChildTile* kids, std::size_t n, std::int64_t copy, Cycle now,
+                            std::int64_t groups);
   /// One innermost iteration's operands of `t` (weights or inputs) for the latches of the
   /// innermost instances at tensor coordinates `at[0..n)`: read from parent instance `q`; writes
   /// each word's index in the parent's tile to `index[0..n)`. With `times` > 1, counts and
@@ -95,22 +102,27 @@ class FanOutNetwork : public sc_core::sc_module {
   /// `psum[k]` goes up (counted, its value added to the parent's word) and `sendWords` says how
   /// many distinct outputs the parent will write: the caller books that trip with sendPsums()
   /// when it happens (the 4-level simulator's latch sends a psum at the next iteration).
+  /// With `groups` > 1 the latches reduce within their group only (`group[0..n)`, as
+  /// drainOutputs): `sendWords` counts an output once per group, and the parent's reads of the
+  /// words it accumulates those into are booked here.
   TransferDone latchOutputs(StorageLevel& parent, std::int64_t q, const AxisVector* at,
                             const std::int32_t* psum, std::size_t n, std::int64_t copy,
                             std::uint8_t* seen, const AxisVector& fullPitch,
-                            std::int64_t& sendWords, Cycle now);
+                            std::int64_t& sendWords, Cycle now, const std::uint32_t* group,
+                            std::int64_t groups);
   /// Fast mode: `iterations` innermost iterations at once, each a latchOutputs() followed by
   /// the sendPsums() of the iteration before's psums (the first sends `unsentBefore`), where
   /// iteration i's points are at[0..n) moved by shift[i] words of the whole tensor (indexed by
   /// `fullPitch`). The same counts, marks and bookings (all at `now`: bookings at one cycle add
   /// up) as those calls one by one; `unsentAfter` is the last iteration's distinct outputs,
   /// which the caller sends later. The innermost iterations move every point alike, so the
-  /// number of distinct outputs is the same in each.
+  /// number of distinct outputs is the same in each. `group` and `groups` as latchOutputs.
   TransferDone latchOutputsRepeated(StorageLevel& parent, std::int64_t q, const AxisVector* at,
                                     std::size_t n, std::int64_t copy, std::uint8_t* seen,
                                     const AxisVector& fullPitch, const std::int64_t* shift,
                                     std::int64_t iterations, std::int64_t unsentBefore,
-                                    std::int64_t& unsentAfter, Cycle now);
+                                    std::int64_t& unsentAfter, Cycle now,
+                                    const std::uint32_t* group, std::int64_t groups);
   /// Books the trip up of `words` reduced psums latchOutputs() counted: the network (copy
   /// `copy`) and the parent instance `q`'s writes (counted here).
   TransferDone sendPsums(StorageLevel& parent, std::int64_t q, std::int64_t words,
@@ -139,6 +151,11 @@ class FanOutNetwork : public sc_core::sc_module {
   static TransferDone parentSide(StorageLevel& parent, std::int64_t q, Tensor t, std::int64_t words,
                                  bool read, Cycle now);
 
+  /// The distinct (word, group) pairs of `word[0..n)` (indices in `stamp`'s tile) with groups
+  /// `group[0..n)` in [0, groups): one pass per group.
+  std::int64_t groupedDistinct(std::vector<std::uint64_t>& stamp, const std::int64_t* word,
+                               const std::uint32_t* group, std::size_t n, std::int64_t groups);
+
   /// With `held` set, marks per axis which offsets of the new tile the held one touches too
   /// (keep_[axis][offset]); functional, points heldData_ at the held values (a copy when they
   /// are the destination's own, which the new tile overwrites).
@@ -160,6 +177,7 @@ class FanOutNetwork : public sc_core::sc_module {
   std::vector<BandwidthPort> wires_;
   std::array<std::vector<char>, kAxes> keep_;  ///< markKept's marks (grown once, reused)
   std::vector<std::int64_t> distinctAt_;    ///< latchOutputsRepeated's words (grown once, reused)
+  std::vector<std::int64_t> wordAt_;        ///< latch psums' words in the tile (grown once)
   std::vector<std::int32_t> heldCopy_;      ///< the held values when overwritten in place
   const std::int32_t* heldData_ = nullptr;  ///< the held values (functional mode)
   AxisVector heldOrigin_{};

@@ -137,6 +137,32 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
     b.at.resize(static_cast<std::size_t>(b.perParent));
     b.psum.resize(static_cast<std::size_t>(b.perParent));
     if (latch) b.index.assign(static_cast<std::size_t>(instances[c]), 0);
+    if (t == Tensor::Outputs && !h.isStorage(above)) {
+      // The fan-out's unreduced dimensions: each child's index along the spatial loops of the
+      // level above it over them (the instances' digits in step 3's order).
+      const FanOutSpec& f = h.entries[above].fanOut;
+      std::vector<std::uint32_t> g{0};
+      for (const FlatLoop& l : flat) {
+        if (!l.spatial || l.level >= c) continue;
+        const bool split =
+            l.level + 1 == c && !f.reduces(std::string(shape.name(ProblemShape::dimAt(l.dim))));
+        if (split) b.groups *= l.bound;
+        std::vector<std::uint32_t> next;
+        next.reserve(g.size() * static_cast<std::size_t>(l.bound));
+        for (std::uint32_t x : g) {
+          for (std::int64_t i = 0; i < l.bound; ++i) {
+            next.push_back(split ? x * static_cast<std::uint32_t>(l.bound) +
+                                       static_cast<std::uint32_t>(i)
+                                 : x);
+          }
+        }
+        g.swap(next);
+      }
+      if (b.groups > 1) {
+        b.group = std::move(g);
+        b.groupAt.resize(static_cast<std::size_t>(b.perParent));
+      }
+    }
     (latch ? latches_ : bounds_).push_back(std::move(b));
   };
   for (Tensor t : kAllTensors) {
@@ -400,10 +426,13 @@ TransferDone HierarchyController::drainAll(Boundary& b, Cycle now) {
   for (std::int64_t q = 0; q < parent.instances(); ++q) {
     b.kids.clear();
     for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
-      if (child.tile(i, b.t).holding) b.kids.push_back({i, {}, nullptr});
+      if (!child.tile(i, b.t).holding) continue;
+      b.kids.push_back({i, {}, nullptr});
+      if (b.groups > 1) b.kids.back().group = b.group[static_cast<std::size_t>(i)];
     }
     if (b.kids.empty()) continue;
-    done.merge(b.net->drainOutputs(parent, q, child, b.kids.data(), b.kids.size(), q, now));
+    done.merge(
+        b.net->drainOutputs(parent, q, child, b.kids.data(), b.kids.size(), q, now, b.groups));
   }
   return done;
 }
@@ -607,6 +636,7 @@ void HierarchyController::compute() {
           if (active_[i] == 0) continue;
           out->at[m] = macAt_[Tensor::Outputs][i];
           out->psum[m] = functional_ ? static_cast<std::int32_t>(out->index[i]) : 0;
+          if (out->groups > 1) out->groupAt[m] = out->group[i];
           ++m;
         }
         if (m == 0) continue;
@@ -616,14 +646,16 @@ void HierarchyController::compute() {
           done.merge(out->net->latchOutputsRepeated(
               parent, q, out->at.data(), m, q,
               out->seen.data() + static_cast<std::size_t>(q) * words, fullPitch_[Tensor::Outputs],
-              innerShift_.data(), innerIters_, unsent, after, start));
+              innerShift_.data(), innerIters_, unsent, after, start, out->groupAt.data(),
+              out->groups));
           unsent = after;
           continue;
         }
         std::int64_t send = 0;
         done.merge(out->net->latchOutputs(parent, q, out->at.data(), out->psum.data(), m, q,
                                           out->seen.data() + static_cast<std::size_t>(q) * words,
-                                          fullPitch_[Tensor::Outputs], send, start));
+                                          fullPitch_[Tensor::Outputs], send, start,
+                                          out->groupAt.data(), out->groups));
         // The previous iteration's psums leave now; this one's at the next iteration.
         done.merge(out->net->sendPsums(parent, q, unsent, q, start));
         unsent = send;

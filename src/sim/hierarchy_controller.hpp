@@ -85,6 +85,12 @@ class HierarchyController : public sc_core::sc_module {
     std::vector<std::int64_t> index;  ///< latch: per innermost instance, the word's index in the
                                       ///< parent's tile (outputs: the psum leaving the latch)
     std::vector<std::int32_t> psum;   ///< latch scratch: psums
+    /// Outputs across a fan-out with unreduced dimensions: the groups the network reduces
+    /// within (the product of its spatial loops' bounds over them; 1: it reduces all) and,
+    /// when more than 1, each child instance's group (FanOutSpec::unreducedDims).
+    std::int64_t groups = 1;
+    std::vector<std::uint32_t> group;
+    std::vector<std::uint32_t> groupAt;  ///< latch scratch: the groups of `at`'s points
     /// Double buffering: the child level is `double_buffered` and t is weights or inputs; the
     /// next tile is prefetched into the children's spares while the current one is in use.
     bool prefetch = false;
