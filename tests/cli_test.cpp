@@ -407,7 +407,10 @@ TEST_CASE("dfsim run --search reports what it tried in stats.json and its time i
   REQUIRE(timing["jobs"].size() == 1);
   CHECK(timing["jobs"][0]["mapper"] == "search:edp");
   CHECK(timing["jobs"][0]["search"]["tried"] == mapper["tried"]);
-  CHECK(timing["jobs"][0]["search"]["valid"] == mapper["scored"]);
+  CHECK(timing["jobs"][0]["search"]["valid"] == mapper["tried"]);
+  CHECK(mapper["scored"].get<std::int64_t>() ==
+        mapper["tried"].get<std::int64_t>() -
+            timing["jobs"][0]["search"]["pruned"].get<std::int64_t>());
   CHECK(timing["jobs"][0]["search"]["seconds"].get<double>() > 0.0);
 }
 

@@ -14,11 +14,11 @@
 //   [nlr-w]     the framework charges NLR's weights no array access; dfsim's NoC carries them;
 // WS runs on its line-buffer view (dram > glb > line_buffer > noc > rf), whose array does not
 // reduce the filter rows (the noc's unreduced dimension R: each row's psum goes to the GLB, as
-// the framework's row-delay accumulation); the line buffer is the framework's delay line, whose words it charges nothing for; its fills and reads are compared
-// with the nest's own closed form (one write per new word, one read per distinct window word
-// of a step).
-// Nothing here calls the analytic model or the rules' mapping builder's arithmetic: the
-// expectations come from the variables and the layer's sizes.
+// the framework's row-delay accumulation); the line buffer is the framework's delay line, whose
+// words it charges nothing for; its fills and reads are compared with the nest's own closed form
+// (one write per new word, one read per distinct window word of a step). Nothing here calls the
+// analytic model or the rules' mapping builder's arithmetic: the expectations come from the
+// variables and the layer's sizes.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -688,4 +688,51 @@ TEST_CASE("dfsim run --rules isca16 searches the paper's space and its mapping f
   const test::Outcome w = test::runDfsim(common + " --mapping '" + wrongFile + "'", scratch.path());
   CHECK(w.code == 2);
   CHECK(w.err.find("mapping.dataflow: expected a dataflow's name") != std::string::npos);
+}
+
+TEST_CASE("paper mode prices NLR's weight deliveries at 0 as the framework does and counts them",
+          "[isca16][cli]") {
+  const test::TempDir scratch("isca16-nlr");
+  const std::string common =
+      "run --arch configs/arch/isca16/nlr.json --network models/alexnet.json --layer conv3 "
+      "--batch 2 --fast -q --dataflow nlr";
+  auto row = [&](const std::string& extra, const std::string& dir) {
+    const std::string out = (scratch.path() / dir).string();
+    const test::Outcome o = test::runDfsim(common + extra + " --out '" + out + "'", scratch.path());
+    REQUIRE(o.code == 0);
+    return nlohmann::json::parse(test::readFile(out + "/stats.json"))["layers"][0];
+  };
+  const nlohmann::json paper = row(" --rules isca16", "paper");
+  const nlohmann::json free = row("", "free");
+  const auto macs = paper["macs"].get<std::int64_t>();
+  // The NoC still carries one weight per MAC in both modes.
+  CHECK(paper["accesses"]["noc"]["weights"]["reads"].get<std::int64_t>() == macs);
+  CHECK(free["accesses"]["noc"]["weights"]["reads"].get<std::int64_t>() == macs);
+  // Paper mode charges them nothing (the framework's array weight count is 0); free mode its
+  // table's NoC cost (2 MAC-energy per word in the isca16 table).
+  const nlohmann::json& pe = paper["energy"]["by_level_tensor"]["noc"]["weights"];
+  const nlohmann::json& fe = free["energy"]["by_level_tensor"]["noc"]["weights"];
+  CHECK(pe.get<double>() == 0.0);
+  CHECK(fe.get<double>() == Approx(2.0 * static_cast<double>(macs)));
+  // The rest of NoC's energy is priced as the table says in both.
+  CHECK(paper["energy"]["by_level_tensor"]["noc"]["inputs"].get<double>() > 0.0);
+  // Its mapping file replays at the same prices (run and evaluate).
+  const std::string file = (scratch.path() / "paper" / "mappings" / "conv3.nlr.json").string();
+  const std::string replay = (scratch.path() / "replay").string();
+  REQUIRE(test::runDfsim(
+              "run --arch configs/arch/isca16/nlr.json --network models/alexnet.json --batch 2 "
+              "--layer conv3 --fast -q --mapping '" +
+                  file + "' --out '" + replay + "'",
+              scratch.path())
+              .code == 0);
+  CHECK(nlohmann::json::parse(test::readFile(replay + "/stats.json"))["layers"][0]["energy"] ==
+        paper["energy"]);
+  const test::Outcome eval = test::runDfsim(
+      "evaluate --arch configs/arch/isca16/nlr.json --network models/alexnet.json --batch 2 "
+      "--mapping '" +
+          file + "' --json",
+      scratch.path());
+  REQUIRE(eval.code == 0);
+  const nlohmann::json ev = nlohmann::json::parse(eval.out)["layers"][0];
+  CHECK(ev["energy"]["total"].get<double>() == Approx(paper["energy"]["total"].get<double>()));
 }

@@ -15,6 +15,7 @@
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/isca16_line_buffer.hpp"
+#include "dataflow/isca16_rules.hpp"
 #include "dataflow/nest_score.hpp"
 #include "dataflow/tiling.hpp"
 #include "energy/energy_breakdown.hpp"
@@ -214,7 +215,9 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
         }
         h = vh;
         entryNames = viewEntries;
-        table = isca16LineBufferTable(runTable, view);
+        Dataflow df{};
+        parseDataflow(f.label, df);  // archForMappingFile checked it names one
+        table = isca16Table(runTable, view, df);
         onView = true;
         rows.push_back(evaluateOne(*it, f.label, f.nest, view, vh, table, path));
         continue;
@@ -233,8 +236,11 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
         throw InputError(path + ": mapping: the 4-level form maps a 4-level arch; " + archPath +
                          " needs the general form (\"levels\")");
       }
-      if (f.rules == RuleSet::Isca16) {  // paper mode's mapping: on its view of the arch
-        rows.push_back(evaluateOne(*it, f.label, f.nest, view, view.hierarchy(), table, path));
+      if (f.rules == RuleSet::Isca16) {  // paper mode's mapping: on its view, at its prices
+        Dataflow df{};
+        parseDataflow(f.label, df);  // archForMappingFile checked it names one
+        rows.push_back(evaluateOne(*it, f.label, f.nest, view, view.hierarchy(),
+                                   isca16Table(table, view, df), path));
       } else {
         rows.push_back(evaluateOne(*it, f.label, f.nest, arch, h, table, path));
       }

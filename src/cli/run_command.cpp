@@ -22,6 +22,7 @@
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/hierarchy_search.hpp"
 #include "dataflow/isca16_line_buffer.hpp"
+#include "dataflow/isca16_rules.hpp"
 #include "dataflow/isca16_search.hpp"
 #include "dataflow/mapper_search.hpp"
 #include "dataflow/rule_set.hpp"
@@ -95,8 +96,8 @@ struct Job {
   /// Paper mode: the arch the mapping runs on (isca16View of the run's arch); absent: the run's.
   std::optional<ArchSpec> view;
   std::vector<std::pair<std::string, std::int64_t>> variables;  ///< paper mode's winner
-  /// Paper mode on a line-buffer view: the run's table in the view's entry order
-  /// (isca16LineBufferTable); absent: the run's table.
+  /// Paper mode: the table the dataflow is priced with there (isca16Table: on a line-buffer
+  /// view the run's table in the view's entry order); absent: the run's table.
   std::optional<EnergyTable> viewTable;
 };
 
@@ -121,13 +122,13 @@ std::vector<std::string> entryNamesOf(const ArchSpec& arch, bool storageOnly) {
   return names;
 }
 
-/// Makes `job` a paper-mode job on `view` (an isca16View) and, on a line-buffer view, gives it
-/// the run's `table` in that view's entry order.
-void setPaperView(Job& job, ArchSpec view, const EnergyTable& table) {
+/// Makes `job` a paper-mode job of dataflow `d` on `view` (isca16View of the run's arch for
+/// `d`), priced with isca16Table of the run's `table`.
+void setPaperView(Job& job, ArchSpec view, const EnergyTable& table, Dataflow d) {
   job.rules = RuleSet::Isca16;
   job.view = std::move(view);
   job.general = !job.view->isFourLevel();
-  if (job.general) job.viewTable = isca16LineBufferTable(table, *job.view);
+  job.viewTable = isca16Table(table, *job.view, d);
 }
 
 po::options_description runOptions() {
@@ -491,6 +492,7 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTab
                           : renderLoopNest(job.layer->shape(), job.mapping);
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
+  s.searchPruned = job.search.pruned;
   s.tiling = job.mapper == "file" ? "" : tilingName(req.tiling);
   s.raggedTiles = job.general ? hasRaggedTiles(job.layer->shape(), job.nest)
                               : hasRaggedTiles(job.layer->shape(), job.mapping);
@@ -626,7 +628,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
                 {},     RuleSet::Free,    std::nullopt, {},        std::nullopt};
         if (req.rules == RuleSet::Isca16) {
           const auto start = std::chrono::steady_clock::now();
-          setPaperView(job, isca16View(arch, df, req.archPath), table);
+          setPaperView(job, isca16View(arch, df, req.archPath), table, df);
           Isca16SearchResult found;
           try {
             found = searchIsca16(layer, *job.view, df, tableOf(job, table), req.objective);
@@ -704,7 +706,10 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
-        setPaperView(job, archForMappingFile(f, arch, req.mappingPaths[i], req.archPath), table);
+        Dataflow df{};
+        parseDataflow(f.label, df);  // archForMappingFile checked it names one
+        setPaperView(job, archForMappingFile(f, arch, req.mappingPaths[i], req.archPath), table,
+                     df);
       }
       jobs.push_back(std::move(job));
     }

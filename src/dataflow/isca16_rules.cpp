@@ -223,6 +223,13 @@ std::string renderIsca16Variables(Dataflow d, const Isca16Variables& v) {
   return out;
 }
 
+EnergyTable isca16Table(const EnergyTable& fourLevel, const ArchSpec& view, Dataflow d) {
+  if (isca16UsesLineBuffer(d)) return isca16LineBufferTable(fourLevel, view);
+  EnergyTable t = fourLevel;
+  if (d == Dataflow::NLR) t.cost(Level::Noc, Tensor::Weights) = AccessCost{0.0, 0.0};
+  return t;
+}
+
 ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPath) {
   if (!isca16Built(d)) {
     throw InputError(std::string("--rules isca16: no paper rules for ") + dataflowName(d));

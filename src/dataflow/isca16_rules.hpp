@@ -9,6 +9,7 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "dataflow/dataflow.hpp"
+#include "energy/energy_table.hpp"
 #include "mapping/mapping.hpp"
 #include "workload/layer.hpp"
 
@@ -59,6 +60,14 @@ std::string renderIsca16Variables(Dataflow d, const Isca16Variables& v);
 /// (isca16UsesLineBuffer) the view is isca16LineBufferView, not a 4-level arch. Throws
 /// InputError naming `archPath` when `arch` is not the 4-level instance or `d` is not built.
 ArchSpec isca16View(const ArchSpec& arch, Dataflow d, const std::string& archPath);
+
+/// The table paper mode prices `d` with on `view` (isca16View(arch, d, ...)), from
+/// `fourLevel` (the run's table, resolved for the 4-level arch the view was made from): on a
+/// line-buffer view isca16LineBufferTable; for NLR the NoC's weight deliveries priced 0, as
+/// the framework charges NLR's weights no array access (every MAC's weight is one GLB read, the
+/// array traffic it counts is the ifmaps' and the psums'); else `fourLevel`. The counts stay
+/// what moves: the NoC still carries NLR's weights (the oracle's named difference [nlr-w]).
+EnergyTable isca16Table(const EnergyTable& fourLevel, const ArchSpec& view, Dataflow d);
 
 /// Empty when `v` is a legal assignment of `d`'s variables for `layer` on `view` (an
 /// isca16View): the framework's bounds and constraints (capacities as dfsim's validation

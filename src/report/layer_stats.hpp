@@ -29,7 +29,8 @@ struct LayerStats {
   std::string check = "not run";   ///< "passed" when --check compared every output
   std::string mapping;             ///< loop-nest rendering of the mapping used
   std::string mapper = "default";  ///< "default", "search:<objective>" or "file"
-  std::int64_t searchTried = 0;    ///< candidate mappings the search built and scored (0: none)
+  std::int64_t searchTried = 0;    ///< candidate mappings the search built (0: none)
+  std::int64_t searchPruned = 0;   ///< of them, those a lower bound showed could not win
   /// The tilings the mapper was allowed ("ragged" or "perfect", dfsim run --tiling; "" for a
   /// mapping file) and whether the mapping has a ragged tile.
   std::string tiling;

@@ -72,7 +72,7 @@ json layerJson(const LayerStats& l, const std::string& unit, const Names& levels
               {"mapper",
                {{"kind", l.mapper},
                 {"tried", l.searchTried},
-                {"scored", l.searchTried},
+                {"scored", l.searchTried - l.searchPruned},
                 {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
                 {"ragged_tiles", l.raggedTiles},
                 {"rules", l.rules}}}};
