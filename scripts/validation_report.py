@@ -90,7 +90,8 @@ ASSUMPTIONS = {
     "latch": {
         "short": "streamed weights and ifmaps of WS and OS (and all of NLR's operands) pay an "
                  "array word per MAC but no RF access, which is what the ISCA 2016 framework "
-                 "charges too, so it is not a cause of a gap.",
+                 "charges too (bar NLR's weights, which it carries to the PEs for free and "
+                 "paper mode prices so), so it is not a cause of a gap.",
         "name": "The latch accounting",
         "levels": {"rf", "noc"}, "groups": {"CONV", "FC"},
         "text": "a tensor the RF does not keep (WS's ifmaps and psums, the OS variants' "
@@ -102,7 +103,10 @@ ASSUMPTIONS = {
                 "docs/design/isca16_framework.md, section 3) charges the same: its WS counts "
                 "one RF read per MAC for the stationary weight and one array transfer per MAC "
                 "for the streamed ifmap, its output-stationary flows count RF accesses for "
-                "psums only, and its NLR none at all; the reuse formula of the paper (an input "
+                "psums only, and its NLR none at all (nor an array transfer for NLR's weights: "
+                "each MAC's weight is one GLB read, so paper mode counts the NoC delivery but "
+                "prices it at 0, where free mode charges the NoC word); the reuse formula of "
+                "the paper (an input "
                 "used a*b*c*d times costs a*b*c*d RF accesses) applies where the RF keeps the "
                 "operand. An earlier version of this report bounded what one RF read per "
                 "streamed use would change; the framework settles the question: our latch "
