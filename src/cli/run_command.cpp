@@ -99,6 +99,11 @@ struct Job {
   /// Paper mode: the table the dataflow is priced with there (isca16Table: on a line-buffer
   /// view the run's table in the view's entry order); absent: the run's table.
   std::optional<EnergyTable> viewTable;
+  /// A search under a time objective: its finalists (the 4-level mappings, or nests when
+  /// `general`), simulated in fast mode before the run to pick the mapping by simulated time.
+  std::vector<Mapping> finalists;
+  std::vector<LoopNest> nestFinalists;
+  std::int64_t finalistsSimulated = 0;  ///< how many were (0: the analytic winner as is)
 };
 
 /// The arch `job` runs on: its paper-mode view, or the run's `arch`.
@@ -464,6 +469,48 @@ LayerStats poolRow(const Layer& layer, const ArchSpec& arch) {
   return s;
 }
 
+/// Finalists a search under a time objective hands on to be simulated.
+constexpr std::size_t kTimeFinalists = 8;
+
+/// A time objective's score of a simulated run: cycles, or energy (from the simulated counts
+/// and cycles, leakage included) x cycles.
+double simulatedScore(const SimResult& r, const EnergyTable& table, Objective objective) {
+  const auto cycles = static_cast<double>(r.cycles.total.count());
+  if (objective == Objective::Cycles) return cycles;
+  return computeEnergy(r.counts, r.cycles.total, table).total * cycles;
+}
+
+/// Simulates `job`'s finalists in fast mode and makes the one with the smallest simulated
+/// `objective` score its mapping (ties: the earlier, the analytic order); returns false when
+/// there is nothing to pick from (fewer than 2 finalists).
+bool pickBySimulatedTime(Job& job, const ArchSpec& runArch, const EnergyTable& table,
+                         Objective objective) {
+  const std::size_t n = job.general ? job.nestFinalists.size() : job.finalists.size();
+  if (n < 2) return false;
+  const ArchSpec& arch = archOf(job, runArch);
+  SimOptions fast;
+  fast.functional = false;
+  std::size_t best = 0;
+  double bestScore = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const SimResult r = job.general
+                            ? simulateHierarchy(*job.layer, arch, job.nestFinalists[i], fast)
+                            : simulateLayer(*job.layer, arch, job.finalists[i], fast);
+    const double score = simulatedScore(r, table, objective);
+    if (i == 0 || score < bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  if (job.general) {
+    job.nest = job.nestFinalists[best];
+  } else {
+    job.mapping = job.finalists[best];
+  }
+  job.finalistsSimulated = static_cast<std::int64_t>(n);
+  return true;
+}
+
 LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTable& runTable,
                         const RunRequest& req) {
   const Layer& layer = *job.layer;
@@ -493,6 +540,7 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTab
   s.mapper = job.mapper;
   s.searchTried = job.search.tried;
   s.searchPruned = job.search.pruned;
+  s.finalistsSimulated = job.finalistsSimulated;
   s.tiling = job.mapper == "file" ? "" : tilingName(req.tiling);
   s.raggedTiles = job.general ? hasRaggedTiles(job.layer->shape(), job.nest)
                               : hasRaggedTiles(job.layer->shape(), job.mapping);
@@ -624,8 +672,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     if (!layer.onArray()) continue;
     if (std::find(layers.begin(), layers.end(), &layer) != layers.end()) {
       for (Dataflow df : dataflows) {
-        Job job{&layer, dataflowName(df), {},           "default", {},          0.0, false,
-                {},     RuleSet::Free,    std::nullopt, {},        std::nullopt};
+        Job job{&layer,        dataflowName(df), {}, "default",    {}, 0.0, false, {},
+                RuleSet::Free, std::nullopt,     {}, std::nullopt, {}, {},  0};
         if (req.rules == RuleSet::Isca16) {
           const auto start = std::chrono::steady_clock::now();
           setPaperView(job, isca16View(arch, df, req.archPath), table, df);
@@ -657,17 +705,20 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
           }
         } else if (req.search) {
           const auto start = std::chrono::steady_clock::now();
-          const SearchOptions options{req.objective, false, req.tiling};
+          SearchOptions options{req.objective, false, req.tiling};
+          if (req.objective != Objective::Energy) options.finalists = kTimeFinalists;
           SearchStats stats;
           std::int64_t subTried = 0;  // the sub-layer searches' candidates (any hierarchy)
           if (arch.isFourLevel()) {
             SearchResult found = searchMapping(layer, arch, df, table, options);
             job.mapping = std::move(found.mapping);
+            job.finalists = std::move(found.finalists);
             stats = found.stats;
           } else {
             NestSearchResult found = searchLoopNest(layer, arch, df, table, options);
             job.general = true;
             job.nest = std::move(found.nest);
+            job.nestFinalists = std::move(found.finalists);
             stats = found.stats;
             subTried = found.subSearchTried;
           }
@@ -692,8 +743,14 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         if (job.general) {
           const ArchSpec& on = archOf(job, arch);
           validateLoopNest(layer.shape(), on, on.hierarchy(), job.nest, what);
+          for (const LoopNest& n : job.nestFinalists) {
+            validateLoopNest(layer.shape(), on, on.hierarchy(), n, what + " (a finalist)");
+          }
         } else {
           validateMapping(layer, archOf(job, arch), job.mapping, what);
+          for (const Mapping& m : job.finalists) {
+            validateMapping(layer, archOf(job, arch), m, what + " (a finalist)");
+          }
         }
         jobs.push_back(std::move(job));
       }
@@ -701,8 +758,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     for (std::size_t i = 0; i < mappingFiles.size(); ++i) {
       const MappingFile& f = mappingFiles[i];
       if (f.layer != layer.name) continue;
-      Job job{&layer, f.label, f.mapping,     "file",       {}, 0.0,
-              false,  {},      RuleSet::Free, std::nullopt, {}, std::nullopt};
+      Job job{&layer,        f.label,      f.mapping, "file",       {}, 0.0, false, {},
+              RuleSet::Free, std::nullopt, {},        std::nullopt, {}, {},  0};
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
@@ -734,6 +791,21 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     throw InputError("--rules isca16: " + jobs.front().label + " maps onto " + a + ", " +
                      job.label + " onto " + b +
                      "; one run reports one hierarchy: run them separately");
+  }
+
+  // 4b. Time objectives: each search's finalists simulated in fast mode, the best by simulated
+  //     time kept (after every check that can refuse the run: nothing throws after a
+  //     simulation but output errors).
+  for (Job& job : jobs) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!pickBySimulatedTime(job, arch, tableOf(job, table), req.objective)) continue;
+    const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+    job.searchSeconds += wall.count();
+    if (!req.quiet) {
+      err << "dfsim: " << job.layer->name << " " << job.label << ": " << job.finalistsSimulated
+          << " finalists simulated for --objective " << objectiveName(req.objective) << ", "
+          << significant(wall.count(), 3) << " s wall" << std::endl;
+    }
   }
 
   // 5. The files that are known now, and the room for the rest.

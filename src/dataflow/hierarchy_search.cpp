@@ -11,6 +11,7 @@
 #include "arch/hierarchy.hpp"
 #include "common/errors.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "dataflow/finalist_board.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
 #include "dataflow/hierarchy_parts.hpp"
 #include "dataflow/mapper_search.hpp"
@@ -160,7 +161,9 @@ NestSearchResult searchLoopNest(const Layer& layer, const ArchSpec& arch, Datafl
                                 const EnergyTable& table, const SearchOptions& options) {
   if (arch.isFourLevel()) {
     SearchResult r = searchMapping(layer, arch, dataflow, table, options);
-    return {toLoopNest(r.mapping), r.energy, r.cycles, r.stats, 0};
+    NestSearchResult out{toLoopNest(r.mapping), r.energy, r.cycles, r.stats, 0, {}};
+    for (const Mapping& m : r.finalists) out.finalists.push_back(toLoopNest(m));
+    return out;
   }
   const std::string context =
       std::string("search ") + dataflowName(dataflow) + " loop nest of layer " + layer.name;
@@ -177,6 +180,9 @@ NestSearchResult searchLoopNest(const Layer& layer, const ArchSpec& arch, Datafl
   Best best;
   std::set<std::vector<std::int64_t>> seen;
   std::string lastProblem = "no candidate";
+  FinalistBoard<LoopNest> board(options.objective, options.finalists);
+  SearchOptions subOptions = options;  // the sub-layers' searches pick their winner only
+  subOptions.finalists = 1;
   // Validates and scores one candidate (each distinct nest once).
   auto consider = [&](const LoopNest& n) {
     if (!seen.insert(keyOf(n)).second) return;
@@ -194,6 +200,11 @@ NestSearchResult searchLoopNest(const Layer& layer, const ArchSpec& arch, Datafl
     double score = energy;
     if (options.objective == Objective::Cycles) score = cycles;
     if (options.objective == Objective::Edp) score = energy * cycles;
+    board.offer(n, energy, cycles, [&] {
+      std::string text;
+      for (std::int64_t v : keyOf(n)) text += std::to_string(v) + ",";
+      return text;
+    });
     if (!best.valid || score < best.score || (score == best.score && cycles < best.cycles)) {
       best = {true, n, energy, cycles, score};
     }
@@ -238,7 +249,7 @@ NestSearchResult searchLoopNest(const Layer& layer, const ArchSpec& arch, Datafl
       const Layer sub = subLayer(layer, shape, split);
       std::vector<Mapping> ms;
       try {
-        SearchResult found = searchMapping(sub, inner, dataflow, subTable, options);
+        SearchResult found = searchMapping(sub, inner, dataflow, subTable, subOptions);
         r.subSearchTried += found.stats.tried;
         ms.push_back(std::move(found.mapping));
       } catch (const InputError& e) {
@@ -274,6 +285,7 @@ NestSearchResult searchLoopNest(const Layer& layer, const ArchSpec& arch, Datafl
   r.nest = std::move(best.nest);
   r.energy = best.energy;
   r.cycles = best.cycles;
+  if (board.active()) r.finalists = board.finalists();
   return r;
 }
 

@@ -18,6 +18,9 @@ struct NestSearchResult {
   /// Candidates the 4-level searches of the sub-layers scored on their stand-in (0 on a
   /// 4-level arch, where `stats` is searchMapping's).
   std::int64_t subSearchTried = 0;
+  /// With SearchOptions::finalists > 1: the finalists (FinalistBoard), `nest` first; else
+  /// empty.
+  std::vector<LoopNest> finalists;
 };
 
 /// Searches loop nests of `layer` (conv or fc) on `arch`'s hierarchy that follow `dataflow`'s

@@ -9,6 +9,7 @@
 #include "dataflow/capacity_fit.hpp"
 #include "dataflow/dataflow_rules.hpp"
 #include "dataflow/default_mapper.hpp"
+#include "dataflow/finalist_board.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "mapping/analytic_model.hpp"
 #include "mapping/ragged_nest.hpp"
@@ -186,7 +187,8 @@ class Searcher {
         options_(options),
         fit_{shape, arch, rfKeeps, glbKeeps},
         halo_(options.boundHalo && (arch.glb.haloReuse || arch.rf.haloReuse)),
-        archNoHalo_(withoutHalo(arch)) {
+        archNoHalo_(withoutHalo(arch)),
+        board_(options.objective, options.finalists) {
     for (Tensor t : kAllTensors) footprint_[t] = tileWords(shape, t, full_);
   }
 
@@ -336,7 +338,8 @@ class Searcher {
       AccessCounts bound = analyticCounts(shape_, archNoHalo_, m, memo_);
       if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
       boundHaloTransfers(arch_, m, footprint_, bound);
-      if (scoreOf(bound, m, steps).score > best.score) {
+      const Priced least = scoreOf(bound, m, steps);
+      if (least.score > best.score && !board_.couldEnter(least.energy, least.cycles)) {
         ++stats_.pruned;
         return;
       }
@@ -344,6 +347,7 @@ class Searcher {
     const AccessCounts counts = analyticCounts(shape_, arch_, m, memo_);
     if (steps == 0) steps = nonEmptySteps(shape_, memo_.table());
     const Priced p = scoreOf(counts, m, steps);
+    board_.offer(m, p.energy, p.cycles, [&] { return renderLoopNest(shape_, m); });
     if (!best.valid || p.score < best.score || (p.score == best.score && p.cycles < best.cycles)) {
       best.mapping = m;
       best.energy = p.energy;
@@ -373,6 +377,7 @@ class Searcher {
   }
 
   const CapacityFit& fit() const { return fit_; }
+  const FinalistBoard<Mapping>& board() const { return board_; }
   const SearchStats& stats() const { return stats_; }
   const DimExtents& full() const { return full_; }
 
@@ -393,6 +398,7 @@ class Searcher {
   PerTensor<std::int64_t> footprint_;  ///< per tensor, the words some MAC reads
   std::map<std::int64_t, std::vector<std::int64_t>> perfectFactors_;
   std::map<std::int64_t, std::vector<std::int64_t>> raggedFactors_;
+  FinalistBoard<Mapping> board_;  ///< the finalists (inactive unless options_.finalists > 1)
 };
 
 }  // namespace
@@ -513,6 +519,7 @@ SearchResult searchMapping(const Layer& layer, const ArchSpec& arch, Dataflow da
   r.energy = best.energy;
   r.cycles = best.cycles;
   r.stats = searcher.stats();
+  if (searcher.board().active()) r.finalists = searcher.board().finalists();
   return r;
 }
 

@@ -36,6 +36,11 @@ struct SearchOptions {
   /// tensor's footprint), and scored exactly only when that bound could beat the best so far.
   /// The winner is the same either way (false: for the test that checks that).
   bool boundHalo = true;
+  /// With more than 1: the result also lists this many of the best candidates by the
+  /// objective's analytic score and half as many by each other objective (FinalistBoard), for
+  /// the caller to rank by simulated time (`dfsim run --objective cycles|edp`). The winner is
+  /// the same.
+  std::size_t finalists = 1;
 };
 
 /// What a search looked at. Deterministic (no wall time: the CLI measures that).
@@ -52,6 +57,9 @@ struct SearchResult {
   double energy = 0.0;  ///< analytic energy, in the table's unit
   double cycles = 0.0;  ///< analytic cycle estimate (estimateCycles)
   SearchStats stats;
+  /// With SearchOptions::finalists > 1: the finalists (FinalistBoard::finalists, `mapping`
+  /// first); else empty.
+  std::vector<Mapping> finalists;
 };
 
 /// A cycle estimate from a mapping's analytic counts: the largest of the compute cycles

@@ -31,6 +31,8 @@ struct LayerStats {
   std::string mapper = "default";  ///< "default", "search:<objective>" or "file"
   std::int64_t searchTried = 0;    ///< candidate mappings the search built (0: none)
   std::int64_t searchPruned = 0;   ///< of them, those a lower bound showed could not win
+  /// A time objective's finalists simulated to pick the mapping (0: the analytic winner).
+  std::int64_t finalistsSimulated = 0;
   /// The tilings the mapper was allowed ("ragged" or "perfect", dfsim run --tiling; "" for a
   /// mapping file) and whether the mapping has a ragged tile.
   std::string tiling;

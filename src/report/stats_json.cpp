@@ -73,6 +73,7 @@ json layerJson(const LayerStats& l, const std::string& unit, const Names& levels
                {{"kind", l.mapper},
                 {"tried", l.searchTried},
                 {"scored", l.searchTried - l.searchPruned},
+                {"finalists_simulated", l.finalistsSimulated},
                 {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
                 {"ragged_tiles", l.raggedTiles},
                 {"rules", l.rules}}}};
