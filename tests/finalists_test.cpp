@@ -136,5 +136,7 @@ TEST_CASE("dfsim run --objective cycles keeps the finalist that simulates fastes
     if (analyticWinner < 0) analyticWinner = c;
   }
   CHECK(row["cycles"]["total"].get<std::int64_t>() == least);
+  const nlohmann::json timing = nlohmann::json::parse(test::readFile(out + "/timing.json"));
+  CHECK(timing["jobs"][0]["search"]["finalists_seconds"].get<double>() > 0.0);
   CHECK(least <= analyticWinner);
 }

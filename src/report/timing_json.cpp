@@ -16,7 +16,8 @@ nlohmann::json timingToJson(const std::vector<JobTiming>& jobs) {
                      {{"tried", j.searchTried},
                       {"valid", j.searchTried},
                       {"pruned", j.searchPruned},
-                      {"seconds", j.searchSeconds}}},
+                      {"seconds", j.searchSeconds},
+                      {"finalists_seconds", j.finalistsSeconds}}},
                     {"simulate_seconds", j.simulateSeconds},
                     {"simulated_cycles", j.simulatedCycles},
                     {"cycles_per_second", rate}});
