@@ -175,7 +175,7 @@ AccessCounts walk(const ProblemShape& s, const Hierarchy& h, const LoopNest& n) 
         ofParent.push_back(j < start[p]);
         const bool aboveFanOut = crossed && j >= start[ch - 1] && j < start[ch];
         unreduced.push_back(t == Tensor::Outputs && aboveFanOut &&
-                            !h.entries[above].fanOut.reduces(std::string(s.name(flat[j].dim))));
+                            !h.entries[above].fanOut.reduces(s.name(flat[j].dim)));
       } else {
         time.loops.push_back(j);
       }

@@ -31,7 +31,7 @@ HierarchyProblem problem(std::size_t entry, std::string key, std::string what) {
 
 }  // namespace
 
-bool FanOutSpec::reduces(const std::string& dimName) const {
+bool FanOutSpec::reduces(std::string_view dimName) const {
   for (const std::string& d : unreducedDims) {
     if (d == dimName) return false;
   }

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arch/storage_partition.hpp"
@@ -54,7 +55,7 @@ struct FanOutSpec {
   /// rows * cols.
   std::int64_t count() const { return rows * cols; }
   /// Whether the network reduces the psums of children that differ along dimension `dimName`.
-  bool reduces(const std::string& dimName) const;
+  bool reduces(std::string_view dimName) const;
 };
 
 /// One entry of a hierarchy: a storage level or a fan-out.

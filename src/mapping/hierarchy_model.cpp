@@ -247,8 +247,8 @@ LevelPlan planOf(const ProblemShape& shape, const Hierarchy& h, const LoopNest& 
     if (entry.kind == HierarchyEntry::Kind::FanOut) {
       plan.level[k - 1].fanOut = e;
       plan.level[k - 1].multicast = entry.fanOut.multicast;
-      for (std::size_t d = 0; d < shape.numDims(); ++d) {
-        if (!entry.fanOut.reduces(std::string(shape.name(ProblemShape::dimAt(d))))) {
+      for (std::size_t d = 0; !entry.fanOut.unreducedDims.empty() && d < shape.numDims(); ++d) {
+        if (!entry.fanOut.reduces(shape.name(ProblemShape::dimAt(d)))) {
           plan.level[k - 1].unreduced |= 1U << d;
         }
       }

@@ -144,8 +144,7 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       std::vector<std::uint32_t> g{0};
       for (const FlatLoop& l : flat) {
         if (!l.spatial || l.level >= c) continue;
-        const bool split =
-            l.level + 1 == c && !f.reduces(std::string(shape.name(ProblemShape::dimAt(l.dim))));
+        const bool split = l.level + 1 == c && !f.reduces(shape.name(ProblemShape::dimAt(l.dim)));
         if (split) b.groups *= l.bound;
         std::vector<std::uint32_t> next;
         next.reserve(g.size() * static_cast<std::size_t>(l.bound));
