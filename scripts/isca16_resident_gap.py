@@ -8,9 +8,9 @@ mapping variables where dfsim keeps the tile (the DRAM terms of tests/isca16_ora
 expectations, restated here from docs/design/isca16_framework.md), prices them at the run's DRAM
 cost per word and prints, per run, that extra energy as a share of the run's energy.
 
-Usage: scripts/isca16_resident_gap [--results DIR] [--network FILE]
-  DIR: a paper-mode results folder (default results/alexnet/paper_pe256), FILE: the network
-  the runs simulated (default models/alexnet.json).
+Usage: scripts/isca16_resident_gap [--results DIR]
+  DIR: a paper-mode results folder (default results/alexnet/paper_pe256); each run's layers and
+  DRAM cost come from its own config.json.
 """
 
 import argparse
@@ -31,10 +31,16 @@ def framework_dims(layer, batch):
         return dict(N=batch, C=c, M=layer["out_features"], H=h, W=w, R=h, S=w, E=1, F=1, U=1,
                     G=1)
     g = layer.get("groups", 1)
-    pad = layer.get("padding", 0)
-    return dict(N=batch, C=layer["C"] // g, M=layer["M"] // g, H=layer["H"] + 2 * pad,
-                W=layer["W"] + 2 * pad, R=layer["R"], S=layer["S"], E=layer["P"], F=layer["Q"],
-                U=layer.get("stride", 1), G=g)
+    pad = layer.get("padding", 0)  # n, [rows, cols] or [top, bottom, left, right]
+    if isinstance(pad, int):
+        pad = [pad, pad, pad, pad]
+    elif len(pad) == 2:
+        pad = [pad[0], pad[0], pad[1], pad[1]]
+    stride = layer.get("stride", 1)
+    rows_stride = stride if isinstance(stride, int) else stride[0]
+    return dict(N=batch, C=layer["C"] // g, M=layer["M"] // g, H=layer["H"] + pad[0] + pad[1],
+                W=layer["W"] + pad[2] + pad[3], R=layer["R"], S=layer["S"], E=layer["P"],
+                F=layer["Q"], U=rows_stride, G=g)
 
 
 def strip_cols(f_out, f, u, s):
@@ -91,29 +97,39 @@ def run_gap(stats, layers, dram_cost):
     return extra, total
 
 
-def main(argv):
-    ap = argparse.ArgumentParser(prog="isca16_resident_gap", description=__doc__.split("\n")[0])
-    ap.add_argument("--results", default="results/alexnet/paper_pe256")
-    ap.add_argument("--network", default="models/alexnet.json")
-    args = ap.parse_args(argv)
-    with open(args.network, encoding="utf-8") as f:
-        layers = {l["name"]: l for l in json.load(f)["layers"]}
-    runs = sorted(glob.glob(os.path.join(args.results, "raw", "*", "stats.json")))
-    if not runs:
-        raise SystemExit(f"isca16_resident_gap: {args.results}/raw/*/stats.json: no runs")
-    print(f"{'run':<16} {'framework extra':>15}  (DRAM reloads of tiles dfsim keeps, share of "
-          "the run's energy)")
-    for path in runs:
+def results_gaps(results):
+    """[(run name, extra energy / run energy)] of every RS, OS_C and NLR run (with mapped
+    layers) under `results`/raw, in name order."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(results, "raw", "*", "stats.json"))):
         name = os.path.basename(os.path.dirname(path))
         if name.split("-")[0] not in ("rs", "os_c", "nlr"):
             continue
         with open(path, encoding="utf-8") as f:
             stats = json.load(f)
         with open(os.path.join(os.path.dirname(path), "config.json"), encoding="utf-8") as f:
-            energy = json.load(f)["energy"]
-        dram_cost = energy["dram"]["read"] if "dram" in energy else energy["levels"]["dram"]["read"]
-        extra, total = run_gap(stats, layers, dram_cost)
-        print(f"{name:<16} {100 * extra / total:>14.2f}%")
+            config = json.load(f)
+        layers = {l["name"]: l for l in config["network"]["layers"]}
+        energy = config["energy"]
+        dram = energy["dram"] if "dram" in energy else energy["levels"]["dram"]
+        extra, total = run_gap(stats, layers, dram["read"])
+        if total > 0:
+            out.append((name, extra / total))
+    return out
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="isca16_resident_gap", description=__doc__.split("\n")[0])
+    ap.add_argument("--results", default="results/alexnet/paper_pe256")
+    args = ap.parse_args(argv)
+    gaps = results_gaps(args.results)
+    if not gaps:
+        raise SystemExit(f"isca16_resident_gap: {args.results}/raw/*/stats.json: no RS, OS_C or "
+                         "NLR runs")
+    print(f"{'run':<16} {'framework extra':>15}  (DRAM reloads of tiles dfsim keeps, share of "
+          "the run's energy)")
+    for name, share in gaps:
+        print(f"{name:<16} {100 * share:>14.2f}%")
     return 0
 
 
