@@ -71,9 +71,10 @@ def main():
     layers = layer_names(os.path.join(args.root, args.network))
 
     print(f"{'dataflow':8} {'layer':8} {'wall_s':>8} {'cycles':>14} {'cycles/s':>12} "
-          f"{'peak_MiB':>9}")
+          f"{'PE-cycles/s':>14} {'peak_MiB':>9}")
     total_wall = 0.0
     total_cycles = 0
+    total_pe_cycles = 0
     peak_kib = 0
     with tempfile.TemporaryDirectory() as tmp:
         for df in dataflows:
@@ -87,13 +88,18 @@ def main():
                 with open(os.path.join(out_dir, "stats.json"), encoding="utf-8") as f:
                     stats = json.load(f)
                 cycles = sum(l["cycles"]["total"] for l in stats["layers"])
+                # The array's PEs x its cycles: the work of a simulator that steps every PE
+                # every cycle.
+                pe_cycles = sum(l["cycles"]["total"] * l["total_pes"] for l in stats["layers"])
                 peak_kib = max(peak_kib, rss_kib)
                 total_wall += wall
                 total_cycles += cycles
+                total_pe_cycles += pe_cycles
                 print(f"{df:8} {layer:8} {wall:8.2f} {cycles:14,d} {cycles / wall:12,.0f} "
-                      f"{rss_kib / 1024:9.1f}", flush=True)
+                      f"{pe_cycles / wall:14,.0f} {rss_kib / 1024:9.1f}", flush=True)
     print(f"{'TOTAL':8} {'':8} {total_wall:8.2f} {total_cycles:14,d} "
-          f"{total_cycles / total_wall:12,.0f} {peak_kib / 1024:9.1f}")
+          f"{total_cycles / total_wall:12,.0f} {total_pe_cycles / total_wall:14,.0f} "
+          f"{peak_kib / 1024:9.1f}")
 
 
 if __name__ == "__main__":
