@@ -199,6 +199,44 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
   CHECK(splitting >= checked / 40);
 }
 
+TEST_CASE("simulateHierarchy passes the three oracles where fan-outs keep psums apart",
+          "[hierarchy_sim]") {
+  // Only cases in which some fan-out does not reduce some of its psums (markUnreducedDims), so
+  // that the grouped drains and latches are exercised on many nests; drawn and validated before
+  // the first simulation (see the test above).
+  std::mt19937_64 rng(20261204);
+  struct Case {
+    Layer layer;
+    ArchSpec arch;
+    LoopNest nest;
+  };
+  std::vector<Case> valid;
+  const std::size_t wanted = static_cast<std::size_t>(test::cases(40, 8));
+  for (int trial = 0; trial < 20000 && valid.size() < wanted; ++trial) {
+    const Layer l = smallPrimeLayer(trial, rng);
+    const ProblemShape s = l.shape();
+    Hierarchy h = randomHierarchy(rng);
+    ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
+    setHierarchy(a, h);
+    const LoopNest n = randomNest(s, h, rng);
+    try {
+      validateLoopNest(s, a, a.hierarchy(), n, "random");
+    } catch (const InputError&) {
+      continue;
+    }
+    std::mt19937_64 apartRng(static_cast<std::uint64_t>(trial));
+    if (!markUnreducedDims(s, h, n, apartRng)) continue;
+    setHierarchy(a, h);
+    REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, unreduced"));
+    valid.push_back({l, a, n});
+  }
+  REQUIRE(valid.size() == wanted);
+  for (const Case& c : valid) {
+    INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
+    threeOracles(c.layer, c.arch, c.nest);
+  }
+}
+
 TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simulateLayer does",
           "[hierarchy_sim]") {
   std::mt19937_64 rng(11);
