@@ -2,6 +2,7 @@
 // convolution (--check), the generic analytic model's counts, the compute bound, and fast ==
 // functional; on random hierarchies and ragged nests, on the 4-level instance against
 // simulateLayer, and on eyeriss_v2_like with a small conv.
+#include <optional>
 #include <random>
 #include <string>
 
@@ -120,6 +121,55 @@ std::int64_t threeOracles(const Layer& l, const ArchSpec& a, const LoopNest& n) 
   return skipped;
 }
 
+/// A random case of the two random tests below.
+struct RandomCase {
+  Layer layer;
+  ArchSpec arch;
+  LoopNest nest;
+  bool splits = false;  ///< some fan-out keeps psums apart (markUnreducedDims)
+};
+
+/// Draws trial `trial`: a small layer, a random hierarchy (with random ports when `ports`), a
+/// random nest and, from the trial's own generator, unreduced dimensions on most fan-outs.
+/// nullopt when the nest is not legal. Validates everything (nothing may throw once a
+/// simulation has run: an exception unwinding across SystemC's coroutine stacks gives the
+/// sanitized build a false report).
+std::optional<RandomCase> drawCase(int trial, std::mt19937_64& rng, bool ports) {
+  const Layer l = smallPrimeLayer(trial, rng);
+  const ProblemShape s = l.shape();
+  Hierarchy h = randomHierarchy(rng);
+  // Random ports: the times change, never the counts.
+  for (HierarchyEntry& e : h.entries) {
+    if (!ports) break;
+    if (e.kind == HierarchyEntry::Kind::FanOut) {
+      e.fanOut.wordsPerCycle = pick(rng, 0, 3);
+      e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
+    } else if (e.storage.offChip) {
+      e.storage.bytesPerCycle = pick(rng, 0, 8);
+      e.storage.latencyCycles = pick(rng, 0, 20);
+    } else {
+      e.storage.readWordsPerCycle = pick(rng, 0, 4);
+      e.storage.writeWordsPerCycle = pick(rng, 0, 4);
+      e.storage.latencyCycles = pick(rng, 0, 3);
+    }
+  }
+  ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
+  setHierarchy(a, h);
+  const LoopNest n = randomNest(s, h, rng);
+  try {
+    validateLoopNest(s, a, a.hierarchy(), n, "random");
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+  // Most fan-outs do not reduce along the dimensions they may (own draws: the cases drawn
+  // from `rng` stay those of the seed).
+  std::mt19937_64 apartRng(static_cast<std::uint64_t>(trial));
+  const bool splits = markUnreducedDims(s, h, n, apartRng);
+  setHierarchy(a, h);
+  REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, unreduced"));
+  return RandomCase{l, a, n, splits};
+}
+
 }  // namespace
 
 TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and ragged nests",
@@ -130,49 +180,15 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
   int ragged = 0;
   int latched = 0;
   int splitting = 0;  // cases with a fan-out that does not reduce some of its psums
-  // Every case is drawn and validated before the first simulation: an exception thrown (and
-  // caught) after a SystemC run unwinds across what AddressSanitizer takes for SystemC's
-  // coroutine stacks and gives a false report in the sanitized build.
-  struct Case {
-    Layer layer;
-    ArchSpec arch;
-    LoopNest nest;
-  };
-  std::vector<Case> valid;
+  // Every case is drawn and validated before the first simulation (drawCase).
+  std::vector<RandomCase> valid;
   for (int trial = 0; trial < trials; ++trial) {
-    const Layer l = smallPrimeLayer(trial, rng);
-    const ProblemShape s = l.shape();
-    Hierarchy h = randomHierarchy(rng);
-    // Random ports half the time: the times change, never the counts.
-    if (trial % 2 == 0) {
-      for (HierarchyEntry& e : h.entries) {
-        if (e.kind == HierarchyEntry::Kind::FanOut) {
-          e.fanOut.wordsPerCycle = pick(rng, 0, 3);
-          e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
-        } else if (e.storage.offChip) {
-          e.storage.bytesPerCycle = pick(rng, 0, 8);
-          e.storage.latencyCycles = pick(rng, 0, 20);
-        } else {
-          e.storage.readWordsPerCycle = pick(rng, 0, 4);
-          e.storage.writeWordsPerCycle = pick(rng, 0, 4);
-          e.storage.latencyCycles = pick(rng, 0, 3);
-        }
-      }
-    }
-    ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
-    setHierarchy(a, h);
-    const LoopNest n = randomNest(s, h, rng);
-    try {
-      validateLoopNest(s, a, a.hierarchy(), n, "random");
-    } catch (const InputError&) {
-      continue;
-    }
+    std::optional<RandomCase> c = drawCase(trial, rng, trial % 2 == 0);
+    if (!c) continue;
     ++checked;
-    // Most fan-outs do not reduce along the dimensions they may (own draws).
-    std::mt19937_64 apartRng(static_cast<std::uint64_t>(trial));
-    splitting += markUnreducedDims(s, h, n, apartRng) ? 1 : 0;
-    setHierarchy(a, h);
-    REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, unreduced"));
+    splitting += c->splits ? 1 : 0;
+    const ProblemShape s = c->layer.shape();
+    const LoopNest& n = c->nest;
     std::int64_t prod = 1;
     for (std::size_t i = 0; i < s.numDims(); ++i) {
       std::int64_t p = 1;
@@ -184,10 +200,10 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
     }
     ragged += prod == 0 ? 1 : 0;
     for (Tensor t : kAllTensors) latched += n.levels.back().keeps[t] ? 0 : 1;
-    valid.push_back({l, a, n});
+    valid.push_back(std::move(*c));
   }
   std::int64_t skipped = 0;
-  for (const Case& c : valid) {
+  for (const RandomCase& c : valid) {
     INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
     skipped += threeOracles(c.layer, c.arch, c.nest);
   }
@@ -202,36 +218,16 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
 TEST_CASE("simulateHierarchy passes the three oracles where fan-outs keep psums apart",
           "[hierarchy_sim]") {
   // Only cases in which some fan-out does not reduce some of its psums (markUnreducedDims), so
-  // that the grouped drains and latches are exercised on many nests; drawn and validated before
-  // the first simulation (see the test above).
+  // that the grouped drains and latches are exercised on many nests.
   std::mt19937_64 rng(20261204);
-  struct Case {
-    Layer layer;
-    ArchSpec arch;
-    LoopNest nest;
-  };
-  std::vector<Case> valid;
+  std::vector<RandomCase> valid;
   const std::size_t wanted = static_cast<std::size_t>(test::cases(40, 8));
   for (int trial = 0; trial < 20000 && valid.size() < wanted; ++trial) {
-    const Layer l = smallPrimeLayer(trial, rng);
-    const ProblemShape s = l.shape();
-    Hierarchy h = randomHierarchy(rng);
-    ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
-    setHierarchy(a, h);
-    const LoopNest n = randomNest(s, h, rng);
-    try {
-      validateLoopNest(s, a, a.hierarchy(), n, "random");
-    } catch (const InputError&) {
-      continue;
-    }
-    std::mt19937_64 apartRng(static_cast<std::uint64_t>(trial));
-    if (!markUnreducedDims(s, h, n, apartRng)) continue;
-    setHierarchy(a, h);
-    REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, unreduced"));
-    valid.push_back({l, a, n});
+    std::optional<RandomCase> c = drawCase(trial, rng, false);
+    if (c && c->splits) valid.push_back(std::move(*c));
   }
   REQUIRE(valid.size() == wanted);
-  for (const Case& c : valid) {
+  for (const RandomCase& c : valid) {
     INFO(shapeOf(c.layer) << "\n" << describe(c.arch.hierarchy(), c.nest, c.layer.shape()));
     threeOracles(c.layer, c.arch, c.nest);
   }
