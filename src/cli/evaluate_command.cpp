@@ -215,9 +215,7 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
         }
         h = vh;
         entryNames = viewEntries;
-        Dataflow df{};
-        parseDataflow(f.label, df);  // archForMappingFile checked it names one
-        table = isca16Table(runTable, view, df);
+        table = isca16Table(runTable, view, paperDataflowOf(f, path));
         onView = true;
         rows.push_back(evaluateOne(*it, f.label, f.nest, view, vh, table, path));
         continue;
@@ -237,10 +235,8 @@ int evaluateCommand(const std::vector<std::string>& args, std::ostream& out) {
                          " needs the general form (\"levels\")");
       }
       if (f.rules == RuleSet::Isca16) {  // paper mode's mapping: on its view, at its prices
-        Dataflow df{};
-        parseDataflow(f.label, df);  // archForMappingFile checked it names one
         rows.push_back(evaluateOne(*it, f.label, f.nest, view, view.hierarchy(),
-                                   isca16Table(table, view, df), path));
+                                   isca16Table(table, view, paperDataflowOf(f, path)), path));
       } else {
         rows.push_back(evaluateOne(*it, f.label, f.nest, arch, h, table, path));
       }

@@ -764,10 +764,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       job.general = !arch.isFourLevel();
       job.nest = f.nest;
       if (f.rules == RuleSet::Isca16) {
-        Dataflow df{};
-        parseDataflow(f.label, df);  // archForMappingFile checked it names one
         setPaperView(job, archForMappingFile(f, arch, req.mappingPaths[i], req.archPath), table,
-                     df);
+                     paperDataflowOf(f, req.mappingPaths[i]));
       }
       jobs.push_back(std::move(job));
     }

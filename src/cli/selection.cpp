@@ -61,9 +61,7 @@ std::vector<const Layer*> selectLayers(const Network& net, const std::vector<std
   return out;
 }
 
-ArchSpec archForMappingFile(const MappingFile& f, const ArchSpec& arch, const std::string& path,
-                            const std::string& archPath) {
-  if (f.rules != RuleSet::Isca16) return arch;
+Dataflow paperDataflowOf(const MappingFile& f, const std::string& path) {
   Dataflow df{};
   if (!parseDataflow(f.label, df) || !isca16Built(df)) {
     throw InputError(path +
@@ -71,7 +69,13 @@ ArchSpec archForMappingFile(const MappingFile& f, const ArchSpec& arch, const st
                      "\"isca16\" runs on that dataflow's paper-mode view of the arch), got \"" +
                      f.label + "\"");
   }
-  return isca16View(arch, df, archPath);
+  return df;
+}
+
+ArchSpec archForMappingFile(const MappingFile& f, const ArchSpec& arch, const std::string& path,
+                            const std::string& archPath) {
+  if (f.rules != RuleSet::Isca16) return arch;
+  return isca16View(arch, paperDataflowOf(f, path), archPath);
 }
 
 }  // namespace dfsim

@@ -17,6 +17,10 @@ std::string dataflowChoices();
 /// (each once). Throws InputError naming the option and the choices otherwise.
 std::vector<Dataflow> parseDataflows(const std::string& text);
 
+/// The dataflow a paper-mode mapping file (one with "rules": "isca16") is of: the one its label
+/// names. Throws InputError naming `path` when that label is not a dataflow paper mode has.
+Dataflow paperDataflowOf(const MappingFile& f, const std::string& path);
+
 /// The arch a mapping file runs on: `arch`, or for a file with "rules": "isca16" the
 /// paper-mode view (isca16View) of the dataflow its label names. Throws InputError naming
 /// `path` when that label is not a dataflow paper mode has.
