@@ -85,6 +85,14 @@ TEST_CASE("analyticCounts with a CountsMemo equals analyticCounts over grouped r
       first.rfKeeps[t] = pick(rng, 0, 2) > 0;
       first.glbKeeps[t] = pick(rng, 0, 2) > 0;
     }
+    // Streamed tiles in some groups (own draws: the mappings drawn from `rng` stay the seed's).
+    std::mt19937_64 streamRng(static_cast<std::uint64_t>(trial) + 7919U);
+    for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+      if (first.glbKeeps[t] && pick(streamRng, 0, 2) == 0) first.glbStreamedOver[t] = 1;
+      if (first.rfKeeps[t] && pick(streamRng, 0, 2) == 0) {
+        first.rfStreamedOver[t] = static_cast<std::uint8_t>(pick(streamRng, 1, 2));
+      }
+    }
     // 1. The spatial and RF loops of `first`, with its own outer loops (when its DRAM loops are
     // over distinct dimensions) and then new ones; each outer choice in every DRAM order.
     memo.clear();

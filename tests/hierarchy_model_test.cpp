@@ -111,7 +111,8 @@ bool moves(const ProblemShape& s, Tensor t, Dim d) {
 /// Outputs across a fan-out with unreduced dimensions: the children of one parent instance
 /// that differ in the index of the spatial loops directly above the fan-out over such a
 /// dimension send their unions separately; the parent writes each and reads each word it adds
-/// to (all but one per output of the union).
+/// to (all but one per output of the union). A streamed tile (LevelLoops::streamedOver) is
+/// taken again also when a temporal loop of the streaming levels moved.
 AccessCounts walk(const ProblemShape& s, const Hierarchy& h, const LoopNest& n) {
   const std::size_t dims = s.numDims();
   std::vector<std::size_t> storage;
@@ -239,9 +240,11 @@ AccessCounts walk(const ProblemShape& s, const Hierarchy& h, const LoopNest& n) 
       }
       if (!time.next(flat)) break;
       // The loops from the carry in changed index (the carried ones wrapped to 0).
+      const std::size_t over = latch ? 0 : n.levels[ch].streamedOver[t];
       for (std::size_t k = time.carry; k < time.loops.size(); ++k) {
         const FlatLoop& l = flat[time.loops[k]];
-        if (l.bound > 1 && moves(s, t, l.dim)) {
+        const bool streamed = over > 0 && time.loops[k] < start[over];
+        if (l.bound > 1 && (moves(s, t, l.dim) || streamed)) {
           ++moved;
           break;
         }
@@ -302,17 +305,20 @@ TEST_CASE("the generic model equals a brute-force walk on random hierarchies and
   int twoFanOuts = 0;
   int fanOutAboveParent = 0;
   int splitting = 0;  // cases with a fan-out that does not reduce some of its psums
+  int streaming = 0;  // cases with a streamed tile refetched unchanged
   for (int trial = 0; trial < trials; ++trial) {
     const Layer l = smallPrimeLayer(trial, rng);
     const ProblemShape s = l.shape();
     Hierarchy h = randomHierarchy(rng);
     REQUIRE_NOTHROW(validateHierarchy(h));
-    const LoopNest n = randomNest(s, h, rng);
+    LoopNest n = randomNest(s, h, rng);
     try {
       validateLoopNest(s, a, h, n, "random");
     } catch (const InputError&) {
       continue;  // mostly the one-fan-out rule
     }
+    std::mt19937_64 streamRng(static_cast<std::uint64_t>(trial) + 7919U);
+    streaming += markStreamed(s, h, n, streamRng) ? 1 : 0;
     ++checked;
     // Most fan-outs do not reduce along the dimensions they may (own draws: the cases
     // drawn above stay those of the seed).
@@ -342,6 +348,7 @@ TEST_CASE("the generic model equals a brute-force walk on random hierarchies and
   CHECK(twoFanOuts >= checked / 20);
   CHECK(fanOutAboveParent >= checked / 20);
   CHECK(splitting >= checked / 40);
+  CHECK(streaming >= checked / 8);
 }
 
 TEST_CASE("on the 4-level instance the generic model is analyticCounts, and the walker agrees",
@@ -349,13 +356,16 @@ TEST_CASE("on the 4-level instance the generic model is analyticCounts, and the 
   std::mt19937_64 rng(7);
   const int trials = test::cases(200, 40);
   int checked = 0;
+  int streaming = 0;  // draws with a streamed tile refetched unchanged
   for (int trial = 0; trial < trials; ++trial) {
     const Layer l = smallPrimeLayer(trial, rng);
     const ProblemShape s = l.shape();
     ArchSpec a = arch(pick(rng, 1, 4), pick(rng, 1, 4), 1 << 20, 1 << 24, false);
     a.noc.multicast = trial % 2 == 0;
     const Hierarchy h = a.hierarchy();
-    const LoopNest n = randomNest(s, h, rng);
+    LoopNest n = randomNest(s, h, rng);
+    std::mt19937_64 streamRng(static_cast<std::uint64_t>(trial) + 104729U);
+    streaming += markStreamed(s, h, n, streamRng) ? 1 : 0;
     Mapping m;
     REQUIRE(fromLoopNest(n, m));
     try {
@@ -372,6 +382,7 @@ TEST_CASE("on the 4-level instance the generic model is analyticCounts, and the 
     checkEntries(walk(s, h, back), fourLevelCounts, 4);
   }
   CHECK(checked >= trials / 2);
+  CHECK(streaming >= trials / 8);
 }
 
 TEST_CASE("toLoopNest lays the four lists and the keeps onto three levels", "[hierarchy]") {

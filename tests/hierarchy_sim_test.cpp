@@ -126,7 +126,8 @@ struct RandomCase {
   Layer layer;
   ArchSpec arch;
   LoopNest nest;
-  bool splits = false;  ///< some fan-out keeps psums apart (markUnreducedDims)
+  bool splits = false;    ///< some fan-out keeps psums apart (markUnreducedDims)
+  bool streamed = false;  ///< some streamed tile is refetched unchanged (markStreamed)
 };
 
 /// Draws trial `trial`: a small layer, a random hierarchy (with random ports when `ports`), a
@@ -155,7 +156,7 @@ std::optional<RandomCase> drawCase(int trial, std::mt19937_64& rng, bool ports) 
   }
   ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
   setHierarchy(a, h);
-  const LoopNest n = randomNest(s, h, rng);
+  LoopNest n = randomNest(s, h, rng);
   try {
     validateLoopNest(s, a, a.hierarchy(), n, "random");
   } catch (const InputError&) {
@@ -167,7 +168,11 @@ std::optional<RandomCase> drawCase(int trial, std::mt19937_64& rng, bool ports) 
   const bool splits = markUnreducedDims(s, h, n, apartRng);
   setHierarchy(a, h);
   REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, unreduced"));
-  return RandomCase{l, a, n, splits};
+  // Streamed tiles on some levels (own draws too).
+  std::mt19937_64 streamRng(static_cast<std::uint64_t>(trial) + 7919U);
+  const bool streamed = markStreamed(s, h, n, streamRng);
+  REQUIRE_NOTHROW(validateLoopNest(s, a, a.hierarchy(), n, "random, streamed"));
+  return RandomCase{l, a, n, splits, streamed};
 }
 
 }  // namespace
@@ -180,6 +185,7 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
   int ragged = 0;
   int latched = 0;
   int splitting = 0;  // cases with a fan-out that does not reduce some of its psums
+  int streaming = 0;  // cases with a streamed tile refetched unchanged
   // Every case is drawn and validated before the first simulation (drawCase).
   std::vector<RandomCase> valid;
   for (int trial = 0; trial < trials; ++trial) {
@@ -187,6 +193,7 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
     if (!c) continue;
     ++checked;
     splitting += c->splits ? 1 : 0;
+    streaming += c->streamed ? 1 : 0;
     const ProblemShape s = c->layer.shape();
     const LoopNest& n = c->nest;
     std::int64_t prod = 1;
@@ -213,6 +220,7 @@ TEST_CASE("simulateHierarchy passes the three oracles on random hierarchies and 
   CHECK(ragged >= checked / 3);
   CHECK(latched >= checked / 4);
   CHECK(splitting >= checked / 40);
+  CHECK(streaming >= checked / 8);
 }
 
 TEST_CASE("simulateHierarchy passes the three oracles where fan-outs keep psums apart",
@@ -239,6 +247,7 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
   const int trials = test::cases(100, 20);
   int checked = 0;
   int doubled = 0;
+  int streamed = 0;  // cases with a streamed tile refetched unchanged
   struct Case {
     Layer layer;
     ArchSpec arch;
@@ -267,7 +276,9 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
       a.dram.bytesPerCycle = pick(rng, 0, 8);
       a.dram.latencyCycles = pick(rng, 0, 20);
     }
-    const LoopNest n = randomNest(s, a.hierarchy(), rng);
+    LoopNest n = randomNest(s, a.hierarchy(), rng);
+    std::mt19937_64 streamRng(static_cast<std::uint64_t>(trial) + 104729U);
+    const bool refetches = markStreamed(s, a.hierarchy(), n, streamRng);
     Mapping m;
     REQUIRE(fromLoopNest(n, m));
     try {
@@ -277,6 +288,7 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
     }
     ++checked;
     doubled += a.glb.doubleBuffered ? 1 : 0;
+    streamed += refetches ? 1 : 0;
     valid.push_back({l, a, m});
   }
   // The same machine with a level that keeps nothing between DRAM and the GLB: no longer the
@@ -286,6 +298,8 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
     LevelLoops pass;
     pass.keeps = PerTensor<bool>{};
     n.levels.insert(n.levels.begin() + 1, pass);
+    // A tile streamed over the GLB's loops is now streamed over one level more.
+    for (Tensor t : kAllTensors) n.levels[3].streamedOver[t] += n.levels[3].streamedOver[t] == 2;
     return n;
   };
   std::vector<ArchSpec> passArch;
@@ -322,6 +336,7 @@ TEST_CASE("on the 4-level instance simulateHierarchy counts and times what simul
   }
   CHECK(checked >= trials / 2);
   CHECK(doubled >= checked / 4);
+  CHECK(streamed >= checked / 8);
 }
 
 TEST_CASE("on the 4-level instance simulateHierarchy times small real layers as simulateLayer",

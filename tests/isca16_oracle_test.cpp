@@ -6,8 +6,6 @@
 // (docs/design/paper_mode.md "Named differences"), computed here in closed form too:
 //   [strips]    the framework's halo factor alpha/beta is continuous; dfsim fetches each ragged
 //               strip's real columns (rows), U*(F - k) + k*S for k = ceil(F/f) strips;
-//   [resident]  a tile none of whose loops above a level has a second iteration stays there;
-//               the framework reloads it once per pass of the loops outside;
 //   [fills]     the framework never counts a fill as a write; dfsim's GLB output writes include
 //               each output's first write, its GLB output reads the write-back to DRAM, its NoC
 //               and RF the psum's last hop out of the PE and the psums brought back;
@@ -18,7 +16,9 @@
 // words it charges nothing for; its fills and reads are compared with the nest's own closed form
 // (one write per new word, one read per distinct window word of a step). Nothing here calls the
 // analytic model or the rules' mapping builder's arithmetic: the expectations come from the
-// variables and the layer's sizes.
+// variables and the layer's sizes. The rules stream their tiles as the framework does (README
+// "Streamed tiles"): a tile is reloaded once per pass of the loops outside it even when it is
+// the same, so a one-strip ifmap is read from DRAM once per pass of the filters, as counted.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -96,26 +96,10 @@ Expected expectedRs(const Fw& L, const Isca16Variables& v) {
   const std::int64_t strips = cdiv(L.F, v.f);
   const std::int64_t cols = stripCols(L.F, v.f, L.U, L.S);  // framework: F * w / f
   const std::int64_t peChains = L.S * cdiv(L.C, v.q);       // PE passes per output
-  // [resident] inputs: one strip and one channel pass keep the GLB's ifmap across the filter
-  // passes; weights: one filter and one channel pass keep every weight in the RFs.
-  const bool residentI = strips == 1 && passesC == 1;
-  const bool residentW = passesM == 1 && passesC == 1;
-  // [resident] at the RF: with one image and one ofmap row per GLB pass (an FC layer, n = 1) a
-  // PE's ifmap window is the same for every array pass of the filters of a DRAM pass, so each
-  // of the D = ceil(M/m) DRAM passes reads it from the GLB once and loads each filter group
-  // active in its first array pass once (only the ragged last array pass has fewer groups).
-  const bool residentRf = v.n * L.E == 1;
-  const std::int64_t arrayPasses = passesM;
-  const std::int64_t perDram = v.m == L.M ? arrayPasses : v.m / (v.p * v.t);
-  const std::int64_t dramPasses = cdiv(arrayPasses, perDram);
-  const std::int64_t lastGroups = L.M / v.p - (arrayPasses - 1) * v.t;
-  const std::int64_t groupLoads =
-      (dramPasses - 1) * v.t + (arrayPasses - (dramPasses - 1) * perDram == 1 ? lastGroups : v.t);
   Expected x;
   // DRAM: ifmap Ni * ceil(M/m) * alpha_h/beta_h; weight Nw * ceil(N/n) * ceil(F/f); ofmap No.
-  x[{Level::Dram, Tensor::Inputs}] = {
-      L.G * L.N * L.C * L.H * cols * (residentI ? 1 : cdiv(L.M, v.m)), 0};
-  x[{Level::Dram, Tensor::Weights}] = {residentW ? L.Nw : L.Nw * cdiv(L.N, v.n) * strips, 0};
+  x[{Level::Dram, Tensor::Inputs}] = {L.G * L.N * L.C * L.H * cols * cdiv(L.M, v.m), 0};
+  x[{Level::Dram, Tensor::Weights}] = {L.Nw * cdiv(L.N, v.n) * strips, 0};
   x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
   // GLB: ifmap Ni * ceil(M/(p t)) * alpha_h/beta_h; psum No * (ceil(C/(q r)) - 1) each way,
   // plus [fills] the first write and the write-back read of each output. Weights bypass it.
@@ -126,9 +110,8 @@ Expected expectedRs(const Fw& L, const Isca16Variables& v) {
   // NoC reads, No * (ceil(C/(q r)) - 1), and every PE pass's psum sent as a NoC write,
   // No * S ceil(C/q): [fills] adds to the framework's count the hop into the GLB of each GLB
   // pass and the psums brought back, No * (2 ceil(C/(q r)) - 1) in all.
-  x[{Level::Noc, Tensor::Inputs}] = {
-      L.G * L.N * L.C * L.H * L.F * L.S * (residentRf ? groupLoads : L.M / v.p), 0};
-  x[{Level::Noc, Tensor::Weights}] = {residentW ? L.Nw * v.f : L.Nw * cdiv(L.N, v.n) * L.F, 0};
+  x[{Level::Noc, Tensor::Inputs}] = {L.G * L.N * L.C * L.H * L.F * L.S * (L.M / v.p), 0};
+  x[{Level::Noc, Tensor::Weights}] = {L.Nw * cdiv(L.N, v.n) * L.F, 0};
   x[{Level::Noc, Tensor::Outputs}] = {L.No * (passesC - 1), L.No * peChains};
   // RF: ifmap and weight reads one per MAC; psum No * (C R S - S ceil(C/q)) each way, plus
   // [fills] a read to send each PE pass's psum and a write for each one brought back.
@@ -136,8 +119,7 @@ Expected expectedRs(const Fw& L, const Isca16Variables& v) {
   x[{Level::Rf, Tensor::Outputs}] = {rfPsum + 2 * L.No * peChains,
                                      rfPsum + L.No * (peChains + passesC - 1)};
   // GLB ifmap reads with the strips' columns ([strips]); its writes are fills (not compared).
-  x[{Level::Glb, Tensor::Inputs}] = {
-      L.G * L.N * L.C * L.H * cols * (residentRf ? dramPasses : passesM), -1};
+  x[{Level::Glb, Tensor::Inputs}] = {L.G * L.N * L.C * L.H * cols * passesM, -1};
   x[{Level::Rf, Tensor::Inputs}] = {L.macs, -1};
   x[{Level::Rf, Tensor::Weights}] = {L.macs, -1};
   return x;
@@ -145,11 +127,8 @@ Expected expectedRs(const Fw& L, const Isca16Variables& v) {
 
 Expected expectedOsC(const Fw& L, const Isca16Variables& v) {
   const std::int64_t windows = L.G * L.N * L.C * L.E * L.F * L.R * L.S;  // Ni R S alpha_v alpha_h
-  // [resident] with one image pass and one output pixel the GLB's window stays across the
-  // filter passes (an FC layer with n = N).
-  const bool residentI = cdiv(L.N, v.n) * L.E * L.F == 1;
   Expected x;
-  x[{Level::Dram, Tensor::Inputs}] = {windows * (residentI ? 1 : cdiv(L.M, v.m)), 0};
+  x[{Level::Dram, Tensor::Inputs}] = {windows * cdiv(L.M, v.m), 0};
   x[{Level::Dram, Tensor::Weights}] = {L.Nw, 0};
   x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
   x[{Level::Glb, Tensor::Inputs}] = {windows * cdiv(L.M, v.p), -1};
@@ -169,15 +148,12 @@ Expected expectedNlr(const Fw& L, const Isca16Variables& v) {
   const std::int64_t ke = cdiv(L.E, v.e);
   const std::int64_t kf = cdiv(L.F, v.f);
   const std::int64_t chains = L.R * L.S * cdiv(L.C, v.q);  // GLB visits of a psum
-  const bool residentI = cdiv(L.N, v.n) * ke * kf * cdiv(L.C, v.q) == 1;
-  const bool residentW = cdiv(L.M, v.m) * cdiv(L.C, v.q) == 1;
   Expected x;
   // DRAM ifmap Ni ceil(M/m) (alpha_v/beta_v)(alpha_h/beta_h), [strips] along both axes.
   x[{Level::Dram, Tensor::Inputs}] = {L.G * L.N * L.C * stripCols(L.E, v.e, L.U, L.R) *
-                                          stripCols(L.F, v.f, L.U, L.S) *
-                                          (residentI ? 1 : cdiv(L.M, v.m)),
+                                          stripCols(L.F, v.f, L.U, L.S) * cdiv(L.M, v.m),
                                       0};
-  x[{Level::Dram, Tensor::Weights}] = {residentW ? L.Nw : L.Nw * cdiv(L.N, v.n) * ke * kf, 0};
+  x[{Level::Dram, Tensor::Weights}] = {L.Nw * cdiv(L.N, v.n) * ke * kf, 0};
   x[{Level::Dram, Tensor::Outputs}] = {0, L.No};
   x[{Level::Glb, Tensor::Inputs}] = {L.G * L.N * L.C * L.E * L.F * L.R * L.S * cdiv(L.M, v.p), -1};
   x[{Level::Glb, Tensor::Weights}] = {L.macs, -1};
@@ -243,8 +219,7 @@ ExpectedByEntry expectedOsA(const Fw& L, const Isca16Variables& v) {
   // Ni (alpha_v/beta_v)(alpha_h/beta_h): every GLB tile's words, fetched once per DRAM pass.
   const std::int64_t tileWords =
       L.G * L.N * L.C * stripCols(L.E, v.e, L.U, L.R) * stripCols(L.F, v.f, L.U, L.S);
-  // [resident] one tile of every image and pixel stays in the GLB across the filter passes.
-  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));
+  const std::int64_t dramInputs = tileWords * cdiv(L.M, v.m);
   const std::int64_t glbInputs = tileWords * L.M;  // the framework's Ni M alpha/beta
   ExpectedByEntry x;
   x[{0, Tensor::Inputs}] = {dramInputs, 0};
@@ -281,7 +256,7 @@ ExpectedByEntry expectedOsB(const Fw& L, const Isca16Variables& v) {
   const std::int64_t passesP = cdiv(L.M, v.p);  // array passes of the filters
   // Ni R alpha_v (alpha_h/beta_h): every GLB tile's words.
   const std::int64_t tileWords = L.G * L.N * L.C * L.R * L.E * stripCols(L.F, v.f, L.U, L.S);
-  const std::int64_t dramInputs = tileWords * (tiles == 1 ? 1 : cdiv(L.M, v.m));  // [resident]
+  const std::int64_t dramInputs = tileWords * cdiv(L.M, v.m);
   const std::int64_t glbInputs = tileWords * passesP;  // the framework's ceil(M/p) factor
   ExpectedByEntry x;
   x[{0, Tensor::Inputs}] = {dramInputs, 0};

@@ -68,6 +68,49 @@ TEST_CASE("a mapping file in the general form reads into a loop nest", "[mapping
   CHECK(mappingFromJson(five, "m.json").nest.levels.size() == 4);
 }
 
+TEST_CASE("streamed tiles read and write in both mapping forms", "[mapping_io]") {
+  Layer layer;
+  layer.M = 2;
+  layer.W = 57;
+  layer.S = 3;
+  layer.Q = 55;
+  const ProblemShape conv = layer.shape();
+  json d = generalMapping();
+  d["levels"][1]["streamed_over"] = {{"inputs", "dram"}};
+  d["levels"][2]["streamed_over"] = {{"weights", "glb"}};
+  const MappingFile f = mappingFromJson(d, "m.json");
+  CHECK(f.nest.levels[1].streamedOver == PerTensor<std::uint8_t>{{0, 1, 0}});
+  CHECK(f.nest.levels[2].streamedOver == PerTensor<std::uint8_t>{{2, 0, 0}});
+  REQUIRE(f.fourLevel);
+  CHECK(f.mapping.glbStreamedOver == PerTensor<std::uint8_t>{{0, 1, 0}});
+  CHECK(f.mapping.rfStreamedOver == PerTensor<std::uint8_t>{{2, 0, 0}});
+  CHECK(loopNestToJson(conv, f.nest, f.levelNames, "conv1", "mine") == d);
+  // The 4-level form: the same streams under glb_streamed_over and rf_streamed_over.
+  const json four = mappingToJson(conv, f.mapping, "conv1", "mine");
+  CHECK(four.at("glb_streamed_over") == json{{"inputs", "dram"}});
+  CHECK(four.at("rf_streamed_over") == json{{"weights", "glb"}});
+  const MappingFile back = mappingFromJson(four, "m.json");
+  CHECK(back.mapping.glbStreamedOver == f.mapping.glbStreamedOver);
+  CHECK(back.mapping.rfStreamedOver == f.mapping.rfStreamedOver);
+  // Nothing streamed: no key written.
+  CHECK_FALSE(
+      mappingToJson(conv, mappingFromJson(generalMapping(), "m.json").mapping, "conv1", "mine")
+          .contains("rf_streamed_over"));
+  // A level that is not above, or not a level.
+  d["levels"][1]["streamed_over"] = {{"inputs", "glb"}};
+  CHECK(messageOf(d) ==
+        "m.json: mapping.levels[1].streamed_over.inputs: expected the name of a level above this "
+        "one (\"dram\"), got \"glb\"");
+  d["levels"][1]["streamed_over"] = {{"psums", "dram"}};
+  CHECK_THAT(messageOf(d),
+             Catch::StartsWith("m.json: mapping.levels[1].streamed_over.psums: unknown key"));
+  json bad = four;
+  bad["rf_streamed_over"] = {{"weights", "rf"}};
+  CHECK(messageOf(bad) ==
+        "m.json: mapping.rf_streamed_over.weights: expected the name of a level "
+        "above this one (\"dram\", \"glb\"), got \"rf\"");
+}
+
 TEST_CASE("a mapping file in the general form is refused where it is wrong", "[mapping_io]") {
   json d = generalMapping();
   d["levels"][0]["temporal"][0]["tile"] = 6;

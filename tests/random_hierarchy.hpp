@@ -181,6 +181,33 @@ inline bool markUnreducedDims(const ProblemShape& s, Hierarchy& h, const LoopNes
   return splits;
 }
 
+/// Streams (LevelLoops::streamedOver), with probability 1/3 each, the weights and inputs every
+/// level below the outermost keeps, over 1 to all of the levels above it
+/// (drawn from `rng`). Returns whether some streamed tile is then refetched where it would
+/// not be: a temporal loop of the streaming levels of a bound above 1 over a dimension the
+/// tensor does not depend on.
+inline bool markStreamed(const ProblemShape& s, const Hierarchy& h, LoopNest& n,
+                         std::mt19937_64& rng) {
+  bool refetches = false;
+  std::size_t k = 0;
+  for (const HierarchyEntry& e : h.entries) {
+    if (e.kind != HierarchyEntry::Kind::Storage) continue;
+    LevelLoops& l = n.levels[k];
+    for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+      if (k == 0 || !l.keeps[t] || pick(rng, 0, 2) != 0) continue;
+      l.streamedOver[t] = static_cast<std::uint8_t>(pick(rng, 1, static_cast<std::int64_t>(k)));
+      for (std::size_t j = 0; j < l.streamedOver[t]; ++j) {
+        for (const Loop& x : n.levels[j].temporal) {
+          const bool relevant = (s.projectedDims(t) >> idx(x.dim) & 1U) != 0;
+          refetches = refetches || (x.bound > 1 && !relevant);
+        }
+      }
+    }
+    ++k;
+  }
+  return refetches;
+}
+
 inline std::string describe(const Hierarchy& h, const LoopNest& n, const ProblemShape& s) {
   std::ostringstream os;
   std::size_t k = 0;
@@ -195,6 +222,10 @@ inline std::string describe(const Hierarchy& h, const LoopNest& n, const Problem
     const LevelLoops& l = n.levels[k++];
     os << "  " << e.storage.name << " keeps";
     for (Tensor t : kAllTensors) os << " " << tensorName(t) << "=" << l.keeps[t];
+    for (Tensor t : kAllTensors) {
+      if (l.streamedOver[t] != 0)
+        os << " streamed " << tensorName(t) << "/" << int{l.streamedOver[t]};
+    }
     os << " temporal";
     for (const Loop& x : l.temporal) os << " " << s.name(x.dim) << x.bound;
     os << " spatial";

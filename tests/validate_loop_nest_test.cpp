@@ -233,6 +233,22 @@ TEST_CASE("validateLoopNest refuses each rule, naming the loop or level", "[hier
           "n.json: the loops over C multiply to 6, not its size 4; the fan-out pe does not "
           "reduce along C, which needs whole tiles along it");
   }
+  SECTION("streamed tiles: over levels above, of weights or inputs the level keeps") {
+    LoopNest n = legal();
+    n.levels[2].streamedOver[Tensor::Inputs] = 2;
+    CHECK_NOTHROW(validateLoopNest(s, a, h, n, "n.json"));
+    n.levels[2].streamedOver[Tensor::Inputs] = 3;
+    CHECK(refuse(n) ==
+          "n.json: levels[2].streamed_over.inputs: streamed over 3 levels, buf has 2 "
+          "above it");
+    n = legal();
+    n.levels[1].streamedOver[Tensor::Outputs] = 1;
+    CHECK(refuse(n) == "n.json: levels[1].streamed_over.outputs: psums are not streamed");
+    n = legal();
+    n.levels[1].keeps[Tensor::Weights] = false;
+    n.levels[1].streamedOver[Tensor::Weights] = 1;
+    CHECK(refuse(n) == "n.json: levels[1].streamed_over.weights: glb does not keep weights");
+  }
   SECTION("the cycle bound") {
     Hierarchy hh = h;
     hh.entries[0].storage.latencyCycles = std::int64_t{1} << 52;

@@ -301,6 +301,9 @@ LoopNest isca16LineBufferNest(const Layer& layer, Dataflow d, const Isca16Variab
   n.levels[1].keeps = glbKeepsOf(d);
   n.levels[2].keeps = PerTensor<bool>{{false, true, false}};
   n.levels[3].keeps = rfKeepsOf(d);
+  // OS_A and OS_B stream the GLB's ifmap tiles (README "Streamed tiles"): every DRAM
+  // iteration reloads its tile, as the framework counts, even when it is the same one.
+  if (d != Dataflow::WS) n.levels[1].streamedOver[Tensor::Inputs] = 1;
   auto temporal = [&](std::size_t level, const char* name, std::int64_t bound) {
     if (bound > 1) n.levels[level].temporal.push_back({dim(name), bound});
   };

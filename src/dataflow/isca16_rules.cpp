@@ -312,6 +312,25 @@ void isca16MappingInto(const Layer& layer, Dataflow d, const Isca16Variables& v,
   m.rfLoops.clear();
   m.glbKeeps = glbKeepsOf(d);
   m.rfKeeps = rfKeepsOf(d);
+  // The framework's tiles are streamed (README "Streamed tiles"): each iteration of the loops
+  // outside a tile reloads it, even when no loop over its dimensions moved (a layer with one
+  // ifmap strip and one channel pass still reads the ifmap once per pass of the filters).
+  m.glbStreamedOver = PerTensor<std::uint8_t>{};
+  m.rfStreamedOver = PerTensor<std::uint8_t>{};
+  switch (d) {
+    case Dataflow::RS:
+      m.glbStreamedOver[Tensor::Inputs] = 1;  // the GLB's ifmap, every DRAM pass
+      m.rfStreamedOver[Tensor::Inputs] = 2;   // a PE's ifmap window, every array pass
+      m.rfStreamedOver[Tensor::Weights] = 1;  // a PE's filter rows, every DRAM pass
+      break;
+    case Dataflow::OS_C:
+      m.glbStreamedOver[Tensor::Inputs] = 1;
+      break;
+    default:  // NLR
+      m.glbStreamedOver[Tensor::Inputs] = 1;
+      m.glbStreamedOver[Tensor::Weights] = 1;
+      break;
+  }
   const std::int64_t g = glbFilterFactor(L, d, v);
   const std::int64_t filterDramPasses = ceilDiv(filterPasses(L, d, v), g);
   auto dram = [&](Dim dim, std::int64_t b) {

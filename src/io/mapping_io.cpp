@@ -1,6 +1,7 @@
 // Reads and writes mapping files (format: src/io/README.md "Mapping file").
 #include "io/mapping_io.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <string>
@@ -104,6 +105,41 @@ PerTensor<bool> readKeeps(const StrictObject& root, const std::string& key) {
   return keeps;
 }
 
+/// An optional streamed-tiles object (README "Streamed tiles") at `key`: {tensor: the name of
+/// the innermost level whose loops (and those of every level above it) refetch the tile}, each
+/// name one of `above` (outermost first); the result counts the levels (README: 0 is none).
+PerTensor<std::uint8_t> readStreamed(const StrictObject& root, const std::string& key,
+                                     const std::vector<std::string>& above) {
+  PerTensor<std::uint8_t> over{};
+  if (!root.has(key)) return over;
+  std::string names;
+  for (const std::string& n : above) names += (names.empty() ? "\"" : ", \"") + n + "\"";
+  const StrictObject obj(root.require(key, "an object"), root.pos(key),
+                         {"weights", "inputs", "outputs"});
+  for (Tensor t : kAllTensors) {
+    const std::string tensor(tensorName(t));
+    if (!obj.has(tensor)) continue;
+    const std::string level = obj.getString(tensor);
+    const auto it = std::find(above.begin(), above.end(), level);
+    if (it == above.end()) {
+      obj.pos(tensor).failExpected("the name of a level above this one (" + names + ")",
+                                   nlohmann::json(level));
+    }
+    over[t] = static_cast<std::uint8_t>(it - above.begin() + 1);
+  }
+  return over;
+}
+
+/// The streamed-tiles object of `over` (names: the levels, outermost first); null when empty.
+nlohmann::json streamedToJson(const PerTensor<std::uint8_t>& over,
+                              const std::vector<std::string>& names) {
+  nlohmann::json obj = nlohmann::json::object();
+  for (Tensor t : kAllTensors) {
+    if (over[t] != 0) obj[tensorName(t)] = names.at(over[t] - 1U);
+  }
+  return obj.empty() ? nlohmann::json() : obj;
+}
+
 nlohmann::json keepsToJson(const PerTensor<bool>& keeps) {
   nlohmann::json arr = nlohmann::json::array();
   for (Tensor t : kAllTensors) {
@@ -191,7 +227,8 @@ MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
   }
   std::vector<StatedTile> stated;
   for (std::size_t k = 0; k < levels.size(); ++k) {
-    const StrictObject level(levels[k], at.index(k), {"level", "temporal", "spatial", "keeps"});
+    const StrictObject level(levels[k], at.index(k),
+                             {"level", "temporal", "spatial", "keeps", "streamed_over"});
     const std::string name = level.getString("level");
     for (const std::string& other : f.levelNames) {
       if (other == name) level.pos("level").failExpected("a level named once", name);
@@ -215,6 +252,9 @@ MappingFile generalFromJson(const nlohmann::json& doc, const std::string& file,
     } else {
       l.keeps = readKeeps(level, "keeps");
     }
+    l.streamedOver =
+        readStreamed(level, "streamed_over",
+                     std::vector<std::string>(f.levelNames.begin(), f.levelNames.end() - 1));
     f.nest.levels.push_back(std::move(l));
   }
   if (!stated.empty()) {
@@ -248,9 +288,9 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   const ProblemShape conv = Layer().shape();
   const DimNames names{conv};
   if (doc.is_object() && doc.contains("levels")) return generalFromJson(doc, file, names);
-  const StrictObject root(
-      doc, JsonPos(file, "mapping"),
-      {"layer", "dataflow", "rules", "dram", "glb", "spatial", "rf", "glb_keeps", "rf_keeps"});
+  const StrictObject root(doc, JsonPos(file, "mapping"),
+                          {"layer", "dataflow", "rules", "dram", "glb", "spatial", "rf",
+                           "glb_keeps", "rf_keeps", "glb_streamed_over", "rf_streamed_over"});
   MappingFile f;
   f.layer = root.getString("layer");
   if (root.has("dataflow")) f.label = root.getString("dataflow");
@@ -275,6 +315,8 @@ MappingFile mappingFromJson(const nlohmann::json& doc, const std::string& file) 
   }
   f.mapping.glbKeeps = readKeeps(root, "glb_keeps");
   f.mapping.rfKeeps = readKeeps(root, "rf_keeps");
+  f.mapping.glbStreamedOver = readStreamed(root, "glb_streamed_over", {"dram"});
+  f.mapping.rfStreamedOver = readStreamed(root, "rf_streamed_over", {"dram", "glb"});
   f.nest = toLoopNest(f.mapping);
   return f;
 }
@@ -301,6 +343,10 @@ nlohmann::json mappingToJson(const ProblemShape& shape, const Mapping& m, const 
                         {"rf", loopsToJson(shape, m, m.rfLoops, tiles[3])},
                         {"glb_keeps", keepsToJson(m.glbKeeps)},
                         {"rf_keeps", keepsToJson(m.rfKeeps)}};
+  const nlohmann::json glbStreamed = streamedToJson(m.glbStreamedOver, {"dram"});
+  if (!glbStreamed.is_null()) out["glb_streamed_over"] = glbStreamed;
+  const nlohmann::json rfStreamed = streamedToJson(m.rfStreamedOver, {"dram", "glb"});
+  if (!rfStreamed.is_null()) out["rf_streamed_over"] = rfStreamed;
   if (rules != RuleSet::Free) out["rules"] = ruleSetName(rules);
   return out;
 }
@@ -340,6 +386,8 @@ nlohmann::json loopNestToJson(const ProblemShape& shape, const LoopNest& nest,
     nlohmann::json level = {{"level", levelNames.at(k)}, {"temporal", temporal}};
     if (!spatial.empty()) level["spatial"] = spatial;
     if (k > 0) level["keeps"] = keepsToJson(l.keeps);  // the outermost keeps everything
+    const nlohmann::json streamed = streamedToJson(l.streamedOver, levelNames);
+    if (!streamed.is_null()) level["streamed_over"] = streamed;
     levels.push_back(std::move(level));
   }
   nlohmann::json out = {{"layer", layer}, {"dataflow", label}};

@@ -60,6 +60,21 @@ struct Nest {
     return end;
   }
 
+  /// reuseEnd at the array boundary (stop: loops.spatial), moved past the loops that stream
+  /// `t`'s RF tile (README "Streamed tiles": every loop above them refetches it).
+  std::size_t reuseEndArray(Tensor t) const {
+    return streamedEnd(m.rfStreamedOver[t], reuseEnd(t, loops.spatial));
+  }
+  /// reuseEnd at the GLB boundary (stop: loops.glb), past the loops that stream the GLB tile.
+  std::size_t reuseEndGlb(Tensor t) const {
+    return streamedEnd(m.glbStreamedOver[t], reuseEnd(t, loops.glb));
+  }
+  /// `end`, or one past the loops of the `over` outermost levels when that is further.
+  std::size_t streamedEnd(std::uint8_t over, std::size_t end) const {
+    if (over == 0) return end;
+    return std::max(end, over == 1 ? loops.glb : loops.spatial);
+  }
+
   /// wordsOverKinds of the shape (src/mapping/ragged_nest.hpp).
   std::int64_t wordsOverKinds(Tensor t, const DimHistograms& h, const DimExtents& divisor) const {
     return dfsim::wordsOverKinds(shape, t, h, divisor);
@@ -92,7 +107,7 @@ BoundaryWords arrayBoundary(const Nest& nest, Tensor t) {
   const DimLoopTable& loops = nest.loops;
   DimHistograms h;
   if (nest.m.rfKeeps[t]) {
-    nest.tilesAt(nest.reuseEnd(t, loops.spatial), loops.spatial, h);
+    nest.tilesAt(nest.reuseEndArray(t), loops.spatial, h);
     w.distinctWords = nest.wordsOverKinds(t, h, none);
     w.unionWords = w.distinctWords * nest.otherTiles(t, h);
     nest.splitFurther(loops.spatial, loops.rf, h);  // per PE
@@ -206,16 +221,19 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
   none.fill(1);
   for (Tensor t : kAllTensors) {
     BoundaryWords w = arrayBoundary(nest, t);
+    // Halo reuse keeps what a tile shares with the one before only where it moved: the
+    // unstreamed reuseEnd's carries (a streamed refetch in place comes whole).
     haloAtArray(nest, arch, t, nest.reuseEnd(t, nest.loops.spatial), w);
     countArrayBoundary(nest, arch, t, w, c);
     if (!m.glbKeeps[t]) continue;
     DimHistograms visits;
-    const std::size_t reuseGlb = nest.reuseEnd(t, nest.loops.glb);
+    const std::size_t reuseGlb = nest.reuseEndGlb(t);
+    const std::size_t movesGlb = nest.reuseEnd(t, nest.loops.glb);  // halo: where it moved
     nest.tilesAt(reuseGlb, nest.loops.glb, visits);
     const std::int64_t distinctWords = nest.wordsOverKinds(t, visits, none);
     countGlbBoundary(
         t, distinctWords,
-        distinctWords * nest.otherTiles(t, visits) - haloAtGlb(nest, arch, t, reuseGlb), c);
+        distinctWords * nest.otherTiles(t, visits) - haloAtGlb(nest, arch, t, movesGlb), c);
   }
   return c;
 }
@@ -271,6 +289,12 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       reuseSpatial = std::max(reuseSpatial, endSpatial[d]);
       reuseGlb = std::max(reuseGlb, endGlb[d]);
     }
+    // Streamed tiles (the mapping's own, the group's too: only the DRAM order differs): every
+    // loop above them refetches, so the DRAM loops split whatever the order.
+    const std::size_t movesSpatial = reuseSpatial;  // halo reuse: where the tile moved
+    const std::size_t movesGlb = reuseGlb;
+    reuseSpatial = nest.streamedEnd(m.rfStreamedOver[t], reuseSpatial);
+    reuseGlb = nest.streamedEnd(m.glbStreamedOver[t], reuseGlb);
     BoundaryWords w;
     if (!m.rfKeeps[t]) {
       // Every loop above the array splits, in any order: the whole boundary is the group's.
@@ -312,7 +336,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
       w.unionWords = w.distinctWords * unionTiles;
       w.instanceWords = mw.arrayInstance * instanceTiles;
     }
-    haloAtArray(nest, arch, t, reuseSpatial, w, &memo.halo_);
+    haloAtArray(nest, arch, t, movesSpatial, w, &memo.halo_);
     countArrayBoundary(nest, arch, t, w, c);
     if (m.glbKeeps[t]) {
       if (!mw.glbValid) {
@@ -334,7 +358,7 @@ AccessCounts analyticCounts(const ProblemShape& shape, const ArchSpec& arch, con
         fillTiles *= mw.glbTiles[slot];
       }
       countGlbBoundary(t, mw.glbDistinct,
-                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, reuseGlb, &memo.halo_),
+                       mw.glbDistinct * fillTiles - haloAtGlb(nest, arch, t, movesGlb, &memo.halo_),
                        c);
       mw.glbValid = true;
     }

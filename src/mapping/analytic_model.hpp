@@ -25,8 +25,8 @@ class CountsMemo;
 /// analyticCounts(shape, arch, m), equal to it, reusing from `memo` what an earlier mapping of
 /// the same group counted (the mapper scores many GLB choices of one spatial and RF choice and
 /// several DRAM orders of each). Contract: every mapping passed with `memo` since its last
-/// clear() has the same keeps and the same spatial and RF loops (and `shape` and `arch` are the
-/// same, but for their halo_reuse flags: only the halo savings read those, and the memo keys
+/// clear() has the same keeps, streamed tiles and spatial and RF loops (and `shape` and `arch` are
+/// the same, but for their halo_reuse flags: only the halo savings read those, and the memo keys
 /// them by all they depend on); since its last newOuterLoops() also the same GLB loops and DRAM
 /// loops of bound above 1 over the same dimensions (at most one each) with the same bounds, in
 /// any order.

@@ -1,5 +1,7 @@
 #include "mapping/hierarchy_model.hpp"
 
+#include <algorithm>
+
 #include "mapping/halo_savings.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
@@ -24,6 +26,9 @@ struct LevelPlan {
     std::uint32_t unreduced;   ///< bit d: that fan-out does not reduce along dimension d
     bool halo;                 ///< its halo_reuse (new tiles keep what they share with the old)
     PerTensor<bool> keeps;     ///< what it keeps (the outermost: everything)
+    /// Per tensor, one past the loops that stream its tile here (README "Streamed tiles":
+    /// every iteration of them refetches it), 0 when none.
+    PerTensor<std::size_t> streamedEnd;
   };
   std::array<Level, kMaxLevelEntries> level;  ///< entries [0, levels) are set
   std::size_t levels = 0;                     ///< storage levels
@@ -136,15 +141,17 @@ BoundaryWords boundaryWords(const Nest& nest, std::size_t c, bool latch, Tensor 
   none.fill(1);
   DimHistograms h;
   if (!latch) {
-    const std::size_t reuseEnd = nest.reuseEnd(t, stop);
+    // Halo reuse keeps what a tile shares with the one before only where it moved (`moves`'s
+    // carries); a streamed tile refetched in place comes whole.
+    const std::size_t moves = nest.reuseEnd(t, stop);
+    const std::size_t reuseEnd = std::max(moves, std::min(child.streamedEnd[t], stop));
     nest.visitsAt(reuseEnd, stop, h);
     const std::int64_t words = nest.wordsOverKinds(t, h, none);
     w.distinctWords = words * nest.copiesAcross(t, stop);
     w.unionWords = words * nest.otherTiles(t, h);
     HaloSavings saved;
     if (child.halo && t != Tensor::Outputs) {
-      saved =
-          haloSavings(nest.shape, nest.loops, t, BoundaryPositions{stop, reuseEnd, child.start});
+      saved = haloSavings(nest.shape, nest.loops, t, BoundaryPositions{stop, moves, child.start});
     }
     if (stop == child.start) {  // no fan-out crossed: one child per parent instance
       w.unionWords -= saved.unionWords;
@@ -266,6 +273,11 @@ LevelPlan planOf(const ProblemShape& shape, const Hierarchy& h, const LoopNest& 
     level.spatialStart = pos;
     pos += loops.spatial.size();
     level.keeps = k == 0 ? PerTensor<bool>{{true, true, true}} : loops.keeps;
+    for (Tensor t : kAllTensors) {
+      const std::size_t over = loops.streamedOver[t];
+      // Level `over`'s first temporal loop is one past the streaming levels' loops.
+      level.streamedEnd[t] = over == 0 ? 0 : plan.level[over].start;
+    }
     if (!loops.spatial.empty() && level.spatialStart < plan.firstSpatial) {
       plan.firstSpatial = level.spatialStart;
     }

@@ -16,8 +16,10 @@ LoopNest toLoopNest(const Mapping& m) {
   n.levels[1].temporal = m.glbLoops;
   n.levels[1].spatial = m.spatialLoops;
   n.levels[1].keeps = m.glbKeeps;
+  n.levels[1].streamedOver = m.glbStreamedOver;
   n.levels[2].temporal = m.rfLoops;
   n.levels[2].keeps = m.rfKeeps;
+  n.levels[2].streamedOver = m.rfStreamedOver;
   return n;
 }
 
@@ -31,6 +33,8 @@ bool fromLoopNest(const LoopNest& n, Mapping& m) {
   m.glbKeeps = n.levels[1].keeps;
   m.rfLoops = n.levels[2].temporal;
   m.rfKeeps = n.levels[2].keeps;
+  m.glbStreamedOver = n.levels[1].streamedOver;
+  m.rfStreamedOver = n.levels[2].streamedOver;
   return true;
 }
 
@@ -81,7 +85,15 @@ std::string renderLoopNest(const ProblemShape& shape, const LoopNest& n,
     for (Tensor t : kAllTensors) {
       if (k == 0 || l.keeps[t]) kept += (kept.empty() ? "" : ",") + std::string(tensorName(t));
     }
-    os << indent() << name << " [" << (kept.empty() ? "nothing" : kept) << "]\n";
+    std::string streamed;
+    for (Tensor t : kAllTensors) {
+      const std::size_t over = l.streamedOver[t];
+      if (over == 0) continue;
+      std::string outer = over <= levelNames.size() ? levelNames[over - 1] : "level";
+      for (char& c : outer) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      streamed += "; " + std::string(tensorName(t)) + " streamed over " + outer;
+    }
+    os << indent() << name << " [" << (kept.empty() ? "nothing" : kept) << streamed << "]\n";
     for (const Loop& x : l.temporal) {
       if (x.bound == 1) continue;
       os << indent() << "| for " << shape.name(x.dim) << " in [0:" << x.bound << ")"

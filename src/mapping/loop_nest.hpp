@@ -19,6 +19,11 @@ struct LevelLoops {
   std::vector<Loop> temporal;                 ///< outermost first
   std::vector<SpatialLoop> spatial;           ///< over the fan-out below (empty when there is none)
   PerTensor<bool> keeps{{true, true, true}};  ///< tensors this level holds (DRAM: all)
+  /// Streamed tiles (README "Streamed tiles"): per tensor, how many of the outermost storage
+  /// levels refetch this level's tile at every iteration of their temporal loops, whether it
+  /// changed or not (0, the default: only when a loop over a dimension it depends on moves).
+  /// At most this level's index; weights and inputs this level keeps only.
+  PerTensor<std::uint8_t> streamedOver{};
 };
 
 /// A mapping of a problem onto a Hierarchy: one LevelLoops per storage level, outermost first

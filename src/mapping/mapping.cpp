@@ -69,6 +69,16 @@ std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
     }
     return s.empty() ? std::string("nothing") : s;
   };
+  auto streamed = [](const PerTensor<std::uint8_t>& over) {
+    static const char* const kOuter[] = {"", "DRAM", "GLB"};
+    std::string s;
+    for (Tensor t : kAllTensors) {
+      if (over[t] == 0) continue;
+      s += "; " + std::string(tensorName(t)) + " streamed over " +
+           (over[t] < 3 ? kOuter[over[t]] : "?");
+    }
+    return s;
+  };
   auto temporal = [&](const char* level, const std::vector<Loop>& loops, const std::string& kept) {
     os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << level << " [" << kept << "]\n";
     for (const Loop& l : loops) {
@@ -79,14 +89,14 @@ std::string renderLoopNest(const ProblemShape& shape, const Mapping& m) {
     }
   };
   temporal("DRAM", m.dramLoops, "weights,inputs,outputs");
-  temporal("GLB", m.glbLoops, keeps(m.glbKeeps));
+  temporal("GLB", m.glbLoops, keeps(m.glbKeeps) + streamed(m.glbStreamedOver));
   for (const SpatialLoop& l : m.spatialLoops) {
     if (l.bound == 1) continue;
     os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "| par " << shape.name(l.dim)
        << " in [0:" << l.bound << ") across " << axisName(l.axis) << note(l.dim, l.bound) << "\n";
     ++depth;
   }
-  temporal("RF", m.rfLoops, keeps(m.rfKeeps));
+  temporal("RF", m.rfLoops, keeps(m.rfKeeps) + streamed(m.rfStreamedOver));
   os << std::string(static_cast<std::size_t>(depth) * 2, ' ') << "<< MAC >>\n";
   return os.str();
 }

@@ -47,6 +47,15 @@ struct Mapping {
   std::vector<Loop> rfLoops;
   PerTensor<bool> glbKeeps{{true, true, true}};  ///< tensors held in the global buffer
   PerTensor<bool> rfKeeps{{true, true, true}};   ///< tensors held in each PE's register file
+  /// Streamed tiles (README "Streamed tiles"): per tensor, how many of the outermost levels
+  /// refetch the GLB's tile at every iteration of their temporal loops, whether it changed or
+  /// not: 0 (the default) refetches only when a loop over a dimension the tensor depends on
+  /// moves; 1 at every DRAM iteration (a streaming buffer, as the ISCA 2016 framework counts).
+  /// Weights and inputs the GLB keeps only.
+  PerTensor<std::uint8_t> glbStreamedOver{};
+  /// The same for the RF's tile: 1 at every DRAM iteration, 2 at every DRAM and GLB one.
+  /// Weights and inputs the RF keeps only.
+  PerTensor<std::uint8_t> rfStreamedOver{};
 
   /// Product of spatial bounds along `axis`: PEs used along that axis.
   std::int64_t spatialExtent(Axis axis) const;

@@ -196,6 +196,24 @@ void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hie
       }
     }
   }
+  // Streamed tiles (README "Streamed tiles"): of weights or inputs the level keeps, over
+  // levels above it.
+  for (std::size_t k = 0; k < n.levels.size(); ++k) {
+    const StorageLevelSpec& s = h.entries[storage[k]].storage;
+    for (Tensor t : kAllTensors) {
+      const std::size_t over = n.levels[k].streamedOver[t];
+      if (over == 0) continue;
+      const std::string at = levelPath(k) + ".streamed_over." + std::string(tensorName(t)) + ": ";
+      if (over > k) {
+        failValidation(context, at + "streamed over " + std::to_string(over) + " levels, " +
+                                    s.name + " has " + std::to_string(k) + " above it");
+      }
+      if (t == Tensor::Outputs) failValidation(context, at + "psums are not streamed");
+      if (!n.levels[k].keeps[t]) {
+        failValidation(context, at + s.name + " does not keep " + std::string(tensorName(t)));
+      }
+    }
+  }
   for (Tensor t : kAllTensors) {
     std::size_t upper = storage[0];
     for (std::size_t k = 1; k < n.levels.size(); ++k) {

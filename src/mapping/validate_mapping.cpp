@@ -131,6 +131,24 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
                         " in the GLB, but the arch has no GLB partition for them");
     }
   }
+  // Streamed tiles (README "Streamed tiles"): of weights or inputs the level keeps, over the
+  // levels above it.
+  const auto checkStreamed = [&](const char* key, const PerTensor<std::uint8_t>& over,
+                                 const PerTensor<bool>& keeps, std::uint8_t most,
+                                 const char* level) {
+    for (Tensor t : kAllTensors) {
+      if (over[t] == 0) continue;
+      const std::string at = std::string(key) + "." + std::string(tensorName(t)) + ": ";
+      if (over[t] > most) {
+        fail(context, at + "streamed over " + std::to_string(over[t]) + " levels, " + level +
+                          " has " + std::to_string(most) + " above it");
+      }
+      if (t == Tensor::Outputs) fail(context, at + "psums are not streamed");
+      if (!keeps[t]) fail(context, at + level + " does not keep " + std::string(tensorName(t)));
+    }
+  };
+  checkStreamed("glb_streamed_over", m.glbStreamedOver, m.glbKeeps, 1, "the GLB");
+  checkStreamed("rf_streamed_over", m.rfStreamedOver, m.rfKeeps, 2, "the RF");
   checkLevelCapacity(shape, arch, m, Level::Rf, context);
   checkLevelCapacity(shape, arch, m, Level::Glb, context);
   checkCycleBound(layer, arch, m, context);

@@ -17,6 +17,9 @@ WholeTilePolicy::WholeTilePolicy(BoundarySpec spec) : spec_(std::move(spec)) {
         if (spec_.keeps[t] && spec_.layout[t].moves(l.dim)) changeAt_[c][t] = true;
       }
     }
+    for (Tensor t : kAllTensors) {
+      if (spec_.keeps[t] && c < spec_.streamedLoops[t]) changeAt_[c][t] = true;
+    }
   }
   for (Tensor t : kAllTensors) {
     first_[t] = spec_.keeps[t];

@@ -22,6 +22,9 @@ struct BoundarySpec {
   PerTensor<TensorLayout> layout;  ///< what a loop means for a tensor (TensorLayout::moves)
   PerTensor<bool> keeps{};         ///< the child holds a tile of t (untracked tensors never change)
   PerTensor<int> slots{};          ///< 1, or 2 to double buffer t (prefetch the next tile)
+  /// Streamed tiles (README "Streamed tiles"): a move of any of loops [0, streamedLoops[t])
+  /// changes t's tile (it is refetched whether or not a loop over its dimensions moved).
+  PerTensor<std::size_t> streamedLoops{};
   /// Size of each dimension: a tile whose origin (over the tile loops) reaches it in some
   /// dimension is empty (a ragged mapping's padded nest), never prefetched. 0: unbounded.
   DimVector sizes{};

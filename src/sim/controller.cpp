@@ -50,6 +50,12 @@ Controller::Controller(const sc_core::sc_module_name& name, const ProblemShape& 
     rfSpec.layout[t] = layout_[t];
     rfSpec.keeps[t] = true;
     rfSpec.slots[t] = 1;
+    // Streamed tiles: refetched at every move of the DRAM loops (1) or of every outer loop (2).
+    const auto loopsOf = [&](std::uint8_t over) {
+      return over == 0 ? 0 : over == 1 ? dramLoopCount_ : plan_.outer.size();
+    };
+    glbSpec.streamedLoops[t] = loopsOf(mapping.glbStreamedOver[t]);
+    rfSpec.streamedLoops[t] = loopsOf(mapping.rfStreamedOver[t]);
   }
   const PerTensor<int> glbSlots = glbSpec.slots;
   glbPolicy_ = makeBufferPolicy(std::move(glbSpec));

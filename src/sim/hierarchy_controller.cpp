@@ -122,9 +122,15 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
     b.perParent = instances[c] / instances[p];
     for (const FlatLoop& l : outer_) b.timeEnd += l.level < c ? 1 : 0;
     b.relevantFrom.assign(b.timeEnd + 1, 0);
+    b.movesFrom.assign(b.timeEnd + 1, 0);
     for (std::size_t j = b.timeEnd; j-- > 0;) {
-      const bool rel = outer_[j].bound > 1 && layout_[t].moves(ProblemShape::dimAt(outer_[j].dim));
-      b.relevantFrom[j] = static_cast<std::uint8_t>(rel || b.relevantFrom[j + 1] != 0);
+      const bool moves =
+          outer_[j].bound > 1 && layout_[t].moves(ProblemShape::dimAt(outer_[j].dim));
+      // Streamed tiles (README "Streamed tiles"): every loop of the streaming levels changes it.
+      const bool streamed = outer_[j].bound > 1 && outer_[j].level < nest.levels[c].streamedOver[t];
+      b.movesFrom[j] = static_cast<std::uint8_t>(moves || b.movesFrom[j + 1] != 0);
+      b.relevantFrom[j] =
+          static_cast<std::uint8_t>(moves || streamed || b.relevantFrom[j + 1] != 0);
     }
     b.took.assign(static_cast<std::size_t>(instances[c]), -1);
     b.prefetch = !latch && t != Tensor::Outputs && h.entries[storage[c]].storage.doubleBuffered;
@@ -315,9 +321,11 @@ TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
       }
       DimVector ext = ext_[b.child];
       for (std::size_t d = 0; d < dims_; ++d) ext[d] = std::min(ext[d], size_[d] - o[d]);
-      // Halo reuse: the new tile replaces the one this instance holds, in place.
-      const TileBuffer* held =
-          child.haloReuse() && b.t != Tensor::Outputs ? &child.tile(i, b.t) : nullptr;
+      // Halo reuse: the new tile replaces the one this instance holds, in place (a streamed
+      // tile refetched where it was comes whole).
+      const TileBuffer* held = child.haloReuse() && b.t != Tensor::Outputs && b.tileMoved
+                                   ? &child.tile(i, b.t)
+                                   : nullptr;
       b.kids.push_back({i, layout_[b.t].axes(o), viewFor(b, ext), held});
     }
     if (b.kids.empty()) continue;
@@ -375,7 +383,8 @@ void HierarchyController::prefetchNext(Boundary& b) {
     for (ChildTile& k : b.kids) {
       child.swapSpare(k.instance, b.t);
       // Halo reuse: the next tile replaces the current one, now in the spare's place.
-      if (child.haloReuse()) k.held = &child.spare(k.instance, b.t);
+      // A streamed tile refetched where it was comes whole.
+      if (child.haloReuse() && b.movesFrom[outermost] != 0) k.held = &child.spare(k.instance, b.t);
     }
     done.merge(b.net->fill(b.t, parent, q, child, b.kids.data(), b.kids.size(), q, now_));
     for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
@@ -500,7 +509,10 @@ void HierarchyController::runStep(bool first, std::size_t carry) {
     for (; end < bounds_.size() && bounds_[end].child == child; ++end) {
       Boundary& b = bounds_[end];
       if (!first && carry >= b.timeEnd) continue;  // no loop above the child moved
-      if (first || b.relevantFrom[carry] != 0) ++b.moved;
+      if (first || b.relevantFrom[carry] != 0) {
+        ++b.moved;
+        b.tileMoved = first || b.movesFrom[carry] != 0;
+      }
       done.merge(takeAll(b, now_));
     }
     advance(done);

@@ -76,6 +76,13 @@ class HierarchyController : public sc_core::sc_module {
     /// relevantFrom[j]: some loop in [j, timeEnd) with a bound > 1 moves t (a move from the
     /// carry j on gives the children new tiles).
     std::vector<std::uint8_t> relevantFrom;
+    /// movesFrom[j]: relevantFrom without the streamed tiles' refetches: some loop in
+    /// [j, timeEnd) with a bound > 1 moves t, so the tile changes place (halo reuse keeps what
+    /// the new tile shares with the old only then: a streamed tile refetched in place comes
+    /// whole).
+    std::vector<std::uint8_t> movesFrom;
+    /// Whether the tile's last change moved it (movesFrom at that step's carry).
+    bool tileMoved = true;
     std::int64_t moved = 0;          ///< how often such a move happened
     std::vector<std::int64_t> took;  ///< per child instance: `moved` when it took its tile
     std::vector<std::uint8_t> seen;  ///< outputs: per parent instance, per output word
