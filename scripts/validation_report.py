@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 
-import isca16_resident_gap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -568,21 +567,6 @@ def paper_section(d, papers, charts, img_rel):
             "output, the framework's row-delay accumulation; the arch's fan-out "
             "`unreduced_dims`), so its GLB psum counts are the framework's up to the common "
             "named differences (docs/design/paper_mode.md).")
-        out.append("")
-    big = [(pes, name, share) for pes, p, _ in papers if getattr(p, "results_dir", None)
-           for name, share in isca16_resident_gap.results_gaps(p.results_dir) if share >= 0.01]
-    if big:
-        out.append(
-            "**A named difference that is not small: [resident].** A tile that no loop above a "
-            "level changes stays there in dfsim; the framework's formulas reload it once per "
-            "pass of the loops outside. Priced at DRAM's cost, the reloads the framework would "
-            "charge for our winners' own variables are (scripts/isca16_resident_gap; runs of "
-            "at least 1 %): " + "; ".join(f"{name} at {pes} PEs +{pct(share)}"
-                                          for pes, name, share in big) +
-            ". So paper mode rates these runs lower than the framework would, most of all "
-            "OS_C's FC runs where its winner keeps the batch's windows across the filter "
-            "passes, and a verdict those runs decide leans towards them "
-            "(docs/design/paper_mode.md, [resident]).")
         out.append("")
     out.append("| # | published claim [ISCA16] | PEs | our figure, paper mode | verdict |")
     out.append("|---|---|---|---|---|")
@@ -1298,7 +1282,6 @@ def main(argv=None):
     papers, chart_sources = [], {}
     for pdir in paper_dirs:
         p, psummary = load_data(os.path.join(pdir, "summary.json"))
-        p.results_dir = pdir  # its raw runs, for the [resident] gap
         if p.setup.get("rules") != "isca16":
             raise ReportError(f"{display_path(os.path.join(pdir, 'summary.json'))}: not a "
                               f"paper-mode summary (setup.rules is "

@@ -334,3 +334,31 @@ TEST_CASE("on the 4-level instance the cycle bound refuses what validateMapping 
           validateLoopNest(l.shape(), a, a.hierarchy(), toLoopNest(m), "m");
         }).find("2^62 cycles") != std::string::npos);
 }
+
+TEST_CASE("validateMapping streams weights and inputs a level keeps, over the levels above it",
+          "[hierarchy]") {
+  const Layer l = conv("small", 1, 4, 4, 4, 1);
+  const ArchSpec a = arch(1, 1, 64, 1 << 20, false);
+  Mapping m;
+  m.dramLoops = {{cd::M, 4}, {cd::C, 4}};
+  m.glbLoops = {{cd::P, 4}, {cd::Q, 4}};
+  m.glbKeeps = {{true, true, true}};
+  m.rfKeeps = {{true, false, true}};
+  m.glbStreamedOver[Tensor::Inputs] = 1;
+  m.rfStreamedOver[Tensor::Weights] = 2;
+  REQUIRE_NOTHROW(validateMapping(l, a, m, "m"));
+  REQUIRE_NOTHROW(validateLoopNest(l.shape(), a, a.hierarchy(), toLoopNest(m), "m"));
+  const auto refused = [&](const Mapping& bad) {
+    return messageOf([&] { validateMapping(l, a, bad, "m"); });
+  };
+  Mapping bad = m;
+  bad.glbStreamedOver[Tensor::Inputs] = 2;
+  CHECK(refused(bad) ==
+        "m: glb_streamed_over.inputs: streamed over 2 levels, the GLB has 1 above it");
+  bad = m;
+  bad.rfStreamedOver[Tensor::Inputs] = 1;
+  CHECK(refused(bad) == "m: rf_streamed_over.inputs: the RF does not keep inputs");
+  bad = m;
+  bad.rfStreamedOver[Tensor::Outputs] = 1;
+  CHECK(refused(bad) == "m: rf_streamed_over.outputs: psums are not streamed");
+}
