@@ -292,7 +292,7 @@ TEST_CASE("general form: every reader error names file, path and expectation", "
        "[A-Za-z][A-Za-z0-9_]*, got [\"2R\"]"},
       {"/levels/0/words", 3,
        "FILE: arch.levels[0].words: unknown key; valid keys: bytes_per_cycle, kind, "
-       "latency_cycles, name, tensor_bits"},
+       "latency_cycles, model, name, tensor_bits"},
       {"/levels/0", json::parse(R"({"name": "dram", "kind": "storage", "words": 4})"),
        "FILE: arch.levels[0].kind: expected \"dram\" first (the off-chip level), got "
        "\"storage\""},

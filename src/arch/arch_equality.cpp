@@ -11,7 +11,7 @@ bool operator==(const StorageLevelSpec& a, const StorageLevelSpec& b) {
          a.readWordsPerCycle == b.readWordsPerCycle &&
          a.writeWordsPerCycle == b.writeWordsPerCycle && a.bytesPerCycle == b.bytesPerCycle &&
          a.latencyCycles == b.latencyCycles && a.doubleBuffered == b.doubleBuffered &&
-         a.haloReuse == b.haloReuse && a.tensorBits == b.tensorBits;
+         a.haloReuse == b.haloReuse && a.tensorBits == b.tensorBits && a.dramTiming == b.dramTiming;
 }
 
 bool operator==(const FanOutSpec& a, const FanOutSpec& b) {
@@ -39,9 +39,9 @@ bool operator==(const ArchSpec& a, const ArchSpec& b) {
          a.rf.haloReuse == b.rf.haloReuse && a.noc.wordsPerCycle == b.noc.wordsPerCycle &&
          a.noc.multicast == b.noc.multicast && a.noc.hopLatencyCycles == b.noc.hopLatencyCycles &&
          a.dram.bytesPerCycle == b.dram.bytesPerCycle &&
-         a.dram.latencyCycles == b.dram.latencyCycles && a.wordBits == b.wordBits &&
-         a.tensorBits == b.tensorBits && a.clockMhz == b.clockMhz && a.levelNames == b.levelNames &&
-         a.general == b.general;
+         a.dram.latencyCycles == b.dram.latencyCycles && a.dram.timing == b.dram.timing &&
+         a.wordBits == b.wordBits && a.tensorBits == b.tensorBits && a.clockMhz == b.clockMhz &&
+         a.levelNames == b.levelNames && a.general == b.general;
 }
 
 }  // namespace dfsim

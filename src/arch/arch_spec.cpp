@@ -65,6 +65,7 @@ Hierarchy ArchSpec::hierarchy() const {
   d.offChip = true;
   d.bytesPerCycle = dram.bytesPerCycle;
   d.latencyCycles = dram.latencyCycles;
+  d.dramTiming = dram.timing;
   d.tensorBits = bits;
   h.entries.push_back(storageEntry(d));
 
@@ -119,6 +120,7 @@ void setHierarchy(ArchSpec& a, const Hierarchy& h) {
     legacy.levelNames = {d.name, g.name, f.name, r.name};
     legacy.dram.bytesPerCycle = d.bytesPerCycle;
     legacy.dram.latencyCycles = d.latencyCycles;
+    legacy.dram.timing = d.dramTiming;
     legacy.glb.partitions = g.partitions;
     legacy.glb.readWordsPerCycle = g.readWordsPerCycle;
     legacy.glb.writeWordsPerCycle = g.writeWordsPerCycle;

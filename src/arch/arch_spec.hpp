@@ -39,6 +39,7 @@ struct NocSpec {
 struct DramSpec {
   std::int64_t bytesPerCycle = kUnlimited;  ///< bytes per core cycle
   std::int64_t latencyCycles = 0;           ///< cycles from request to first data
+  DramTimingSpec timing;                    ///< how transfers are timed (default: bus + latency)
 };
 
 /// A validated hardware description. All sizes are in words of `wordBits` bits unless the name

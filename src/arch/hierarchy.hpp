@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arch/dram_timing.hpp"
 #include "arch/storage_partition.hpp"
 #include "common/ids.hpp"
 #include "common/per_tensor.hpp"
@@ -24,6 +25,7 @@ struct StorageLevelSpec {
   std::int64_t writeWordsPerCycle = kUnlimited;  ///< on chip: words written per cycle, per instance
   std::int64_t bytesPerCycle = kUnlimited;       ///< off chip: bytes per core cycle
   std::int64_t latencyCycles = 0;                ///< cycles from a read request to its data
+  DramTimingSpec dramTiming;    ///< off chip: how transfers are timed (default: bus + latency)
   bool doubleBuffered = false;  ///< weights and inputs get a second slot for the prefetch
   /// Sliding-window (halo) reuse (issue 14): a new tile of weights or inputs keeps the words it
   /// shares with the tile this instance held and receives only the others from its parent

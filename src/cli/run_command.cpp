@@ -530,6 +530,9 @@ LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTab
   s.cycles = r.cycles;
   s.activePes = r.activePes;
   s.totalPes = totalPes(arch);
+  s.dramRowModel =
+      arch.hierarchy().entries[0].storage.dramTiming.kind != DramTimingSpec::Kind::Bandwidth;
+  s.dramRows = r.dramRows;
   const double capacity =
       static_cast<double>(r.cycles.total.count()) * static_cast<double>(s.totalPes);
   s.utilization = capacity > 0.0 ? static_cast<double>(s.macs) / capacity : 0.0;

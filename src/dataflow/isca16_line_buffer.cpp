@@ -110,6 +110,7 @@ ArchSpec isca16LineBufferView(const ArchSpec& arch, Dataflow d, const std::strin
   dram.offChip = true;
   dram.bytesPerCycle = arch.dram.bytesPerCycle;
   dram.latencyCycles = arch.dram.latencyCycles;
+  dram.dramTiming = arch.dram.timing;
   h.entries.push_back(storageEntry(dram));
   StorageLevelSpec glb;
   glb.name = arch.levelNames[idx(Level::Glb)];

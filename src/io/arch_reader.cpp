@@ -161,6 +161,67 @@ json storageJson(const std::vector<StoragePartition>& parts, const std::string& 
 }
 
 /// The file's name, word_bits, tensor_bits and clock_mhz (both forms).
+/// A DRAM level's optional "model" (sim/dram_model.hpp): {"kind": "bandwidth"} (the default)
+/// or {"kind": "row_buffer", ...} with each timing optional (DramTimingSpec's defaults).
+DramTimingSpec readDramTiming(const StrictObject& dram) {
+  DramTimingSpec d;
+  if (!dram.has("model")) return d;
+  const JsonPos at = dram.pos("model");
+  const json& v = *dram.find("model");
+  if (!v.is_object())
+    at.failExpected("an object with \"kind\": \"bandwidth\" or \"row_buffer\"", v);
+  const auto kindIt = v.find("kind");
+  if (kindIt == v.end()) at.key("kind").failMissing("\"bandwidth\" or \"row_buffer\"");
+  const std::string kind = readString(*kindIt, at.key("kind"), true);
+  if (kind == "bandwidth") {
+    const StrictObject o(v, at, {"kind"});
+    return d;
+  }
+  if (kind != "row_buffer") at.key("kind").failExpected("\"bandwidth\" or \"row_buffer\"", *kindIt);
+  const StrictObject o(v, at,
+                       {"kind", "banks", "row_bytes", "burst_bytes", "t_rcd_ns", "t_cas_ns",
+                        "t_rp_ns", "t_refi_ns", "t_rfc_ns"});
+  d.kind = DramTimingSpec::Kind::RowBuffer;
+  d.banks = o.getInt("banks", intInRange(1, 1024), d.banks);
+  d.burstBytes = o.getInt("burst_bytes", intInRange(1, 4096), d.burstBytes);
+  d.rowBytes = o.getInt("row_bytes", intInRange(1, std::int64_t{1} << 20), d.rowBytes);
+  if (d.rowBytes % d.burstBytes != 0) {
+    at.key("row_bytes")
+        .fail("expected a multiple of burst_bytes (" + std::to_string(d.burstBytes) + "), got " +
+              std::to_string(d.rowBytes));
+  }
+  NumberSpec ns = nonNegativeNumber();
+  ns.max = 1e6;
+  ns.what = "a number of nanoseconds in [0, 1e6]";
+  ns.whatMax = ns.what;
+  d.tRcdNs = o.getNumber("t_rcd_ns", ns, d.tRcdNs);
+  d.tCasNs = o.getNumber("t_cas_ns", ns, d.tCasNs);
+  d.tRpNs = o.getNumber("t_rp_ns", ns, d.tRpNs);
+  d.tRefiNs = o.getNumber("t_refi_ns", ns, d.tRefiNs);
+  d.tRfcNs = o.getNumber("t_rfc_ns", ns, d.tRfcNs);
+  if (d.tRefiNs > 0 && d.tRfcNs >= d.tRefiNs) {
+    at.key("t_rfc_ns")
+        .fail("expected less than t_refi_ns (" + describeJson(d.tRefiNs) +
+              "; 0 there turns refresh off), got " + describeJson(d.tRfcNs));
+  }
+  return d;
+}
+
+/// The "model" object of a DRAM level (written only when it is not the default).
+json dramTimingJson(const DramTimingSpec& d) {
+  json j;
+  j["kind"] = "row_buffer";
+  j["banks"] = d.banks;
+  j["row_bytes"] = d.rowBytes;
+  j["burst_bytes"] = d.burstBytes;
+  j["t_rcd_ns"] = d.tRcdNs;
+  j["t_cas_ns"] = d.tCasNs;
+  j["t_rp_ns"] = d.tRpNs;
+  j["t_refi_ns"] = d.tRefiNs;
+  j["t_rfc_ns"] = d.tRfcNs;
+  return j;
+}
+
 void readCommon(const StrictObject& root, ArchSpec& a) {
   a.name = root.getString("name");
   a.wordBits = root.getInt("word_bits", intInRange(1, kMaxWordBits));
@@ -222,9 +283,10 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   a.noc.hopLatencyCycles = noc.getInt("hop_latency_cycles", nonNegativeInt(), 0);
 
   // 4. DRAM.
-  const StrictObject dram = root.getObject("dram", {"bytes_per_cycle", "latency_cycles"});
+  const StrictObject dram = root.getObject("dram", {"bytes_per_cycle", "latency_cycles", "model"});
   a.dram.bytesPerCycle = readBandwidth(dram, "bytes_per_cycle", true, kUnlimited);
   a.dram.latencyCycles = dram.getInt("latency_cycles", nonNegativeInt(), 0);
+  a.dram.timing = readDramTiming(dram);
 }
 
 constexpr const char* kKindWhat = "one of \"dram\", \"storage\", \"fanout\"";
@@ -300,13 +362,14 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
   const std::string kind = readString(*kindIt, at.key("kind"), true);
   HierarchyEntry e;
   if (kind == "dram") {
-    const StrictObject o(v, at,
-                         {"name", "kind", "bytes_per_cycle", "latency_cycles", "tensor_bits"});
+    const StrictObject o(
+        v, at, {"name", "kind", "bytes_per_cycle", "latency_cycles", "tensor_bits", "model"});
     e.storage.name = o.getString("name");
     e.storage.offChip = true;
     e.storage.bytesPerCycle = readBandwidth(o, "bytes_per_cycle", true, kUnlimited);
     e.storage.latencyCycles = o.getInt("latency_cycles", nonNegativeInt(), 0);
     e.storage.tensorBits = readLevelBits(o, a);
+    e.storage.dramTiming = readDramTiming(o);
   } else if (kind == "storage") {
     const StrictObject o(v, at,
                          {"name", "kind", "words", "size_kib", "partitions", "read_words_per_cycle",
@@ -416,6 +479,9 @@ json levelJson(const HierarchyEntry& e, const ArchSpec& a, bool innermost) {
     j["bytes_per_cycle"] = bandwidthJson(s.bytesPerCycle);
     j["latency_cycles"] = s.latencyCycles;
     j["tensor_bits"] = bits;
+    if (s.dramTiming.kind != DramTimingSpec::Kind::Bandwidth) {
+      j["model"] = dramTimingJson(s.dramTiming);
+    }
     return j;
   }
   bool inKib = !innermost;

@@ -1,7 +1,9 @@
 #include "mapping/validate_loop_nest.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/checked_math.hpp"
@@ -70,6 +72,16 @@ void checkOneFanOut(const Hierarchy& h, Tensor t, std::size_t upper, std::size_t
 /// (cycleUpperBound in validate_mapping.cpp) over every entry, macs + (1 + fan-outs) * W *
 /// (bytes per DRAM word + 2 + every latency), W the words read and written at every storage
 /// level but the innermost. On the 4-level instance it is exactly today's.
+/// Cycles a DRAM model with rows can add to one word beyond the level's latency and bus: a
+/// precharge, an activate, a column access and a refresh window, and a whole burst of bus time
+/// at one byte per cycle (0 for the bandwidth model). The reader keeps each timing within 1 ms
+/// and bursts within 4 KiB, so this is below 2^44 at any clock it accepts.
+std::int64_t dramModelWordBound(const DramTimingSpec& d, double clockMhz) {
+  if (d.kind == DramTimingSpec::Kind::Bandwidth) return 0;
+  const double ns = d.tRpNs + d.tRcdNs + d.tCasNs + d.tRfcNs;
+  return static_cast<std::int64_t>(std::ceil(ns * clockMhz / 1000.0)) + d.burstBytes;
+}
+
 std::optional<std::int64_t> cycleBound(const ProblemShape& shape, const ArchSpec& arch,
                                        const Hierarchy& h, const LoopNest& n,
                                        std::size_t innermost) {
@@ -86,6 +98,7 @@ std::optional<std::int64_t> cycleBound(const ProblemShape& shape, const ArchSpec
       continue;
     }
     perWord += entry.storage.latencyCycles;
+    if (e == 0) perWord += dramModelWordBound(entry.storage.dramTiming, arch.clockMhz);
     if (e == 0) {
       for (Tensor t : kAllTensors) {
         bytesPerWord = std::max(bytesPerWord, (bitsAt(arch, entry.storage, t) + 7) / 8);
@@ -255,6 +268,32 @@ void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hie
     failValidation(context, "with " + latencies +
                                 " the simulation could pass the limit of 2^62 cycles; expected "
                                 "smaller latencies");
+  }
+  validateDramModel(h, n, context);
+}
+
+void validateDramModel(const Hierarchy& h, const LoopNest& n, const std::string& context) {
+  const StorageLevelSpec& dram = h.entries[0].storage;
+  if (dram.dramTiming.kind == DramTimingSpec::Kind::Bandwidth) return;
+  for (Tensor t : kAllTensors) {
+    bool kept = false;
+    for (std::size_t k = 1; k < n.levels.size(); ++k) kept = kept || n.levels[k].keeps[t];
+    if (!kept) {
+      failValidation(context, dram.name +
+                                  ".model: the row_buffer DRAM model needs every tensor "
+                                  "kept by an on-chip level, but " +
+                                  std::string(tensorName(t)) +
+                                  " stream from DRAM to the PEs (expected the bandwidth model for "
+                                  "this mapping)");
+    }
+  }
+  if (h.entries.size() > 1 && h.entries[1].kind == HierarchyEntry::Kind::FanOut &&
+      !h.entries[1].fanOut.unreducedDims.empty()) {
+    failValidation(context, dram.name +
+                                ".model: the row_buffer DRAM model does not take the "
+                                "unreduced psums of fan-out " +
+                                h.entries[1].fanOut.name +
+                                " (expected the bandwidth model, or a storage level between them)");
   }
 }
 

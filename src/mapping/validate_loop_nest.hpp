@@ -28,6 +28,14 @@ namespace dfsim {
 void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,
                       const LoopNest& n, const std::string& context);
 
+/// Checks what a DRAM model with rows (DramTimingSpec::Kind::RowBuffer) needs of `n`, which
+/// validateLoopNest checks too: every tensor kept by some on-chip level (a tensor streamed from
+/// DRAM into the PEs' latches has no addressed transfer) and no unreduced dimensions on a
+/// fan-out directly below DRAM. Nothing for the bandwidth model. Throws InputError
+/// "<context>: <what>". Contract: `h`'s first entry is its DRAM and `n` has a level per storage
+/// level.
+void validateDramModel(const Hierarchy& h, const LoopNest& n, const std::string& context);
+
 /// An upper bound on the cycles of simulating `n` (validateLoopNest refuses one past 2^62),
 /// or nullopt past 2^63: macs + (1 + fan-outs) * W * (bytes per DRAM word + 2 + every latency),
 /// W the words read and written at every storage level but the innermost (entry `innermost`).

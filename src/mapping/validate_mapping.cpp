@@ -11,6 +11,7 @@
 #include "mapping/analytic_model.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
+#include "mapping/validate_loop_nest.hpp"
 #include "mapping/validation_rules.hpp"
 
 namespace dfsim {
@@ -152,6 +153,10 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
   checkLevelCapacity(shape, arch, m, Level::Rf, context);
   checkLevelCapacity(shape, arch, m, Level::Glb, context);
   checkCycleBound(layer, arch, m, context);
+  // A DRAM model with rows runs on the hierarchy simulator: its nest's rules and cycle bound.
+  if (arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
+    validateLoopNest(shape, arch, arch.hierarchy(), toLoopNest(m), context);
+  }
 }
 
 }  // namespace dfsim

@@ -8,6 +8,7 @@
 
 #include "common/access_counts.hpp"
 #include "common/cycle_breakdown.hpp"
+#include "common/dram_row_stats.hpp"
 #include "energy/energy_breakdown.hpp"
 #include "workload/layer.hpp"
 
@@ -41,6 +42,9 @@ struct LayerStats {
   /// paper-mode search's winner, its variables in the framework's names (empty otherwise).
   std::string rules = "free";
   std::vector<std::pair<std::string, std::int64_t>> variables;
+  /// Whether the arch's DRAM model has rows (then `dramRows` is what it saw).
+  bool dramRowModel = false;
+  DramRowStats dramRows;
 };
 
 /// A layer x dataflow the run's rules could not map (dfsim run --unmappable skip): no row of it

@@ -77,6 +77,12 @@ json layerJson(const LayerStats& l, const std::string& unit, const Names& levels
                 {"tiling", l.tiling.empty() ? json(nullptr) : json(l.tiling)},
                 {"ragged_tiles", l.raggedTiles},
                 {"rules", l.rules}}}};
+  if (l.dramRowModel) {
+    row["dram_rows"] = {{"unit", "bursts"},
+                        {"hits", l.dramRows.hits},
+                        {"misses", l.dramRows.misses},
+                        {"conflicts", l.dramRows.conflicts}};
+  }
   // A paper-mode search's winner: its variables in the framework's names.
   if (!l.variables.empty()) {
     json v = json::object();

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
+
+#include "common/errors.hpp"
 
 namespace dfsim {
 
@@ -39,6 +42,14 @@ Cycle FanOutNetwork::carry(std::int64_t copy, std::int64_t words, Cycle now) {
   return wires_[static_cast<std::size_t>(copy)].reserve(now, static_cast<std::uint64_t>(words));
 }
 
+void FanOutNetwork::refuseAddressed(const StorageLevel& parent) const {
+  if (parent.addressed()) {
+    throw InternalError("network " + std::string(name()) +
+                        ": a latch streams from an addressed DRAM model (simulateHierarchy "
+                        "refuses such a run up front)");
+  }
+}
+
 TransferDone FanOutNetwork::parentSide(StorageLevel& parent, std::int64_t q, Tensor t,
                                        std::int64_t words, bool read, Cycle now) {
   TransferDone d{now, now, now};
@@ -56,6 +67,9 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
   std::int64_t distinct = 0;
   std::int64_t delivered = 0;
   TransferDone done{now, now, now};
+  // An addressed DRAM parent is told each word it sends (every delivery without multicast).
+  const bool noteDistinct = parent.addressed() && multicast_;
+  const bool noteEach = parent.addressed() && !multicast_;
   for (std::size_t k = 0; k < n; ++k) {
     TileBuffer& to = child.tile(kids[k].instance, t);
     const bool halo = kids[k].held != nullptr && kids[k].held->holding;
@@ -83,7 +97,9 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
       if (stamp[pi] != ev) {
         stamp[pi] = ev;
         ++distinct;
+        if (noteDistinct) parent.noteWord(t, static_cast<std::int64_t>(pi));
       }
+      if (noteEach) parent.noteWord(t, static_cast<std::int64_t>(pi));
       if (functional_) to.data[ci] = from.data[pi];
       ++words;
     });
@@ -132,6 +148,7 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
   std::int64_t distinct = 0;
   std::int64_t first = std::numeric_limits<std::int64_t>::max();
+  const bool note = parent.addressed();
   for (std::size_t k = 0; k < n; ++k) {
     TileBuffer& to = child.tile(kids[k].instance, t);
     to.origin = kids[k].origin;
@@ -144,6 +161,7 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
       if (stamp[pi] != ev) {
         stamp[pi] = ev;
         ++distinct;
+        if (note) parent.noteWord(t, static_cast<std::int64_t>(pi));
       }
       first = std::min(first, linearIndex(abs, fullPitch));
     });
@@ -157,7 +175,10 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
       mark(seen + linearIndex(plus(o, off), fullPitch));
     });
   }
-  if (!revisit) return done;
+  if (!revisit) {
+    if (note) parent.dropNotes();  // nothing comes back: the words noted are not read
+    return done;
+  }
   // The psums come back, one word per distinct output to the first child holding it. The
   // simulator keeps their values at the parent (the drain adds the children's sums to them),
   // which gives the same sums as moving them down and back.
@@ -197,6 +218,11 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
   std::int64_t distinct = 0;
   std::int64_t sent = 0;
   TransferDone done{now, now, now};
+  if (parent.addressed() && groups > 1) {
+    throw InternalError("network " + std::string(name()) +
+                        ": unreduced psums drain into an addressed DRAM model");
+  }
+  const bool note = parent.addressed();
   for (std::size_t k = 0; k < n; ++k) {
     TileBuffer& from = child.tile(kids[k].instance, t);
     std::int64_t words = 0;
@@ -205,6 +231,7 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
       if (stamp[pi] != ev) {
         stamp[pi] = ev;
         ++distinct;
+        if (note) parent.noteWord(t, static_cast<std::int64_t>(pi));
       }
       if (functional_) to.data[pi] += from.data[static_cast<std::size_t>(from.shape->index(off))];
       ++words;
@@ -241,6 +268,7 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
 TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64_t q,
                                       const AxisVector* at, std::size_t n, std::int64_t* index,
                                       std::int64_t copy, Cycle now, std::int64_t times) {
+  refuseAddressed(parent);
   const std::uint64_t ev = ++event_;
   TileBuffer& from = parent.tile(q, t);
   std::vector<std::uint64_t>& stamp = parent.stamps(q, t);
@@ -266,6 +294,7 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
                                          std::uint8_t* seen, const AxisVector& fullPitch,
                                          std::int64_t& sendWords, Cycle now,
                                          const std::uint32_t* group, std::int64_t groups) {
+  refuseAddressed(parent);
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);
@@ -309,6 +338,7 @@ TransferDone FanOutNetwork::latchOutputsRepeated(
     std::uint8_t* seen, const AxisVector& fullPitch, const std::int64_t* shift,
     std::int64_t iterations, std::int64_t unsentBefore, std::int64_t& unsentAfter, Cycle now,
     const std::uint32_t* group, std::int64_t groups) {
+  refuseAddressed(parent);
   const Tensor t = Tensor::Outputs;
   const std::uint64_t ev = ++event_;
   TileBuffer& to = parent.tile(q, t);

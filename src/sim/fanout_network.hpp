@@ -148,6 +148,8 @@ class FanOutNetwork : public sc_core::sc_module {
  private:
   Cycle carry(std::int64_t copy, std::int64_t words, Cycle now);
   /// Parent-side time: a read or a write of `words` by instance `q`.
+  /// Throws InternalError when `parent` is an addressed DRAM (the latch paths note no words).
+  void refuseAddressed(const StorageLevel& parent) const;
   static TransferDone parentSide(StorageLevel& parent, std::int64_t q, Tensor t, std::int64_t words,
                                  bool read, Cycle now);
 

@@ -60,7 +60,10 @@ std::string firstMismatch(const Layer& layer, const TileBuffer& outputs,
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
-  if (arch.glb.haloReuse || arch.rf.haloReuse) {
+  // The blocks here move whole tiles over a bandwidth bus: halo reuse and DRAM models that
+  // need addresses go to the hierarchy simulator (the same counts and step timing).
+  if (arch.glb.haloReuse || arch.rf.haloReuse ||
+      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
     return simulateHierarchy(layer, arch, toLoopNest(mapping), options);
   }
   return simulateLayer(layer, layer.shape(), arch, mapping, options);
@@ -71,8 +74,10 @@ SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const Arc
   if (options.check && !options.functional) {
     throw InternalError("simulateLayer: a check needs the functional simulation");
   }
-  if (arch.glb.haloReuse || arch.rf.haloReuse) {
-    throw InternalError("simulateLayer: halo reuse is simulated by the layer overload");
+  if (arch.glb.haloReuse || arch.rf.haloReuse ||
+      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
+    throw InternalError(
+        "simulateLayer: halo reuse and addressed DRAM models are simulated by the layer overload");
   }
   // Fast mode moves no values: the tensors are all zero.
   PerTensor<std::int64_t> words;

@@ -7,6 +7,7 @@
 #include "common/access_counts.hpp"
 #include "common/cycle_breakdown.hpp"
 #include "mapping/mapping.hpp"
+#include "sim/dram_model.hpp"
 #include "workload/layer.hpp"
 
 namespace dfsim {
@@ -35,6 +36,7 @@ struct SimResult {
   /// decides what a mismatch means (dfsim run makes it an internal error, exit 1).
   std::string checkMismatch;
   std::int64_t stepsSkipped = 0;  ///< array steps applied at once by skipping ahead (fast mode)
+  DramRowStats dramRows;  ///< the DRAM model's row hits, misses and conflicts (zero without rows)
 };
 
 /// Elaborates the SystemC model for `arch`, runs `layer` under `mapping` to completion and

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "common/cycle.hpp"
 #include "common/per_tensor.hpp"
 #include "sim/bandwidth_port.hpp"
+#include "sim/dram_model.hpp"
 #include "sim/tile_box.hpp"
 #include "sim/tile_buffer.hpp"
 
@@ -25,8 +27,15 @@ namespace dfsim {
 /// (DRAM keeps all). A `double_buffered` on-chip level has a second tile (the spare) per instance
 /// for the weights and inputs it keeps, which a prefetch fills while the first is in use.
 /// Ports: on chip, one read port (the level's latency: from a read request to its data) and one
-/// write port (no latency) per instance, in words per cycle; off chip, one bus in bytes shared
-/// by reads and writes (the latency on every transfer).
+/// write port (no latency) per instance, in words per cycle; off chip, the DRAM model the spec
+/// names (StorageLevelSpec::dramTiming; the default: one bus in bytes shared by reads and
+/// writes, the latency on every transfer). A model that uses addresses (addressed()) needs the
+/// words of each transfer: the caller notes each word it moves (noteWord(), `words` of them)
+/// before the read() or write() that books them, which issues them in address order, runs of
+/// consecutive words coalesced into one request. Address map: the tensors lie one after the
+/// other (weights, inputs, outputs), each word in row-major order over the tensor's full
+/// extents (the whole tile's index) at its tensor's bytes per word, and each tensor's base is
+/// the end of the one before rounded up to a multiple of rowBytes * banks (bank 0, a new row).
 class StorageLevel : public sc_core::sc_module {
  public:
   /// `instances` copies of `spec`; `tileShape[t]` the largest tile of t it keeps (unused where
@@ -34,7 +43,7 @@ class StorageLevel : public sc_core::sc_module {
   StorageLevel(const sc_core::sc_module_name& name, const StorageLevelSpec& spec,
                std::int64_t instances, const PerTensor<bool>& keeps,
                const PerTensor<const BoxShape*>& tileShape,
-               const PerTensor<std::int64_t>& bytesPerWord);
+               const PerTensor<std::int64_t>& bytesPerWord, double clockMhz);
 
   /// Instances of this level.
   std::int64_t instances() const { return instances_; }
@@ -57,6 +66,22 @@ class StorageLevel : public sc_core::sc_module {
   /// One stamp per word of tile(i, t)'s storage (for distinct-word counting).
   std::vector<std::uint64_t>& stamps(std::int64_t i, Tensor t) {
     return stamps_[t][static_cast<std::size_t>(i)];
+  }
+
+  /// Whether this off-chip level's DRAM model needs the words of each transfer (noteWord()).
+  bool addressed() const { return addressed_; }
+  /// Notes word `word` (an index into tile(0, t), the whole tensor) of the next transfer of an
+  /// addressed() level.
+  void noteWord(Tensor t, std::int64_t word) {
+    noted_.push_back(base_[t] + static_cast<std::uint64_t>(word * bytesPerWord_[t]));
+  }
+  /// Forgets the words noted since the last transfer (a transfer that did not happen).
+  void dropNotes() { noted_.clear(); }
+  /// Whether skipping ahead is exact for this level (its DRAM model's canSkipAhead()).
+  bool canSkipAhead() const { return dram_ == nullptr || dram_->canSkipAhead(); }
+  /// Off chip: the DRAM model's row statistics.
+  DramRowStats dramRowStats() const {
+    return dram_ != nullptr ? dram_->rowStats() : DramRowStats{};
   }
 
   /// Instance `i` reads `words` words of `t` from cycle `now`: counts them, returns when the
@@ -94,7 +119,9 @@ class StorageLevel : public sc_core::sc_module {
 
  private:
   Cycle reserve(std::vector<BandwidthPort>& ports, std::int64_t i, Tensor t, std::int64_t words,
-                Cycle now);
+                Cycle now, bool write);
+  /// Issues the noted words of a transfer of `words` words of `t` to the addressed DRAM model.
+  Cycle issueNoted(Tensor t, std::int64_t words, Cycle now, bool write);
 
   StorageLevelSpec spec_;
   std::int64_t instances_;
@@ -103,8 +130,12 @@ class StorageLevel : public sc_core::sc_module {
   PerTensor<std::vector<TileBuffer>> tiles_;
   PerTensor<std::vector<TileBuffer>> spares_;  ///< double buffered weights and inputs only
   PerTensor<std::vector<std::vector<std::uint64_t>>> stamps_;
-  std::vector<BandwidthPort> readPorts_;   ///< on chip: one per instance; off chip: the bus
+  std::vector<BandwidthPort> readPorts_;   ///< on chip only: one per instance
   std::vector<BandwidthPort> writePorts_;  ///< on chip only
+  std::unique_ptr<DramModel> dram_;        ///< off chip only
+  bool addressed_ = false;                 ///< dram_ uses addresses
+  PerTensor<std::uint64_t> base_{};        ///< off chip: each tensor's first byte
+  std::vector<std::uint64_t> noted_;       ///< addressed: the next transfer's byte addresses
   PerTensor<ReadWrite> counts_{};
   std::int64_t macs_ = 0;
   Cycle idleAt_{};
