@@ -27,6 +27,16 @@ std::string messageOf(const json& doc) {
   return "(no error)";
 }
 
+/// The layer generalMapping() maps: M = 2 filters of 3 columns over 57 input columns, Q = 55.
+ProblemShape generalMappingShape() {
+  Layer layer;
+  layer.M = 2;
+  layer.W = 57;
+  layer.S = 3;
+  layer.Q = 55;
+  return layer.shape();
+}
+
 /// A ragged 4-level mapping of a Q = 55 layer in the general form.
 json generalMapping() {
   return json::parse(R"({"layer": "conv1", "dataflow": "mine", "levels": [
@@ -52,12 +62,7 @@ TEST_CASE("a mapping file in the general form reads into a loop nest", "[mapping
   CHECK(f.mapping.spatialLoops[0].bound == 7);
   CHECK(f.mapping.glbKeeps == PerTensor<bool>{{false, true, true}});
   // Written back: the same document (tiles stated on the ragged dimension only).
-  Layer layer;
-  layer.M = 2;
-  layer.W = 57;
-  layer.S = 3;
-  layer.Q = 55;
-  const ProblemShape conv = layer.shape();
+  const ProblemShape conv = generalMappingShape();
   CHECK(loopNestToJson(conv, f.nest, f.levelNames, "conv1", "mine") == generalMapping());
 
   // Four storage levels: a nest, not a 4-level Mapping.
@@ -69,12 +74,7 @@ TEST_CASE("a mapping file in the general form reads into a loop nest", "[mapping
 }
 
 TEST_CASE("streamed tiles read and write in both mapping forms", "[mapping_io]") {
-  Layer layer;
-  layer.M = 2;
-  layer.W = 57;
-  layer.S = 3;
-  layer.Q = 55;
-  const ProblemShape conv = layer.shape();
+  const ProblemShape conv = generalMappingShape();
   json d = generalMapping();
   d["levels"][1]["streamed_over"] = {{"inputs", "dram"}};
   d["levels"][2]["streamed_over"] = {{"weights", "glb"}};
