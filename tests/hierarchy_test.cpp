@@ -277,7 +277,7 @@ TEST_CASE("general form: every reader error names file, path and expectation", "
        "write_words_per_cycle"},
       {"/levels/2/size_kib", 3,
        "FILE: arch.levels[2].size_kib: unknown key; valid keys: cols, hop_latency_cycles, kind, "
-       "multicast, name, rows, unreduced_dims, words_per_cycle"},
+       "multicast, name, network, rows, unreduced_dims, words_per_cycle"},
       {"/levels/2/unreduced_dims", "R",
        "FILE: arch.levels[2].unreduced_dims: expected an array of dimension names (strings), "
        "got \"R\""},

@@ -277,9 +277,10 @@ def config_to_arch(path, name=None, clock_mhz=1000.0, word_bits=8):
              + ("InterfaceBandwidth CALC: SCALE-Sim computes the DRAM bandwidth that never stalls, "
                 "so the DRAM is unlimited" if mode == "CALC" else
                 f"InterfaceBandwidth USER: {bws[0]} words ({dram} bytes) per cycle from DRAM")
-             + ". Not mapped: SCALE-Sim's SRAM-to-array bandwidth (the GLB ports and the "
-               "array network are left unlimited), systolic forwarding (dfsim's network is "
-               "a multicast bus)"
+             + ". The array is a systolic mesh (noc.network): a fold's weights (WS) shift in "
+               "a row per cycle and its wavefront's skew and drain take rows + cols - 2, as "
+               "SCALE-Sim counts them. Not mapped: SCALE-Sim's SRAM-to-array bandwidth (the "
+               "GLB ports and the array network are left unlimited)"
              + (f", {', '.join(unmapped)} (address layout and banking SCALE-Sim does not "
                 "simulate here)" if unmapped else "")
              + f"; SCALE-Sim has no clock: clock_mhz {clock_mhz:g} (--clock-mhz) changes no "
@@ -296,6 +297,7 @@ def config_to_arch(path, name=None, clock_mhz=1000.0, word_bits=8):
         "rf": {"partitions": [{"tensors": [t], "words": 1}
                               for t in ("weights", "inputs", "outputs")]},
         "glb": {"partitions": glb, "double_buffered": True},
+        "noc": {"network": {"kind": "systolic"}},
         "dram": {"bytes_per_cycle": dram, "latency_cycles": 0},
     }
 

@@ -17,7 +17,8 @@ bool operator==(const StorageLevelSpec& a, const StorageLevelSpec& b) {
 bool operator==(const FanOutSpec& a, const FanOutSpec& b) {
   return a.name == b.name && a.rows == b.rows && a.cols == b.cols &&
          a.wordsPerCycle == b.wordsPerCycle && a.multicast == b.multicast &&
-         a.hopLatencyCycles == b.hopLatencyCycles && a.unreducedDims == b.unreducedDims;
+         a.hopLatencyCycles == b.hopLatencyCycles && a.unreducedDims == b.unreducedDims &&
+         a.network == b.network;
 }
 
 bool operator==(const HierarchyEntry& a, const HierarchyEntry& b) {
@@ -38,7 +39,7 @@ bool operator==(const ArchSpec& a, const ArchSpec& b) {
          a.glb.doubleBuffered == b.glb.doubleBuffered && a.glb.haloReuse == b.glb.haloReuse &&
          a.rf.haloReuse == b.rf.haloReuse && a.noc.wordsPerCycle == b.noc.wordsPerCycle &&
          a.noc.multicast == b.noc.multicast && a.noc.hopLatencyCycles == b.noc.hopLatencyCycles &&
-         a.dram.bytesPerCycle == b.dram.bytesPerCycle &&
+         a.noc.network == b.noc.network && a.dram.bytesPerCycle == b.dram.bytesPerCycle &&
          a.dram.latencyCycles == b.dram.latencyCycles && a.dram.timing == b.dram.timing &&
          a.wordBits == b.wordBits && a.tensorBits == b.tensorBits && a.clockMhz == b.clockMhz &&
          a.levelNames == b.levelNames && a.general == b.general;

@@ -88,6 +88,7 @@ Hierarchy ArchSpec::hierarchy() const {
   f.fanOut.wordsPerCycle = noc.wordsPerCycle;
   f.fanOut.multicast = noc.multicast;
   f.fanOut.hopLatencyCycles = noc.hopLatencyCycles;
+  f.fanOut.network = noc.network;
   h.entries.push_back(f);
 
   StorageLevelSpec r;
@@ -132,6 +133,7 @@ void setHierarchy(ArchSpec& a, const Hierarchy& h) {
     legacy.noc.wordsPerCycle = f.wordsPerCycle;
     legacy.noc.multicast = f.multicast;
     legacy.noc.hopLatencyCycles = f.hopLatencyCycles;
+    legacy.noc.network = f.network;
     legacy.rf.partitions = r.partitions;
     legacy.rf.haloReuse = r.haloReuse;
     if (legacy.hierarchy() == full) {

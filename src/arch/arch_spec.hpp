@@ -33,6 +33,7 @@ struct NocSpec {
   std::int64_t wordsPerCycle = kUnlimited;  ///< distinct words the buses carry per cycle
   bool multicast = true;              ///< one GLB read may feed many PEs; if false, one read per PE
   std::int64_t hopLatencyCycles = 0;  ///< cycles from the GLB to a PE
+  NetworkKind network = NetworkKind::Ideal;  ///< arch file "noc.network" (FanOutSpec::network)
 };
 
 /// Off-chip memory.

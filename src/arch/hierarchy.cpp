@@ -103,6 +103,11 @@ HierarchyProblem checkHierarchy(const Hierarchy& h) {
       }
       if (e.fanOut.rows < 1) return problem(i, "rows", "a positive integer");
       if (e.fanOut.cols < 1) return problem(i, "cols", "a positive integer");
+      if (e.fanOut.network == NetworkKind::Systolic && i + 2 != n) {
+        return problem(i, "network",
+                       "\"ideal\" here: a systolic mesh sits directly above the innermost "
+                       "storage level (the PE array)");
+      }
       const std::vector<std::string>& dims = e.fanOut.unreducedDims;
       for (std::size_t k = 0; k < dims.size(); ++k) {
         if (!isDimName(dims[k])) {

@@ -36,6 +36,20 @@ struct StorageLevelSpec {
   PerTensor<std::int64_t> tensorBits{};
 };
 
+/// How a fan-out's network moves words in time (README "Array networks").
+enum class NetworkKind : std::uint8_t {
+  /// Every transfer is booked on one port of `wordsPerCycle` words per cycle with
+  /// `hopLatencyCycles` on top; every child starts a step together.
+  Ideal,
+  /// A systolic mesh of rows x cols children (only directly above the innermost storage level,
+  /// the PE array): the ideal network's bookings, plus the mesh's own time at the start of
+  /// every fold (an array step at which a tile the PEs keep changes, and the first step): the
+  /// PEs' new weight and input tiles shift in from the edge one row per cycle (rows x the
+  /// larger tile's words), and the operands' skew across the mesh and the psums' drain out of
+  /// it take (rows - 1) + (cols - 1) more. Folds run back to back (SCALE-Sim v2's timing).
+  Systolic,
+};
+
 /// A fan-out between two storage levels: `rows x cols` instances of everything below it per
 /// instance of the level above, and the network that connects them.
 struct FanOutSpec {
@@ -54,6 +68,7 @@ struct FanOutSpec {
   /// Each name must be a dimension the outputs do not depend on, whose loops multiply to its
   /// size (validateLoopNest); a name the problem does not have has no effect.
   std::vector<std::string> unreducedDims;
+  NetworkKind network = NetworkKind::Ideal;  ///< arch file "network": {"kind": ...}
   /// rows * cols.
   std::int64_t count() const { return rows * cols; }
   /// Whether the network reduces the psums of children that differ along dimension `dimName`.
@@ -103,14 +118,16 @@ struct Hierarchy {
 /// the entry itself) and what was expected. `ok()` when no rule is broken.
 struct HierarchyProblem {
   std::size_t entry = 0;
-  std::string key;   ///< "kind", "name", "rows", "cols", "unreduced_dims", "partitions", or ""
+  std::string key;   ///< "kind", "name", "rows", "cols", "unreduced_dims", "network", "partitions"
+                     ///< or ""
   std::string what;  ///< "expected ..." text, without the word "expected"; empty when ok
   bool ok() const { return what.empty(); }
 };
 
 /// Checks the Hierarchy contract (entry count, DRAM first and only, a storage level last,
 /// fan-outs between storage levels, names unique and [a-z][a-z0-9_]*, rows and cols >= 1,
-/// unreduced dimensions named [A-Za-z][A-Za-z0-9_]* and listed once,
+/// unreduced dimensions named [A-Za-z][A-Za-z0-9_]* and listed once, a systolic network only on
+/// the fan-out directly above the innermost storage level,
 /// partitions' tensors listed once per level and capacities >= 0, DRAM without partitions).
 /// Instances are not capped here (readers cap them).
 HierarchyProblem checkHierarchy(const Hierarchy& h);

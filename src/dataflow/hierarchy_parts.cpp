@@ -136,6 +136,7 @@ ArchSpec innerArch(const ArchSpec& arch, const Hierarchy& h, const HierarchyPart
     a.noc.wordsPerCycle = f.wordsPerCycle;
     a.noc.multicast = f.multicast;
     a.noc.hopLatencyCycles = f.hopLatencyCycles;
+    a.noc.network = f.network;
   }
   a.rf.partitions = partitionsAtArchWidths(arch, h.entries[p.storage[p.inner]].storage);
   a.rf.haloReuse = h.entries[p.storage[p.inner]].storage.haloReuse;

@@ -134,6 +134,7 @@ ArchSpec isca16LineBufferView(const ArchSpec& arch, Dataflow d, const std::strin
   noc.fanOut.wordsPerCycle = arch.noc.wordsPerCycle;
   noc.fanOut.multicast = arch.noc.multicast;
   noc.fanOut.hopLatencyCycles = arch.noc.hopLatencyCycles;
+  noc.fanOut.network = arch.noc.network;
   // WS: each filter row's psums leave the array on their own, through the row-delay buffer in
   // the framework's GLB (R ceil(C/r) GLB visits per output), so the array does not reduce R.
   if (d == Dataflow::WS) noc.fanOut.unreducedDims = {"R"};

@@ -160,6 +160,23 @@ json storageJson(const std::vector<StoragePartition>& parts, const std::string& 
   return out;
 }
 
+/// A fan-out's optional "network" (FanOutSpec::network): {"kind": "ideal"} (the default) or
+/// {"kind": "systolic"}.
+NetworkKind readNetwork(const StrictObject& o) {
+  if (!o.has("network")) return NetworkKind::Ideal;
+  const JsonPos at = o.pos("network");
+  const json& v = *o.find("network");
+  constexpr const char* kinds = "\"ideal\" or \"systolic\"";
+  if (!v.is_object()) at.failExpected(std::string("an object with \"kind\": ") + kinds, v);
+  const StrictObject n(v, at, {"kind"});
+  const auto kindIt = v.find("kind");
+  if (kindIt == v.end()) at.key("kind").failMissing(kinds);
+  const std::string kind = readString(*kindIt, at.key("kind"), true);
+  if (kind == "ideal") return NetworkKind::Ideal;
+  if (kind != "systolic") at.key("kind").failExpected(kinds, *kindIt);
+  return NetworkKind::Systolic;
+}
+
 /// The file's name, word_bits, tensor_bits and clock_mhz (both forms).
 /// A DRAM level's optional "model" (sim/dram_model.hpp): {"kind": "bandwidth"} (the default)
 /// or {"kind": "row_buffer", ...} with each timing optional (DramTimingSpec's defaults).
@@ -277,10 +294,11 @@ void readLegacy(const StrictObject& root, ArchSpec& a) {
   const json noNoc = json::object();
   const json* nocJson = root.find("noc");
   const StrictObject noc(nocJson != nullptr ? *nocJson : noNoc, root.pos("noc"),
-                         {"words_per_cycle", "multicast", "hop_latency_cycles"});
+                         {"words_per_cycle", "multicast", "hop_latency_cycles", "network"});
   a.noc.wordsPerCycle = readBandwidth(noc, "words_per_cycle", false, kUnlimited);
   a.noc.multicast = noc.getBool("multicast", true);
   a.noc.hopLatencyCycles = noc.getInt("hop_latency_cycles", nonNegativeInt(), 0);
+  a.noc.network = readNetwork(noc);
 
   // 4. DRAM.
   const StrictObject dram = root.getObject("dram", {"bytes_per_cycle", "latency_cycles", "model"});
@@ -386,7 +404,7 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
   } else if (kind == "fanout") {
     const StrictObject o(v, at,
                          {"name", "kind", "rows", "cols", "words_per_cycle", "multicast",
-                          "hop_latency_cycles", "unreduced_dims"});
+                          "hop_latency_cycles", "unreduced_dims", "network"});
     e.kind = HierarchyEntry::Kind::FanOut;
     e.fanOut.name = o.getString("name");
     e.fanOut.rows = o.getInt("rows", positiveInt());
@@ -399,6 +417,7 @@ HierarchyEntry readLevel(const json& v, const JsonPos& at, const ArchSpec& a) {
     e.fanOut.wordsPerCycle = readBandwidth(o, "words_per_cycle", false, kUnlimited);
     e.fanOut.multicast = o.getBool("multicast", true);
     e.fanOut.hopLatencyCycles = o.getInt("hop_latency_cycles", nonNegativeInt(), 0);
+    e.fanOut.network = readNetwork(o);
     if (o.has("unreduced_dims")) {
       const std::string what = "an array of dimension names (strings)";
       const json& dims = o.getArray("unreduced_dims", what);
@@ -467,6 +486,7 @@ json levelJson(const HierarchyEntry& e, const ArchSpec& a, bool innermost) {
     j["multicast"] = f.multicast;
     j["hop_latency_cycles"] = f.hopLatencyCycles;
     if (!f.unreducedDims.empty()) j["unreduced_dims"] = f.unreducedDims;
+    if (f.network == NetworkKind::Systolic) j["network"] = {{"kind", "systolic"}};
     return j;
   }
   const StorageLevelSpec& s = e.storage;

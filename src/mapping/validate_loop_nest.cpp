@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "common/checked_math.hpp"
 #include "common/cycle.hpp"
 #include "mapping/hierarchy_model.hpp"
+#include "mapping/nest_cycle_estimate.hpp"
 #include "mapping/tile_math.hpp"
 #include "mapping/validation_rules.hpp"
 
@@ -109,7 +111,13 @@ std::optional<std::int64_t> cycleBound(const ProblemShape& shape, const ArchSpec
   }
   // Latencies and word sizes are at most 2^40 and 64 bits (the arch reader's limits), at most
   // kMaxLevelEntries of them.
-  return addOpt(shape.macs(), mulOpt(mulOpt(1 + fanOuts, words), perWord + bytesPerWord));
+  // A systolic mesh's time is in closed form (saturated: past the limit either way).
+  const std::int64_t mesh = systolicMeshCycles(shape, h, n);
+  const std::optional<std::int64_t> meshTime = mesh == std::numeric_limits<std::int64_t>::max()
+                                                   ? std::nullopt
+                                                   : std::optional<std::int64_t>(mesh);
+  return addOpt(addOpt(shape.macs(), mulOpt(mulOpt(1 + fanOuts, words), perWord + bytesPerWord)),
+                meshTime);
 }
 
 void validateLoopNest(const ProblemShape& shape, const ArchSpec& arch, const Hierarchy& h,

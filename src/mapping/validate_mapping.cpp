@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -9,6 +10,8 @@
 #include "common/cycle.hpp"
 #include "common/errors.hpp"
 #include "mapping/analytic_model.hpp"
+#include "mapping/loop_nest.hpp"
+#include "mapping/nest_cycle_estimate.hpp"
 #include "mapping/ragged_nest.hpp"
 #include "mapping/tile_math.hpp"
 #include "mapping/validate_loop_nest.hpp"
@@ -100,7 +103,12 @@ std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& 
   // Latencies and word sizes are at most 2^40 and 64 bits (the arch reader's limits).
   const std::int64_t perWord = bytesPerWord + 2 + arch.dram.latencyCycles + arch.glb.latencyCycles +
                                arch.noc.hopLatencyCycles;
-  return addOpt(layer.macs(), mulOpt(mulOpt(2, words), perWord));
+  const std::optional<std::int64_t> bound = addOpt(layer.macs(), mulOpt(mulOpt(2, words), perWord));
+  if (arch.noc.network == NetworkKind::Ideal) return bound;
+  // A systolic mesh's time, in closed form (saturated: past the limit either way).
+  const std::int64_t mesh = systolicMeshCycles(layer.shape(), arch.hierarchy(), toLoopNest(m));
+  if (mesh == std::numeric_limits<std::int64_t>::max()) return std::nullopt;
+  return addOpt(bound, mesh);
 }
 
 void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
@@ -153,8 +161,10 @@ void validateMapping(const Layer& layer, const ArchSpec& arch, const Mapping& m,
   checkLevelCapacity(shape, arch, m, Level::Rf, context);
   checkLevelCapacity(shape, arch, m, Level::Glb, context);
   checkCycleBound(layer, arch, m, context);
-  // A DRAM model with rows runs on the hierarchy simulator: its nest's rules and cycle bound.
-  if (arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
+  // A DRAM model with rows and a systolic mesh run on the hierarchy simulator: its nest's rules
+  // and cycle bound.
+  if (arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
+      arch.noc.network != NetworkKind::Ideal) {
     validateLoopNest(shape, arch, arch.hierarchy(), toLoopNest(m), context);
   }
 }

@@ -240,6 +240,18 @@ HierarchyController::HierarchyController(const sc_core::sc_module_name& name,
       nextInner(at, off);
     }
   }
+  // 8. A systolic mesh above the innermost level (FanOutSpec::network): its size, and the words
+  // of each weight or input tile the PEs keep (the largest tile, its touched words).
+  const std::size_t meshEntry = storage[last] - 1;
+  if (!h.isStorage(meshEntry) && h.entries[meshEntry].fanOut.network == NetworkKind::Systolic) {
+    systolic_ = true;
+    meshRows_ = h.entries[meshEntry].fanOut.rows;
+    meshCols_ = h.entries[meshEntry].fanOut.cols;
+    for (Tensor t : {Tensor::Weights, Tensor::Inputs}) {
+      if (nest.levels[last].keeps[t])
+        meshTileWords_[t] = levels_[last]->tile(0, t).shape->touchedWords;
+    }
+  }
   active_.assign(static_cast<std::size_t>(instances[last]), 0);
   for (Tensor t : kAllTensors) {
     macAt_[t].assign(static_cast<std::size_t>(instances[last]), {});
@@ -499,6 +511,21 @@ void HierarchyController::run() {
 void HierarchyController::runStep(bool first, std::size_t carry) {
   // 1. Drains: the output tiles that change give their psums up, innermost boundary first.
   if (!first) drainOutputs(carry, false);
+  // A systolic mesh at a fold: the PEs' new tiles shift in from the edge, a row per cycle,
+  // beside the fills; the skew and drain of the fold's wavefront follow them.
+  Cycle meshLoaded = now_;
+  bool fold = false;
+  if (systolic_) {
+    const std::size_t pe = levels_.size() - 1;
+    std::int64_t load = 0;
+    fold = first;
+    for (const Boundary& b : bounds_) {
+      if (b.child != pe || !(first || changes(b, carry))) continue;
+      fold = true;
+      load = std::max(load, meshTileWords_[b.t]);
+    }
+    meshLoaded += Cycle(static_cast<std::uint64_t>(meshRows_ * load));
+  }
   // 2. Fills, one child level at a time, outermost first: a child whose tile changed since it
   // took one; the level's tiles are in before the level below takes its own from them, and
   // its double-buffered tensors' next tiles are prefetched from then on.
@@ -520,6 +547,15 @@ void HierarchyController::runStep(bool first, std::size_t carry) {
       Boundary& b = bounds_[k];
       if (b.prefetch && (first || carry < b.timeEnd)) prefetchNext(b);
     }
+  }
+  if (fold) {
+    if (meshLoaded > now_) {
+      cycles_.stallNoc += meshLoaded - now_;
+      now_ = meshLoaded;
+    }
+    const Cycle skew(static_cast<std::uint64_t>(meshRows_ - 1 + meshCols_ - 1));
+    cycles_.stallNoc += skew;
+    now_ += skew;
   }
   compute();
 }

@@ -33,7 +33,10 @@ namespace dfsim {
 /// prefetched ones) and waits, then prefetches the next tiles of its double-buffered weights
 /// and inputs; 4. computes, the latch traffic booked at its start. A wait goes to the part that
 /// finished last (ties: DRAM, on-chip storage, network). The run ends with the last drains and
-/// when DRAM has taken its last word.
+/// when DRAM has taken its last word. A systolic mesh above the innermost level adds its time
+/// at every fold (FanOutSpec::network): after the drains, the PEs' new weight and input tiles
+/// shift in (rows x the larger tile's words, beside the fills: the step waits for the later),
+/// then the wavefront's skew and drain, (rows - 1) + (cols - 1); both count as network stalls.
 ///
 /// Contract: `levels[k]` is the k-th storage level of `h` (with the instances the spatial loops
 /// above it make), `networks[e]` the FanOutNetwork of fan-out entry e (nullptr elsewhere),
@@ -212,6 +215,11 @@ class HierarchyController : public sc_core::sc_module {
   PerTensor<std::vector<std::int32_t*>> ownBase_;
   /// Per innermost instance, the tensor coordinates of its spatial offset.
   PerTensor<std::vector<AxisVector>> instanceAt_;
+  // A systolic mesh directly above the innermost level (FanOutSpec::network).
+  bool systolic_ = false;
+  std::int64_t meshRows_ = 1;
+  std::int64_t meshCols_ = 1;
+  PerTensor<std::int64_t> meshTileWords_{};  ///< weights and inputs the PEs keep (else 0)
   // Skipping ahead.
   bool skipRepeats_ = false;
   std::vector<FanOutNetwork*> networks_;  ///< the fan-outs with counters and wires

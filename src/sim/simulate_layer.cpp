@@ -60,10 +60,12 @@ std::string firstMismatch(const Layer& layer, const TileBuffer& outputs,
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
-  // The blocks here move whole tiles over a bandwidth bus: halo reuse and DRAM models that
-  // need addresses go to the hierarchy simulator (the same counts and step timing).
+  // The blocks here move whole tiles over a bandwidth bus: halo reuse, DRAM models that need
+  // addresses and systolic meshes go to the hierarchy simulator (the same counts and step
+  // timing).
   if (arch.glb.haloReuse || arch.rf.haloReuse ||
-      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
+      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
+      arch.noc.network != NetworkKind::Ideal) {
     return simulateHierarchy(layer, arch, toLoopNest(mapping), options);
   }
   return simulateLayer(layer, layer.shape(), arch, mapping, options);
@@ -75,9 +77,11 @@ SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const Arc
     throw InternalError("simulateLayer: a check needs the functional simulation");
   }
   if (arch.glb.haloReuse || arch.rf.haloReuse ||
-      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth) {
+      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
+      arch.noc.network != NetworkKind::Ideal) {
     throw InternalError(
-        "simulateLayer: halo reuse and addressed DRAM models are simulated by the layer overload");
+        "simulateLayer: halo reuse, addressed DRAM models and systolic meshes are simulated by the "
+        "layer overload");
   }
   // Fast mode moves no values: the tensors are all zero.
   PerTensor<std::int64_t> words;

@@ -214,6 +214,7 @@ class PeerFilesTest(ImporterTest):
                 self.assertEqual(arch["dram"]["bytes_per_cycle"], "unlimited")  # CALC
                 self.assertIn(f"SCALE-Sim's dataflow is {df}", arch["notes"])
                 self.assertIn("Not mapped", arch["notes"])
+                self.assertEqual(arch["noc"], {"network": {"kind": "systolic"}})
                 code, err, wide = self.run_import(scalesim_import.main, "import_scalesim",
                                                   [cfg, "--word-bits", "16"])
                 self.assertEqual([p["size_kib"] for p in wide["glb"]["partitions"]],
