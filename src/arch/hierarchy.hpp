@@ -45,7 +45,7 @@ enum class NetworkKind : std::uint8_t {
   /// the PE array): the ideal network's bookings, plus the mesh's own time at the start of
   /// every fold (an array step at which a tile the PEs keep changes, and the first step): the
   /// PEs' new weight and input tiles shift in from the edge one row per cycle (rows x the
-  /// larger tile's words), and the operands' skew across the mesh and the psums' drain out of
+  /// largest new tile's words), and the operands' skew across the mesh and the psums' drain out of
   /// it take (rows - 1) + (cols - 1) more. Folds run back to back (SCALE-Sim v2's timing).
   Systolic,
 };

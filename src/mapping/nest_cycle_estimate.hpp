@@ -19,7 +19,8 @@ namespace dfsim {
 /// instances; a fan-out, the words read and written at the storage level above it over the
 /// network's words per cycle times that level's instances. An unlimited port takes no time.
 /// A systolic mesh's time (systolicMeshCycles) is added to the compute time.
-/// On the 4-level instance this is the mapper's estimate (src/dataflow/mapper_search.cpp).
+/// On the 4-level instance this is the mapper's estimate (src/dataflow/mapper_search.cpp), but
+/// for the mesh's time, which that search leaves to its simulated finalists.
 struct NestCycleEstimate {
   double cycles = 0.0;         ///< the estimate
   double computeCycles = 0.0;  ///< steps x innermost iterations
