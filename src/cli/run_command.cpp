@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -17,6 +18,8 @@
 #include "common/atomic_output.hpp"
 #include "common/checked_math.hpp"
 #include "common/errors.hpp"
+#include "common/output_file.hpp"
+#include "common/trace_log.hpp"
 #include "dataflow/dataflow.hpp"
 #include "dataflow/default_mapper.hpp"
 #include "dataflow/hierarchy_mapper.hpp"
@@ -40,6 +43,7 @@
 #include "report/stats_json.hpp"
 #include "report/table_printer.hpp"
 #include "report/timing_json.hpp"
+#include "report/trace_writer.hpp"
 #include "sim/hierarchy_sim.hpp"
 #include "sim/simulate_layer.hpp"
 
@@ -57,6 +61,9 @@ constexpr const char* kMaxTensorStorageText = "4 GiB";
 constexpr std::int64_t kBytesPerStoredWord = 4;  ///< every word is simulated as an int32
 
 /// What the command line asked for, parsed but not yet checked against the files.
+/// Spans a trace keeps by default (about 48 MB in memory, 150 MB as JSON).
+constexpr std::int64_t kDefaultTraceLimit = 1000000;
+
 struct RunRequest {
   std::string archPath;
   std::string networkPath;
@@ -79,6 +86,9 @@ struct RunRequest {
   /// --unmappable skip: a layer the rules cannot map (UnmappableLayer) is recorded and left out
   /// instead of failing the run.
   bool skipUnmappable = false;
+  std::string tracePath;  ///< --trace FILE (empty: no trace)
+  bool traceCsv = false;  ///< FILE ends in .csv (else .json)
+  std::int64_t traceLimit = kDefaultTraceLimit;
 };
 
 /// One simulation to run: a layer under a dataflow (or a mapping file's label) with its
@@ -197,6 +207,18 @@ po::options_description runOptions() {
       "what to do with a layer the rules cannot map at all (no legal assignment of --rules "
       "isca16's variables): fail (default: exit 2 naming the constraint) or skip (leave its "
       "rows out, name it under the table and in stats.json \"unmapped\")");
+  const std::string traceHelp =
+      "write a trace of the run's spans of time (compute, stalls by cause and phase, every "
+      "fill, prefetch, drain, write-back and latch stream with its words) to FILE: Chrome "
+      "trace-event JSON for Perfetto or chrome://tracing when FILE ends in .json (time stamps "
+      "in cycles), CSV when it ends in .csv; the run must simulate one layer under one "
+      "dataflow (--layer, --dataflow); written in one step after the simulation";
+  opt("trace", po::value<std::string>()->value_name("FILE"), traceHelp.c_str());
+  const std::string limitHelp =
+      "most spans --trace keeps (the rest are counted and the trace "
+      "says it was cut); default " +
+      std::to_string(kDefaultTraceLimit);
+  opt("trace-limit", po::value<std::string>()->value_name("N"), limitHelp.c_str());
   opt("quiet,q", "no progress lines on stderr");
   return d;
 }
@@ -266,6 +288,28 @@ RunRequest parseRequest(const po::variables_map& vm) {
     if (u != "fail" && u != "skip")
       throw InputError("--unmappable " + u + ": expected fail or skip");
     r.skipUnmappable = u == "skip";
+  }
+  if (vm.count("trace")) {
+    r.tracePath = vm["trace"].as<std::string>();
+    auto endsWith = [&](const char* ext) {
+      const std::string e(ext);
+      return r.tracePath.size() > e.size() &&
+             r.tracePath.compare(r.tracePath.size() - e.size(), e.size(), e) == 0;
+    };
+    r.traceCsv = endsWith(".csv");
+    if (!r.traceCsv && !endsWith(".json")) {
+      throw InputError("--trace " + r.tracePath +
+                       ": expected a file name ending in .json (Chrome trace-event JSON) or "
+                       ".csv");
+    }
+  }
+  if (vm.count("trace-limit")) {
+    if (r.tracePath.empty()) throw InputError("--trace-limit: expected --trace FILE too");
+    r.traceLimit = parsePositiveInt(vm["trace-limit"].as<std::string>(), "--trace-limit");
+    if (r.traceLimit > 100000000) {
+      throw InputError("--trace-limit " + std::to_string(r.traceLimit) +
+                       ": expected at most 100000000 spans (about 5 GB in memory)");
+    }
   }
   return r;
 }
@@ -512,12 +556,14 @@ bool pickBySimulatedTime(Job& job, const ArchSpec& runArch, const EnergyTable& t
   return true;
 }
 
+/// Simulates `job` (its spans recorded into `trace` unless null) and makes its row.
 LayerStats simulatedRow(const Job& job, const ArchSpec& runArch, const EnergyTable& runTable,
-                        const RunRequest& req) {
+                        const RunRequest& req, TraceLog* trace) {
   const Layer& layer = *job.layer;
   const ArchSpec& arch = archOf(job, runArch);
   const EnergyTable& table = tableOf(job, runTable);
-  const SimOptions options{req.seed, req.check, !req.fast};
+  SimOptions options{req.seed, req.check, !req.fast};
+  options.trace = trace;
   const SimResult r = job.general ? simulateHierarchy(layer, arch, job.nest, options)
                                   : simulateLayer(layer, arch, job.mapping, options);
   if (!r.checkMismatch.empty()) throw InternalError(r.checkMismatch);
@@ -619,6 +665,8 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   //    the commit.
   OutputDir outDir(req.outDir, resultEntries());
   if (!req.outDir.empty()) outDir.prepare();
+  const OutputFile traceFile(req.tracePath, "--trace");
+  if (!req.tracePath.empty()) traceFile.check();
 
   // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here, and so does
   //    a mapping file that does not fit its layer. So does a layer too big to hold in memory:
@@ -779,6 +827,17 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         job.general ? nestStorageBytes(*job.layer, archOf(job, arch).hierarchy(), job.nest) : -1);
   }
   checkTotalCycles(jobs, arch, req);
+  std::unique_ptr<TraceLog> trace;
+  if (!req.tracePath.empty()) {
+    if (jobs.size() != 1) {
+      throw InputError("--trace " + req.tracePath +
+                       ": traces one layer under one dataflow; this run simulates " +
+                       std::to_string(jobs.size()) + " (choose one with --layer and --dataflow)");
+    }
+    trace = std::make_unique<TraceLog>(static_cast<std::size_t>(req.traceLimit));
+    trace->layer = jobs.front().layer->name;
+    trace->dataflow = jobs.front().label;
+  }
   // One run reports one hierarchy: paper mode's views must agree with each other.
   const std::vector<std::string> reportedEntries =
       jobs.empty() ? entryNames : entryNamesOf(archOf(jobs.front(), arch), false);
@@ -851,7 +910,7 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
     for (; nextJob != jobs.end() && nextJob->layer == layer; ++nextJob) {
       const auto start = std::chrono::steady_clock::now();
-      run.layers.push_back(simulatedRow(*nextJob, arch, table, req));
+      run.layers.push_back(simulatedRow(*nextJob, arch, table, req, trace.get()));
       ++done;
       const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
       const Job& job = *nextJob;
@@ -870,6 +929,18 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
 
   // 7. The files, only after every simulation succeeded, and before the table: a reader of
   //    stdout that leaves early cannot lose them.
+  if (trace) {
+    traceFile.write(req.traceCsv ? traceToCsv(*trace) : traceToChromeJson(*trace));
+    // A cut trace is said even with --quiet.
+    if (!req.quiet || trace->dropped() > 0) {
+      err << "dfsim: wrote " << req.tracePath << " (" << trace->spans().size() << " spans";
+      if (trace->dropped() > 0) {
+        err << "; cut at --trace-limit " << req.traceLimit << ": " << trace->dropped()
+            << " more dropped";
+      }
+      err << ")" << std::endl;
+    }
+  }
   if (!req.outDir.empty()) {
     outDir.stage("stats.json", statsToJson(run).dump(2) + "\n");
     outDir.stage("layers.csv", layersCsv(run));

@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "common/errors.hpp"
+#include "common/posix_io.hpp"
 
 namespace dfsim {
 
@@ -43,22 +44,6 @@ std::string errnoText(int err) {
 
 std::string pidText() {
   return std::to_string(static_cast<long>(::getpid()));
-}
-
-/// Writes all of `data` to `fd`, retrying on EINTR and short writes. Returns 0 or an errno.
-int writeAll(int fd, const std::string& data) {
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return 0;
 }
 
 /// Writes `data` to a new file at `path` (flushed to disk later, by syncFileSystemOf). Returns 0

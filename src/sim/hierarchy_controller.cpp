@@ -287,18 +287,54 @@ const BoxShape* HierarchyController::viewFor(Boundary& b, const DimVector& ext) 
   return b.views.back().second.get();
 }
 
-void HierarchyController::advance(const TransferDone& done) {
+void HierarchyController::advance(const TransferDone& done, TraceKind phase, std::size_t level) {
   const Cycle latest = done.latest();
   if (latest <= now_) return;
   const Cycle stall = latest - now_;
+  TraceKind kind = TraceKind::StallNetwork;
   if (done.dram == latest) {
     cycles_.stallDram += stall;
+    kind = TraceKind::StallDram;
   } else if (done.onChip == latest) {
     cycles_.stallGlb += stall;
+    kind = TraceKind::StallOnChip;
   } else {
     cycles_.stallNoc += stall;
   }
+  traceArray(kind, now_, latest, phase, level);
   now_ = latest;
+}
+
+void HierarchyController::traceArray(TraceKind kind, Cycle begin, Cycle end, TraceKind phase,
+                                     std::size_t level, std::int64_t words) {
+  if (trace_ == nullptr || end <= begin) return;
+  TraceSpan s;
+  s.begin = begin;
+  s.end = end;
+  s.step = stepsRun_;
+  s.words = words;
+  s.kind = kind;
+  s.phase = phase;
+  s.level = static_cast<std::uint8_t>(level);
+  trace_->record(s);
+}
+
+void HierarchyController::traceTransfer(TraceKind kind, const Boundary& b, std::size_t level,
+                                        Cycle begin, const TransferDone& done, std::int64_t words) {
+  if (trace_ == nullptr) return;
+  const Cycle end = max(begin, done.latest());
+  if (words == 0 && end == begin) return;  // nothing moved
+  TraceSpan s;
+  s.begin = begin;
+  s.end = end;
+  s.step = stepsRun_;
+  s.words = words;
+  s.kind = kind;
+  s.phase = kind;
+  s.level = static_cast<std::uint8_t>(level);
+  s.tensor = b.t;
+  s.hasTensor = true;
+  trace_->record(s);
 }
 
 TransferDone HierarchyController::takeAll(Boundary& b, Cycle now) {
@@ -381,6 +417,7 @@ void HierarchyController::prefetchNext(Boundary& b) {
   StorageLevel& parent = *levels_[b.parent];
   StorageLevel& child = *levels_[b.child];
   TransferDone done{now_, now_, now_};
+  const std::int64_t written = writesAt(b.child, b.t);
   for (std::int64_t q = 0; q < parent.instances(); ++q) {
     b.kids.clear();
     for (std::int64_t i = q * b.perParent; i < (q + 1) * b.perParent; ++i) {
@@ -402,6 +439,7 @@ void HierarchyController::prefetchNext(Boundary& b) {
     for (const ChildTile& k : b.kids) child.swapSpare(k.instance, b.t);
   }
   b.prefetchDone = done;
+  traceTransfer(TraceKind::Prefetch, b, b.child, now_, done, writesAt(b.child, b.t) - written);
 }
 
 TransferDone HierarchyController::sendUnsent(Boundary& b, Cycle now) {
@@ -422,19 +460,29 @@ void HierarchyController::drainOutputs(std::size_t carry, bool all) {
   for (std::size_t k = bounds_.size(); k-- > 0;) {
     Boundary& b = bounds_[k];
     if (b.t == Tensor::Outputs && b.child == last && (all || changes(b, carry))) {
-      done.merge(drainAll(b, now_));
+      const std::int64_t written = writesAt(b.parent, b.t);
+      const TransferDone d = drainAll(b, now_);
+      traceTransfer(TraceKind::Drain, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
+      done.merge(d);
     }
   }
   for (Boundary& b : latches_) {
-    if (b.t == Tensor::Outputs && (all || changes(b, carry))) done.merge(sendUnsent(b, now_));
+    if (b.t == Tensor::Outputs && (all || changes(b, carry))) {
+      const std::int64_t written = writesAt(b.parent, b.t);
+      const TransferDone d = sendUnsent(b, now_);
+      traceTransfer(TraceKind::Drain, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
+      done.merge(d);
+    }
   }
-  advance(done);
+  advance(done, TraceKind::Drain, last);
   // 2. The other levels' output tiles go back, innermost first, posted: their ports and the
   // parents' are booked (later traffic queues behind), nobody waits.
   for (std::size_t k = bounds_.size(); k-- > 0;) {
     Boundary& b = bounds_[k];
     if (b.t == Tensor::Outputs && b.child != last && (all || changes(b, carry))) {
-      drainAll(b, now_);
+      const std::int64_t written = writesAt(b.parent, b.t);
+      const TransferDone d = drainAll(b, now_);
+      traceTransfer(TraceKind::WriteBack, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
     }
   }
 }
@@ -485,7 +533,20 @@ void HierarchyController::run() {
     }
     // 1. One step: drains, fills, the innermost iterations; or, once the iterations of the
     // carry's loop repeat, the rest of them at once.
-    if (first || !skipRepeats_ || !skipAhead(carry)) {
+    const Cycle before = now_;
+    const std::int64_t stepsBefore = stepsRun_;
+    if (!first && skipRepeats_ && skipAhead(carry)) {
+      if (trace_ != nullptr) {
+        TraceSpan s;
+        s.begin = before;
+        s.end = now_;
+        s.step = stepsBefore;
+        s.words = stepsRun_ - stepsBefore;
+        s.kind = TraceKind::Skipped;
+        s.phase = TraceKind::Skipped;
+        trace_->record(s);
+      }
+    } else {
       runStep(first, carry);
       ++stepsRun_;
     }
@@ -501,6 +562,7 @@ void HierarchyController::run() {
   const Cycle idle = levels_.front()->idleAt();
   if (idle > now_) {
     cycles_.stallDram += idle - now_;
+    traceArray(TraceKind::StallDram, now_, idle, TraceKind::WriteBack, 0);
     now_ = idle;
   }
   wait(clock_.toTime(now_) - sc_core::sc_time_stamp());
@@ -540,21 +602,27 @@ void HierarchyController::runStep(bool first, std::size_t carry) {
         ++b.moved;
         b.tileMoved = first || b.movesFrom[carry] != 0;
       }
-      done.merge(takeAll(b, now_));
+      const std::int64_t written = writesAt(b.child, b.t);
+      const TransferDone d = takeAll(b, now_);
+      traceTransfer(TraceKind::Fill, b, b.child, now_, d, writesAt(b.child, b.t) - written);
+      done.merge(d);
     }
-    advance(done);
+    advance(done, TraceKind::Fill, child);
     for (; k < end; ++k) {
       Boundary& b = bounds_[k];
       if (b.prefetch && (first || carry < b.timeEnd)) prefetchNext(b);
     }
   }
   if (fold) {
+    const std::size_t pe = levels_.size() - 1;
     if (meshLoaded > now_) {
       cycles_.stallNoc += meshLoaded - now_;
+      traceArray(TraceKind::MeshLoad, now_, meshLoaded, TraceKind::MeshLoad, pe);
       now_ = meshLoaded;
     }
     const Cycle skew(static_cast<std::uint64_t>(meshRows_ - 1 + meshCols_ - 1));
     cycles_.stallNoc += skew;
+    traceArray(TraceKind::MeshSkew, now_, now_ + skew, TraceKind::MeshSkew, pe);
     now_ += skew;
   }
   compute();
@@ -568,6 +636,15 @@ void HierarchyController::compute() {
   const std::vector<DimVector>& offs = spatialOff_.back();
   PerTensor<Boundary*> latch{};
   for (Boundary& b : latches_) latch[b.t] = &b;
+  // Tracing: each latch's own traffic, and its parent's words before the step (weights and
+  // inputs: reads; outputs: writes).
+  PerTensor<TransferDone> streamed{};
+  PerTensor<std::int64_t> streamedBefore{};
+  for (const Boundary& b : latches_) {
+    streamed[b.t] = done;
+    const ReadWrite& c = levels_[b.parent]->counts()[b.t];
+    streamedBefore[b.t] = b.t == Tensor::Outputs ? c.writes : c.reads;
+  }
   std::vector<std::int64_t>& it = innerIndex_;
   std::fill(it.begin(), it.end(), 0);
   DimVector innerOff{};
@@ -635,7 +712,10 @@ void HierarchyController::compute() {
         }
         if (m == 0) continue;
         std::int64_t* index = b->index.data() + lo;
-        done.merge(b->net->latchFill(t, parent, q, b->at.data(), m, index, q, start, times));
+        const TransferDone d =
+            b->net->latchFill(t, parent, q, b->at.data(), m, index, q, start, times);
+        done.merge(d);
+        streamed[t].merge(d);
         // Spread the compacted indices back over the group's instances.
         for (std::size_t i = hi; i-- > lo;) {
           if (active_[i] != 0) index[i - lo] = index[--m];
@@ -690,21 +770,25 @@ void HierarchyController::compute() {
         std::int64_t& unsent = out->unsent[static_cast<std::size_t>(q)];
         if (bulk) {
           std::int64_t after = 0;
-          done.merge(out->net->latchOutputsRepeated(
+          const TransferDone d = out->net->latchOutputsRepeated(
               parent, q, out->at.data(), m, q,
               out->seen.data() + static_cast<std::size_t>(q) * words, fullPitch_[Tensor::Outputs],
               innerShift_.data(), innerIters_, unsent, after, start, out->groupAt.data(),
-              out->groups));
+              out->groups);
+          done.merge(d);
+          streamed[Tensor::Outputs].merge(d);
           unsent = after;
           continue;
         }
         std::int64_t send = 0;
-        done.merge(out->net->latchOutputs(parent, q, out->at.data(), out->psum.data(), m, q,
-                                          out->seen.data() + static_cast<std::size_t>(q) * words,
-                                          fullPitch_[Tensor::Outputs], send, start,
-                                          out->groupAt.data(), out->groups));
+        TransferDone d = out->net->latchOutputs(
+            parent, q, out->at.data(), out->psum.data(), m, q,
+            out->seen.data() + static_cast<std::size_t>(q) * words, fullPitch_[Tensor::Outputs],
+            send, start, out->groupAt.data(), out->groups);
         // The previous iteration's psums leave now; this one's at the next iteration.
-        done.merge(out->net->sendPsums(parent, q, unsent, q, start));
+        d.merge(out->net->sendPsums(parent, q, unsent, q, start));
+        done.merge(d);
+        streamed[Tensor::Outputs].merge(d);
         unsent = send;
       }
     }
@@ -713,7 +797,15 @@ void HierarchyController::compute() {
   }
   now_ = start + Cycle(static_cast<std::uint64_t>(innerIters_));
   cycles_.compute += Cycle(static_cast<std::uint64_t>(innerIters_));
-  advance(done);
+  const std::size_t last = levels_.size() - 1;
+  traceArray(TraceKind::Compute, start, now_, TraceKind::Compute, last);
+  for (const Boundary& b : latches_) {
+    if (trace_ == nullptr) break;
+    const ReadWrite& c = levels_[b.parent]->counts()[b.t];
+    const std::int64_t words = (b.t == Tensor::Outputs ? c.writes : c.reads) - streamedBefore[b.t];
+    traceTransfer(TraceKind::Stream, b, b.parent, start, streamed[b.t], words);
+  }
+  advance(done, TraceKind::Stream, last);
 }
 
 void HierarchyController::nextInner(std::vector<std::int64_t>& index, DimVector& offset) const {

@@ -9,6 +9,7 @@
 
 #include "arch/hierarchy.hpp"
 #include "common/cycle_breakdown.hpp"
+#include "common/trace_log.hpp"
 #include "mapping/loop_nest.hpp"
 #include "sim/fanout_network.hpp"
 #include "sim/mark_log.hpp"
@@ -56,6 +57,10 @@ class HierarchyController : public sc_core::sc_module {
   const CycleBreakdown& cycles() const { return cycles_; }
   /// Steps that skipping ahead applied at once instead of running (0 unless skipRepeats).
   std::int64_t stepsSkipped() const { return stepsSkipped_; }
+  /// Records the run's spans into `log` (TraceLog's contract; nullptr: none, the default).
+  /// Call before the simulation starts; `log` outlives the run. Tracing changes no count or
+  /// cycle: it only reads the counters and the time.
+  void setTrace(TraceLog* log) { trace_ = log; }
 
   /// One loop of the flat nest.
   struct FlatLoop {
@@ -177,7 +182,20 @@ class HierarchyController : public sc_core::sc_module {
   /// tiles of the next step that changes them (booked now), unless that step changes the
   /// parent's tile too (the next tile is not in it yet) or there is none.
   void prefetchNext(Boundary& b);
-  void advance(const TransferDone& done);
+  /// Waits until `done`: the wait is a stall of the part that finished last, traced as a
+  /// stall in `phase` (of storage level `level`).
+  void advance(const TransferDone& done, TraceKind phase, std::size_t level);
+  /// Tracing: an array span [begin, end) (nothing when empty or not tracing).
+  void traceArray(TraceKind kind, Cycle begin, Cycle end, TraceKind phase, std::size_t level,
+                  std::int64_t words = 0);
+  /// Tracing: a transfer of boundary b booked at `begin`, done at done.latest(), `words` the
+  /// receiving side's writes (nothing when not tracing).
+  void traceTransfer(TraceKind kind, const Boundary& b, std::size_t level, Cycle begin,
+                     const TransferDone& done, std::int64_t words);
+  /// Tracing: the writes of tensor t at storage level `level` so far (0 when not tracing).
+  std::int64_t writesAt(std::size_t level, Tensor t) const {
+    return trace_ == nullptr ? 0 : levels_[level]->counts()[t].writes;
+  }
   void computeOrigins();
   bool inside(const DimVector& p) const;
   const BoxShape* viewFor(Boundary& b, const DimVector& ext);
@@ -232,6 +250,7 @@ class HierarchyController : public sc_core::sc_module {
   Snapshot scratch_;
   std::int64_t stepsRun_ = 0;  ///< non-empty steps run or skipped over
   std::int64_t stepsSkipped_ = 0;
+  TraceLog* trace_ = nullptr;  ///< setTrace
   Cycle now_{};
   Cycle syncedAt_{};
   CycleBreakdown cycles_{};

@@ -116,6 +116,13 @@ SimResult simulateHierarchy(const Layer& layer, const ArchSpec& arch, const Loop
     }
   }
   for (Tensor t : kAllTensors) m->levels[0]->tile(0, t).holding = true;
+  if (options.trace != nullptr) {
+    options.trace->levelNames.clear();
+    for (std::size_t e : h.storageEntries()) {
+      options.trace->levelNames.push_back(h.entries[e].storage.name);
+    }
+    m->controller->setTrace(options.trace);
+  }
   sc_core::sc_start();
   if (!m->controller->finished()) {
     throw InternalError("simulation of layer " + layer.name + " stopped before its end");

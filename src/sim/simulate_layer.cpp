@@ -62,8 +62,8 @@ SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping&
                         const SimOptions& options) {
   // The blocks here move whole tiles over a bandwidth bus: halo reuse, DRAM models that need
   // addresses and systolic meshes go to the hierarchy simulator (the same counts and step
-  // timing).
-  if (arch.glb.haloReuse || arch.rf.haloReuse ||
+  // timing), and so does a traced run (only that simulator records spans).
+  if (options.trace != nullptr || arch.glb.haloReuse || arch.rf.haloReuse ||
       arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
       arch.noc.network != NetworkKind::Ideal) {
     return simulateHierarchy(layer, arch, toLoopNest(mapping), options);
@@ -76,12 +76,12 @@ SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const Arc
   if (options.check && !options.functional) {
     throw InternalError("simulateLayer: a check needs the functional simulation");
   }
-  if (arch.glb.haloReuse || arch.rf.haloReuse ||
+  if (options.trace != nullptr || arch.glb.haloReuse || arch.rf.haloReuse ||
       arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
       arch.noc.network != NetworkKind::Ideal) {
     throw InternalError(
-        "simulateLayer: halo reuse, addressed DRAM models and systolic meshes are simulated by the "
-        "layer overload");
+        "simulateLayer: traces, halo reuse, addressed DRAM models and systolic meshes are "
+        "simulated by the layer overload");
   }
   // Fast mode moves no values: the tensors are all zero.
   PerTensor<std::int64_t> words;

@@ -6,6 +6,7 @@
 #include "arch/arch_spec.hpp"
 #include "common/access_counts.hpp"
 #include "common/cycle_breakdown.hpp"
+#include "common/trace_log.hpp"
 #include "mapping/mapping.hpp"
 #include "sim/dram_model.hpp"
 #include "workload/layer.hpp"
@@ -23,6 +24,10 @@ struct SimOptions {
   /// (Controller::skipAhead); the counts and cycles are those of stepping through them (a test
   /// checks it). false steps through every array step.
   bool skipRepeats = true;
+  /// When set, the run's spans are recorded into it (TraceLog's contract; the hierarchy
+  /// simulator records them, so simulateLayer hands a traced run to simulateHierarchy, whose
+  /// counts and cycles equal its own). Not owned; it outlives the call.
+  TraceLog* trace = nullptr;
 };
 
 /// What one simulated layer produced.
