@@ -267,7 +267,8 @@ TEST_CASE("arch files: the array network object, round trip and errors", "[systo
 
   doc["noc"]["network"] = {{"kind", "torus"}};
   CHECK(readerError(doc) ==
-        "mesh.json: arch.noc.network.kind: expected \"ideal\" or \"systolic\", got \"torus\"");
+        "mesh.json: arch.noc.network.kind: expected \"ideal\", \"systolic\" or \"per_tensor\", got "
+        "\"torus\"");
   doc["noc"]["network"] = "systolic";
   CHECK(readerError(doc).find("mesh.json: arch.noc.network: expected an object with \"kind\"") ==
         0);

@@ -31,6 +31,18 @@ HierarchyProblem problem(std::size_t entry, std::string key, std::string what) {
 
 }  // namespace
 
+const char* networkKindName(NetworkKind k) {
+  switch (k) {
+    case NetworkKind::Ideal:
+      return "ideal";
+    case NetworkKind::Systolic:
+      return "systolic";
+    case NetworkKind::PerTensor:
+      return "per_tensor";
+  }
+  return "?";
+}
+
 bool FanOutSpec::reduces(std::string_view dimName) const {
   for (const std::string& d : unreducedDims) {
     if (d == dimName) return false;

@@ -48,7 +48,15 @@ enum class NetworkKind : std::uint8_t {
   /// largest new tile's words), and the operands' skew across the mesh and the psums' drain out of
   /// it take (rows - 1) + (cols - 1) more. Folds run back to back (SCALE-Sim v2's timing).
   Systolic,
+  /// One network of its own per tensor (Eyeriss: separate filter, ifmap and psum networks):
+  /// each carries `wordsPerCycle` words per cycle with `hopLatencyCycles` on top, so the
+  /// transfers of different tensors overlap instead of queueing on one port; multicast, counts
+  /// and the rest as Ideal. Any fan-out.
+  PerTensor,
 };
+
+/// The name of a network kind in an arch file: "ideal", "systolic", "per_tensor".
+const char* networkKindName(NetworkKind k);
 
 /// A fan-out between two storage levels: `rows x cols` instances of everything below it per
 /// instance of the level above, and the network that connects them.

@@ -40,12 +40,14 @@ double cycleEstimate(const ArchSpec& arch, const Mapping& m, const AccessCounts&
   std::int64_t dramBytes = 0;  // each tensor's words at its width
   std::int64_t glbReads = 0;
   std::int64_t glbWrites = 0;
-  std::int64_t nocWords = 0;
+  std::int64_t nocWords = 0;  // a network per tensor: the largest tensor's words
+  const bool perTensor = arch.noc.network == NetworkKind::PerTensor;
   for (Tensor t : kAllTensors) {
     dramBytes += (c(Level::Dram, t).reads + c(Level::Dram, t).writes) * arch.dramBytesPerWord(t);
     glbReads += c(Level::Glb, t).reads;
     glbWrites += c(Level::Glb, t).writes;
-    nocWords += c(Level::Glb, t).reads + c(Level::Glb, t).writes;
+    const std::int64_t words = c(Level::Glb, t).reads + c(Level::Glb, t).writes;
+    nocWords = perTensor ? std::max(nocWords, words) : nocWords + words;
   }
   // Empty array steps (beyond a ragged edge) take no time; every active PE runs every RF
   // iteration (the RF tile divides each dimension).

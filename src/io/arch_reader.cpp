@@ -160,21 +160,22 @@ json storageJson(const std::vector<StoragePartition>& parts, const std::string& 
   return out;
 }
 
-/// A fan-out's optional "network" (FanOutSpec::network): {"kind": "ideal"} (the default) or
-/// {"kind": "systolic"}.
+/// A fan-out's optional "network" (FanOutSpec::network): {"kind": "ideal"} (the default),
+/// {"kind": "systolic"} or {"kind": "per_tensor"}.
 NetworkKind readNetwork(const StrictObject& o) {
   if (!o.has("network")) return NetworkKind::Ideal;
   const JsonPos at = o.pos("network");
   const json& v = *o.find("network");
-  constexpr const char* kinds = "\"ideal\" or \"systolic\"";
+  constexpr const char* kinds = "\"ideal\", \"systolic\" or \"per_tensor\"";
   if (!v.is_object()) at.failExpected(std::string("an object with \"kind\": ") + kinds, v);
   const StrictObject n(v, at, {"kind"});
   const auto kindIt = v.find("kind");
   if (kindIt == v.end()) at.key("kind").failMissing(kinds);
   const std::string kind = readString(*kindIt, at.key("kind"), true);
-  if (kind == "ideal") return NetworkKind::Ideal;
-  if (kind != "systolic") at.key("kind").failExpected(kinds, *kindIt);
-  return NetworkKind::Systolic;
+  for (NetworkKind k : {NetworkKind::Ideal, NetworkKind::Systolic, NetworkKind::PerTensor}) {
+    if (kind == networkKindName(k)) return k;
+  }
+  at.key("kind").failExpected(kinds, *kindIt);
 }
 
 /// The file's name, word_bits, tensor_bits and clock_mhz (both forms).
@@ -486,7 +487,7 @@ json levelJson(const HierarchyEntry& e, const ArchSpec& a, bool innermost) {
     j["multicast"] = f.multicast;
     j["hop_latency_cycles"] = f.hopLatencyCycles;
     if (!f.unreducedDims.empty()) j["unreduced_dims"] = f.unreducedDims;
-    if (f.network == NetworkKind::Systolic) j["network"] = {{"kind", "systolic"}};
+    if (f.network != NetworkKind::Ideal) j["network"] = {{"kind", networkKindName(f.network)}};
     return j;
   }
   const StorageLevelSpec& s = e.storage;

@@ -162,11 +162,17 @@ NestCycleEstimate estimateNestCycles(const ProblemShape& shape, const Hierarchy&
           timeAt(writes,
                  s.writeWordsPerCycle == kUnlimited ? kUnlimited : s.writeWordsPerCycle * n));
     } else {
-      // The words the storage level above moves, over the networks of all its instances.
-      std::int64_t words = 0;
-      for (Tensor x : kAllTensors) words += c(i - 1, x).reads + c(i - 1, x).writes;
+      // The words the storage level above moves, over the networks of all its instances (a
+      // network per tensor: each tensor's words over its own).
       const std::int64_t w = entry.fanOut.wordsPerCycle;
-      t = timeAt(words, w == kUnlimited ? kUnlimited : w * h.instances(i - 1));
+      const std::int64_t width = w == kUnlimited ? kUnlimited : w * h.instances(i - 1);
+      std::int64_t words = 0;
+      for (Tensor x : kAllTensors) {
+        const std::int64_t mine = c(i - 1, x).reads + c(i - 1, x).writes;
+        if (entry.fanOut.network == NetworkKind::PerTensor) t = std::max(t, timeAt(mine, width));
+        words += mine;
+      }
+      if (entry.fanOut.network != NetworkKind::PerTensor) t = timeAt(words, width);
     }
     e.entryCycles[i] = t;
     if (t > latest) {

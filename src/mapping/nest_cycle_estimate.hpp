@@ -17,7 +17,8 @@ namespace dfsim {
 /// Bandwidth: off chip, its bytes (each tensor's words at `bytesPerWord`) over bytes_per_cycle;
 /// an on-chip level, the larger of its reads and its writes over the words per cycle of all its
 /// instances; a fan-out, the words read and written at the storage level above it over the
-/// network's words per cycle times that level's instances. An unlimited port takes no time.
+/// network's words per cycle times that level's instances (a per-tensor network: the largest
+/// tensor's words alone). An unlimited port takes no time.
 /// A systolic mesh's time (systolicMeshCycles) is added to the compute time.
 /// On the 4-level instance this is the mapper's estimate (src/dataflow/mapper_search.cpp), but
 /// for the mesh's time, which that search leaves to its simulated finalists.

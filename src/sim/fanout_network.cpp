@@ -23,7 +23,9 @@ FanOutNetwork::FanOutNetwork(const sc_core::sc_module_name& name, const FanOutSp
     : sc_core::sc_module(name), direct_(spec == nullptr), functional_(functional) {
   if (spec != nullptr) {
     multicast_ = spec->multicast;
-    wires_.assign(static_cast<std::size_t>(copies),
+    perTensor_ = spec->network == NetworkKind::PerTensor;
+    const std::int64_t perCopy = perTensor_ ? static_cast<std::int64_t>(kNumTensors) : 1;
+    wires_.assign(static_cast<std::size_t>(copies * perCopy),
                   BandwidthPort(static_cast<std::uint64_t>(spec->wordsPerCycle),
                                 static_cast<std::uint64_t>(spec->hopLatencyCycles)));
   }
@@ -37,9 +39,11 @@ void FanOutNetwork::carryBacklog(Cycle from, Cycle to) {
   for (BandwidthPort& w : wires_) w.carryBacklog(from, to);
 }
 
-Cycle FanOutNetwork::carry(std::int64_t copy, std::int64_t words, Cycle now) {
+Cycle FanOutNetwork::carry(std::int64_t copy, Tensor t, std::int64_t words, Cycle now) {
   if (direct_) return now;
-  return wires_[static_cast<std::size_t>(copy)].reserve(now, static_cast<std::uint64_t>(words));
+  const std::size_t wire = perTensor_ ? static_cast<std::size_t>(copy) * kNumTensors + idx(t)
+                                      : static_cast<std::size_t>(copy);
+  return wires_[wire].reserve(now, static_cast<std::uint64_t>(words));
 }
 
 void FanOutNetwork::refuseAddressed(const StorageLevel& parent) const {
@@ -111,7 +115,7 @@ TransferDone FanOutNetwork::fill(Tensor t, StorageLevel& parent, std::int64_t q,
   const std::int64_t reads = multicast_ ? distinct : delivered;
   done.merge(parentSide(parent, q, t, reads, true, now));
   if (!direct_) counts_[t].reads += delivered;
-  done.network = max(done.network, carry(copy, reads, now));
+  done.network = max(done.network, carry(copy, t, reads, now));
   return done;
 }
 
@@ -184,7 +188,7 @@ TransferDone FanOutNetwork::takeOutputs(StorageLevel& parent, std::int64_t q, St
   // which gives the same sums as moving them down and back.
   done.merge(parentSide(parent, q, t, distinct, true, now));
   if (!direct_) counts_[t].reads += distinct;
-  done.network = max(done.network, carry(copy, distinct, now));
+  done.network = max(done.network, carry(copy, Tensor::Outputs, distinct, now));
   Cycle& side = parent.offChip() ? done.dram : done.onChip;
   side = max(side, child.write(kids[0].instance, t, distinct, now));
   return done;
@@ -259,7 +263,7 @@ TransferDone FanOutNetwork::drainOutputs(StorageLevel& parent, std::int64_t q, S
   for (std::size_t k = 0; k < n; ++k) child.tile(kids[k].instance, t).holding = false;
   if (!direct_) counts_[t].writes += sent;
   // The network carries the reduced psums: one word per distinct output (and group).
-  done.network = max(done.network, carry(copy, upWords, now));
+  done.network = max(done.network, carry(copy, Tensor::Outputs, upWords, now));
   if (upWords > distinct) done.merge(parentSide(parent, q, t, upWords - distinct, true, now));
   done.merge(parentSide(parent, q, t, upWords, false, now));
   return done;
@@ -285,7 +289,7 @@ TransferDone FanOutNetwork::latchFill(Tensor t, StorageLevel& parent, std::int64
   const std::int64_t reads = (multicast_ ? distinct : static_cast<std::int64_t>(n)) * times;
   TransferDone done = parentSide(parent, q, t, reads, true, now);
   if (!direct_) counts_[t].reads += delivered;
-  done.network = max(done.network, carry(copy, reads, now));
+  done.network = max(done.network, carry(copy, t, reads, now));
   return done;
 }
 
@@ -321,7 +325,7 @@ TransferDone FanOutNetwork::latchOutputs(StorageLevel& parent, std::int64_t q, c
   if (revisit) {
     done.merge(parentSide(parent, q, t, distinct, true, now));
     if (!direct_) counts_[t].reads += distinct;
-    done.network = max(done.network, carry(copy, distinct, now));
+    done.network = max(done.network, carry(copy, Tensor::Outputs, distinct, now));
   }
   if (!direct_) counts_[t].writes += sent;
   sendWords = distinct;  // the reduced psums' trip up: booked by sendPsums()
@@ -370,7 +374,7 @@ TransferDone FanOutNetwork::latchOutputsRepeated(
   if (revisits > 0) {
     done.merge(parentSide(parent, q, t, distinct * revisits, true, now));
     if (!direct_) counts_[t].reads += distinct * revisits;
-    done.network = max(done.network, carry(copy, distinct * revisits, now));
+    done.network = max(done.network, carry(copy, Tensor::Outputs, distinct * revisits, now));
   }
   if (!direct_) counts_[t].writes += static_cast<std::int64_t>(n) * iterations;
   // Unreduced dimensions: an output once per group, each psum but the visit's first added to
@@ -389,7 +393,7 @@ TransferDone FanOutNetwork::sendPsums(StorageLevel& parent, std::int64_t q, std:
                                       std::int64_t copy, Cycle now) {
   TransferDone done{now, now, now};
   if (words == 0) return done;
-  done.network = max(done.network, carry(copy, words, now));
+  done.network = max(done.network, carry(copy, Tensor::Outputs, words, now));
   done.merge(parentSide(parent, q, Tensor::Outputs, words, false, now));
   return done;
 }

@@ -146,7 +146,8 @@ class FanOutNetwork : public sc_core::sc_module {
   void setMarkLog(MarkLog* log) { log_ = log; }
 
  private:
-  Cycle carry(std::int64_t copy, std::int64_t words, Cycle now);
+  /// Books `words` of tensor t on copy `copy`'s wires (a per-tensor network: t's own).
+  Cycle carry(std::int64_t copy, Tensor t, std::int64_t words, Cycle now);
   /// Parent-side time: a read or a write of `words` by instance `q`.
   /// Throws InternalError when `parent` is an addressed DRAM (the latch paths note no words).
   void refuseAddressed(const StorageLevel& parent) const;
@@ -176,7 +177,9 @@ class FanOutNetwork : public sc_core::sc_module {
   bool multicast_ = true;
   bool functional_;
   std::uint64_t event_ = 0;  ///< stamps distinct words per group (parents' stamp arrays)
+  /// Per copy one port, or (NetworkKind::PerTensor) one per tensor, at copy * 3 + tensor.
   std::vector<BandwidthPort> wires_;
+  bool perTensor_ = false;
   std::array<std::vector<char>, kAxes> keep_;  ///< markKept's marks (grown once, reused)
   std::vector<std::int64_t> distinctAt_;    ///< latchOutputsRepeated's words (grown once, reused)
   std::vector<std::int64_t> wordAt_;        ///< latch psums' words in the tile (grown once)
