@@ -140,20 +140,7 @@ std::optional<RandomCase> drawCase(int trial, std::mt19937_64& rng, bool ports) 
   const ProblemShape s = l.shape();
   Hierarchy h = randomHierarchy(rng);
   // Random ports: the times change, never the counts.
-  for (HierarchyEntry& e : h.entries) {
-    if (!ports) break;
-    if (e.kind == HierarchyEntry::Kind::FanOut) {
-      e.fanOut.wordsPerCycle = pick(rng, 0, 3);
-      e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
-    } else if (e.storage.offChip) {
-      e.storage.bytesPerCycle = pick(rng, 0, 8);
-      e.storage.latencyCycles = pick(rng, 0, 20);
-    } else {
-      e.storage.readWordsPerCycle = pick(rng, 0, 4);
-      e.storage.writeWordsPerCycle = pick(rng, 0, 4);
-      e.storage.latencyCycles = pick(rng, 0, 3);
-    }
-  }
+  if (ports) randomPorts(h, rng);
   ArchSpec a = arch(1, 1, 1 << 20, 1 << 24, false);
   setHierarchy(a, h);
   LoopNest n = randomNest(s, h, rng);

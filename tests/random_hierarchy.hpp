@@ -22,6 +22,25 @@ inline std::int64_t pick(std::mt19937_64& rng, std::int64_t lo, std::int64_t hi)
   return std::uniform_int_distribution<std::int64_t>(lo, std::max(lo, hi))(rng);
 }
 
+/// Random ports on every entry of `h` (times change, counts never): networks 0-3 words per
+/// cycle (0: unlimited) and 0-2 cycles a hop; DRAM 0-8 bytes per cycle and 0-20 cycles; on-chip
+/// levels 0-4 words per cycle each way and 0-3 cycles of read latency.
+inline void randomPorts(Hierarchy& h, std::mt19937_64& rng) {
+  for (HierarchyEntry& e : h.entries) {
+    if (e.kind == HierarchyEntry::Kind::FanOut) {
+      e.fanOut.wordsPerCycle = pick(rng, 0, 3);
+      e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
+    } else if (e.storage.offChip) {
+      e.storage.bytesPerCycle = pick(rng, 0, 8);
+      e.storage.latencyCycles = pick(rng, 0, 20);
+    } else {
+      e.storage.readWordsPerCycle = pick(rng, 0, 4);
+      e.storage.writeWordsPerCycle = pick(rng, 0, 4);
+      e.storage.latencyCycles = pick(rng, 0, 3);
+    }
+  }
+}
+
 /// 2 to 4 storage levels, 0 to 2 fan-outs (rows, cols 1-3, multicast on or off) between them,
 /// on-chip levels with 1 or 2 partitions holding random tensors, room for anything.
 inline Hierarchy randomHierarchy(std::mt19937_64& rng) {

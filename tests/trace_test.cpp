@@ -96,17 +96,9 @@ std::vector<Case> drawCases(int trials, std::uint64_t seed) {
     const Layer l = smallPrimeLayer(trial, rng);
     const ProblemShape s = l.shape();
     Hierarchy h = randomHierarchy(rng);
+    randomPorts(h, rng);
     for (HierarchyEntry& e : h.entries) {
-      if (e.kind == HierarchyEntry::Kind::FanOut) {
-        e.fanOut.wordsPerCycle = pick(rng, 0, 3);
-        e.fanOut.hopLatencyCycles = pick(rng, 0, 2);
-      } else if (e.storage.offChip) {
-        e.storage.bytesPerCycle = pick(rng, 0, 8);
-        e.storage.latencyCycles = pick(rng, 0, 20);
-      } else {
-        e.storage.readWordsPerCycle = pick(rng, 0, 4);
-        e.storage.writeWordsPerCycle = pick(rng, 0, 4);
-        e.storage.latencyCycles = pick(rng, 0, 3);
+      if (e.kind == HierarchyEntry::Kind::Storage && !e.storage.offChip) {
         e.storage.doubleBuffered = pick(rng, 0, 1) == 1;
       }
     }

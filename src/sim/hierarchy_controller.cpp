@@ -305,9 +305,8 @@ void HierarchyController::advance(const TransferDone& done, TraceKind phase, std
   now_ = latest;
 }
 
-void HierarchyController::traceArray(TraceKind kind, Cycle begin, Cycle end, TraceKind phase,
-                                     std::size_t level, std::int64_t words) {
-  if (trace_ == nullptr || end <= begin) return;
+TraceSpan HierarchyController::span(TraceKind kind, Cycle begin, Cycle end, TraceKind phase,
+                                    std::size_t level, std::int64_t words) const {
   TraceSpan s;
   s.begin = begin;
   s.end = end;
@@ -316,7 +315,13 @@ void HierarchyController::traceArray(TraceKind kind, Cycle begin, Cycle end, Tra
   s.kind = kind;
   s.phase = phase;
   s.level = static_cast<std::uint8_t>(level);
-  trace_->record(s);
+  return s;
+}
+
+void HierarchyController::traceArray(TraceKind kind, Cycle begin, Cycle end, TraceKind phase,
+                                     std::size_t level, std::int64_t words) {
+  if (trace_ == nullptr || end <= begin) return;
+  trace_->record(span(kind, begin, end, phase, level, words));
 }
 
 void HierarchyController::traceTransfer(TraceKind kind, const Boundary& b, std::size_t level,
@@ -324,14 +329,7 @@ void HierarchyController::traceTransfer(TraceKind kind, const Boundary& b, std::
   if (trace_ == nullptr) return;
   const Cycle end = max(begin, done.latest());
   if (words == 0 && end == begin) return;  // nothing moved
-  TraceSpan s;
-  s.begin = begin;
-  s.end = end;
-  s.step = stepsRun_;
-  s.words = words;
-  s.kind = kind;
-  s.phase = kind;
-  s.level = static_cast<std::uint8_t>(level);
+  TraceSpan s = span(kind, begin, end, kind, level, words);
   s.tensor = b.t;
   s.hasTensor = true;
   trace_->record(s);
@@ -537,13 +535,9 @@ void HierarchyController::run() {
     const std::int64_t stepsBefore = stepsRun_;
     if (!first && skipRepeats_ && skipAhead(carry)) {
       if (trace_ != nullptr) {
-        TraceSpan s;
-        s.begin = before;
-        s.end = now_;
+        TraceSpan s =
+            span(TraceKind::Skipped, before, now_, TraceKind::Skipped, 0, stepsRun_ - stepsBefore);
         s.step = stepsBefore;
-        s.words = stepsRun_ - stepsBefore;
-        s.kind = TraceKind::Skipped;
-        s.phase = TraceKind::Skipped;
         trace_->record(s);
       }
     } else {

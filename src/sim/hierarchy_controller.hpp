@@ -185,6 +185,9 @@ class HierarchyController : public sc_core::sc_module {
   /// Waits until `done`: the wait is a stall of the part that finished last, traced as a
   /// stall in `phase` (of storage level `level`).
   void advance(const TransferDone& done, TraceKind phase, std::size_t level);
+  /// A span of the current step (TraceSpan's fields; no tensor).
+  TraceSpan span(TraceKind kind, Cycle begin, Cycle end, TraceKind phase, std::size_t level,
+                 std::int64_t words) const;
   /// Tracing: an array span [begin, end) (nothing when empty or not tracing).
   void traceArray(TraceKind kind, Cycle begin, Cycle end, TraceKind phase, std::size_t level,
                   std::int64_t words = 0);
