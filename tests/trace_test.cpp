@@ -369,6 +369,9 @@ TEST_CASE("dfsim run --trace writes one layer's trace in one step and refuses wh
       {"--trace '" + fresh + "' --trace-limit 0", "--trace-limit"},
       {"--trace '" + (dir.path() / "missing" / "t.json").string() + "'", "does not exist"},
       {"--trace '" + dir.path().string() + "/'", "expected a file name"},
+      {"--out '" + (dir.path() / "r").string() + "' --trace '" +
+           (dir.path() / "r" / "t.json").string() + "'",
+       "which each run replaces whole"},
   };
   for (const Refusal& r : refusals) {
     INFO(r.args);

@@ -666,7 +666,22 @@ int runCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   OutputDir outDir(req.outDir, resultEntries());
   if (!req.outDir.empty()) outDir.prepare();
   const OutputFile traceFile(req.tracePath, "--trace");
-  if (!req.tracePath.empty()) traceFile.check();
+  if (!req.tracePath.empty()) {
+    // DIR is replaced whole by the commit: a trace inside it would be lost, and would make the
+    // next run refuse DIR as a folder dfsim did not write.
+    if (!req.outDir.empty()) {
+      std::error_code ec;
+      std::filesystem::path dir = std::filesystem::weakly_canonical(req.outDir, ec);
+      if (dir.filename().empty()) dir = dir.parent_path();  // "DIR/"
+      const std::filesystem::path file = std::filesystem::weakly_canonical(req.tracePath, ec);
+      const auto inside = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
+      if (!ec && inside.first == dir.end()) {
+        throw InputError("--trace " + req.tracePath + ": inside --out " + req.outDir +
+                         ", which each run replaces whole; expected a file outside it");
+      }
+    }
+    traceFile.check();
+  }
 
   // 4. Every mapping; a dataflow that cannot map a layer on this arch fails here, and so does
   //    a mapping file that does not fit its layer. So does a layer too big to hold in memory:
