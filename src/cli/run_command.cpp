@@ -60,10 +60,10 @@ constexpr std::int64_t kMaxTensorStorageBytes = std::int64_t{4} << 30;
 constexpr const char* kMaxTensorStorageText = "4 GiB";
 constexpr std::int64_t kBytesPerStoredWord = 4;  ///< every word is simulated as an int32
 
-/// What the command line asked for, parsed but not yet checked against the files.
 /// Spans a trace keeps by default (about 48 MB in memory, 150 MB as JSON).
 constexpr std::int64_t kDefaultTraceLimit = 1000000;
 
+/// What the command line asked for, parsed but not yet checked against the files.
 struct RunRequest {
   std::string archPath;
   std::string networkPath;

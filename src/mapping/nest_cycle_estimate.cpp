@@ -163,16 +163,15 @@ NestCycleEstimate estimateNestCycles(const ProblemShape& shape, const Hierarchy&
                  s.writeWordsPerCycle == kUnlimited ? kUnlimited : s.writeWordsPerCycle * n));
     } else {
       // The words the storage level above moves, over the networks of all its instances (a
-      // network per tensor: each tensor's words over its own).
-      const std::int64_t w = entry.fanOut.wordsPerCycle;
-      const std::int64_t width = w == kUnlimited ? kUnlimited : w * h.instances(i - 1);
+      // network per tensor: the largest tensor's words over its own).
+      const bool perTensor = entry.fanOut.network == NetworkKind::PerTensor;
       std::int64_t words = 0;
       for (Tensor x : kAllTensors) {
         const std::int64_t mine = c(i - 1, x).reads + c(i - 1, x).writes;
-        if (entry.fanOut.network == NetworkKind::PerTensor) t = std::max(t, timeAt(mine, width));
-        words += mine;
+        words = perTensor ? std::max(words, mine) : words + mine;
       }
-      if (entry.fanOut.network != NetworkKind::PerTensor) t = timeAt(words, width);
+      const std::int64_t w = entry.fanOut.wordsPerCycle;
+      t = timeAt(words, w == kUnlimited ? kUnlimited : w * h.instances(i - 1));
     }
     e.entryCycles[i] = t;
     if (t > latest) {

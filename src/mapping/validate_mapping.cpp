@@ -104,7 +104,7 @@ std::optional<std::int64_t> cycleUpperBound(const Layer& layer, const ArchSpec& 
   const std::int64_t perWord = bytesPerWord + 2 + arch.dram.latencyCycles + arch.glb.latencyCycles +
                                arch.noc.hopLatencyCycles;
   const std::optional<std::int64_t> bound = addOpt(layer.macs(), mulOpt(mulOpt(2, words), perWord));
-  if (arch.noc.network == NetworkKind::Ideal) return bound;
+  if (arch.noc.network != NetworkKind::Systolic) return bound;
   // A systolic mesh's time, in closed form (saturated: past the limit either way).
   const std::int64_t mesh = systolicMeshCycles(layer.shape(), arch.hierarchy(), toLoopNest(m));
   if (mesh == std::numeric_limits<std::int64_t>::max()) return std::nullopt;

@@ -458,18 +458,12 @@ void HierarchyController::drainOutputs(std::size_t carry, bool all) {
   for (std::size_t k = bounds_.size(); k-- > 0;) {
     Boundary& b = bounds_[k];
     if (b.t == Tensor::Outputs && b.child == last && (all || changes(b, carry))) {
-      const std::int64_t written = writesAt(b.parent, b.t);
-      const TransferDone d = drainAll(b, now_);
-      traceTransfer(TraceKind::Drain, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
-      done.merge(d);
+      done.merge(traced(TraceKind::Drain, b, b.parent, [&] { return drainAll(b, now_); }));
     }
   }
   for (Boundary& b : latches_) {
     if (b.t == Tensor::Outputs && (all || changes(b, carry))) {
-      const std::int64_t written = writesAt(b.parent, b.t);
-      const TransferDone d = sendUnsent(b, now_);
-      traceTransfer(TraceKind::Drain, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
-      done.merge(d);
+      done.merge(traced(TraceKind::Drain, b, b.parent, [&] { return sendUnsent(b, now_); }));
     }
   }
   advance(done, TraceKind::Drain, last);
@@ -478,9 +472,7 @@ void HierarchyController::drainOutputs(std::size_t carry, bool all) {
   for (std::size_t k = bounds_.size(); k-- > 0;) {
     Boundary& b = bounds_[k];
     if (b.t == Tensor::Outputs && b.child != last && (all || changes(b, carry))) {
-      const std::int64_t written = writesAt(b.parent, b.t);
-      const TransferDone d = drainAll(b, now_);
-      traceTransfer(TraceKind::WriteBack, b, b.child, now_, d, writesAt(b.parent, b.t) - written);
+      traced(TraceKind::WriteBack, b, b.parent, [&] { return drainAll(b, now_); });
     }
   }
 }
@@ -596,10 +588,7 @@ void HierarchyController::runStep(bool first, std::size_t carry) {
         ++b.moved;
         b.tileMoved = first || b.movesFrom[carry] != 0;
       }
-      const std::int64_t written = writesAt(b.child, b.t);
-      const TransferDone d = takeAll(b, now_);
-      traceTransfer(TraceKind::Fill, b, b.child, now_, d, writesAt(b.child, b.t) - written);
-      done.merge(d);
+      done.merge(traced(TraceKind::Fill, b, b.child, [&] { return takeAll(b, now_); }));
     }
     advance(done, TraceKind::Fill, child);
     for (; k < end; ++k) {
@@ -635,6 +624,7 @@ void HierarchyController::compute() {
   PerTensor<TransferDone> streamed{};
   PerTensor<std::int64_t> streamedBefore{};
   for (const Boundary& b : latches_) {
+    if (trace_ == nullptr) break;
     streamed[b.t] = done;
     const ReadWrite& c = levels_[b.parent]->counts()[b.t];
     streamedBefore[b.t] = b.t == Tensor::Outputs ? c.writes : c.reads;

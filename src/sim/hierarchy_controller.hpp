@@ -195,6 +195,15 @@ class HierarchyController : public sc_core::sc_module {
   /// receiving side's writes (nothing when not tracing).
   void traceTransfer(TraceKind kind, const Boundary& b, std::size_t level, Cycle begin,
                      const TransferDone& done, std::int64_t words);
+  /// Runs `move`, a transfer of boundary b booked at now_, and traces it as `kind` of b.child
+  /// with the writes of b.t it added at storage level `counted` (its receiving side).
+  template <typename Move>
+  TransferDone traced(TraceKind kind, const Boundary& b, std::size_t counted, Move&& move) {
+    const std::int64_t written = writesAt(counted, b.t);
+    const TransferDone d = move();
+    traceTransfer(kind, b, b.child, now_, d, writesAt(counted, b.t) - written);
+    return d;
+  }
   /// Tracing: the writes of tensor t at storage level `level` so far (0 when not tracing).
   std::int64_t writesAt(std::size_t level, Tensor t) const {
     return trace_ == nullptr ? 0 : levels_[level]->counts()[t].writes;

@@ -56,16 +56,21 @@ std::string firstMismatch(const Layer& layer, const TileBuffer& outputs,
   return {};
 }
 
+/// Whether a 4-level run needs the hierarchy simulator (the same counts and step timing): the
+/// blocks here move whole tiles over one bandwidth bus and one network port, so halo reuse,
+/// DRAM models that need addresses and networks other than the ideal one go there, and so
+/// does a traced run (only that simulator records spans).
+bool needsHierarchySimulator(const ArchSpec& arch, const SimOptions& options) {
+  return options.trace != nullptr || arch.glb.haloReuse || arch.rf.haloReuse ||
+         arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
+         arch.noc.network != NetworkKind::Ideal;
+}
+
 }  // namespace
 
 SimResult simulateLayer(const Layer& layer, const ArchSpec& arch, const Mapping& mapping,
                         const SimOptions& options) {
-  // The blocks here move whole tiles over a bandwidth bus: halo reuse, DRAM models that need
-  // addresses and systolic meshes go to the hierarchy simulator (the same counts and step
-  // timing), and so does a traced run (only that simulator records spans).
-  if (options.trace != nullptr || arch.glb.haloReuse || arch.rf.haloReuse ||
-      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
-      arch.noc.network != NetworkKind::Ideal) {
+  if (needsHierarchySimulator(arch, options)) {
     return simulateHierarchy(layer, arch, toLoopNest(mapping), options);
   }
   return simulateLayer(layer, layer.shape(), arch, mapping, options);
@@ -76,11 +81,9 @@ SimResult simulateLayer(const Layer& layer, const ProblemShape& shape, const Arc
   if (options.check && !options.functional) {
     throw InternalError("simulateLayer: a check needs the functional simulation");
   }
-  if (options.trace != nullptr || arch.glb.haloReuse || arch.rf.haloReuse ||
-      arch.dram.timing.kind != DramTimingSpec::Kind::Bandwidth ||
-      arch.noc.network != NetworkKind::Ideal) {
+  if (needsHierarchySimulator(arch, options)) {
     throw InternalError(
-        "simulateLayer: traces, halo reuse, addressed DRAM models and systolic meshes are "
+        "simulateLayer: traces, halo reuse, addressed DRAM models and non-ideal networks are "
         "simulated by the layer overload");
   }
   // Fast mode moves no values: the tensors are all zero.
